@@ -1,0 +1,125 @@
+package icpverify
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The three ways product verification fails, as the provider's FAQ names
+// them. Every refusal is an *Error that wraps one of them, so that
+// errors.Is(err, ErrQuotaReached) tells the caller which prompt to show.
+var (
+	// ErrInvalidProduct: the product information is wrong. The selected
+	// product type does not match the product bought, cannot be filed, or
+	// the instance cannot issue service codes.
+	ErrInvalidProduct = errors.New("icpverify: invalid product information")
+
+	// ErrServiceCodeInvalid: the ICP filing service code is invalid,
+	// typically because the instance it was issued from has expired.
+	ErrServiceCodeInvalid = errors.New("icpverify: ICP filing service code is invalid")
+
+	// ErrQuotaReached: the product's quota of filing subjects, or of
+	// service codes, is used up.
+	ErrQuotaReached = errors.New("icpverify: ICP filing quota reached")
+)
+
+// Reason is a stable, machine-readable cause of a refusal. Its value never
+// changes between releases, so it may be stored, logged and used as a key.
+type Reason string
+
+// Reasons under ErrInvalidProduct.
+const (
+	ReasonInvalidRequest     Reason = "invalid_request"      // a field is empty, too long or not valid UTF-8
+	ReasonProductNotFileable Reason = "product_not_fileable" // the product type cannot be filed
+	ReasonProductMismatch    Reason = "product_mismatch"     // the selected type is not the instance's
+	ReasonInstanceNotFound   Reason = "instance_not_found"   // no such instance
+	ReasonNotInstanceOwner   Reason = "not_instance_owner"   // the account does not own the instance
+	ReasonNotSubscription    Reason = "not_subscription"     // the instance is pay-as-you-go
+	ReasonTermTooShort       Reason = "term_too_short"       // the purchased term is under the minimum
+	ReasonNotMainland        Reason = "not_mainland"         // the region is outside the Chinese mainland
+	ReasonNoPublicIP         Reason = "no_public_ip"         // the instance has no public IP
+	ReasonNotRunning         Reason = "not_running"          // the instance is not running
+	ReasonTrialInstance      Reason = "trial_instance"       // the instance is a free trial
+)
+
+// Reasons under ErrServiceCodeInvalid.
+const (
+	ReasonCodeMalformed    Reason = "code_malformed"    // not a service code: wrong length, character or check character
+	ReasonCodeNotFound     Reason = "code_not_found"    // no such service code
+	ReasonCodeNotOwned     Reason = "code_not_owned"    // the code was neither issued to nor granted to the account
+	ReasonCodeRevoked      Reason = "code_revoked"      // the provider invalidated the code
+	ReasonInstanceExpired  Reason = "instance_expired"  // the code's instance has expired
+	ReasonInstanceReleased Reason = "instance_released" // the code's instance was released
+	ReasonCodeInUse        Reason = "code_in_use"       // the code is reserved for another subject
+	ReasonCodeUsed         Reason = "code_used"         // the code's filing is complete
+)
+
+// Reasons under ErrQuotaReached.
+const (
+	ReasonQuotaReached Reason = "quota_reached" // every subject slot of the instance is taken
+	ReasonCodeLimit    Reason = "code_limit"    // the instance has issued all the codes it may
+)
+
+// ReasonNotReserved is the reason of an *Error wrapping ErrNotFound: Release
+// or Complete was given a code that holds no reservation.
+const ReasonNotReserved Reason = "not_reserved"
+
+// Error is a refusal with its details. It wraps one of ErrInvalidProduct,
+// ErrServiceCodeInvalid, ErrQuotaReached or ErrNotFound, so errors.Is matches
+// the sentinel and errors.As opens the details.
+type Error struct {
+	Err       error       // the sentinel
+	Reason    Reason      // the precise cause
+	Field     string      // with ReasonInvalidRequest: the offending field
+	Instance  string      // the instance concerned, if known
+	Selected  ProductType // the product type the applicant selected
+	Actual    ProductType // the instance's product type, if known
+	Used      int         // quota reasons: slots or codes in use
+	Limit     int         // quota reasons, ReasonTermTooShort: the limit
+	ExpiresAt time.Time   // ReasonInstanceExpired: when the instance expired
+}
+
+// Error returns a one-line English description for logs.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("icpverify: refused")
+	}
+	b.WriteString(": ")
+	b.WriteString(string(e.Reason))
+	if e.Field != "" {
+		b.WriteString(" (field ")
+		b.WriteString(e.Field)
+		b.WriteByte(')')
+	}
+	if e.Instance != "" {
+		b.WriteString(", instance ")
+		b.WriteString(strconv.Quote(e.Instance))
+	}
+	if e.Selected != "" {
+		b.WriteString(", selected ")
+		b.WriteString(strconv.Quote(string(e.Selected)))
+	}
+	if e.Actual != "" {
+		b.WriteString(", actual ")
+		b.WriteString(strconv.Quote(string(e.Actual)))
+	}
+	if e.Limit != 0 {
+		b.WriteString(", ")
+		b.WriteString(strconv.Itoa(e.Used))
+		b.WriteString(" of ")
+		b.WriteString(strconv.Itoa(e.Limit))
+	}
+	if !e.ExpiresAt.IsZero() {
+		b.WriteString(", expired ")
+		b.WriteString(e.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,292 @@
+package icpverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// A service code is 16 symbols of Crockford's base-32 alphabet, shown in
+// four groups of four: "7KQ2-M9XD-4TRB-WH6C". The alphabet has no I, L, O or
+// U, so a code read aloud or copied by hand has no look-alike characters. The
+// first 15 symbols are random (75 bits from crypto/rand); the last is a check
+// symbol that makes every code's checksum zero, so a code with one symbol
+// wrong or two neighbours swapped is refused offline.
+const (
+	codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	codeSymbols  = 16
+	codeLen      = codeSymbols + codeSymbols/4 - 1 // with dashes
+	// maxCodeInput bounds what is read of a typed code: 16 symbols and
+	// generous room for the spaces and dashes a user may add.
+	maxCodeInput = 64
+	// issueAttempts bounds the draws of a fresh code when the store
+	// already holds the one drawn.
+	issueAttempts = 3
+)
+
+// codeValue maps a typed byte to its symbol value, or -1. Lower case reads as
+// upper case, O as 0 and I and L as 1, as in Crockford's base 32.
+var codeValue = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for v, c := range []byte(codeAlphabet) {
+		t[c] = int8(v)
+		t[c|0x20] = int8(v) // lower case; digits are unchanged by the bit
+	}
+	t['O'], t['o'] = 0, 0
+	t['I'], t['i'], t['L'], t['l'] = 1, 1, 1, 1
+	return t
+}()
+
+// mulx multiplies a checksum by x in GF(32) modulo x^5+x^2+1. Because the
+// checksum is a polynomial over a field, any single wrong symbol and any swap
+// of two different neighbouring symbols changes it.
+func mulx(h byte) byte {
+	h <<= 1
+	if h&0x20 != 0 {
+		h ^= 0x25
+	}
+	return h
+}
+
+// decodeCode reads a typed code into its symbol values, skipping spaces,
+// tabs and dashes, and reports whether it is a well-formed code.
+func decodeCode(s string, v *[codeSymbols]byte) bool {
+	if len(s) > maxCodeInput {
+		return false
+	}
+	n := 0
+	var h byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' || c == ' ' || c == '\t' {
+			continue
+		}
+		d := codeValue[c]
+		if d < 0 || n == codeSymbols {
+			return false
+		}
+		v[n] = byte(d)
+		h = mulx(h) ^ byte(d)
+		n++
+	}
+	return n == codeSymbols && h == 0
+}
+
+// canonical reports whether s is already in the canonical form.
+func canonical(s string) bool {
+	if len(s) != codeLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i%5 == 4 {
+			if c != '-' {
+				return false
+			}
+		} else if codeValue[c] < 0 || codeAlphabet[codeValue[c]] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeCode writes symbol values in the canonical form.
+func encodeCode(v *[codeSymbols]byte) string {
+	var b [codeLen]byte
+	j := 0
+	for i, d := range v {
+		if i > 0 && i%4 == 0 {
+			b[j] = '-'
+			j++
+		}
+		b[j] = codeAlphabet[d]
+		j++
+	}
+	return string(b[:])
+}
+
+// ValidServiceCodeFormat reports whether code is a well-formed service code,
+// without asking any store: 16 symbols of the code alphabet whose check
+// symbol matches. Case, and spaces and dashes anywhere, are ignored.
+func ValidServiceCodeFormat(code string) bool {
+	var v [codeSymbols]byte
+	return decodeCode(code, &v)
+}
+
+// NormalizeServiceCode returns the canonical form of a typed code: upper
+// case, in four dash-separated groups of four, with O read as 0 and I and L
+// as 1. It reports false if code is not well formed. Stores keep codes in
+// this form; a code already in it is returned as it is, without allocating.
+func NormalizeServiceCode(code string) (string, bool) {
+	var v [codeSymbols]byte
+	if !decodeCode(code, &v) {
+		return "", false
+	}
+	if canonical(code) {
+		return code, true
+	}
+	return encodeCode(&v), true
+}
+
+// MaskServiceCode returns a form of a code safe to log or show to someone
+// other than its owner: the first and last group, the middle hidden, as in
+// "7KQ2-****-****-WH6C". Input that is not a well-formed code is hidden whole.
+func MaskServiceCode(code string) string {
+	c, ok := NormalizeServiceCode(code)
+	if !ok {
+		return "****"
+	}
+	return c[:5] + "****-****" + c[14:]
+}
+
+// newCode draws a random code from r.
+func newCode(r io.Reader) (string, error) {
+	var raw [10]byte // 80 bits, of which 75 are used
+	if _, err := io.ReadFull(r, raw[:]); err != nil {
+		return "", fmt.Errorf("icpverify: drawing a service code: %w", err)
+	}
+	var v [codeSymbols]byte
+	var acc uint64
+	bits := 0
+	k := 0
+	var h byte
+	for i := 0; i < codeSymbols-1; i++ {
+		if bits < 5 {
+			acc = acc<<8 | uint64(raw[k])
+			k++
+			bits += 8
+		}
+		bits -= 5
+		v[i] = byte(acc>>bits) & 31
+		h = mulx(h) ^ v[i]
+	}
+	v[codeSymbols-1] = mulx(h)
+	return encodeCode(&v), nil
+}
+
+// IssueServiceCode issues a new ICP filing service code from an instance, for
+// the account that owns it. The instance must be eligible under its product
+// type's Policy: owned by account, fileable, a subscription of at least the
+// minimum term, in a mainland region, with a public IP, running, unexpired
+// and not a trial. A refusal is an *Error wrapping ErrInvalidProduct with
+// its Reason; an instance that has issued its Policy.CodeLimit codes gets
+// ErrQuotaReached with ReasonCodeLimit. It returns the code in canonical
+// form.
+func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account string) (string, error) {
+	if err := v.ready(ctx); err != nil {
+		return "", err
+	}
+	if e := checkField("instance", instanceID); e != nil {
+		return "", e
+	}
+	if e := checkField("account", account); e != nil {
+		return "", e
+	}
+	inst, err := v.instances.Instance(ctx, instanceID)
+	if errors.Is(err, ErrNotFound) {
+		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID}
+	}
+	if err != nil {
+		return "", fmt.Errorf("icpverify: looking up instance: %w", err)
+	}
+	pol := v.policy(inst.Product)
+	if e := v.eligible(inst, account, pol); e != nil {
+		return "", e
+	}
+	for range issueAttempts {
+		code, err := newCode(v.rand)
+		if err != nil {
+			return "", err
+		}
+		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: v.now()}
+		issued, added, err := v.instances.AddServiceCode(ctx, sc, pol.CodeLimit)
+		switch {
+		case errors.Is(err, ErrExists):
+			continue
+		case errors.Is(err, ErrNotFound):
+			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: inst.ID}
+		case err != nil:
+			return "", fmt.Errorf("icpverify: storing a service code: %w", err)
+		case !added:
+			return "", &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: inst.ID,
+				Actual: inst.Product, Used: issued, Limit: pol.CodeLimit}
+		}
+		return code, nil
+	}
+	return "", fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
+}
+
+// eligible returns why inst may not issue codes for account, or nil.
+func (v *Verifier) eligible(inst Instance, account string, pol Policy) *Error {
+	refuse := func(r Reason) *Error {
+		return &Error{Err: ErrInvalidProduct, Reason: r, Instance: inst.ID, Actual: inst.Product}
+	}
+	switch {
+	case inst.Account != account:
+		return refuse(ReasonNotInstanceOwner)
+	case !pol.fileable():
+		return refuse(ReasonProductNotFileable)
+	case inst.Trial:
+		return refuse(ReasonTrialInstance)
+	case inst.Billing != Subscription && !(pol.PayAsYouGo && inst.Billing == PayAsYouGo):
+		return refuse(ReasonNotSubscription)
+	case inst.TermMonths < pol.MinTermMonths:
+		e := refuse(ReasonTermTooShort)
+		e.Used, e.Limit = inst.TermMonths, pol.MinTermMonths
+		return e
+	case pol.MainlandOnly && !v.mainland(inst.Region):
+		return refuse(ReasonNotMainland)
+	case pol.PublicIPRequired && inst.PublicIP == "":
+		return refuse(ReasonNoPublicIP)
+	case inst.Status == Released:
+		e := refuse(ReasonInstanceReleased)
+		return e
+	case inst.Status != Running:
+		return refuse(ReasonNotRunning)
+	case v.expired(inst):
+		e := refuse(ReasonInstanceExpired)
+		e.ExpiresAt = inst.ExpiresAt
+		return e
+	}
+	return nil
+}
+
+// GrantServiceCode lets the grantee account use a code that owner holds, as
+// when a code is handed to the company that files the website. owner must
+// be the account the code was issued to; otherwise the result is an *Error
+// wrapping ErrServiceCodeInvalid with ReasonCodeNotOwned.
+func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
+	if err := v.ready(ctx); err != nil {
+		return err
+	}
+	c, ok := NormalizeServiceCode(code)
+	if !ok {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+	}
+	if e := checkField("owner", owner); e != nil {
+		return e
+	}
+	if e := checkField("grantee", grantee); e != nil {
+		return e
+	}
+	sc, err := v.instances.ServiceCode(ctx, c)
+	if errors.Is(err, ErrNotFound) {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+	}
+	if err != nil {
+		return fmt.Errorf("icpverify: looking up service code: %w", err)
+	}
+	if sc.Owner != owner {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned, Instance: sc.Instance}
+	}
+	if err := v.instances.GrantServiceCode(ctx, c, grantee); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+		}
+		return fmt.Errorf("icpverify: granting service code: %w", err)
+	}
+	return nil
+}

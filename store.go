@@ -1,0 +1,196 @@
+package icpverify
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a store, and wrapped by the Verifier, when an
+// instance, a service code or a reservation does not exist.
+var ErrNotFound = errors.New("icpverify: not found")
+
+// ErrExists is returned by InstanceStore.AddServiceCode when the code is
+// already stored. The Verifier then draws another code.
+var ErrExists = errors.New("icpverify: already exists")
+
+// ProductType names a kind of cloud product. Which types can be filed, and
+// with which limits, is set by their Policy.
+type ProductType string
+
+// The product types of the provider's catalogue. Only ProductECS and
+// ProductSimpleApplicationServer can be filed by default; the others are
+// verified through a backend ECS instance.
+const (
+	ProductECS                     ProductType = "ecs"
+	ProductSimpleApplicationServer ProductType = "swas"
+	ProductSLB                     ProductType = "slb"
+	ProductACK                     ProductType = "ack"
+	ProductOSS                     ProductType = "oss"
+	ProductCDN                     ProductType = "cdn"
+)
+
+// Billing is how an instance is paid for.
+type Billing string
+
+// Billing methods. Only Subscription instances can issue service codes.
+const (
+	Subscription Billing = "subscription"
+	PayAsYouGo   Billing = "pay-as-you-go"
+)
+
+// Status is the lifecycle state of an instance.
+type Status string
+
+// Instance states. Only a Running instance can issue service codes; a
+// Released instance invalidates every code it issued.
+const (
+	Running  Status = "running"
+	Stopped  Status = "stopped"
+	Released Status = "released"
+)
+
+// Instance is a cloud product an account bought, as the provider's inventory
+// knows it.
+type Instance struct {
+	ID         string      // provider's instance ID, e.g. "i-bp1..."
+	Account    string      // the account that owns the instance
+	Product    ProductType // what kind of product it is
+	Region     string      // region ID, e.g. "cn-hangzhou"
+	Billing    Billing     // Subscription or PayAsYouGo
+	TermMonths int         // total purchased subscription term, renewals included
+	PublicIP   string      // public IP address; empty if it has none
+	Trial      bool        // a free-trial instance
+	Status     Status      // Running, Stopped or Released
+	ExpiresAt  time.Time   // end of the paid term; the zero time means no end
+}
+
+// ServiceCode is an ICP filing service code as stored in the inventory.
+type ServiceCode struct {
+	Code     string    // canonical form, see NormalizeServiceCode
+	Instance string    // ID of the instance the code was issued from
+	Owner    string    // account that owned the instance when the code was issued
+	Grantee  string    // account the code was granted to; empty if none
+	Revoked  bool      // invalidated by the provider
+	IssuedAt time.Time // when the code was issued
+}
+
+// Reservation binds a service code to the filing subject that uses it on the
+// code's instance. While a subject holds at least one reservation on an
+// instance it takes one of the instance's subject slots.
+type Reservation struct {
+	Code       string    // canonical service code
+	Instance   string    // ID of the code's instance
+	Account    string    // applicant's account
+	Subject    string    // filing subject (the applicant's entity)
+	Filed      bool      // the filing was approved; the code is used for good
+	ReservedAt time.Time // when the reservation was made
+}
+
+// Outcome is what QuotaStore.Reserve did.
+type Outcome int
+
+// Outcomes of QuotaStore.Reserve.
+const (
+	// Reserved: the reservation was stored now. The subject's slot was
+	// taken, unless another code already held one for it on the instance.
+	Reserved Outcome = iota + 1
+	// Held: the code was already reserved for the same subject; nothing
+	// changed. This is a retry.
+	Held
+	// Full: limit subjects already hold a slot on the instance; nothing
+	// changed.
+	Full
+	// Taken: the code is reserved for another subject, or its filing is
+	// complete; nothing changed.
+	Taken
+)
+
+// InstanceStore is the provider's inventory of instances and service codes.
+//
+// Every method takes a context first and returns its error, if any, instead
+// of changing anything. A missing instance or code is ErrNotFound; any other
+// error is a backend failure, which the Verifier wraps and returns as it is.
+// Implementations must be safe for concurrent use.
+type InstanceStore interface {
+	// Instance returns the instance with the given ID.
+	Instance(ctx context.Context, id string) (Instance, error)
+
+	// ServiceCode returns the service code stored under its canonical
+	// form.
+	ServiceCode(ctx context.Context, code string) (ServiceCode, error)
+
+	// AddServiceCode stores sc if its instance has issued fewer than limit
+	// codes, atomically: concurrent calls never store more than limit codes
+	// for one instance. It reports how many codes the instance has issued
+	// afterwards and whether sc was stored. It returns ErrNotFound if the
+	// instance does not exist and ErrExists if the code is already stored.
+	AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (issued int, added bool, err error)
+
+	// GrantServiceCode records that code may be used by the grantee
+	// account, replacing any earlier grant. It returns ErrNotFound if the
+	// code does not exist.
+	GrantServiceCode(ctx context.Context, code, grantee string) error
+}
+
+// QuotaStore keeps the reservations of service codes and the subject slots
+// they take. It is where the quota holds: a store shared by several processes
+// keeps it across all of them.
+//
+// Every method takes a context first and returns its error, if any, instead
+// of changing anything. A missing reservation is ErrNotFound; any other error
+// is a backend failure, which the Verifier wraps and returns as it is.
+// Implementations must be safe for concurrent use.
+type QuotaStore interface {
+	// Reserve stores r unless its code is reserved already, atomically with
+	// the subject slot it needs: if r.Subject holds no slot on r.Instance
+	// and limit subjects already do, it stores nothing and reports Full.
+	// N concurrent calls for the last free slot have exactly one winner.
+	// It reports the outcome and the number of subjects that hold a slot
+	// on r.Instance afterwards.
+	Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error)
+
+	// Reservation returns the reservation of code.
+	Reservation(ctx context.Context, code string) (Reservation, error)
+
+	// Usage reports the number of subjects that hold a slot on instance,
+	// and whether subject is one of them.
+	Usage(ctx context.Context, instance, subject string) (used int, held bool, err error)
+
+	// Release deletes the reservation of code, and frees its subject's
+	// slot unless another code still holds it on the same instance. It
+	// returns the reservation as it was. A filed reservation is left as
+	// it is and returned with Filed set.
+	Release(ctx context.Context, code string) (Reservation, error)
+
+	// Complete marks the reservation of code as filed and returns it.
+	// Completing a filed reservation changes nothing.
+	Complete(ctx context.Context, code string) (Reservation, error)
+}
+
+// InstanceUsage is an instance with the number of subjects that hold a slot
+// on it.
+type InstanceUsage struct {
+	Instance Instance
+	Used     int
+}
+
+// InstanceLister is an InstanceStore that can also list an account's
+// instances with their quota usage, in one call. The Verifier uses it, when
+// its InstanceStore has it, to offer a refused applicant the instances that
+// would pass instead. The usage must be the one kept by the QuotaStore the
+// Verifier uses, so only a store that keeps both should implement it.
+type InstanceLister interface {
+	// ListInstances returns at most limit instances owned by account, in
+	// any order. An account with none gets an empty slice, not an error.
+	ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error)
+}
+
+// ReservationLister is a QuotaStore that can also list the reservations an
+// account made. The Verifier's Expiring needs it.
+type ReservationLister interface {
+	// ListReservations returns at most limit reservations whose Account
+	// is account, filed or not, in any order. An account with none gets
+	// an empty slice, not an error.
+	ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error)
+}
