@@ -18,6 +18,7 @@ const shardCount = 64
 type MemoryStore struct {
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
+	accounts  [shardCount]accountShard  // by account
 }
 
 type instanceShard struct {
@@ -45,9 +46,41 @@ type codeShard struct {
 	_          [32]byte
 }
 
+// accountShard indexes instances and reservations by account.
+type accountShard struct {
+	mu           sync.RWMutex
+	instances    map[string]set // account -> instance IDs
+	reservations map[string]set // account -> reserved codes
+	_            [32]byte
+}
+
+type set map[string]struct{}
+
+// add adds key to the set of owner in m.
+func add(m map[string]set, owner, key string) {
+	s := m[owner]
+	if s == nil {
+		s = make(set)
+		m[owner] = s
+	}
+	s[key] = struct{}{}
+}
+
+// remove removes key from the set of owner in m.
+func remove(m map[string]set, owner, key string) {
+	if s := m[owner]; s != nil {
+		delete(s, key)
+		if len(s) == 0 {
+			delete(m, owner)
+		}
+	}
+}
+
 var (
-	_ InstanceStore = (*MemoryStore)(nil)
-	_ QuotaStore    = (*MemoryStore)(nil)
+	_ InstanceLister    = (*MemoryStore)(nil)
+	_ ReservationLister = (*MemoryStore)(nil)
+	_ InstanceStore     = (*MemoryStore)(nil)
+	_ QuotaStore        = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -59,6 +92,10 @@ func NewMemoryStore() *MemoryStore {
 	for i := range s.codes {
 		s.codes[i].codes = make(map[string]ServiceCode)
 		s.codes[i].onInstance = make(map[string]string)
+	}
+	for i := range s.accounts {
+		s.accounts[i].instances = make(map[string]set)
+		s.accounts[i].reservations = make(map[string]set)
 	}
 	return s
 }
@@ -75,6 +112,7 @@ func shardOf(key string) int {
 
 func (s *MemoryStore) instanceShard(id string) *instanceShard { return &s.instances[shardOf(id)] }
 func (s *MemoryStore) codeShard(code string) *codeShard       { return &s.codes[shardOf(code)] }
+func (s *MemoryStore) accountShard(a string) *accountShard    { return &s.accounts[shardOf(a)] }
 
 // entry returns the entry of an instance ID, making it if needed. The
 // shard's write lock must be held.
@@ -97,10 +135,70 @@ func (s *MemoryStore) PutInstance(inst Instance) error {
 	}
 	sh := s.instanceShard(inst.ID)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	e := sh.entry(inst.ID)
+	if e.known && e.inst.Account != inst.Account {
+		ash := s.accountShard(e.inst.Account)
+		ash.mu.Lock()
+		remove(ash.instances, e.inst.Account, inst.ID)
+		ash.mu.Unlock()
+	}
 	e.inst, e.known = inst, true
-	sh.mu.Unlock()
+	ash := s.accountShard(inst.Account)
+	ash.mu.Lock()
+	add(ash.instances, inst.Account, inst.ID)
+	ash.mu.Unlock()
 	return nil
+}
+
+// ListInstances implements InstanceLister.
+func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids := s.owned(account, func(a *accountShard) map[string]set { return a.instances }, limit)
+	out := make([]InstanceUsage, 0, len(ids))
+	for _, id := range ids {
+		sh := s.instanceShard(id)
+		sh.mu.RLock()
+		if e := sh.m[id]; e != nil && e.known && e.inst.Account == account {
+			out = append(out, InstanceUsage{Instance: e.inst, Used: len(e.slots)})
+		}
+		sh.mu.RUnlock()
+	}
+	return out, nil
+}
+
+// ListReservations implements ReservationLister.
+func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	codes := s.owned(account, func(a *accountShard) map[string]set { return a.reservations }, limit)
+	out := make([]Reservation, 0, len(codes))
+	for _, code := range codes {
+		r, err := s.Reservation(ctx, code)
+		if err == nil && r.Account == account {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// owned returns at most limit keys of the set of account in one index.
+func (s *MemoryStore) owned(account string, index func(*accountShard) map[string]set, limit int) []string {
+	ash := s.accountShard(account)
+	ash.mu.RLock()
+	defer ash.mu.RUnlock()
+	keys := index(ash)[account]
+	out := make([]string, 0, min(len(keys), max(limit, 0)))
+	for k := range keys {
+		if len(out) >= limit {
+			break
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // Instance implements InstanceStore.
@@ -179,7 +277,8 @@ func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, grantee string
 
 // Reserve implements QuotaStore.
 //
-// Locks are taken instance shard first, then code shard, everywhere.
+// Locks are taken instance shard first, then code shard, then account
+// shard, everywhere.
 func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -216,6 +315,12 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	e.reserved[r.Code] = r
 	e.slots[r.Subject]++
 	csh.onInstance[r.Code] = r.Instance
+	if r.Account != "" {
+		ash := s.accountShard(r.Account)
+		ash.mu.Lock()
+		add(ash.reservations, r.Account, r.Code)
+		ash.mu.Unlock()
+	}
 	return Reserved, len(e.slots), nil
 }
 
@@ -277,6 +382,10 @@ func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, er
 		csh.mu.Lock()
 		delete(csh.onInstance, code)
 		csh.mu.Unlock()
+		ash := s.accountShard(r.Account)
+		ash.mu.Lock()
+		remove(ash.reservations, r.Account, code)
+		ash.mu.Unlock()
 		return r
 	})
 }
