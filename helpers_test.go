@@ -1,0 +1,175 @@
+package icpverify
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// t0 is the fixtures' "now".
+var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+// clock is a settable clock, safe for concurrent use.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// fixture is a Verifier on a memory store, with a settable clock.
+type fixture struct {
+	t     testing.TB
+	store *MemoryStore
+	clock *clock
+	v     *Verifier
+}
+
+func newFixture(t testing.TB, opts ...Option) *fixture {
+	f := &fixture{t: t, store: NewMemoryStore(), clock: &clock{now: t0}}
+	f.v = New(f.store, f.store, append([]Option{WithClock(f.clock.Now)}, opts...)...)
+	return f
+}
+
+// ecs returns an eligible ECS instance of account.
+func ecs(id, account string) Instance {
+	return Instance{
+		ID:         id,
+		Account:    account,
+		Product:    ProductECS,
+		Region:     "cn-hangzhou",
+		Billing:    Subscription,
+		TermMonths: 12,
+		PublicIP:   "203.0.113.10",
+		Status:     Running,
+		ExpiresAt:  t0.AddDate(1, 0, 0),
+	}
+}
+
+// put stores instances.
+func (f *fixture) put(insts ...Instance) {
+	f.t.Helper()
+	for _, inst := range insts {
+		require.NoError(f.t, f.store.PutInstance(inst))
+	}
+}
+
+// issue issues a code from an instance, failing the test on error.
+func (f *fixture) issue(instance, account string) string {
+	f.t.Helper()
+	code, err := f.v.IssueServiceCode(context.Background(), instance, account)
+	require.NoError(f.t, err)
+	return code
+}
+
+// instanceWithCode puts an eligible ECS instance and issues one code.
+func (f *fixture) instanceWithCode(id, account string) string {
+	f.t.Helper()
+	f.put(ecs(id, account))
+	return f.issue(id, account)
+}
+
+// request returns a Request for an ECS code.
+func request(code, account, subject string) Request {
+	return Request{Product: ProductECS, ServiceCode: code, Account: account, Subject: subject}
+}
+
+// used returns the number of subjects holding a slot on instance.
+func (f *fixture) used(instance string) int {
+	f.t.Helper()
+	n, _, err := f.store.Usage(context.Background(), instance, "")
+	require.NoError(f.t, err)
+	return n
+}
+
+// failingStore fails every call with err after the stores it wraps answer
+// the calls named in pass.
+type failingStore struct {
+	*MemoryStore
+	err  error
+	fail map[string]bool
+}
+
+func (s *failingStore) check(op string) error {
+	if s.fail[op] {
+		return fmt.Errorf("%s: %w", op, s.err)
+	}
+	return nil
+}
+
+func (s *failingStore) Instance(ctx context.Context, id string) (Instance, error) {
+	if err := s.check("Instance"); err != nil {
+		return Instance{}, err
+	}
+	return s.MemoryStore.Instance(ctx, id)
+}
+
+func (s *failingStore) ServiceCode(ctx context.Context, code string) (ServiceCode, error) {
+	if err := s.check("ServiceCode"); err != nil {
+		return ServiceCode{}, err
+	}
+	return s.MemoryStore.ServiceCode(ctx, code)
+}
+
+func (s *failingStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
+	if err := s.check("AddServiceCode"); err != nil {
+		return 0, false, err
+	}
+	return s.MemoryStore.AddServiceCode(ctx, sc, limit)
+}
+
+func (s *failingStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
+	if err := s.check("Reserve"); err != nil {
+		return 0, 0, err
+	}
+	return s.MemoryStore.Reserve(ctx, r, limit)
+}
+
+func (s *failingStore) Reservation(ctx context.Context, code string) (Reservation, error) {
+	if err := s.check("Reservation"); err != nil {
+		return Reservation{}, err
+	}
+	return s.MemoryStore.Reservation(ctx, code)
+}
+
+func (s *failingStore) Usage(ctx context.Context, instance, subject string) (int, bool, error) {
+	if err := s.check("Usage"); err != nil {
+		return 0, false, err
+	}
+	return s.MemoryStore.Usage(ctx, instance, subject)
+}
+
+func (s *failingStore) Release(ctx context.Context, code string) (Reservation, error) {
+	if err := s.check("Release"); err != nil {
+		return Reservation{}, err
+	}
+	return s.MemoryStore.Release(ctx, code)
+}
+
+func (s *failingStore) Complete(ctx context.Context, code string) (Reservation, error) {
+	if err := s.check("Complete"); err != nil {
+		return Reservation{}, err
+	}
+	return s.MemoryStore.Complete(ctx, code)
+}
+
+func (s *failingStore) GrantServiceCode(ctx context.Context, code, grantee string) error {
+	if err := s.check("GrantServiceCode"); err != nil {
+		return err
+	}
+	return s.MemoryStore.GrantServiceCode(ctx, code, grantee)
+}
