@@ -1,0 +1,104 @@
+// Package storetest checks that a store keeps the contracts of
+// icpverify.InstanceStore and icpverify.QuotaStore, and of the optional
+// icpverify.InstanceLister and icpverify.ReservationLister.
+//
+// A store author calls Run from a test of the store's own package, with a
+// function that returns a new, empty store for each subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) storetest.Store {
+//			s := mystore.Open(t.Context(), dsn)
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+//	func BenchmarkStore(b *testing.B) {
+//		storetest.Benchmark(b, func(b *testing.B) storetest.Store {
+//			return mystore.Open(b.Context(), dsn)
+//		})
+//	}
+//
+// Every subtest draws its own random instance IDs, accounts, subjects and
+// service codes (from crypto/rand), so several subtests, or several runs of
+// the suite, may share one database: nothing needs to be emptied between
+// them. The store returned for a subtest only has to hold no data under
+// those keys.
+//
+// A store whose method to load inventory has another shape is wrapped in a
+// small adapter type. The adapter should embed the store, so that the
+// optional interfaces (InstanceLister, ReservationLister) are promoted and
+// the suite tests them too:
+//
+//	type adapter struct{ *icpverify.MemoryStore }
+//
+//	func (a adapter) PutInstance(_ context.Context, inst icpverify.Instance) error {
+//		return a.MemoryStore.PutInstance(inst)
+//	}
+//
+// The suite fails a subtest with t.Errorf or t.Fatalf and never uses
+// t.Parallel, so newStore may use t.Setenv, t.Chdir and the like.
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/icpfiling/icpverify"
+)
+
+// Store is what the suite tests: a store that keeps both the inventory
+// (icpverify.InstanceStore) and the reservations (icpverify.QuotaStore), and
+// that can load instances into its inventory.
+//
+// If the store also implements icpverify.InstanceLister or
+// icpverify.ReservationLister, the suite tests those methods as well; if not,
+// their subtests are skipped.
+type Store interface {
+	icpverify.InstanceStore
+	icpverify.QuotaStore
+
+	// PutInstance adds inst to the inventory, or replaces the instance
+	// with the same ID. The suite calls it with a live context only: it
+	// does not check how a store treats a cancelled one.
+	PutInstance(ctx context.Context, inst icpverify.Instance) error
+}
+
+// Run runs the conformance suite against the stores newStore returns. Each
+// subtest, run with t.Run, calls newStore once and works on its own random
+// keys. newStore should fail the test itself (t.Fatal) if it cannot make a
+// store; returning nil fails the subtest.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: Run called with a nil newStore")
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.cases {
+				t.Run(c.name, func(t *testing.T) {
+					s := newStore(t)
+					if s == nil {
+						t.Fatal("storetest: newStore returned nil")
+					}
+					c.run(t, s)
+				})
+			}
+		})
+	}
+}
+
+// group is a named list of subtests.
+type group struct {
+	name  string
+	cases []testCase
+}
+
+// testCase is one subtest: it gets a fresh store.
+type testCase struct {
+	name string
+	run  func(t *testing.T, s Store)
+}
+
+// groups lists every subtest of Run.
+var groups []group
