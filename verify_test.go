@@ -1,0 +1,529 @@
+package icpverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestVerifyRules(t *testing.T) {
+	// Each case starts from an eligible ECS instance i-1 of account "a"
+	// with one code, and breaks one thing.
+	tests := []struct {
+		name     string
+		setup    func(f *fixture, code string) Request
+		sentinel error
+		reason   Reason
+	}{
+		{"SLB selected", func(f *fixture, code string) Request {
+			r := request(code, "a", "S")
+			r.Product = ProductSLB
+			return r
+		}, ErrInvalidProduct, ReasonProductNotFileable},
+		{"unknown product", func(f *fixture, code string) Request {
+			r := request(code, "a", "S")
+			r.Product = "ECS " // not the constant
+			return r
+		}, ErrInvalidProduct, ReasonProductNotFileable},
+		{"empty product", func(f *fixture, code string) Request {
+			r := request(code, "a", "S")
+			r.Product = ""
+			return r
+		}, ErrInvalidProduct, ReasonProductNotFileable},
+		{"product checked before code", func(f *fixture, code string) Request {
+			return Request{Product: ProductOSS, ServiceCode: "garbage", Account: "a", Subject: "S"}
+		}, ErrInvalidProduct, ReasonProductNotFileable},
+		{"mistyped code", func(f *fixture, code string) Request {
+			typo := []byte(code)
+			typo[0] = map[bool]byte{true: '2', false: '3'}[typo[0] == '3']
+			return request(string(typo), "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeMalformed},
+		{"empty code", func(f *fixture, code string) Request {
+			return request("", "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeMalformed},
+		{"unknown code", func(f *fixture, code string) Request {
+			return request(mustCode(f.t), "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"empty account", func(f *fixture, code string) Request {
+			return request(code, "", "S")
+		}, ErrInvalidProduct, ReasonInvalidRequest},
+		{"empty subject", func(f *fixture, code string) Request {
+			return request(code, "a", "")
+		}, ErrInvalidProduct, ReasonInvalidRequest},
+		{"huge subject", func(f *fixture, code string) Request {
+			return request(code, "a", strings.Repeat("主", 1<<20))
+		}, ErrInvalidProduct, ReasonInvalidRequest},
+		{"non-UTF-8 account", func(f *fixture, code string) Request {
+			return request(code, "a\xc3", "S")
+		}, ErrInvalidProduct, ReasonInvalidRequest},
+		{"Simple Application Server selected for an ECS code", func(f *fixture, code string) Request {
+			r := request(code, "a", "S")
+			r.Product = ProductSimpleApplicationServer
+			return r
+		}, ErrInvalidProduct, ReasonProductMismatch},
+		{"mismatch checked before ownership", func(f *fixture, code string) Request {
+			r := request(code, "stranger", "S")
+			r.Product = ProductSimpleApplicationServer
+			return r
+		}, ErrInvalidProduct, ReasonProductMismatch},
+		{"another account's code", func(f *fixture, code string) Request {
+			return request(code, "b", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotOwned},
+		{"revoked code", func(f *fixture, code string) Request {
+			csh := f.store.codeShard(code)
+			sc := csh.codes[code]
+			sc.Revoked = true
+			csh.codes[code] = sc
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeRevoked},
+		{"expired instance", func(f *fixture, code string) Request {
+			f.clock.Set(t0.AddDate(1, 0, 0)) // the instance's expiry
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonInstanceExpired},
+		{"released instance", func(f *fixture, code string) Request {
+			inst := ecs("i-1", "a")
+			inst.Status = Released
+			f.put(inst)
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
+		{"instance gone from inventory", func(f *fixture, code string) Request {
+			sh := f.store.instanceShard("i-1")
+			delete(sh.m, "i-1")
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
+		{"code used by another subject", func(f *fixture, code string) Request {
+			_, err := f.v.Verify(context.Background(), request(code, "a", "Other subject"))
+			require.NoError(f.t, err)
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeInUse},
+		{"code used for a completed filing", func(f *fixture, code string) Request {
+			_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+			require.NoError(f.t, err)
+			require.NoError(f.t, f.v.Complete(context.Background(), code))
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeUsed},
+		{"quota reached", func(f *fixture, code string) Request {
+			fill(f, "i-1", 5)
+			return request(code, "a", "S")
+		}, ErrQuotaReached, ReasonQuotaReached},
+	}
+	for _, tt := range tests {
+		for _, op := range []string{"Verify", "Check"} {
+			t.Run(op+"/"+tt.name, func(t *testing.T) {
+				f := newFixture(t)
+				f.put(ecs("i-1", "a"), ecs("i-2", "b"))
+				code := f.issue("i-1", "a")
+				req := tt.setup(f, code)
+				before := f.used("i-1")
+				call := f.v.Verify
+				if op == "Check" {
+					call = f.v.Check
+				}
+				res, err := call(context.Background(), req)
+				requireReason(t, err, tt.sentinel, tt.reason)
+				assert.Zero(t, res)
+				assert.Equal(t, before, f.used("i-1"), "a refusal must not change the quota")
+				for _, other := range []error{ErrInvalidProduct, ErrServiceCodeInvalid, ErrQuotaReached} {
+					if other != tt.sentinel {
+						assert.NotErrorIs(t, err, other)
+					}
+				}
+			})
+		}
+	}
+}
+
+// fill reserves n slots on instance with fresh codes and subjects.
+func fill(f *fixture, instance string, n int) {
+	f.t.Helper()
+	for i := range n {
+		r := Reservation{Code: mustCode(f.t), Instance: instance, Account: "x", Subject: fmt.Sprintf("filler %d", i)}
+		o, _, err := f.store.Reserve(context.Background(), r, n)
+		require.NoError(f.t, err)
+		require.Equal(f.t, Reserved, o)
+	}
+}
+
+func TestVerifyRefusalDetails(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	ctx := context.Background()
+
+	_, err := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S"})
+	e := requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
+	assert.Equal(t, ProductSimpleApplicationServer, e.Selected)
+	assert.Equal(t, ProductECS, e.Actual)
+	assert.Equal(t, "i-1", e.Instance)
+
+	fill(f, "i-1", 5)
+	_, err = f.v.Verify(ctx, request(code, "a", "S"))
+	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Equal(t, 5, e.Used)
+	assert.Equal(t, 5, e.Limit)
+	assert.Contains(t, err.Error(), "5 of 5")
+
+	f.clock.Set(t0.AddDate(2, 0, 0))
+	_, err = f.v.Verify(ctx, request(code, "a", "S"))
+	e = requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceExpired)
+	assert.True(t, e.ExpiresAt.Equal(t0.AddDate(1, 0, 0)))
+
+	_, err = f.v.Verify(ctx, request("x", "a", "S\n"))
+	e = requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeMalformed)
+	assert.Empty(t, e.Instance)
+}
+
+func TestVerifyReservesAndRetries(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	ctx := context.Background()
+
+	res, err := f.v.Verify(ctx, request(" "+strings.ToLower(code), "a", "Subject 甲"))
+	require.NoError(t, err)
+	assert.Equal(t, Result{Instance: "i-1", Product: ProductECS, ServiceCode: code, Subject: "Subject 甲", Used: 1, Limit: 5}, res)
+
+	r, err := f.store.Reservation(ctx, code)
+	require.NoError(t, err)
+	assert.Equal(t, Reservation{Code: code, Instance: "i-1", Account: "a", Subject: "Subject 甲", ReservedAt: t0}, r)
+
+	for range 3 {
+		res, err = f.v.Verify(ctx, request(code, "a", "Subject 甲"))
+		require.NoError(t, err)
+		assert.True(t, res.Retry)
+		assert.Equal(t, 1, res.Used)
+	}
+	assert.Equal(t, 1, f.used("i-1"))
+}
+
+func TestVerifySameSubjectSecondCodeTakesNoSecondSlot(t *testing.T) {
+	f := newFixture(t)
+	c1 := f.instanceWithCode("i-1", "a")
+	c2 := f.issue("i-1", "a")
+	ctx := context.Background()
+	_, err := f.v.Verify(ctx, request(c1, "a", "S"))
+	require.NoError(t, err)
+	res, err := f.v.Verify(ctx, request(c2, "a", "S"))
+	require.NoError(t, err)
+	assert.False(t, res.Retry)
+	assert.Equal(t, 1, res.Used)
+
+	// Releasing one of the two codes keeps the subject's slot.
+	require.NoError(t, f.v.Release(ctx, c1))
+	assert.Equal(t, 1, f.used("i-1"))
+	require.NoError(t, f.v.Release(ctx, c2))
+	assert.Equal(t, 0, f.used("i-1"))
+}
+
+func TestVerifyQuotaBoundary(t *testing.T) {
+	f := newFixture(t)
+	f.put(ecs("i-1", "a"))
+	ctx := context.Background()
+	codes := make([]string, 5)
+	for i := range codes {
+		codes[i] = f.issue("i-1", "a")
+	}
+	for i, c := range codes {
+		res, err := f.v.Verify(ctx, request(c, "a", fmt.Sprint("subject ", i)))
+		require.NoError(t, err)
+		assert.Equal(t, i+1, res.Used)
+	}
+	// A sixth subject with a code granted from... the only free way: a
+	// released code. Release subject 0 and give its code to subject 5.
+	_, err := f.v.Verify(ctx, request(codes[0], "a", "subject 5"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeInUse)
+	require.NoError(t, f.v.Release(ctx, codes[0]))
+	res, err := f.v.Verify(ctx, request(codes[0], "a", "subject 5"))
+	require.NoError(t, err)
+	assert.Equal(t, 5, res.Used)
+}
+
+func TestVerifySubjectLimitBelowCodeLimit(t *testing.T) {
+	pol := DefaultPolicy(ProductECS)
+	pol.SubjectLimit = 2
+	f := newFixture(t, WithPolicy(ProductECS, pol))
+	f.put(ecs("i-1", "a"))
+	ctx := context.Background()
+	for i := range 2 {
+		_, err := f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	code := f.issue("i-1", "a")
+	res, err := f.v.Check(ctx, request(code, "a", "third"))
+	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Zero(t, res)
+	assert.Equal(t, 2, e.Used)
+	assert.Equal(t, 2, e.Limit)
+	// A subject that already holds a slot may add a website.
+	res, err = f.v.Verify(ctx, request(code, "a", "1"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Used)
+}
+
+func TestCheckReservesNothing(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	ctx := context.Background()
+	res, err := f.v.Check(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.Equal(t, Result{Instance: "i-1", Product: ProductECS, ServiceCode: code, Subject: "S", Used: 0, Limit: 5}, res)
+	_, err = f.store.Reservation(ctx, code)
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, 0, f.used("i-1"))
+
+	_, err = f.v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	res, err = f.v.Check(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.True(t, res.Retry)
+	assert.Equal(t, 1, res.Used)
+}
+
+func TestReleaseAndComplete(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	ctx := context.Background()
+
+	requireReason(t, f.v.Release(ctx, code), ErrNotFound, ReasonNotReserved)
+	requireReason(t, f.v.Complete(ctx, code), ErrNotFound, ReasonNotReserved)
+	requireReason(t, f.v.Release(ctx, "bad"), ErrServiceCodeInvalid, ReasonCodeMalformed)
+
+	_, err := f.v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	require.NoError(t, f.v.Release(ctx, strings.ToLower(code)))
+	assert.Equal(t, 0, f.used("i-1"))
+	requireReason(t, f.v.Release(ctx, code), ErrNotFound, ReasonNotReserved)
+	assert.Equal(t, 0, f.used("i-1"), "a second release frees nothing")
+
+	// The released code is usable again, by another subject too.
+	_, err = f.v.Verify(ctx, request(code, "a", "T"))
+	require.NoError(t, err)
+	require.NoError(t, f.v.Complete(ctx, code))
+	require.NoError(t, f.v.Complete(ctx, code), "completing twice is not an error")
+	requireReason(t, f.v.Release(ctx, code), ErrServiceCodeInvalid, ReasonCodeUsed)
+	assert.Equal(t, 1, f.used("i-1"), "a completed filing keeps its slot")
+
+	// After the instance expires, a released code is invalid.
+	c2 := f.issue("i-1", "a")
+	_, err = f.v.Verify(ctx, request(c2, "a", "U"))
+	require.NoError(t, err)
+	require.NoError(t, f.v.Release(ctx, c2))
+	f.clock.Set(t0.AddDate(1, 0, 1))
+	_, err = f.v.Verify(ctx, request(c2, "a", "U"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceExpired)
+}
+
+func TestVerifyLastSlotRace(t *testing.T) {
+	const racers = 64
+	f := newFixture(t, WithPolicy(ProductECS, Policy{SubjectLimit: 5, CodeLimit: racers}))
+	f.put(ecs("i-1", "a"))
+	fill(f, "i-1", 4)
+	codes := make([]string, racers)
+	for i := range codes {
+		codes[i] = f.issue("i-1", "a")
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, lost := 0, 0
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.v.Verify(context.Background(), request(codes[i], "a", fmt.Sprint("racer ", i)))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, ErrQuotaReached):
+				lost++
+			default:
+				t.Errorf("racer %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, won)
+	assert.Equal(t, racers-1, lost)
+	assert.Equal(t, 5, f.used("i-1"))
+}
+
+func TestVerifyConcurrentRetriesTakeOneSlot(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	fresh := 0
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+			if err != nil {
+				t.Errorf("verify: %v", err)
+				return
+			}
+			if !res.Retry {
+				mu.Lock()
+				fresh++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, fresh)
+	assert.Equal(t, 1, f.used("i-1"))
+}
+
+func TestVerifyCancelledContext(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, call := range []func(context.Context, Request) (Result, error){f.v.Verify, f.v.Check} {
+		_, err := call(ctx, request(code, "a", "S"))
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	require.ErrorIs(t, f.v.Release(ctx, code), context.Canceled)
+	require.ErrorIs(t, f.v.Complete(ctx, code), context.Canceled)
+	require.ErrorIs(t, f.v.GrantServiceCode(ctx, code, "a", "b"), context.Canceled)
+	assert.Equal(t, 0, f.used("i-1"))
+}
+
+// TestVerifyStoreFailure makes each store call fail in turn: the error is
+// the store's, wrapped, never one of the three refusals, and no slot is
+// taken or lost.
+func TestVerifyStoreFailure(t *testing.T) {
+	boom := errors.New("connection reset")
+	for _, op := range []string{"ServiceCode", "Instance", "Reserve", "Reservation", "Usage"} {
+		for _, check := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/check=%v", op, check), func(t *testing.T) {
+				f := newFixture(t)
+				code := f.instanceWithCode("i-1", "a")
+				s := &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{op: true}}
+				v := New(s, s, WithClock(f.clock.Now))
+				call := v.Verify
+				if check {
+					call = v.Check
+				}
+				_, err := call(context.Background(), request(code, "a", "S"))
+				if (op == "Reservation" || op == "Usage") && !check {
+					require.NoError(t, err, "Verify does not call %s", op)
+					return
+				}
+				if op == "Reserve" && check {
+					require.NoError(t, err, "Check does not call Reserve")
+					return
+				}
+				require.ErrorIs(t, err, boom)
+				var e *Error
+				assert.False(t, errors.As(err, &e), "a store failure is not a refusal")
+				assert.Equal(t, 0, f.used("i-1"))
+			})
+		}
+	}
+	t.Run("Release", func(t *testing.T) {
+		f := newFixture(t)
+		code := f.instanceWithCode("i-1", "a")
+		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+		require.NoError(t, err)
+		s := &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"Release": true, "Complete": true}}
+		v := New(s, s)
+		require.ErrorIs(t, v.Release(context.Background(), code), boom)
+		require.ErrorIs(t, v.Complete(context.Background(), code), boom)
+		assert.Equal(t, 1, f.used("i-1"))
+	})
+}
+
+// oddStore returns an outcome the Verifier does not know.
+type oddStore struct{ *MemoryStore }
+
+func (oddStore) Reserve(context.Context, Reservation, int) (Outcome, int, error) { return 42, 0, nil }
+
+func TestVerifyUnknownOutcome(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	v := New(f.store, oddStore{f.store})
+	_, err := v.Verify(context.Background(), request(code, "a", "S"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown outcome")
+}
+
+func TestVerifierWithoutStores(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range []*Verifier{nil, New(nil, nil), New(NewMemoryStore(), nil)} {
+		_, err := v.Verify(ctx, request("x", "a", "S"))
+		require.Error(t, err)
+		_, err = v.Check(ctx, request("x", "a", "S"))
+		require.Error(t, err)
+		_, err = v.IssueServiceCode(ctx, "i", "a")
+		require.Error(t, err)
+		require.Error(t, v.Release(ctx, "x"))
+		require.Error(t, v.Complete(ctx, "x"))
+		require.Error(t, v.GrantServiceCode(ctx, "x", "a", "b"))
+	}
+}
+
+func TestOptions(t *testing.T) {
+	// nil options and nil functions keep the defaults.
+	v := New(NewMemoryStore(), NewMemoryStore(), nil, WithClock(nil), WithMainland(nil))
+	assert.NotNil(t, v.now)
+	assert.NotNil(t, v.mainland)
+
+	// A provider whose regions are named otherwise.
+	f := newFixture(t, WithMainland(func(r string) bool { return strings.HasPrefix(r, "ap-") && r != "ap-hongkong" }))
+	inst := ecs("i-1", "a")
+	inst.Region = "ap-guangzhou"
+	f.put(inst)
+	f.issue("i-1", "a")
+
+	// SLB made fileable; ECS made not.
+	f = newFixture(t, WithPolicy(ProductSLB, DefaultPolicy(ProductECS)), WithPolicy(ProductECS, Policy{}))
+	slb := ecs("lb-1", "a")
+	slb.Product = ProductSLB
+	f.put(slb, ecs("i-1", "a"))
+	code := f.issue("lb-1", "a")
+	_, err := f.v.Verify(context.Background(), Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S"})
+	require.NoError(t, err)
+	_, err = f.v.IssueServiceCode(context.Background(), "i-1", "a")
+	requireReason(t, err, ErrInvalidProduct, ReasonProductNotFileable)
+
+	// Pay-as-you-go allowed by policy.
+	pol := DefaultPolicy(ProductECS)
+	pol.PayAsYouGo = true
+	f = newFixture(t, WithPolicy(ProductECS, pol))
+	payg := ecs("i-1", "a")
+	payg.Billing = PayAsYouGo
+	f.put(payg)
+	f.issue("i-1", "a")
+}
+
+func TestMainland(t *testing.T) {
+	for region, want := range map[string]bool{
+		"cn-hangzhou": true, "cn-beijing": true, "cn-shanghai": true,
+		"cn-hongkong": false, "cn-": false, "": false, "us-west-1": false, "CN-HANGZHOU": false,
+	} {
+		assert.Equal(t, want, Mainland(region), region)
+	}
+}
+
+func TestDefaultPolicy(t *testing.T) {
+	want := Policy{SubjectLimit: 5, CodeLimit: 5, MinTermMonths: 3, MainlandOnly: true, PublicIPRequired: true}
+	assert.Equal(t, want, DefaultPolicy(ProductECS))
+	assert.Equal(t, want, DefaultPolicy(ProductSimpleApplicationServer))
+	for _, p := range []ProductType{ProductSLB, ProductACK, ProductOSS, ProductCDN, "", "vm"} {
+		assert.False(t, DefaultPolicy(p).fileable(), p)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-1\n", Used: 5, Limit: 5}
+	assert.Equal(t, `icpverify: ICP filing quota reached: quota_reached, instance "i-1\n", 5 of 5`, e.Error())
+	e = &Error{Reason: ReasonInvalidRequest, Field: "subject"}
+	assert.Equal(t, "icpverify: refused: invalid_request (field subject)", e.Error())
+	assert.Nil(t, e.Unwrap())
+}
