@@ -49,9 +49,8 @@ type Catalog struct {
 // NewCatalog returns a Catalog with the built-in messages in English,
 // Simplified Chinese and Traditional Chinese.
 func NewCatalog() *Catalog {
-	// Built-in English is stored under und, the last parent of every
-	// language, so that a message a language lacks is shown in English; an
-	// override of English goes under en itself.
+	// English is stored under und, the last parent of every language, so
+	// that a message a language lacks is shown in English.
 	c := &Catalog{b: catalog.NewBuilder()}
 	for _, lang := range builtinMessages {
 		for key, msg := range lang.msgs {
@@ -83,7 +82,11 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 	if tag == language.Und {
 		return errors.New("icpverify: catalog: undetermined language")
 	}
-	if err := c.b.SetString(tag, key, msg); err != nil {
+	stored := tag
+	if tag == language.English {
+		stored = language.Und // where every language falls back
+	}
+	if err := c.b.SetString(stored, key, msg); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -1,0 +1,216 @@
+package icpverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
+)
+
+// allReasons lists every Reason with the sentinel it comes with.
+var allReasons = map[Reason]error{
+	ReasonInvalidRequest:     ErrInvalidProduct,
+	ReasonProductNotFileable: ErrInvalidProduct,
+	ReasonProductMismatch:    ErrInvalidProduct,
+	ReasonInstanceNotFound:   ErrInvalidProduct,
+	ReasonNotInstanceOwner:   ErrInvalidProduct,
+	ReasonNotSubscription:    ErrInvalidProduct,
+	ReasonTermTooShort:       ErrInvalidProduct,
+	ReasonNotMainland:        ErrInvalidProduct,
+	ReasonNoPublicIP:         ErrInvalidProduct,
+	ReasonNotRunning:         ErrInvalidProduct,
+	ReasonTrialInstance:      ErrInvalidProduct,
+	ReasonCodeMalformed:      ErrServiceCodeInvalid,
+	ReasonCodeNotFound:       ErrServiceCodeInvalid,
+	ReasonCodeNotOwned:       ErrServiceCodeInvalid,
+	ReasonCodeRevoked:        ErrServiceCodeInvalid,
+	ReasonInstanceExpired:    ErrServiceCodeInvalid,
+	ReasonInstanceReleased:   ErrServiceCodeInvalid,
+	ReasonCodeInUse:          ErrServiceCodeInvalid,
+	ReasonCodeUsed:           ErrServiceCodeInvalid,
+	ReasonQuotaReached:       ErrQuotaReached,
+	ReasonCodeLimit:          ErrQuotaReached,
+	ReasonNotReserved:        ErrNotFound,
+}
+
+var languages = []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese}
+
+func TestEveryMessageIsComplete(t *testing.T) {
+	// Every built-in language has every key, and every detail formats
+	// without a formatting complaint.
+	keys := make(map[string]bool)
+	for _, lang := range builtinMessages {
+		for k := range lang.msgs {
+			keys[k] = true
+		}
+	}
+	for r := range allReasons {
+		require.True(t, keys[string(r)], "no message for %s", r)
+	}
+	for _, lang := range builtinMessages {
+		for k := range keys {
+			assert.Contains(t, lang.msgs, k, "%v lacks %q", lang.tag, k)
+		}
+	}
+	for r, sentinel := range allReasons {
+		e := &Error{Err: sentinel, Reason: r, Instance: "i-7", Used: 5, Limit: 5,
+			Selected: ProductSLB, Actual: ProductECS, Field: "subject", ExpiresAt: t0}
+		for _, tag := range languages {
+			msg := Localize(e, tag)
+			assert.NotContains(t, msg, "%!", "%s in %v: %s", r, tag, msg)
+			assert.NotContains(t, msg, string(r), "%s in %v is the bare key", r, tag)
+			assert.NotContains(t, msg, "prompt.", "%s in %v", r, tag)
+		}
+	}
+}
+
+func TestLocalizeTexts(t *testing.T) {
+	quota := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-7", Used: 5, Limit: 5}
+	expired := &Error{Err: ErrServiceCodeInvalid, Reason: ReasonInstanceExpired, Instance: "i-7",
+		ExpiresAt: time.Date(2026, 3, 31, 20, 0, 0, 0, time.UTC)} // 1 April in China
+	mismatch := &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Instance: "i-7",
+		Selected: ProductSimpleApplicationServer, Actual: ProductECS}
+	notFileable := &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: "x\xffy"}
+	missing := &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
+
+	tests := []struct {
+		err  error
+		tag  language.Tag
+		want []string
+	}{
+		{quota, language.English, []string{
+			"A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product.",
+			"5 of 5", "i-7", "another instance"}},
+		{quota, language.SimplifiedChinese, []string{"备案主体数量已达上限", "5/5", "请更换其他实例"}},
+		{quota, language.TraditionalChinese, []string{"備案主體數量已達上限", "5/5", "請更換其他實例"}},
+		{expired, language.English, []string{"Product information verification failed. Interface exception.", "expired on 2026-04-01", "valid (unexpired) instance"}},
+		{expired, language.SimplifiedChinese, []string{"验证产品信息失败，接口异常", "您用于产品验证的备案服务码无效", "2026-04-01"}},
+		{expired, language.TraditionalChinese, []string{"驗證產品資訊失敗，介面異常", "2026-04-01"}},
+		{mismatch, language.English, []string{"Invalid product information.", "You selected Simple Application Server", "ECS instance i-7"}},
+		{mismatch, language.SimplifiedChinese, []string{"产品信息无效", "轻量应用服务器", "云服务器ECS"}},
+		{notFileable, language.English, []string{`("xy")`, "cloud server"}},
+		{missing, language.English, []string{"The filing subject is missing"}},
+		{missing, language.TraditionalChinese, []string{"備案主體缺少"}},
+	}
+	for _, tt := range tests {
+		msg := Localize(tt.err, tt.tag)
+		for _, w := range tt.want {
+			assert.Contains(t, msg, w, "%v in %v", tt.err, tt.tag)
+		}
+	}
+}
+
+func TestLocalizeOtherErrors(t *testing.T) {
+	assert.Equal(t, "", Localize(nil, language.English))
+	secret := errors.New("dial tcp 10.0.0.5:5432: password authentication failed for user admin")
+	for _, err := range []error{secret, fmt.Errorf("wrapped: %w", secret), context.Canceled} {
+		msg := Localize(err, language.English)
+		assert.Equal(t, "Product verification could not be completed. Please try again later. If the problem persists, contact support.", msg)
+		assert.NotContains(t, Localize(err, language.SimplifiedChinese), "10.0.0.5")
+	}
+	// A bare sentinel gets its prompt and the FAQ's advice.
+	assert.Contains(t, Localize(ErrQuotaReached, language.English), "Switch to another instance")
+	assert.Contains(t, Localize(fmt.Errorf("x: %w", ErrServiceCodeInvalid), language.SimplifiedChinese), "请确认申请备案服务码所用的实例未到期")
+	assert.Contains(t, Localize(ErrInvalidProduct, language.TraditionalChinese), "產品資訊無效")
+	// A wrapped *Error is found.
+	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Used: 5, Limit: 5}
+	assert.Contains(t, Localize(fmt.Errorf("filing 42: %w", e), language.English), "5 of 5")
+}
+
+func TestLocalizePicksLanguage(t *testing.T) {
+	e := &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+	for tag, want := range map[string]string{
+		"en":         "does not exist",
+		"en-GB":      "does not exist",
+		"fr":         "does not exist",
+		"und":        "does not exist",
+		"zh":         "不存在",
+		"zh-CN":      "不存在",
+		"zh-SG":      "不存在",
+		"zh-Hans":    "不存在",
+		"zh-TW":      "不存在。請",
+		"zh-HK":      "不存在。請",
+		"zh-MO":      "不存在。請",
+		"zh-Hant":    "不存在。請",
+		"zh-Hant-CN": "不存在。請",
+	} {
+		assert.Contains(t, Localize(e, language.MustParse(tag)), want, tag)
+	}
+}
+
+func TestMatchLanguage(t *testing.T) {
+	tests := map[string]language.Tag{
+		"":                               language.English,
+		"en-US,en;q=0.9":                 language.English,
+		"zh-CN":                          language.SimplifiedChinese,
+		"zh-SG":                          language.SimplifiedChinese,
+		"zh":                             language.SimplifiedChinese,
+		"zh-Hans-CN":                     language.SimplifiedChinese,
+		"zh-TW":                          language.TraditionalChinese,
+		"zh-HK":                          language.TraditionalChinese,
+		"zh-Hant":                        language.TraditionalChinese,
+		"zh-TW;q=0.8, zh-CN;q=0.9":       language.SimplifiedChinese,
+		"fr-FR, zh-TW;q=0.5":             language.TraditionalChinese,
+		"de":                             language.English,
+		"*":                              language.English,
+		"garbage;;;q=x":                  language.English,
+		"\xff\xfe":                       language.English,
+		strings.Repeat("zh-CN,", 100000): language.English,
+	}
+	for header, want := range tests {
+		assert.Equal(t, want, MatchLanguage(header), "%.40q", header)
+	}
+}
+
+func TestCatalogSetString(t *testing.T) {
+	c := NewCatalog()
+	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-7", Used: 3, Limit: 3}
+
+	// Reword English without touching the built-in catalog.
+	require.NoError(t, c.SetString(language.English, string(ReasonQuotaReached), "All %[3]d slots of %[1]s are taken."))
+	assert.Contains(t, c.Localize(e, language.English), "All 3 slots of i-7 are taken.")
+	assert.Contains(t, c.Localize(e, language.AmericanEnglish), "All 3 slots of i-7 are taken.")
+	assert.Contains(t, Localize(e, language.English), "3 of 3", "the built-in catalog is unchanged")
+	assert.Contains(t, c.Localize(e, language.SimplifiedChinese), "3/3", "other languages are unchanged")
+
+	// Add Japanese with one message: the rest falls back to English.
+	require.NoError(t, c.SetString(language.Japanese, "prompt.quota_reached", "申請上限に達しました。"))
+	ja := c.Localize(e, language.Japanese)
+	assert.Contains(t, ja, "申請上限に達しました。")
+	assert.Contains(t, ja, "All 3 slots", "missing messages fall back to English")
+	assert.Equal(t, language.Japanese, c.MatchLanguage("ja-JP,en;q=0.5"))
+	assert.Equal(t, language.English, MatchLanguage("ja-JP"))
+	assert.Equal(t, []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese, language.Japanese}, c.Languages())
+
+	require.Error(t, c.SetString(language.English, "", "x"))
+	require.Error(t, c.SetString(language.Und, "x", "x"))
+}
+
+func TestCatalogConcurrentUse(t *testing.T) {
+	c := NewCatalog()
+	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Used: 1, Limit: 1}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := c.SetString(language.Make(fmt.Sprintf("x-lang%d", i)), "layout", "%[2]s"); err != nil {
+				t.Errorf("SetString: %v", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if c.Localize(e, language.SimplifiedChinese) == "" || c.MatchLanguage("zh-TW") != language.TraditionalChinese {
+				t.Errorf("concurrent Localize or MatchLanguage failed")
+			}
+		}()
+	}
+	wg.Wait()
+}
