@@ -100,5 +100,14 @@ type testCase struct {
 	run  func(t *testing.T, s Store)
 }
 
-// groups lists every subtest of Run.
-var groups []group
+// groups lists every subtest of Run, by group.
+var groups = []group{
+	{"Instance", instanceTests},
+	{"ServiceCode", serviceCodeTests},
+	{"Reserve", reserveTests},
+	{"Release", releaseTests},
+	{"Complete", completeTests},
+	{"Context", contextTests},
+	{"ListInstances", listInstancesTests},
+	{"ListReservations", listReservationsTests},
+}

@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/icpfiling/icpverify"
+)
+
+var contextTests = []testCase{
+	{"Cancelled", testContextCancelled},
+}
+
+// testContextCancelled: every method called with a cancelled context returns
+// an error and changes nothing.
+func testContextCancelled(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	account := f.k.account()
+	inst := f.put(f.instance(account))
+	free := f.serviceCode(inst.ID, account)
+	if _, added, err := s.AddServiceCode(f.ctx, free, bigLimit); err != nil || !added {
+		t.Fatalf("AddServiceCode(%q) = added %v, error %v; want added, no error", free.Code, added, err)
+	}
+	held := f.newReservation(inst.ID, account, f.k.subject(), bigLimit, 1)
+
+	ctx, cancel := context.WithCancel(f.ctx)
+	cancel()
+	fail := func(method string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s with a cancelled context succeeded; want an error", method)
+		}
+	}
+
+	_, err := s.Instance(ctx, inst.ID)
+	fail("Instance", err)
+	_, err = s.ServiceCode(ctx, free.Code)
+	fail("ServiceCode", err)
+	added := f.serviceCode(inst.ID, account)
+	_, _, err = s.AddServiceCode(ctx, added, bigLimit)
+	fail("AddServiceCode", err)
+	err = s.GrantServiceCode(ctx, free.Code, f.k.account())
+	fail("GrantServiceCode", err)
+	newcomer := icpverify.Reservation{Code: free.Code, Instance: inst.ID, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
+	_, _, err = s.Reserve(ctx, newcomer, bigLimit)
+	fail("Reserve", err)
+	_, err = s.Reservation(ctx, held.Code)
+	fail("Reservation", err)
+	_, _, err = s.Usage(ctx, inst.ID, held.Subject)
+	fail("Usage", err)
+	_, err = s.Release(ctx, held.Code)
+	fail("Release", err)
+	_, err = s.Complete(ctx, held.Code)
+	fail("Complete", err)
+	if l, ok := s.(icpverify.InstanceLister); ok {
+		_, err = l.ListInstances(ctx, account, 10)
+		fail("ListInstances", err)
+	}
+	if l, ok := s.(icpverify.ReservationLister); ok {
+		_, err = l.ListReservations(ctx, account, 10)
+		fail("ListReservations", err)
+	}
+
+	// Nothing changed.
+	f.checkInstance(inst)
+	f.checkCode(free)         // not granted
+	f.checkNoCode(added.Code) // not added
+	f.checkIssued(inst.ID, 2)
+	f.checkNoReservation(free.Code) // not reserved
+	f.checkReservation(held)        // neither released nor filed
+	f.checkUsage(inst.ID, held.Subject, 1, true)
+	f.checkUsage(inst.ID, newcomer.Subject, 1, false)
+}
