@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(&out); err != nil {
+		t.Fatalf("run: %v\noutput so far:\n%s", err, out.String())
+	}
+	got := out.String()
+	want := []string{
+		// Success and the retry.
+		`1 of 5 subject slots used, Retry false`,
+		`1 of 5 subject slots used, Retry true`,
+		`The retry took no second slot: still 1 of 5 used.`,
+
+		// "Invalid product information".
+		`errors.Is(err, icpverify.ErrInvalidProduct) is true; errors.As gives Reason "product_not_fileable"`,
+		`errors.Is(err, icpverify.ErrInvalidProduct) is true; errors.As gives Reason "product_mismatch"`,
+		`en       Invalid product information. The product type you selected (Server Load Balancer) cannot be used`,
+		`zh-Hans  产品信息无效。您选择的产品类型（负载均衡SLB）不能用于ICP备案。`,
+		`zh-Hant  產品資訊無效。您選擇的產品類型（負載平衡SLB）不能用於ICP備案。`,
+		`You selected Simple Application Server, but the ICP filing service code belongs to ECS instance i-bp1ecs0001hz.`,
+
+		// "Product information verification failed. Interface exception".
+		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "instance_expired"`,
+		`en       Product information verification failed. Interface exception. The ICP filing service code is invalid because instance i-uf6ecs0002sh, which was used to apply for it, expired on 2025-06-01.`,
+		`zh-Hans  验证产品信息失败，接口异常。您用于产品验证的备案服务码无效：申请该服务码的实例i-uf6ecs0002sh已于2025-06-01到期。`,
+		`zh-Hant  驗證產品資訊失敗，介面異常。`,
+		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_malformed"`,
+
+		// "The ICP Filing subject quantity limit has been reached".
+		`5 of 5 subject slots used`,
+		`errors.Is(err, icpverify.ErrQuotaReached) is true; errors.As gives Reason "code_limit", 5 of 5`,
+		`errors.Is(err, icpverify.ErrQuotaReached) is true; errors.As gives Reason "quota_reached", 5 of 5`,
+		`en       A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached.`,
+		`Instance i-wz9ecs0004sz has 5 of 5 filing subjects used.`,
+		`zh-Hans  该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。实例i-wz9ecs0004sz已使用5/5个备案主体名额。`,
+		`zh-Hant  此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。實例i-wz9ecs0004sz已使用5/5個備案主體名額。`,
+
+		// Release, then the sixth subject passes.
+		"Release its service code.\n  released\n\nThe sixth subject tries again.\n" +
+			`  -> passed: instance i-wz9ecs0004sz (ecs), subject "Shenzhen Example Client 6 Co., Ltd.", 5 of 5 subject slots used, Retry false`,
+		`errors.As gives Reason "code_used"`,
+
+		"All steps turned out as expected.",
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
+
+// TestRunDeterministic runs the walkthrough twice: service codes are random,
+// so equal outputs also show that no code is printed.
+func TestRunDeterministic(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := run(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(&b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("two runs differ:\n%s\n----\n%s", a.String(), b.String())
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+var errWrite = errors.New("disk full")
+
+func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+func TestRunWriteError(t *testing.T) {
+	if err := run(failWriter{}); !errors.Is(err, errWrite) {
+		t.Errorf("run on a failing writer: got %v, want %v", err, errWrite)
+	}
+}
+
+func TestMistype(t *testing.T) {
+	for _, code := range []string{"7KQ2-M9XD-4TRB-WH6C", "ZKQ2-M9XD-4TRB-WH6C"} {
+		typo := mistype(code)
+		if typo == code || len(typo) != len(code) || typo[1:] != code[1:] {
+			t.Errorf("mistype(%q) = %q, want the first character changed", code, typo)
+		}
+	}
+}
