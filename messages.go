@@ -2,13 +2,13 @@ package icpverify
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 )
 
@@ -40,37 +40,110 @@ import (
 type Catalog struct {
 	b *catalog.Builder
 
-	mu       sync.RWMutex
-	tags     []language.Tag // supported, English first
-	matcher  language.Matcher
-	printers []*message.Printer // one for each of tags
+	mu      sync.RWMutex
+	keys    map[string]bool // every key set
+	langs   []*lang         // supported, English first; never changed once made
+	matcher language.Matcher
+	matched map[language.Tag]int // memo of matcher results, bounded
 }
+
+// lang is one language of a Catalog: every message resolved to its
+// format, falling back to English where the language lacks it.
+type lang struct {
+	tag    language.Tag
+	text   map[string]string
+	layout layout
+}
+
+// layout is the "layout" message cut around its two arguments.
+type layout struct {
+	parts       [3]string
+	detailFirst bool
+}
+
+// maxMatched bounds the memo of matched language tags.
+const maxMatched = 256
 
 // NewCatalog returns a Catalog with the built-in messages in English,
 // Simplified Chinese and Traditional Chinese.
 func NewCatalog() *Catalog {
 	// English is stored under und, the last parent of every language, so
 	// that a message a language lacks is shown in English.
-	c := &Catalog{b: catalog.NewBuilder()}
-	for _, lang := range builtinMessages {
-		for key, msg := range lang.msgs {
+	c := &Catalog{b: catalog.NewBuilder(), keys: make(map[string]bool)}
+	for _, l := range builtinMessages {
+		for key, msg := range l.msgs {
 			// Cannot fail: the built-in messages are tested.
-			_ = c.b.SetString(lang.tag, key, msg)
+			_ = c.b.SetString(l.tag, key, msg)
+			c.keys[key] = true
 		}
 	}
-	c.tags = []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese}
+	for _, t := range []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese} {
+		c.langs = append(c.langs, &lang{tag: t})
+	}
 	c.rebuild()
 	return c
 }
 
-// rebuild remakes the matcher and printers; c.mu must be held for writing,
-// or c not yet shared.
+// Markers stand for the arguments of "layout" while it is cut.
+const promptMark, detailMark = "\x00\x01", "\x00\x02"
+
+// capture is a catalog renderer that keeps the format of a message.
+type capture struct{ strings.Builder }
+
+func (c *capture) Render(s string)     { c.WriteString(s) }
+func (c *capture) Arg(int) interface{} { return nil }
+
+// rebuild resolves every message of every language and remakes the
+// matcher; c.mu must be held for writing, or c not yet shared.
 func (c *Catalog) rebuild() {
-	c.matcher = language.NewMatcher(c.tags)
-	c.printers = make([]*message.Printer, len(c.tags))
-	for i, t := range c.tags {
-		c.printers[i] = message.NewPrinter(t, message.Catalog(c.b))
+	tags := make([]language.Tag, len(c.langs))
+	langs := make([]*lang, len(c.langs))
+	for i, old := range c.langs {
+		l := &lang{tag: old.tag, text: make(map[string]string, len(c.keys))}
+		var r capture
+		ctx := c.b.Context(l.tag, &r)
+		for k := range c.keys {
+			r.Reset()
+			if ctx.Execute(k) == nil {
+				l.text[k] = r.String()
+			}
+		}
+		l.layout = cutLayout(format(l.text["layout"], promptMark, detailMark))
+		tags[i], langs[i] = l.tag, l
 	}
+	c.langs = langs
+	c.matcher = language.NewMatcher(tags)
+	c.matched = make(map[language.Tag]int)
+}
+
+// format formats a message; one without verbs is returned as it is.
+func format(msg string, args ...any) string {
+	if !strings.Contains(msg, "%") {
+		return msg
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
+// cutLayout cuts a rendered layout around its markers. A layout that lacks
+// one shows the prompt and the detail, space-separated.
+func cutLayout(s string) layout {
+	p, d := strings.Index(s, promptMark), strings.Index(s, detailMark)
+	switch {
+	case p < 0 || d < 0:
+		return layout{parts: [3]string{"", " ", ""}}
+	case p < d:
+		return layout{parts: [3]string{s[:p], s[p+len(promptMark) : d], s[d+len(detailMark):]}}
+	default:
+		return layout{parts: [3]string{s[:d], s[d+len(detailMark) : p], s[p+len(promptMark):]}, detailFirst: true}
+	}
+}
+
+// join lays out a prompt and a detail.
+func (l layout) join(prompt, detail string) string {
+	if l.detailFirst {
+		prompt, detail = detail, prompt
+	}
+	return l.parts[0] + prompt + l.parts[1] + detail + l.parts[2]
 }
 
 // SetString sets the message for key in a language, adding the language if
@@ -82,19 +155,27 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 	if tag == language.Und {
 		return errors.New("icpverify: catalog: undetermined language")
 	}
+	args := []any{"i-1", 1, 2, "p", "q", "2006-01-02", "f"}
+	if key == "layout" {
+		args = args[3:5]
+	}
+	if bad := format(msg, args...); strings.Contains(bad, "%!") {
+		return fmt.Errorf("icpverify: catalog: message %q: bad format: %s", key, bad)
+	}
 	stored := tag
 	if tag == language.English {
 		stored = language.Und // where every language falls back
 	}
-	if err := c.b.SetString(stored, key, msg); err != nil {
-		return err
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !slices.Contains(c.tags, tag) {
-		c.tags = append(slices.Clip(c.tags), tag)
-		c.rebuild()
+	if err := c.b.SetString(stored, key, msg); err != nil {
+		return fmt.Errorf("icpverify: catalog: %w", err)
 	}
+	c.keys[key] = true
+	if !slices.ContainsFunc(c.langs, func(l *lang) bool { return l.tag == tag }) {
+		c.langs = append(c.langs, &lang{tag: tag})
+	}
+	c.rebuild()
 	return nil
 }
 
@@ -102,7 +183,11 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 func (c *Catalog) Languages() []language.Tag {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return slices.Clone(c.tags)
+	tags := make([]language.Tag, len(c.langs))
+	for i, l := range c.langs {
+		tags[i] = l.tag
+	}
+	return tags
 }
 
 // maxAcceptLanguage bounds the Accept-Language header read by MatchLanguage.
@@ -116,33 +201,45 @@ func (c *Catalog) MatchLanguage(acceptLanguage string) language.Tag {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if len(acceptLanguage) > maxAcceptLanguage {
-		return c.tags[0]
+		return c.langs[0].tag
 	}
 	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(prefs) == 0 {
-		return c.tags[0]
+		return c.langs[0].tag
 	}
 	_, i, conf := c.matcher.Match(prefs...)
 	if conf == language.No {
-		return c.tags[0]
+		return c.langs[0].tag
 	}
-	return c.tags[i]
+	return c.langs[i].tag
 }
 
-// printer returns the printer of the language of c that best suits tag.
-func (c *Catalog) printer(tag language.Tag) *message.Printer {
+// lang returns the language of c that best suits tag.
+func (c *Catalog) lang(tag language.Tag) *lang {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for i, t := range c.tags {
-		if t == tag {
-			return c.printers[i]
+	for _, l := range c.langs {
+		if l.tag == tag {
+			c.mu.RUnlock()
+			return l
 		}
 	}
+	i, ok := c.matched[tag]
+	if ok {
+		l := c.langs[i]
+		c.mu.RUnlock()
+		return l
+	}
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	_, i, conf := c.matcher.Match(tag)
 	if conf == language.No {
 		i = 0
 	}
-	return c.printers[i]
+	if len(c.matched) < maxMatched {
+		c.matched[tag] = i
+	}
+	return c.langs[i]
 }
 
 // cst is China Standard Time, in which expiry dates are shown.
@@ -156,7 +253,7 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 	if err == nil {
 		return ""
 	}
-	p := c.printer(tag)
+	l := c.lang(tag)
 	var e *Error
 	if !errors.As(err, &e) {
 		prompt, advice := "prompt.failure", "advice.failure"
@@ -168,21 +265,24 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 		case errors.Is(err, ErrQuotaReached):
 			prompt, advice = "prompt.quota_reached", "advice.quota_reached"
 		}
-		return p.Sprintf("layout", p.Sprintf(prompt), p.Sprintf(advice))
+		return l.layout.join(l.text[prompt], l.text[advice])
 	}
 	var selected, actual, field, expires string
 	switch e.Reason {
 	case ReasonProductNotFileable, ReasonProductMismatch:
-		selected, actual = productName(p, e.Selected), productName(p, e.Actual)
+		selected, actual = l.productName(e.Selected), l.productName(e.Actual)
 	case ReasonInvalidRequest:
-		field = p.Sprintf("field." + e.Field)
+		field = l.text["field."+e.Field]
 	case ReasonInstanceExpired:
 		if !e.ExpiresAt.IsZero() {
 			expires = e.ExpiresAt.In(cst).Format(time.DateOnly)
 		}
 	}
-	detail := p.Sprintf(string(e.Reason), e.Instance, e.Used, e.Limit, selected, actual, expires, field)
-	return p.Sprintf("layout", p.Sprintf(promptKey(e.Err)), detail)
+	detail, ok := l.text[string(e.Reason)]
+	if ok {
+		detail = format(detail, e.Instance, e.Used, e.Limit, selected, actual, expires, field)
+	}
+	return l.layout.join(l.text[promptKey(e.Err)], detail)
 }
 
 // promptKey returns the key of a sentinel's prompt.
@@ -205,12 +305,9 @@ const maxProductName = 32
 
 // productName returns the display name of a product type: the catalog's, or
 // the type itself, cut short and made valid UTF-8, for a type it lacks.
-func productName(p *message.Printer, t ProductType) string {
-	key := "product." + string(t)
-	if len(t) <= maxProductName {
-		if name := p.Sprintf(key); name != key {
-			return name
-		}
+func (l *lang) productName(t ProductType) string {
+	if name, ok := l.text["product."+string(t)]; ok {
+		return name
 	}
 	s := string(t)
 	if len(s) > maxProductName {

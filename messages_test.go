@@ -180,6 +180,11 @@ func TestCatalogSetString(t *testing.T) {
 	assert.Contains(t, Localize(e, language.English), "3 of 3", "the built-in catalog is unchanged")
 	assert.Contains(t, c.Localize(e, language.SimplifiedChinese), "3/3", "other languages are unchanged")
 
+	// A layout that puts the detail first.
+	require.NoError(t, c.SetString(language.SimplifiedChinese, "layout", "【%[2]s】%[1]s"))
+	assert.True(t, strings.HasPrefix(c.Localize(e, language.SimplifiedChinese), "【实例i-7已使用3/3"), c.Localize(e, language.SimplifiedChinese))
+	assert.True(t, strings.HasSuffix(c.Localize(e, language.SimplifiedChinese), "】该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。"))
+
 	// Add Japanese with one message: the rest falls back to English.
 	require.NoError(t, c.SetString(language.Japanese, "prompt.quota_reached", "申請上限に達しました。"))
 	ja := c.Localize(e, language.Japanese)
@@ -189,6 +194,8 @@ func TestCatalogSetString(t *testing.T) {
 	assert.Equal(t, language.English, MatchLanguage("ja-JP"))
 	assert.Equal(t, []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese, language.Japanese}, c.Languages())
 
+	require.Error(t, c.SetString(language.English, string(ReasonQuotaReached), "%d of %d"), "unindexed verbs get EXTRA complaints")
+	require.Error(t, c.SetString(language.English, "layout", "%[3]s"))
 	require.Error(t, c.SetString(language.English, "", "x"))
 	require.Error(t, c.SetString(language.Und, "x", "x"))
 }
