@@ -37,7 +37,34 @@
 //	}
 //
 // The suite fails a subtest with t.Errorf or t.Fatalf and never uses
-// t.Parallel, so newStore may use t.Setenv, t.Chdir and the like.
+// t.Parallel, so newStore may use t.Setenv, t.Chdir and the like. Its
+// concurrent subtests start up to 64 goroutines on one store.
+//
+// # What the suite assumes
+//
+// It asks of a store only what the doc comments of package icpverify
+// promise, and reads them as follows where they leave room:
+//
+//   - Data is used as the Verifier uses it: every service code is a
+//     canonical code (see icpverify.NormalizeServiceCode) stored with
+//     AddServiceCode on an instance stored with PutInstance before it is
+//     reserved, so a store whose tables reference each other (foreign keys)
+//     passes. IDs, accounts and subjects may be up to 200 bytes of UTF-8.
+//   - Times (Instance.ExpiresAt, ServiceCode.IssuedAt,
+//     Reservation.ReservedAt) are compared at second precision: truncated
+//     to the second, then with time.Time.Equal. A store may keep them to
+//     the microsecond, or the second, and in any location; the suite's
+//     times lie a quarter of a second past a whole second, so neither
+//     rounding nor truncating moves them across one. A zero time must come
+//     back zero (IsZero).
+//   - With a cancelled context every method of InstanceStore, QuotaStore
+//     and the listers returns an error, of any kind, and changes nothing.
+//     PutInstance is not tested with one.
+//   - ListInstances and ListReservations return exactly limit items when
+//     the account has more, and may return nil for an account with none.
+//   - The outcome of AddServiceCode for a code that is already stored, on
+//     an instance that has reached its limit, is not checked: the contract
+//     does not say whether that is ErrExists or not added.
 package storetest
 
 import (

@@ -1,0 +1,217 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/storetest"
+)
+
+// The suite is checked by running it against stores broken on purpose, each
+// in a child process (a failing subtest cannot be observed from the same
+// test binary), and checking which subtests fail, pass or skip.
+
+// base adapts a MemoryStore to storetest.Store, listers included.
+type base struct{ *icpverify.MemoryStore }
+
+func (b base) PutInstance(_ context.Context, inst icpverify.Instance) error {
+	return b.MemoryStore.PutInstance(inst)
+}
+
+func newBase() base { return base{icpverify.NewMemoryStore()} }
+
+// Broken stores.
+type (
+	ignoresContext     struct{ base }
+	plainNotFound      struct{ base }
+	zeroTimeNotZero    struct{ base }
+	heldAsReserved     struct{ base }
+	duplicateNotExists struct{ base }
+	completeTwiceFails struct{ base }
+	releaseReturnsZero struct{ base }
+	listsNoUsage       struct{ base }
+	usageNeverHeld     struct{ base }
+)
+
+func (s ignoresContext) Usage(_ context.Context, instance, subject string) (int, bool, error) {
+	return s.base.Usage(context.Background(), instance, subject)
+}
+
+func (s plainNotFound) Reservation(ctx context.Context, code string) (icpverify.Reservation, error) {
+	r, err := s.base.Reservation(ctx, code)
+	if errors.Is(err, icpverify.ErrNotFound) {
+		err = errors.New("no such reservation")
+	}
+	return r, err
+}
+
+func (s zeroTimeNotZero) Instance(ctx context.Context, id string) (icpverify.Instance, error) {
+	inst, err := s.base.Instance(ctx, id)
+	if err == nil && inst.ExpiresAt.IsZero() {
+		inst.ExpiresAt = time.Unix(0, 0)
+	}
+	return inst, err
+}
+
+func (s heldAsReserved) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
+	o, used, err := s.base.Reserve(ctx, r, limit)
+	if o == icpverify.Held {
+		o = icpverify.Reserved
+	}
+	return o, used, err
+}
+
+func (s duplicateNotExists) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, limit int) (int, bool, error) {
+	issued, added, err := s.base.AddServiceCode(ctx, sc, limit)
+	if err != nil {
+		err = fmt.Errorf("adding code: %v", err) // loses the sentinel
+	}
+	return issued, added, err
+}
+
+func (s completeTwiceFails) Complete(ctx context.Context, code string) (icpverify.Reservation, error) {
+	if r, err := s.base.Reservation(ctx, code); err == nil && r.Filed {
+		return icpverify.Reservation{}, errors.New("already filed")
+	}
+	return s.base.Complete(ctx, code)
+}
+
+func (s releaseReturnsZero) Release(ctx context.Context, code string) (icpverify.Reservation, error) {
+	_, err := s.base.Release(ctx, code)
+	return icpverify.Reservation{}, err
+}
+
+func (s listsNoUsage) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.InstanceUsage, error) {
+	list, err := s.base.ListInstances(ctx, account, limit)
+	for i := range list {
+		list[i].Used = 0
+	}
+	return list, err
+}
+
+func (s usageNeverHeld) Usage(ctx context.Context, instance, subject string) (int, bool, error) {
+	used, _, err := s.base.Usage(ctx, instance, subject)
+	return used, false, err
+}
+
+// Stores that keep the contracts in ways the suite must accept.
+type (
+	// coarseTimes keeps times to the microsecond, in UTC.
+	coarseTimes struct{ base }
+	// noListers implements neither lister.
+	noListers struct {
+		storetest.Store
+	}
+)
+
+func coarse(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Round(time.Microsecond).UTC()
+}
+
+func (s coarseTimes) PutInstance(ctx context.Context, inst icpverify.Instance) error {
+	inst.ExpiresAt = coarse(inst.ExpiresAt)
+	return s.base.PutInstance(ctx, inst)
+}
+
+func (s coarseTimes) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, limit int) (int, bool, error) {
+	sc.IssuedAt = coarse(sc.IssuedAt)
+	return s.base.AddServiceCode(ctx, sc, limit)
+}
+
+func (s coarseTimes) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
+	r.ReservedAt = coarse(r.ReservedAt)
+	return s.base.Reserve(ctx, r, limit)
+}
+
+// mutant is a store and what the suite must say of it.
+type mutant struct {
+	name  string
+	store func() storetest.Store
+	fail  []string // subtests that must fail; none: the suite must pass
+	skip  []string // subtests that must be skipped
+}
+
+var mutants = []mutant{
+	{name: "IgnoresContext", store: func() storetest.Store { return ignoresContext{newBase()} },
+		fail: []string{"Context/Cancelled"}},
+	{name: "PlainNotFound", store: func() storetest.Store { return plainNotFound{newBase()} },
+		fail: []string{"Reserve/NotFound", "Reserve/Full", "Release/FreesSlot", "Complete/NotFound"}},
+	{name: "ZeroTimeNotZero", store: func() storetest.Store { return zeroTimeNotZero{newBase()} },
+		fail: []string{"Instance/RoundTrip", "Instance/Replace"}},
+	{name: "HeldAsReserved", store: func() storetest.Store { return heldAsReserved{newBase()} },
+		fail: []string{"Reserve/Retry", "Reserve/RetryConcurrent"}},
+	{name: "DuplicateNotExists", store: func() storetest.Store { return duplicateNotExists{newBase()} },
+		fail: []string{"ServiceCode/Duplicate", "ServiceCode/UniquePerStore", "ServiceCode/NotFound"}},
+	{name: "CompleteTwiceFails", store: func() storetest.Store { return completeTwiceFails{newBase()} },
+		fail: []string{"Complete/Filed"}},
+	{name: "ReleaseReturnsZero", store: func() storetest.Store { return releaseReturnsZero{newBase()} },
+		fail: []string{"Release/FreesSlot", "Release/Concurrent", "Release/Filed"}},
+	{name: "ListsNoUsage", store: func() storetest.Store { return listsNoUsage{newBase()} },
+		fail: []string{"ListInstances/Account"}},
+	{name: "UsageNeverHeld", store: func() storetest.Store { return usageNeverHeld{newBase()} },
+		fail: []string{"Reserve/Retry", "Release/SharedSlot", "Complete/Filed"}},
+	{name: "CoarseTimes", store: func() storetest.Store { return coarseTimes{newBase()} }},
+	{name: "NoListers", store: func() storetest.Store { return noListers{newBase()} },
+		skip: []string{"ListInstances/Account", "ListReservations/Limit"}},
+}
+
+const mutantEnv = "STORETEST_MUTANT"
+
+// TestMutant runs the suite against the store named by $STORETEST_MUTANT,
+// in the child processes of TestSuiteJudgesStores.
+func TestMutant(t *testing.T) {
+	name := os.Getenv(mutantEnv)
+	if name == "" {
+		t.Skip("run by TestSuiteJudgesStores")
+	}
+	for _, m := range mutants {
+		if m.name == name {
+			storetest.Run(t, func(*testing.T) storetest.Store { return m.store() })
+			return
+		}
+	}
+	t.Fatalf("no mutant %q", name)
+}
+
+// TestSuiteJudgesStores checks that the suite fails broken stores where they
+// break, and passes stores that keep the contracts in other ways.
+func TestSuiteJudgesStores(t *testing.T) {
+	if os.Getenv(mutantEnv) != "" {
+		t.Skip("in a child process")
+	}
+	for _, m := range mutants {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestMutant$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), mutantEnv+"="+m.name)
+			out, err := cmd.CombinedOutput()
+			output := string(out)
+			if len(m.fail) == 0 && err != nil {
+				t.Fatalf("the suite failed a store that keeps the contracts: %v\n%s", err, output)
+			}
+			if len(m.fail) > 0 && err == nil {
+				t.Fatalf("the suite passed a broken store\n%s", output)
+			}
+			for _, name := range m.fail {
+				if !strings.Contains(output, "--- FAIL: TestMutant/"+name+" ") {
+					t.Errorf("subtest %s did not fail\n%s", name, output)
+				}
+			}
+			for _, name := range m.skip {
+				if !strings.Contains(output, "--- SKIP: TestMutant/"+name+" ") {
+					t.Errorf("subtest %s was not skipped\n%s", name, output)
+				}
+			}
+		})
+	}
+}
