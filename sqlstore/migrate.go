@@ -1,0 +1,222 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// schemaFS holds the migrations, schema/<dialect>/NNNN_name.sql, applied in
+// the order of NNNN. ${p} in them is the table prefix.
+//
+//go:embed schema
+var schemaFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// migrations returns the migrations of d in order.
+func (s *Store) migrations() ([]migration, error) {
+	dir := path.Join("schema", s.d.String())
+	entries, err := fs.ReadDir(schemaFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("sqlstore: bad migration file name %s", name)
+		}
+		text, err := fs.ReadFile(schemaFS, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, stmts: splitSQL(strings.ReplaceAll(string(text), "${p}", s.prefix))})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("sqlstore: migration %s: want version %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// splitSQL splits a migration into statements: it drops "--" comment lines
+// and cuts after each line that ends with a semicolon.
+func splitSQL(text string) []string {
+	var out []string
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			out = append(out, strings.TrimSuffix(strings.TrimSpace(b.String()), ";"))
+			b.Reset()
+		}
+	}
+	if strings.TrimSpace(b.String()) != "" {
+		out = append(out, strings.TrimSpace(b.String()))
+	}
+	return out
+}
+
+// SchemaVersion is the version of the newest schema this package knows.
+const SchemaVersion = 1
+
+// Migrate creates the store's tables, or brings them up to SchemaVersion.
+// It is idempotent, records each version applied in the table
+// <prefix>schema_version, and is safe to run from several processes at
+// once:
+//
+//   - PostgreSQL runs all of it in one transaction that first takes
+//     pg_advisory_xact_lock on a key derived from the schema and prefix;
+//     DDL is transactional there, so a failure leaves nothing behind.
+//   - MySQL cannot roll back DDL: Migrate pins one connection, takes
+//     GET_LOCK on it (a session lock, released on that same connection, or
+//     by the server if the connection dies) and runs statements that are
+//     idempotent by themselves (CREATE TABLE IF NOT EXISTS, with the
+//     indexes inline), recording the version with an upsert.
+//   - SQLite runs all of it in one BEGIN IMMEDIATE transaction.
+//
+// It fails if the database's schema is newer than this package.
+func (s *Store) Migrate(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ms, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	var run func(context.Context, []migration) error
+	switch s.d {
+	case Postgres:
+		run = s.migratePostgres
+	case MySQL:
+		run = s.migrateMySQL
+	default:
+		run = s.migrateSQLite
+	}
+	if err := run(ctx, ms); err != nil {
+		return fmt.Errorf("sqlstore: Migrate (%s, prefix %q): %w", s.d, s.prefix, err)
+	}
+	return nil
+}
+
+func (s *Store) versionTable() string {
+	switch s.d {
+	case Postgres:
+		return `CREATE TABLE IF NOT EXISTS ` + s.prefix + `schema_version (
+			version    INTEGER     NOT NULL PRIMARY KEY,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`
+	case MySQL:
+		return `CREATE TABLE IF NOT EXISTS ` + s.prefix + `schema_version (
+			version    INT         NOT NULL PRIMARY KEY,
+			applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB`
+	}
+	return `CREATE TABLE IF NOT EXISTS ` + s.prefix + `schema_version (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))) STRICT`
+}
+
+// apply runs the migrations newer than the recorded version on q.
+func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
+	if _, err := q.ExecContext(ctx, s.versionTable()); err != nil {
+		return fmt.Errorf("creating %sschema_version: %w", s.prefix, err)
+	}
+	var current int
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+s.prefix+`schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if current > len(ms) {
+		return fmt.Errorf("the database has schema version %d, newer than this package's %d", current, len(ms))
+	}
+	record := sqlText(s.d, s.prefix, `INSERT INTO ${p}schema_version (version) VALUES (?)`)
+	if s.d == MySQL {
+		// Another replica may have recorded it in the meantime.
+		record += ` ON DUPLICATE KEY UPDATE version = version`
+	}
+	for _, m := range ms[current:] {
+		for _, stmt := range m.stmts {
+			if _, err := q.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+		if _, err := q.ExecContext(ctx, record, m.version); err != nil {
+			return fmt.Errorf("%s: recording version: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migratePostgres(ctx context.Context, ms []migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// A transaction-scoped lock: released by COMMIT or ROLLBACK on the
+	// transaction's own connection, whatever the pool does.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('icpverify.sqlstore'), hashtext(current_schema() || '.' || $1))`, s.prefix); err != nil {
+		return fmt.Errorf("taking the migration lock: %w", err)
+	}
+	if err := s.apply(ctx, tx, ms); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// mysqlLockWait is how long Migrate waits for another replica's migration.
+const mysqlLockWait = 60 * time.Second
+
+func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// GET_LOCK is held by the session, so everything runs on this one
+	// pinned connection. Lock names are at most 64 characters.
+	name := `CONCAT('icpverify:', SHA1(CONCAT(DATABASE(), '.', ?)))`
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+name+`, ?)`, s.prefix, int(mysqlLockWait/time.Second)).Scan(&got); err != nil {
+		return fmt.Errorf("taking the migration lock: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return errors.New("taking the migration lock: timed out waiting for another migration")
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `DO RELEASE_LOCK(`+name+`)`, s.prefix); err != nil {
+			// Closing the session releases the lock.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return s.apply(ctx, conn, ms)
+}
+
+func (s *Store) migrateSQLite(ctx context.Context, ms []migration) error {
+	return s.retry(ctx, func() error {
+		return s.inSQLiteTx(ctx, "migrate", func(q querier) (bool, error) {
+			return true, s.apply(ctx, q, ms)
+		})
+	})
+}

@@ -1,0 +1,314 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/icpfiling/icpverify"
+)
+
+// Store is an icpverify.InstanceStore and icpverify.QuotaStore kept in a SQL
+// database, shared by every process that opens a Store on it. It is safe for
+// concurrent use. Create its tables with Migrate before the first call.
+type Store struct {
+	db     *sql.DB
+	d      Dialect
+	prefix string
+	q      queries
+}
+
+var (
+	_ icpverify.InstanceStore     = (*Store)(nil)
+	_ icpverify.QuotaStore        = (*Store)(nil)
+	_ icpverify.InstanceLister    = (*Store)(nil)
+	_ icpverify.ReservationLister = (*Store)(nil)
+)
+
+// DefaultPrefix is the table name prefix unless WithTablePrefix sets another.
+const DefaultPrefix = "icpverify_"
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	prefix string
+}
+
+// WithTablePrefix sets the prefix of the store's table names, DefaultPrefix
+// unless set. It must be at most 32 characters of lower-case ASCII letters,
+// digits and underscores, not starting with a digit; it may be empty.
+func WithTablePrefix(prefix string) Option {
+	return func(c *config) { c.prefix = prefix }
+}
+
+var validPrefix = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,31})?$`)
+
+// New returns a Store that keeps its tables in db, whose SQL dialect is d.
+// It does not touch the database: call Migrate to create or update the
+// tables.
+//
+// For SQLite, open db on a file (not ":memory:", which is one database per
+// connection) with a busy timeout, e.g. with modernc.org/sqlite:
+// "file:/path/icp.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)".
+// For MySQL, "interpolateParams=true" in the DSN saves a round trip per
+// statement.
+func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: New: nil *sql.DB")
+	}
+	if !d.valid() {
+		return nil, fmt.Errorf("sqlstore: New: unknown dialect %v", d)
+	}
+	c := config{prefix: DefaultPrefix}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if !validPrefix.MatchString(c.prefix) {
+		return nil, fmt.Errorf("sqlstore: New: invalid table prefix %q: want at most 32 of [a-z0-9_], not starting with a digit", c.prefix)
+	}
+	s := &Store{db: db, d: d, prefix: c.prefix}
+	s.q = buildQueries(d, c.prefix)
+	return s, nil
+}
+
+// Dialect returns the dialect the Store was made with.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// DB returns the database the Store uses.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// sqlText substitutes the table prefix for ${p} and rebinds placeholders.
+func sqlText(d Dialect, prefix, q string) string {
+	return d.rebind(strings.ReplaceAll(q, "${p}", prefix))
+}
+
+// clampLimit keeps a limit within the INTEGER columns it is compared with.
+func clampLimit(limit int) int64 {
+	return int64(max(min(limit, math.MaxInt32), math.MinInt32))
+}
+
+const instanceCols = "id, account, product, region, billing, term_months, public_ip, trial, status, expires_at"
+
+// scanInstance reads the columns instanceCols, and extra ones into extra.
+func (s *Store) scanInstance(sc interface{ Scan(...any) error }, extra ...any) (icpverify.Instance, error) {
+	var inst icpverify.Instance
+	var product, billing, status string
+	dest := append([]any{&inst.ID, &inst.Account, &product, &inst.Region, &billing,
+		&inst.TermMonths, &inst.PublicIP, boolCol{&inst.Trial}, &status, timeCol{s.d, &inst.ExpiresAt}}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return icpverify.Instance{}, err
+	}
+	inst.Product = icpverify.ProductType(product)
+	inst.Billing = icpverify.Billing(billing)
+	inst.Status = icpverify.Status(status)
+	return inst, nil
+}
+
+// PutInstance adds an instance to the inventory or replaces it. Replacing
+// keeps the count of service codes it has issued.
+func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"instance ID", inst.ID, true}, {"account", inst.Account, false},
+		{"product", string(inst.Product), false}, {"region", inst.Region, false},
+		{"billing", string(inst.Billing), false}, {"public IP", inst.PublicIP, false},
+		{"status", string(inst.Status), false},
+	} {
+		if err := checkText(f.name, f.v, f.required); err != nil {
+			return fmt.Errorf("sqlstore: PutInstance: %w", err)
+		}
+	}
+	exp, err := s.d.timeArg("ExpiresAt", inst.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
+	}
+	err = s.retry(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, s.q.putInstance, inst.ID, inst.Account, string(inst.Product), inst.Region,
+			string(inst.Billing), int64(inst.TermMonths), inst.PublicIP, inst.Trial, string(inst.Status), exp)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
+	}
+	return nil
+}
+
+// Instance implements icpverify.InstanceStore.
+func (s *Store) Instance(ctx context.Context, id string) (icpverify.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return icpverify.Instance{}, err
+	}
+	if !checkKey(id) {
+		return icpverify.Instance{}, fmt.Errorf("sqlstore: instance %q: %w", id, icpverify.ErrNotFound)
+	}
+	inst, err := s.scanInstance(s.db.QueryRowContext(ctx, s.q.instance, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return icpverify.Instance{}, fmt.Errorf("sqlstore: instance %q: %w", id, icpverify.ErrNotFound)
+	}
+	if err != nil {
+		return icpverify.Instance{}, fmt.Errorf("sqlstore: reading instance %q: %w", id, err)
+	}
+	return inst, nil
+}
+
+// ServiceCode implements icpverify.InstanceStore.
+func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.ServiceCode, error) {
+	if err := ctx.Err(); err != nil {
+		return icpverify.ServiceCode{}, err
+	}
+	if !checkKey(code) {
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+	}
+	var sc icpverify.ServiceCode
+	err := s.db.QueryRowContext(ctx, s.q.serviceCode, code).Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee,
+		boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+	}
+	if err != nil {
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: reading service code %s: %w", icpverify.MaskServiceCode(code), err)
+	}
+	return sc, nil
+}
+
+// AddServiceCode implements icpverify.InstanceStore. In one transaction it
+// counts the code on its instance's row with a conditional UPDATE, which
+// holds the limit whatever the isolation level, and inserts the code.
+func (s *Store) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, limit int) (int, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	masked := icpverify.MaskServiceCode(sc.Code)
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"code", sc.Code, true}, {"instance", sc.Instance, true},
+		{"owner", sc.Owner, false}, {"grantee", sc.Grantee, false},
+	} {
+		if err := checkText(f.name, f.v, f.required); err != nil {
+			return 0, false, fmt.Errorf("sqlstore: AddServiceCode: %w", err)
+		}
+	}
+	issuedAt, err := s.d.timeArg("IssuedAt", sc.IssuedAt)
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlstore: AddServiceCode %s: %w", masked, err)
+	}
+	var issued int
+	var added bool
+	err = s.retry(ctx, func() error {
+		issued, added = 0, false
+		var exists bool
+		err := s.inTx(ctx, "add-code", func(q querier) (bool, error) {
+			n, err := affected(q.ExecContext(ctx, s.q.codeCount, sc.Instance, clampLimit(limit)))
+			if err != nil {
+				return false, err
+			}
+			if err := q.QueryRowContext(ctx, s.q.issuedOf, sc.Instance).Scan(&issued); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return false, icpverify.ErrNotFound
+				}
+				return false, err
+			}
+			if n == 0 {
+				return false, nil // at the limit
+			}
+			ins, err := affected(q.ExecContext(ctx, s.q.codeInsert, sc.Code, sc.Instance, sc.Owner, sc.Grantee, sc.Revoked, issuedAt))
+			if s.d.classify(err) == errUnique || (err == nil && ins == 0) {
+				exists = true
+				issued--
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			added = true
+			return true, nil
+		})
+		if err == nil && exists {
+			err = icpverify.ErrExists
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, icpverify.ErrNotFound):
+		return 0, false, fmt.Errorf("sqlstore: AddServiceCode %s: instance %q: %w", masked, sc.Instance, err)
+	case errors.Is(err, icpverify.ErrExists):
+		return issued, false, fmt.Errorf("sqlstore: AddServiceCode %s: %w", masked, err)
+	case err != nil:
+		return 0, false, fmt.Errorf("sqlstore: AddServiceCode %s: %w", masked, err)
+	}
+	return issued, added, nil
+}
+
+// GrantServiceCode implements icpverify.InstanceStore.
+func (s *Store) GrantServiceCode(ctx context.Context, code, grantee string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	masked := icpverify.MaskServiceCode(code)
+	if err := checkText("grantee", grantee, false); err != nil {
+		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, err)
+	}
+	if !checkKey(code) {
+		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, icpverify.ErrNotFound)
+	}
+	err := s.retry(ctx, func() error {
+		n, err := affected(s.db.ExecContext(ctx, s.q.grant, grantee, code))
+		if err != nil || n > 0 {
+			return err
+		}
+		// MySQL counts a row updated to the value it had as unaffected.
+		var one int
+		err = s.db.QueryRowContext(ctx, s.q.codeExists, code).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return icpverify.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, err)
+	}
+	return nil
+}
+
+// ListInstances implements icpverify.InstanceLister: the instances of
+// account with the number of subjects holding a slot on each.
+func (s *Store) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.InstanceUsage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := []icpverify.InstanceUsage{}
+	if limit <= 0 || checkText("account", account, false) != nil {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.listInstances, account, clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: ListInstances: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var used int
+		inst, err := s.scanInstance(rows, &used)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: ListInstances: reading a row: %w", err)
+		}
+		out = append(out, icpverify.InstanceUsage{Instance: inst, Used: used})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: ListInstances: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// querier is what a Store runs statements on: a *sql.DB, a *sql.Tx or a
+// *sql.Conn in a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// maxAttempts bounds how often an operation is run again after a transient
+// failure: a unique violation, a serialization failure, a deadlock, a lock
+// wait timeout or a busy SQLite database.
+const maxAttempts = 12
+
+// errRetry is returned inside a transaction to roll it back and run the
+// whole operation again.
+var errRetry = errors.New("sqlstore: concurrent change, retrying")
+
+// errContention is returned when an operation still met concurrent changes
+// after maxAttempts runs.
+var errContention = errors.New("sqlstore: too much contention: gave up after retrying")
+
+// hook, when set by a test, is called at named points inside transactions
+// with the transaction's querier. An error it returns fails the
+// transaction.
+type hookFunc func(ctx context.Context, point string, q querier) error
+
+var testHook atomic.Pointer[hookFunc]
+
+func runHook(ctx context.Context, point string, q querier) error {
+	if h := testHook.Load(); h != nil {
+		return (*h)(ctx, point, q)
+	}
+	return nil
+}
+
+// retry runs op until it succeeds, fails for good or has run maxAttempts
+// times. op is run again when it returns errRetry or an error the dialect
+// classifies as transient or as a unique violation.
+func (s *Store) retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errRetry) && s.d.classify(err) == errOther {
+			return err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if attempt >= maxAttempts {
+			return fmt.Errorf("%w: %w", errContention, err)
+		}
+		// Exponential backoff with full jitter: 0.5ms, 1ms, ... 32ms.
+		d := time.Duration(rand.Int64N(int64(250*time.Microsecond) << min(attempt, 7)))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// inTx runs fn, the operation called name, in a write transaction and
+// commits it if fn returns true and no error, else rolls it back. On SQLite
+// the transaction is BEGIN IMMEDIATE on a pinned connection, so that it takes
+// the write lock first and waits for it with the connection's busy timeout,
+// whatever the DSN says; on
+// PostgreSQL and MySQL it is a database/sql transaction at the server's
+// default isolation level, which the statements do not rely on.
+func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commit bool, err error)) error {
+	if s.d == SQLite {
+		return s.inSQLiteTx(ctx, name, fn)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	commit, err := fn(tx)
+	if err == nil && commit {
+		err = runHook(ctx, name+":before-commit", tx)
+	}
+	if err != nil || !commit {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) (bool, error)) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// Roll back even if ctx is done. If that fails too, the
+		// connection may still be in the transaction: discard it.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	commit, err := fn(conn)
+	if err == nil && commit {
+		err = runHook(ctx, name+":before-commit", conn)
+	}
+	if err != nil || !commit {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	done = true
+	return nil
+}
+
+// affected returns the rows affected by a statement.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
