@@ -15,35 +15,42 @@ const shardCount = 64
 // one process. It suits tests, examples and a backend that runs a single
 // replica; several replicas need a shared, durable store. The zero value is
 // not usable: call NewMemoryStore. It is safe for concurrent use.
+//
+// It also implements InstanceLister and ReservationLister.
 type MemoryStore struct {
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
 	accounts  [shardCount]accountShard  // by account
 }
 
+// Locks are taken instance shard first, then code shard, then account
+// shard, and at most one of each, everywhere.
+
 type instanceShard struct {
-	mu sync.RWMutex
-	m  map[string]*instanceEntry
-	_  [40]byte // keep shards on separate cache lines
+	mu    sync.RWMutex
+	m     map[string]*instanceEntry
+	slots map[slot]int // reservations each subject holds on an instance
+	_     [32]byte     // keep shards on separate cache lines
 }
 
 // instanceEntry is what the store knows of one instance ID. An entry made
 // by a reservation alone, for an instance the inventory does not hold, has
 // known unset.
 type instanceEntry struct {
-	inst     Instance
-	known    bool
-	issued   int                    // service codes issued
-	slots    map[string]int         // subject -> reservations it holds here
-	reserved map[string]Reservation // code -> reservation
+	inst   Instance
+	known  bool
+	issued int // service codes issued
+	used   int // subjects holding a slot
 }
 
+// slot names a subject's slot on an instance.
+type slot struct{ instance, subject string }
+
 type codeShard struct {
-	mu    sync.RWMutex
-	codes map[string]ServiceCode
-	// onInstance finds the reservation of a code: code -> instance ID.
-	onInstance map[string]string
-	_          [32]byte
+	mu       sync.RWMutex
+	codes    map[string]ServiceCode
+	reserved map[string]Reservation
+	_        [32]byte
 }
 
 // accountShard indexes instances and reservations by account.
@@ -77,23 +84,20 @@ func remove(m map[string]set, owner, key string) {
 }
 
 var (
-	_ InstanceLister    = (*MemoryStore)(nil)
-	_ ReservationLister = (*MemoryStore)(nil)
 	_ InstanceStore     = (*MemoryStore)(nil)
 	_ QuotaStore        = (*MemoryStore)(nil)
+	_ InstanceLister    = (*MemoryStore)(nil)
+	_ ReservationLister = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	s := &MemoryStore{}
-	for i := range s.instances {
+	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
-	}
-	for i := range s.codes {
+		s.instances[i].slots = make(map[slot]int)
 		s.codes[i].codes = make(map[string]ServiceCode)
-		s.codes[i].onInstance = make(map[string]string)
-	}
-	for i := range s.accounts {
+		s.codes[i].reserved = make(map[string]Reservation)
 		s.accounts[i].instances = make(map[string]set)
 		s.accounts[i].reservations = make(map[string]set)
 	}
@@ -149,56 +153,6 @@ func (s *MemoryStore) PutInstance(inst Instance) error {
 	add(ash.instances, inst.Account, inst.ID)
 	ash.mu.Unlock()
 	return nil
-}
-
-// ListInstances implements InstanceLister.
-func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ids := s.owned(account, func(a *accountShard) map[string]set { return a.instances }, limit)
-	out := make([]InstanceUsage, 0, len(ids))
-	for _, id := range ids {
-		sh := s.instanceShard(id)
-		sh.mu.RLock()
-		if e := sh.m[id]; e != nil && e.known && e.inst.Account == account {
-			out = append(out, InstanceUsage{Instance: e.inst, Used: len(e.slots)})
-		}
-		sh.mu.RUnlock()
-	}
-	return out, nil
-}
-
-// ListReservations implements ReservationLister.
-func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	codes := s.owned(account, func(a *accountShard) map[string]set { return a.reservations }, limit)
-	out := make([]Reservation, 0, len(codes))
-	for _, code := range codes {
-		r, err := s.Reservation(ctx, code)
-		if err == nil && r.Account == account {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// owned returns at most limit keys of the set of account in one index.
-func (s *MemoryStore) owned(account string, index func(*accountShard) map[string]set, limit int) []string {
-	ash := s.accountShard(account)
-	ash.mu.RLock()
-	defer ash.mu.RUnlock()
-	keys := index(ash)[account]
-	out := make([]string, 0, min(len(keys), max(limit, 0)))
-	for k := range keys {
-		if len(out) >= limit {
-			break
-		}
-		out = append(out, k)
-	}
-	return out
 }
 
 // Instance implements InstanceStore.
@@ -275,10 +229,27 @@ func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, grantee string
 	return nil
 }
 
+// settled reports what Reserve does with r if its code is reserved
+// already: Held for the same subject, Taken otherwise.
+func settled(old, r Reservation) Outcome {
+	if old.Filed || old.Subject != r.Subject || old.Instance != r.Instance {
+		return Taken
+	}
+	return Held
+}
+
+// used returns the number of subjects holding a slot on instance.
+func (s *MemoryStore) used(instance string) int {
+	sh := s.instanceShard(instance)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if e := sh.m[instance]; e != nil {
+		return e.used
+	}
+	return 0
+}
+
 // Reserve implements QuotaStore.
-//
-// Locks are taken instance shard first, then code shard, then account
-// shard, everywhere.
 func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -286,51 +257,46 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	if r.Code == "" || r.Instance == "" || r.Subject == "" {
 		return 0, 0, errEmptyKey
 	}
+	// A retry needs only read locks.
+	csh := s.codeShard(r.Code)
+	csh.mu.RLock()
+	old, ok := csh.reserved[r.Code]
+	csh.mu.RUnlock()
+	if ok {
+		return settled(old, r), s.used(r.Instance), nil
+	}
+
 	ish := s.instanceShard(r.Instance)
 	ish.mu.Lock()
 	defer ish.mu.Unlock()
-	e := ish.entry(r.Instance)
-	if old, ok := e.reserved[r.Code]; ok {
-		if old.Filed || old.Subject != r.Subject {
-			return Taken, len(e.slots), nil
-		}
-		return Held, len(e.slots), nil
-	}
-	if e.slots[r.Subject] == 0 && len(e.slots) >= limit {
-		return Full, len(e.slots), nil
-	}
-	csh := s.codeShard(r.Code)
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	if _, ok := csh.onInstance[r.Code]; ok {
-		// Reserved on another instance: a code belongs to one instance,
-		// so only a store shared with another inventory gets here.
-		return Taken, len(e.slots), nil
+	used := 0
+	if e := ish.m[r.Instance]; e != nil {
+		used = e.used
 	}
-	if e.reserved == nil {
-		e.reserved = make(map[string]Reservation)
-		e.slots = make(map[string]int)
+	if old, ok := csh.reserved[r.Code]; ok {
+		return settled(old, r), used, nil
 	}
+	k := slot{r.Instance, r.Subject}
+	held := ish.slots[k]
+	if held == 0 && used >= limit {
+		return Full, used, nil
+	}
+	e := ish.entry(r.Instance)
 	r.Filed = false
-	e.reserved[r.Code] = r
-	e.slots[r.Subject]++
-	csh.onInstance[r.Code] = r.Instance
+	csh.reserved[r.Code] = r
+	ish.slots[k] = held + 1
+	if held == 0 {
+		e.used++
+	}
 	if r.Account != "" {
 		ash := s.accountShard(r.Account)
 		ash.mu.Lock()
 		add(ash.reservations, r.Account, r.Code)
 		ash.mu.Unlock()
 	}
-	return Reserved, len(e.slots), nil
-}
-
-// lookup finds the instance a code is reserved on.
-func (s *MemoryStore) lookup(code string) (string, bool) {
-	sh := s.codeShard(code)
-	sh.mu.RLock()
-	id, ok := sh.onInstance[code]
-	sh.mu.RUnlock()
-	return id, ok
+	return Reserved, e.used, nil
 }
 
 // Reservation implements QuotaStore.
@@ -338,19 +304,19 @@ func (s *MemoryStore) Reservation(ctx context.Context, code string) (Reservation
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
-	id, ok := s.lookup(code)
-	if !ok {
-		return Reservation{}, ErrNotFound
-	}
-	sh := s.instanceShard(id)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if e := sh.m[id]; e != nil {
-		if r, ok := e.reserved[code]; ok {
-			return r, nil
-		}
+	if r, ok := s.reservation(code); ok {
+		return r, nil
 	}
 	return Reservation{}, ErrNotFound
+}
+
+// reservation returns the reservation of code.
+func (s *MemoryStore) reservation(code string) (Reservation, bool) {
+	sh := s.codeShard(code)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	r, ok := sh.reserved[code]
+	return r, ok
 }
 
 // Usage implements QuotaStore.
@@ -365,23 +331,21 @@ func (s *MemoryStore) Usage(ctx context.Context, instance, subject string) (int,
 	if e == nil {
 		return 0, false, nil
 	}
-	return len(e.slots), e.slots[subject] > 0, nil
+	return e.used, sh.slots[slot{instance, subject}] > 0, nil
 }
 
 // Release implements QuotaStore.
 func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, error) {
-	return s.update(ctx, code, func(e *instanceEntry, r Reservation) Reservation {
+	return s.update(ctx, code, func(ish *instanceShard, csh *codeShard, r Reservation) Reservation {
 		if r.Filed {
 			return r
 		}
-		delete(e.reserved, code)
-		if e.slots[r.Subject]--; e.slots[r.Subject] <= 0 {
-			delete(e.slots, r.Subject)
+		delete(csh.reserved, code)
+		k := slot{r.Instance, r.Subject}
+		if ish.slots[k]--; ish.slots[k] <= 0 {
+			delete(ish.slots, k)
+			ish.entry(r.Instance).used--
 		}
-		csh := s.codeShard(code)
-		csh.mu.Lock()
-		delete(csh.onInstance, code)
-		csh.mu.Unlock()
 		ash := s.accountShard(r.Account)
 		ash.mu.Lock()
 		remove(ash.reservations, r.Account, code)
@@ -392,33 +356,82 @@ func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, er
 
 // Complete implements QuotaStore.
 func (s *MemoryStore) Complete(ctx context.Context, code string) (Reservation, error) {
-	return s.update(ctx, code, func(e *instanceEntry, r Reservation) Reservation {
+	return s.update(ctx, code, func(_ *instanceShard, csh *codeShard, r Reservation) Reservation {
 		r.Filed = true
-		e.reserved[code] = r
+		csh.reserved[code] = r
 		return r
 	})
 }
 
-// update runs f on the reservation of code under its instance's lock.
-func (s *MemoryStore) update(ctx context.Context, code string, f func(*instanceEntry, Reservation) Reservation) (Reservation, error) {
+// update runs f on the reservation of code with the write locks of its
+// instance's and its code's shards held.
+func (s *MemoryStore) update(ctx context.Context, code string, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
-	id, ok := s.lookup(code)
+	r, err := s.Reservation(ctx, code)
+	if err != nil {
+		return Reservation{}, err
+	}
+	ish, csh := s.instanceShard(r.Instance), s.codeShard(code)
+	ish.mu.Lock()
+	defer ish.mu.Unlock()
+	csh.mu.Lock()
+	defer csh.mu.Unlock()
+	r, ok := csh.reserved[code]
 	if !ok {
+		// Released since it was read. A code's reservation is always on
+		// the code's one instance, so the locks held are the right ones.
 		return Reservation{}, ErrNotFound
 	}
-	sh := s.instanceShard(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.m[id]
-	if e == nil {
-		return Reservation{}, ErrNotFound
+	return f(ish, csh, r), nil
+}
+
+// ListInstances implements InstanceLister.
+func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	r, ok := e.reserved[code]
-	if !ok {
-		// Released since the lookup.
-		return Reservation{}, ErrNotFound
+	ids := s.owned(account, func(a *accountShard) map[string]set { return a.instances }, limit)
+	out := make([]InstanceUsage, 0, len(ids))
+	for _, id := range ids {
+		sh := s.instanceShard(id)
+		sh.mu.RLock()
+		if e := sh.m[id]; e != nil && e.known && e.inst.Account == account {
+			out = append(out, InstanceUsage{Instance: e.inst, Used: e.used})
+		}
+		sh.mu.RUnlock()
 	}
-	return f(e, r), nil
+	return out, nil
+}
+
+// ListReservations implements ReservationLister.
+func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	codes := s.owned(account, func(a *accountShard) map[string]set { return a.reservations }, limit)
+	out := make([]Reservation, 0, len(codes))
+	for _, code := range codes {
+		if r, ok := s.reservation(code); ok && r.Account == account {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// owned returns at most limit keys of the set of account in one index.
+func (s *MemoryStore) owned(account string, index func(*accountShard) map[string]set, limit int) []string {
+	ash := s.accountShard(account)
+	ash.mu.RLock()
+	defer ash.mu.RUnlock()
+	keys := index(ash)[account]
+	out := make([]string, 0, min(len(keys), max(limit, 0)))
+	for k := range keys {
+		if len(out) >= limit {
+			break
+		}
+		out = append(out, k)
+	}
+	return out
 }

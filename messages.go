@@ -22,8 +22,8 @@ import (
 //
 //   - "prompt.invalid_product", "prompt.service_code_invalid",
 //     "prompt.quota_reached": the FAQ's prompt for each sentinel;
-//     "prompt.not_found" and "prompt.failure" for a missing reservation and
-//     for any other error;
+//     "prompt.code_limit" for ReasonCodeLimit; "prompt.not_found" and
+//     "prompt.failure" for a missing reservation and for any other error;
 //   - each Reason, such as "quota_reached": the detail and the advice;
 //   - "advice.invalid_product", "advice.service_code_invalid",
 //     "advice.quota_reached", "advice.failure": the detail of an error that
@@ -269,8 +269,14 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 	}
 	var selected, actual, field, expires string
 	switch e.Reason {
-	case ReasonProductNotFileable, ReasonProductMismatch:
+	case ReasonProductMismatch:
+		if e.Actual == "" {
+			// Withheld from an applicant who may not see the instance.
+			return l.layout.join(l.text["prompt.invalid_product"], l.text["advice.invalid_product"])
+		}
 		selected, actual = l.productName(e.Selected), l.productName(e.Actual)
+	case ReasonProductNotFileable:
+		selected = l.productName(e.Selected)
 	case ReasonInvalidRequest:
 		field = l.text["field."+e.Field]
 	case ReasonInstanceExpired:
@@ -282,12 +288,15 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 	if ok {
 		detail = format(detail, e.Instance, e.Used, e.Limit, selected, actual, expires, field)
 	}
-	return l.layout.join(l.text[promptKey(e.Err)], detail)
+	return l.layout.join(l.text[promptKey(e)], detail)
 }
 
-// promptKey returns the key of a sentinel's prompt.
-func promptKey(sentinel error) string {
-	switch sentinel {
+// promptKey returns the key of a refusal's prompt.
+func promptKey(e *Error) string {
+	if e.Reason == ReasonCodeLimit {
+		return "prompt.code_limit"
+	}
+	switch e.Err {
 	case ErrInvalidProduct:
 		return "prompt.invalid_product"
 	case ErrServiceCodeInvalid:

@@ -79,6 +79,8 @@ func TestLocalizeTexts(t *testing.T) {
 		Selected: ProductSimpleApplicationServer, Actual: ProductECS}
 	notFileable := &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: "x\xffy"}
 	missing := &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
+	codeLimit := &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: "i-7", Used: 5, Limit: 5}
+	withheld := &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Selected: ProductSimpleApplicationServer}
 
 	tests := []struct {
 		err  error
@@ -90,12 +92,15 @@ func TestLocalizeTexts(t *testing.T) {
 			"5 of 5", "i-7", "another instance"}},
 		{quota, language.SimplifiedChinese, []string{"备案主体数量已达上限", "5/5", "请更换其他实例"}},
 		{quota, language.TraditionalChinese, []string{"備案主體數量已達上限", "5/5", "請更換其他實例"}},
-		{expired, language.English, []string{"Product information verification failed. Interface exception.", "expired on 2026-04-01", "valid (unexpired) instance"}},
-		{expired, language.SimplifiedChinese, []string{"验证产品信息失败，接口异常", "您用于产品验证的备案服务码无效", "2026-04-01"}},
+		{expired, language.English, []string{"Product information verification failed. Interface exception.", "expired on 2026-04-01", "codes applied for from it are invalid", "valid (unexpired) instance"}},
+		{expired, language.SimplifiedChinese, []string{"验证产品信息失败，接口异常", "实例i-7已于2026-04-01到期", "备案服务码均已失效"}},
 		{expired, language.TraditionalChinese, []string{"驗證產品資訊失敗，介面異常", "2026-04-01"}},
 		{mismatch, language.English, []string{"Invalid product information.", "You selected Simple Application Server", "ECS instance i-7"}},
 		{mismatch, language.SimplifiedChinese, []string{"产品信息无效", "轻量应用服务器", "云服务器ECS"}},
 		{notFileable, language.English, []string{`("xy")`, "cloud server"}},
+		{codeLimit, language.English, []string{"No more ICP Filing service codes can be applied for from this product.", "5 of 5 ICP filing service codes"}},
+		{codeLimit, language.SimplifiedChinese, []string{"备案服务码数量已达上限", "5/5"}},
+		{withheld, language.English, []string{"Invalid product information. Verify that the selected product type matches"}},
 		{missing, language.English, []string{"The filing subject is missing"}},
 		{missing, language.TraditionalChinese, []string{"備案主體缺少"}},
 	}
@@ -117,7 +122,7 @@ func TestLocalizeOtherErrors(t *testing.T) {
 	}
 	// A bare sentinel gets its prompt and the FAQ's advice.
 	assert.Contains(t, Localize(ErrQuotaReached, language.English), "Switch to another instance")
-	assert.Contains(t, Localize(fmt.Errorf("x: %w", ErrServiceCodeInvalid), language.SimplifiedChinese), "请确认申请备案服务码所用的实例未到期")
+	assert.Contains(t, Localize(fmt.Errorf("x: %w", ErrServiceCodeInvalid), language.SimplifiedChinese), "您用于产品验证的备案服务码无效。请确认申请备案服务码所用的实例未到期")
 	assert.Contains(t, Localize(ErrInvalidProduct, language.TraditionalChinese), "產品資訊無效")
 	// A wrapped *Error is found.
 	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Used: 5, Limit: 5}

@@ -15,11 +15,12 @@ var builtinMessages = []struct {
 		"prompt.invalid_product":      "Invalid product information.",
 		"prompt.service_code_invalid": "Product information verification failed. Interface exception.",
 		"prompt.quota_reached":        "A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product.",
+		"prompt.code_limit":           "No more ICP Filing service codes can be applied for from this product.",
 		"prompt.not_found":            "No reservation was found for this ICP filing service code.",
 		"prompt.failure":              "Product verification could not be completed.",
 
 		"advice.invalid_product":      "Verify that the selected product type matches the product you purchased. For an ECS instance, select the cloud server and use its ICP filing service code.",
-		"advice.service_code_invalid": "Verify that the instance you used to apply for the ICP filing service code has not expired. If it has, apply for a service code using a valid instance.",
+		"advice.service_code_invalid": "The ICP filing service code you used for product verification is invalid. Verify that the instance you used to apply for the ICP filing service code has not expired. If it has, apply for a service code using a valid instance.",
 		"advice.quota_reached":        "Switch to another instance for product verification.",
 		"advice.failure":              "Please try again later. If the problem persists, contact support.",
 
@@ -52,8 +53,8 @@ var builtinMessages = []struct {
 		string(ReasonCodeNotFound):     "The ICP filing service code you entered does not exist. Check the code, or apply for a service code using a valid (unexpired) instance.",
 		string(ReasonCodeNotOwned):     "The ICP filing service code was neither issued to your account nor granted to it. Use a code of your own, or ask its owner to grant it to your account.",
 		string(ReasonCodeRevoked):      "The ICP filing service code has been invalidated. Apply for a new service code using a valid (unexpired) instance.",
-		string(ReasonInstanceExpired):  "The ICP filing service code is invalid because instance %[1]s, which was used to apply for it, expired on %[6]s. Apply for an ICP filing service code using a valid (unexpired) instance.",
-		string(ReasonInstanceReleased): "The ICP filing service code is invalid because instance %[1]s, which was used to apply for it, has been released. Apply for an ICP filing service code using a valid (unexpired) instance.",
+		string(ReasonInstanceExpired):  "Instance %[1]s expired on %[6]s, so the ICP filing service codes applied for from it are invalid. Apply for an ICP filing service code using a valid (unexpired) instance.",
+		string(ReasonInstanceReleased): "Instance %[1]s has been released, so the ICP filing service codes applied for from it are invalid. Apply for an ICP filing service code using a valid (unexpired) instance.",
 		string(ReasonCodeInUse):        "The ICP filing service code is already used by another filing subject. A code serves one subject only; apply for another service code using a valid instance.",
 		string(ReasonCodeUsed):         "The ICP filing service code has already been used for a completed ICP filing and cannot be used again. Apply for another service code using a valid instance.",
 
@@ -69,11 +70,12 @@ var builtinMessages = []struct {
 		"prompt.invalid_product":      "产品信息无效。",
 		"prompt.service_code_invalid": "验证产品信息失败，接口异常。",
 		"prompt.quota_reached":        "该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。",
+		"prompt.code_limit":           "该产品可申请的备案服务码数量已达上限。",
 		"prompt.not_found":            "未找到该备案服务码的预留记录。",
 		"prompt.failure":              "产品验证未能完成。",
 
 		"advice.invalid_product":      "请确认所选产品类型与您购买的产品一致。ECS实例请选择云服务器，并使用其备案服务码进行验证。",
-		"advice.service_code_invalid": "请确认申请备案服务码所用的实例未到期。如实例已到期，请使用有效的实例重新申请备案服务码。",
+		"advice.service_code_invalid": "您用于产品验证的备案服务码无效。请确认申请备案服务码所用的实例未到期。如实例已到期，请使用有效的实例重新申请备案服务码。",
 		"advice.quota_reached":        "请更换其他实例进行产品验证。",
 		"advice.failure":              "请稍后重试。如问题持续，请联系技术支持。",
 
@@ -106,8 +108,8 @@ var builtinMessages = []struct {
 		string(ReasonCodeNotFound):     "您输入的备案服务码不存在。请检查备案服务码，或使用有效（未到期）的实例申请备案服务码。",
 		string(ReasonCodeNotOwned):     "该备案服务码既不是您的账号申请的，也未授权给您的账号。请使用您自己的备案服务码，或请其所有者授权给您的账号。",
 		string(ReasonCodeRevoked):      "该备案服务码已失效。请使用有效（未到期）的实例重新申请备案服务码。",
-		string(ReasonInstanceExpired):  "您用于产品验证的备案服务码无效：申请该服务码的实例%[1]s已于%[6]s到期。请使用有效（未到期）的实例申请备案服务码。",
-		string(ReasonInstanceReleased): "您用于产品验证的备案服务码无效：申请该服务码的实例%[1]s已释放。请使用有效（未到期）的实例申请备案服务码。",
+		string(ReasonInstanceExpired):  "实例%[1]s已于%[6]s到期，由其申请的备案服务码均已失效。请使用有效（未到期）的实例申请备案服务码。",
+		string(ReasonInstanceReleased): "实例%[1]s已释放，由其申请的备案服务码均已失效。请使用有效（未到期）的实例申请备案服务码。",
 		string(ReasonCodeInUse):        "该备案服务码已被其他备案主体使用。一个备案服务码只能用于一个主体，请使用有效的实例另行申请备案服务码。",
 		string(ReasonCodeUsed):         "该备案服务码已用于已完成的备案，不能再次使用。请使用有效的实例另行申请备案服务码。",
 
@@ -123,11 +125,12 @@ var builtinMessages = []struct {
 		"prompt.invalid_product":      "產品資訊無效。",
 		"prompt.service_code_invalid": "驗證產品資訊失敗，介面異常。",
 		"prompt.quota_reached":        "此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。",
+		"prompt.code_limit":           "此產品可申請的備案服務碼數量已達上限。",
 		"prompt.not_found":            "找不到此備案服務碼的預留記錄。",
 		"prompt.failure":              "產品驗證未能完成。",
 
 		"advice.invalid_product":      "請確認所選產品類型與您購買的產品一致。ECS實例請選擇雲端伺服器，並使用其備案服務碼進行驗證。",
-		"advice.service_code_invalid": "請確認申請備案服務碼所用的實例未到期。如實例已到期，請使用有效的實例重新申請備案服務碼。",
+		"advice.service_code_invalid": "您用於產品驗證的備案服務碼無效。請確認申請備案服務碼所用的實例未到期。如實例已到期，請使用有效的實例重新申請備案服務碼。",
 		"advice.quota_reached":        "請更換其他實例進行產品驗證。",
 		"advice.failure":              "請稍後再試。如問題持續，請聯絡技術支援。",
 
@@ -160,8 +163,8 @@ var builtinMessages = []struct {
 		string(ReasonCodeNotFound):     "您輸入的備案服務碼不存在。請檢查備案服務碼，或使用有效（未到期）的實例申請備案服務碼。",
 		string(ReasonCodeNotOwned):     "此備案服務碼既不是您的帳號申請的，也未授權給您的帳號。請使用您自己的備案服務碼，或請其擁有者授權給您的帳號。",
 		string(ReasonCodeRevoked):      "此備案服務碼已失效。請使用有效（未到期）的實例重新申請備案服務碼。",
-		string(ReasonInstanceExpired):  "您用於產品驗證的備案服務碼無效：申請此服務碼的實例%[1]s已於%[6]s到期。請使用有效（未到期）的實例申請備案服務碼。",
-		string(ReasonInstanceReleased): "您用於產品驗證的備案服務碼無效：申請此服務碼的實例%[1]s已釋放。請使用有效（未到期）的實例申請備案服務碼。",
+		string(ReasonInstanceExpired):  "實例%[1]s已於%[6]s到期，由其申請的備案服務碼均已失效。請使用有效（未到期）的實例申請備案服務碼。",
+		string(ReasonInstanceReleased): "實例%[1]s已釋放，由其申請的備案服務碼均已失效。請使用有效（未到期）的實例申請備案服務碼。",
 		string(ReasonCodeInUse):        "此備案服務碼已被其他備案主體使用。一個備案服務碼只能用於一個主體，請使用有效的實例另行申請備案服務碼。",
 		string(ReasonCodeUsed):         "此備案服務碼已用於已完成的備案，不能再次使用。請使用有效的實例另行申請備案服務碼。",
 

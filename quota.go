@@ -35,6 +35,11 @@ func (p Policy) fileable() bool { return p.SubjectLimit > 0 && p.CodeLimit > 0 }
 // codes, and must be mainland subscriptions of at least 3 months with a
 // public IP. Every other type, known or not, gets the zero Policy: it cannot
 // be filed.
+//
+// As a code serves one subject, an instance whose codes all come from
+// IssueServiceCode runs out of codes before it runs out of subject slots
+// under these defaults; the subject limit binds when CodeLimit is raised or
+// the provider's inventory issues codes by other means.
 func DefaultPolicy(p ProductType) Policy {
 	switch p {
 	case ProductECS, ProductSimpleApplicationServer:

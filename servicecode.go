@@ -246,7 +246,7 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy) *Error {
 		return e
 	case inst.Status != Running:
 		return refuse(ReasonNotRunning)
-	case v.expired(inst):
+	case expired(inst, v.now()):
 		e := refuse(ReasonInstanceExpired)
 		e.ExpiresAt = inst.ExpiresAt
 		return e

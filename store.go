@@ -124,7 +124,8 @@ type InstanceStore interface {
 	// codes, atomically: concurrent calls never store more than limit codes
 	// for one instance. It reports how many codes the instance has issued
 	// afterwards and whether sc was stored. It returns ErrNotFound if the
-	// instance does not exist and ErrExists if the code is already stored.
+	// instance does not exist, and ErrExists if the instance is under its
+	// limit but the code is already stored.
 	AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (issued int, added bool, err error)
 
 	// GrantServiceCode records that code may be used by the grantee
@@ -147,7 +148,9 @@ type QuotaStore interface {
 	// and limit subjects already do, it stores nothing and reports Full.
 	// N concurrent calls for the last free slot have exactly one winner.
 	// It reports the outcome and the number of subjects that hold a slot
-	// on r.Instance afterwards.
+	// on r.Instance afterwards. The Verifier has checked the code and its
+	// instance; the store need not know them. r.Filed is ignored: a new
+	// reservation is never filed.
 	Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error)
 
 	// Reservation returns the reservation of code.
@@ -181,16 +184,18 @@ type InstanceUsage struct {
 // would pass instead. The usage must be the one kept by the QuotaStore the
 // Verifier uses, so only a store that keeps both should implement it.
 type InstanceLister interface {
-	// ListInstances returns at most limit instances owned by account, in
-	// any order. An account with none gets an empty slice, not an error.
+	// ListInstances returns the instances owned by account, in any
+	// order: all of them, or limit if there are more. An account with none
+	// gets an empty (or nil) slice, not an error.
 	ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error)
 }
 
 // ReservationLister is a QuotaStore that can also list the reservations an
 // account made. The Verifier's Expiring needs it.
 type ReservationLister interface {
-	// ListReservations returns at most limit reservations whose Account
-	// is account, filed or not, in any order. An account with none gets
-	// an empty slice, not an error.
+	// ListReservations returns the reservations whose Account is
+	// account, filed or not, in any order: all of them, or limit if there
+	// are more. An account with none gets an empty (or nil) slice, not an
+	// error.
 	ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error)
 }

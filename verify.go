@@ -27,8 +27,11 @@ type Result struct {
 	Product     ProductType // its product type
 	ServiceCode string      // the code in canonical form
 	Subject     string      // the subject the code is reserved for
-	Used        int         // subjects holding a slot on the instance
-	Limit       int         // the instance's subject limit
+	// Used is the number of subjects holding a slot on the instance: after
+	// the reservation for Verify, as it stands (without this request) for
+	// Check.
+	Used  int
+	Limit int // the instance's subject limit
 	// Retry is true if the code was already reserved for the subject
 	// before this call, so nothing changed.
 	Retry bool
@@ -102,9 +105,9 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 // policy returns the policy of a product type.
 func (v *Verifier) policy(p ProductType) Policy { return v.policies[p] }
 
-// expired reports whether inst's paid term has ended.
-func (v *Verifier) expired(inst Instance) bool {
-	return !inst.ExpiresAt.IsZero() && !v.now().Before(inst.ExpiresAt)
+// expired reports whether inst's paid term has ended by now.
+func expired(inst Instance, now time.Time) bool {
+	return !inst.ExpiresAt.IsZero() && !now.Before(inst.ExpiresAt)
 }
 
 // errNoStore is returned by a Verifier built without its stores.
@@ -190,16 +193,21 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Resul
 	refuse := func(sentinel error, r Reason) *Error {
 		return &Error{Err: sentinel, Reason: r, Instance: inst.ID, Selected: req.Product, Actual: inst.Product}
 	}
+	now := v.now()
+	entitled := req.Account == sc.Owner || req.Account == sc.Grantee
 	switch {
+	case inst.Product != req.Product && !entitled:
+		// Tell a stranger to the code nothing of its instance.
+		return Result{}, &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Selected: req.Product}
 	case inst.Product != req.Product:
 		return Result{}, refuse(ErrInvalidProduct, ReasonProductMismatch)
-	case req.Account != sc.Owner && req.Account != sc.Grantee:
+	case !entitled:
 		return Result{}, refuse(ErrServiceCodeInvalid, ReasonCodeNotOwned)
 	case sc.Revoked:
 		return Result{}, refuse(ErrServiceCodeInvalid, ReasonCodeRevoked)
 	case inst.Status == Released:
 		return Result{}, refuse(ErrServiceCodeInvalid, ReasonInstanceReleased)
-	case v.expired(inst):
+	case expired(inst, now):
 		e := refuse(ErrServiceCodeInvalid, ReasonInstanceExpired)
 		e.ExpiresAt = inst.ExpiresAt
 		return Result{}, e
@@ -208,7 +216,7 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Resul
 	res := Result{Instance: inst.ID, Product: inst.Product, ServiceCode: code, Subject: req.Subject, Limit: pol.SubjectLimit}
 	var outcome Outcome
 	if reserve {
-		r := Reservation{Code: code, Instance: inst.ID, Account: req.Account, Subject: req.Subject, ReservedAt: v.now()}
+		r := Reservation{Code: code, Instance: inst.ID, Account: req.Account, Subject: req.Subject, ReservedAt: now}
 		outcome, res.Used, err = v.quotas.Reserve(ctx, r, pol.SubjectLimit)
 		if err != nil {
 			return Result{}, fmt.Errorf("icpverify: reserving a subject slot: %w", err)
@@ -272,6 +280,9 @@ func (v *Verifier) takenReason(ctx context.Context, code string) Reason {
 // code that holds no reservation gets an *Error wrapping ErrNotFound with
 // ReasonNotReserved; a code whose filing is complete is not released and
 // gets ErrServiceCodeInvalid with ReasonCodeUsed.
+//
+// Release and Complete act on the code alone: the caller decides who may
+// withdraw or approve a filing.
 func (v *Verifier) Release(ctx context.Context, code string) error {
 	r, err := v.settle(ctx, code, QuotaStore.Release)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 )
 
 func TestVerifyRules(t *testing.T) {
@@ -160,6 +161,13 @@ func TestVerifyRefusalDetails(t *testing.T) {
 	assert.Equal(t, ProductSimpleApplicationServer, e.Selected)
 	assert.Equal(t, ProductECS, e.Actual)
 	assert.Equal(t, "i-1", e.Instance)
+
+	// A stranger to the code learns nothing of its instance.
+	_, err = f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "stranger", Subject: "S"})
+	e = requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
+	assert.Empty(t, e.Instance)
+	assert.Empty(t, e.Actual)
+	assert.NotContains(t, Localize(err, language.English), "i-1")
 
 	fill(f, "i-1", 5)
 	_, err = f.v.Verify(ctx, request(code, "a", "S"))

@@ -29,8 +29,8 @@ func TestRun(t *testing.T) {
 
 		// "Product information verification failed. Interface exception".
 		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "instance_expired"`,
-		`en       Product information verification failed. Interface exception. The ICP filing service code is invalid because instance i-uf6ecs0002sh, which was used to apply for it, expired on 2025-06-01.`,
-		`zh-Hans  验证产品信息失败，接口异常。您用于产品验证的备案服务码无效：申请该服务码的实例i-uf6ecs0002sh已于2025-06-01到期。`,
+		`en       Product information verification failed. Interface exception. Instance i-uf6ecs0002sh expired on 2025-06-01, so the ICP filing service codes applied for from it are invalid.`,
+		`zh-Hans  验证产品信息失败，接口异常。实例i-uf6ecs0002sh已于2025-06-01到期，由其申请的备案服务码均已失效。`,
 		`zh-Hant  驗證產品資訊失敗，介面異常。`,
 		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_malformed"`,
 
