@@ -79,6 +79,29 @@ type Error struct {
 	Used      int         // quota reasons: slots or codes in use
 	Limit     int         // quota reasons, ReasonTermTooShort: the limit
 	ExpiresAt time.Time   // ReasonInstanceExpired: when the instance expired
+	// Alternatives are the applicant's other instances that would pass
+	// now, best first, offered with a quota or expiry refusal of Verify
+	// or Check when the InstanceStore is an InstanceLister.
+	Alternatives []Alternative
+}
+
+// Alternative is an instance of the applicant's that would pass product
+// verification now: same product type, fileable, unexpired, with a free
+// subject slot. The applicant needs a service code from it.
+type Alternative struct {
+	Instance  string      `json:"instance"`
+	Product   ProductType `json:"product"`
+	Free      int         `json:"free"`                // subject slots left
+	ExpiresAt time.Time   `json:"expires_at,omitzero"` // the zero time: no end
+}
+
+// asError returns the *Error in err's chain, or nil.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 // Error returns a one-line English description for logs.

@@ -28,6 +28,11 @@ import (
 //   - "advice.invalid_product", "advice.service_code_invalid",
 //     "advice.quota_reached", "advice.failure": the detail of an error that
 //     carries no Reason;
+//   - "alternatives" (%[1]s the list), "alternative.one" and
+//     "alternative.other" (%[1]s the instance, %[2]d its free slots),
+//     "alternatives.sep": the alternatives offered with a refusal;
+//   - "expiry.soon" and "expiry.past" (%[1]s the instance, %[2]s the
+//     subject, %[3]s the date, %[4]s the masked code): LocalizeExpiry's;
 //   - "product.ecs" and the like: the name of each ProductType;
 //   - "field.account", "field.subject", "field.instance", "field.owner",
 //     "field.grantee": the name of each checked field.
@@ -155,11 +160,7 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 	if tag == language.Und {
 		return errors.New("icpverify: catalog: undetermined language")
 	}
-	args := []any{"i-1", 1, 2, "p", "q", "2006-01-02", "f"}
-	if key == "layout" {
-		args = args[3:5]
-	}
-	if bad := format(msg, args...); strings.Contains(bad, "%!") {
+	if bad := format(msg, sampleArgs(key)...); strings.Contains(bad, "%!") {
 		return fmt.Errorf("icpverify: catalog: message %q: bad format: %s", key, bad)
 	}
 	stored := tag
@@ -177,6 +178,21 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 	}
 	c.rebuild()
 	return nil
+}
+
+// sampleArgs returns arguments of the types that the message key gets.
+func sampleArgs(key string) []any {
+	switch {
+	case key == "layout":
+		return []any{"prompt", "detail"}
+	case key == "alternatives":
+		return []any{"list"}
+	case strings.HasPrefix(key, "alternative."):
+		return []any{"i-1", 2}
+	case strings.HasPrefix(key, "expiry."):
+		return []any{"i-1", "subject", "2006-01-02", "code"}
+	}
+	return []any{"i-1", 1, 2, "p", "q", "2006-01-02", "f"}
 }
 
 // Languages returns the languages c has messages in, English first.
@@ -246,16 +262,24 @@ func (c *Catalog) lang(tag language.Tag) *lang {
 var cst = time.FixedZone("CST", 8*60*60)
 
 // Localize renders err for an applicant in the language of c that best
-// suits tag: the FAQ's prompt for its sentinel, what went wrong and what to
-// do. An error that is not a refusal, such as a store's failure, gets a
-// generic text that reveals nothing of it. A nil error gets "".
+// suits tag: the FAQ's prompt for its sentinel, what went wrong, what to do,
+// and the alternatives offered, if any. An error that is not a refusal, such
+// as a store's failure, gets a generic text that reveals nothing of it. A
+// nil error gets "".
 func (c *Catalog) Localize(err error, tag language.Tag) string {
 	if err == nil {
 		return ""
 	}
-	l := c.lang(tag)
-	var e *Error
-	if !errors.As(err, &e) {
+	l, prompt, detail := c.parts(err, tag)
+	return l.layout.join(prompt, detail)
+}
+
+// parts returns the language that suits tag, and the prompt and detail of
+// err in it.
+func (c *Catalog) parts(err error, tag language.Tag) (l *lang, prompt, detail string) {
+	l = c.lang(tag)
+	e := asError(err)
+	if e == nil {
 		prompt, advice := "prompt.failure", "advice.failure"
 		switch {
 		case errors.Is(err, ErrInvalidProduct):
@@ -265,14 +289,14 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 		case errors.Is(err, ErrQuotaReached):
 			prompt, advice = "prompt.quota_reached", "advice.quota_reached"
 		}
-		return l.layout.join(l.text[prompt], l.text[advice])
+		return l, l.text[prompt], l.text[advice]
 	}
 	var selected, actual, field, expires string
 	switch e.Reason {
 	case ReasonProductMismatch:
 		if e.Actual == "" {
 			// Withheld from an applicant who may not see the instance.
-			return l.layout.join(l.text["prompt.invalid_product"], l.text["advice.invalid_product"])
+			return l, l.text["prompt.invalid_product"], l.text["advice.invalid_product"]
 		}
 		selected, actual = l.productName(e.Selected), l.productName(e.Actual)
 	case ReasonProductNotFileable:
@@ -288,7 +312,26 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 	if ok {
 		detail = format(detail, e.Instance, e.Used, e.Limit, selected, actual, expires, field)
 	}
-	return l.layout.join(l.text[promptKey(e)], detail)
+	if len(e.Alternatives) > 0 {
+		detail += l.layout.parts[1] + l.alternatives(e.Alternatives)
+	}
+	return l, l.text[promptKey(e)], detail
+}
+
+// alternatives renders the alternatives offered with a refusal.
+func (l *lang) alternatives(alts []Alternative) string {
+	var b strings.Builder
+	for i, a := range alts {
+		if i > 0 {
+			b.WriteString(l.text["alternatives.sep"])
+		}
+		key := "alternative.other"
+		if a.Free == 1 {
+			key = "alternative.one"
+		}
+		b.WriteString(format(l.text[key], a.Instance, a.Free))
+	}
+	return format(l.text["alternatives"], b.String())
 }
 
 // promptKey returns the key of a refusal's prompt.

@@ -12,6 +12,14 @@ var builtinMessages = []struct {
 	{language.Und, map[string]string{ // English
 		"layout": "%[1]s %[2]s",
 
+		"alternatives":      "Your instances that would pass now: %[1]s.",
+		"alternative.one":   "instance %[1]s has 1 free subject slot",
+		"alternative.other": "instance %[1]s has %[2]d free subject slots",
+		"alternatives.sep":  "; ",
+
+		"expiry.soon": "Instance %[1]s, which the ICP filing of %[2]s uses (service code %[4]s), expires on %[3]s. Renew it before then: when it expires, its ICP filing service codes become invalid.",
+		"expiry.past": "Instance %[1]s, which the ICP filing of %[2]s uses (service code %[4]s), expired on %[3]s, and its ICP filing service codes are invalid. Renew it, or apply for a service code using a valid instance.",
+
 		"prompt.invalid_product":      "Invalid product information.",
 		"prompt.service_code_invalid": "Product information verification failed. Interface exception.",
 		"prompt.quota_reached":        "A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product.",
@@ -67,6 +75,14 @@ var builtinMessages = []struct {
 	{language.SimplifiedChinese, map[string]string{
 		"layout": "%[1]s%[2]s",
 
+		"alternatives":      "您的以下实例当前可通过验证：%[1]s。",
+		"alternative.one":   "实例%[1]s剩余1个主体名额",
+		"alternative.other": "实例%[1]s剩余%[2]d个主体名额",
+		"alternatives.sep":  "；",
+
+		"expiry.soon": "%[2]s的ICP备案所用的实例%[1]s（备案服务码%[4]s）将于%[3]s到期。请在到期前续费：实例到期后，其备案服务码将失效。",
+		"expiry.past": "%[2]s的ICP备案所用的实例%[1]s（备案服务码%[4]s）已于%[3]s到期，其备案服务码已失效。请续费，或使用有效的实例申请备案服务码。",
+
 		"prompt.invalid_product":      "产品信息无效。",
 		"prompt.service_code_invalid": "验证产品信息失败，接口异常。",
 		"prompt.quota_reached":        "该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。",
@@ -121,6 +137,14 @@ var builtinMessages = []struct {
 
 	{language.TraditionalChinese, map[string]string{
 		"layout": "%[1]s%[2]s",
+
+		"alternatives":      "您的以下實例目前可通過驗證：%[1]s。",
+		"alternative.one":   "實例%[1]s剩餘1個主體名額",
+		"alternative.other": "實例%[1]s剩餘%[2]d個主體名額",
+		"alternatives.sep":  "；",
+
+		"expiry.soon": "%[2]s的ICP備案所用的實例%[1]s（備案服務碼%[4]s）將於%[3]s到期。請在到期前續費：實例到期後，其備案服務碼將失效。",
+		"expiry.past": "%[2]s的ICP備案所用的實例%[1]s（備案服務碼%[4]s）已於%[3]s到期，其備案服務碼已失效。請續費，或使用有效的實例申請備案服務碼。",
 
 		"prompt.invalid_product":      "產品資訊無效。",
 		"prompt.service_code_invalid": "驗證產品資訊失敗，介面異常。",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // A service code is 16 symbols of Crockford's base-32 alphabet, shown in
@@ -179,54 +180,67 @@ func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account str
 	if err := v.ready(ctx); err != nil {
 		return "", err
 	}
+	now := v.now()
+	code, product, err := v.issue(ctx, instanceID, account, now)
+	if v.obs != nil {
+		r := record{code: code, Decision: Decision{Op: OpIssue, Account: account, Instance: instanceID, Product: product}}
+		v.observe(&r, now, err)
+	}
+	return code, err
+}
+
+// issue issues a code; it also returns the instance's product type, if
+// known.
+func (v *Verifier) issue(ctx context.Context, instanceID, account string, now time.Time) (string, ProductType, error) {
 	if e := checkField("instance", instanceID); e != nil {
-		return "", e
+		return "", "", e
 	}
 	if e := checkField("account", account); e != nil {
-		return "", e
+		return "", "", e
 	}
 	inst, err := v.instances.Instance(ctx, instanceID)
 	if errors.Is(err, ErrNotFound) {
-		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID}
+		return "", "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID}
 	}
 	if err != nil {
-		return "", fmt.Errorf("icpverify: looking up instance: %w", err)
+		return "", "", fmt.Errorf("icpverify: looking up instance: %w", err)
 	}
 	pol := v.policy(inst.Product)
-	if e := v.eligible(inst, account, pol); e != nil {
-		return "", e
+	if e := v.eligible(inst, account, pol, now); e != nil {
+		return "", inst.Product, e
 	}
 	for range issueAttempts {
 		code, err := newCode(v.rand)
 		if err != nil {
-			return "", err
+			return "", inst.Product, err
 		}
-		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: v.now()}
+		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: now}
 		issued, added, err := v.instances.AddServiceCode(ctx, sc, pol.CodeLimit)
 		switch {
 		case errors.Is(err, ErrExists):
 			continue
 		case errors.Is(err, ErrNotFound):
-			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: inst.ID}
+			return "", inst.Product, &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: inst.ID}
 		case err != nil:
-			return "", fmt.Errorf("icpverify: storing a service code: %w", err)
+			return "", inst.Product, fmt.Errorf("icpverify: storing a service code: %w", err)
 		case !added:
-			return "", &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: inst.ID,
+			return "", inst.Product, &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: inst.ID,
 				Actual: inst.Product, Used: issued, Limit: pol.CodeLimit}
 		}
-		return code, nil
+		return code, inst.Product, nil
 	}
-	return "", fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
+	return "", inst.Product, fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
 }
 
 // eligible returns why inst may not issue codes for account, or nil.
-func (v *Verifier) eligible(inst Instance, account string, pol Policy) *Error {
+func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.Time) *Error {
 	refuse := func(r Reason) *Error {
 		return &Error{Err: ErrInvalidProduct, Reason: r, Instance: inst.ID, Actual: inst.Product}
 	}
 	switch {
 	case inst.Account != account:
-		return refuse(ReasonNotInstanceOwner)
+		// Nothing of another account's instance is told.
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonNotInstanceOwner, Instance: inst.ID}
 	case !pol.fileable():
 		return refuse(ReasonProductNotFileable)
 	case inst.Trial:
@@ -246,7 +260,7 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy) *Error {
 		return e
 	case inst.Status != Running:
 		return refuse(ReasonNotRunning)
-	case expired(inst, v.now()):
+	case expired(inst, now):
 		e := refuse(ReasonInstanceExpired)
 		e.ExpiresAt = inst.ExpiresAt
 		return e
@@ -262,31 +276,43 @@ func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee st
 	if err := v.ready(ctx); err != nil {
 		return err
 	}
+	now := v.now()
+	instance, err := v.grant(ctx, code, owner, grantee)
+	if v.obs != nil {
+		r := record{code: code, Decision: Decision{Op: OpGrant, Account: owner, Grantee: grantee, Instance: instance}}
+		v.observe(&r, now, err)
+	}
+	return err
+}
+
+// grant grants a code; it also returns the code's instance, if known.
+func (v *Verifier) grant(ctx context.Context, code, owner, grantee string) (string, error) {
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}
 	if e := checkField("owner", owner); e != nil {
-		return e
+		return "", e
 	}
 	if e := checkField("grantee", grantee); e != nil {
-		return e
+		return "", e
 	}
 	sc, err := v.instances.ServiceCode(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
 	}
 	if err != nil {
-		return fmt.Errorf("icpverify: looking up service code: %w", err)
+		return "", fmt.Errorf("icpverify: looking up service code: %w", err)
 	}
 	if sc.Owner != owner {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned, Instance: sc.Instance}
+		// The instance is withheld from one who does not own the code.
+		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned}
 	}
 	if err := v.instances.GrantServiceCode(ctx, c, grantee); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+			return sc.Instance, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
 		}
-		return fmt.Errorf("icpverify: granting service code: %w", err)
+		return sc.Instance, fmt.Errorf("icpverify: granting service code: %w", err)
 	}
-	return nil
+	return sc.Instance, nil
 }

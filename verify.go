@@ -47,6 +47,7 @@ type Verifier struct {
 	mainland  func(region string) bool
 	policies  map[ProductType]Policy
 	rand      io.Reader
+	obs       *observerQueue // nil without an Observer
 }
 
 // Option configures a Verifier.
@@ -146,20 +147,32 @@ func checkField(name, s string) *Error {
 // the same request again succeeds with Result.Retry set and takes no second
 // slot.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
-	return v.verify(ctx, req, true)
+	return v.verifyObserved(ctx, OpVerify, req)
 }
 
 // Check runs the checks of Verify and reserves nothing, as for a form's live
 // validation. A Check that passes does not promise that a Verify will: the
 // last slot may be taken in between.
 func (v *Verifier) Check(ctx context.Context, req Request) (Result, error) {
-	return v.verify(ctx, req, false)
+	return v.verifyObserved(ctx, OpCheck, req)
 }
 
-func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Result, error) {
+// verifyObserved runs Verify or Check and reports its Decision.
+func (v *Verifier) verifyObserved(ctx context.Context, op Op, req Request) (Result, error) {
 	if err := v.ready(ctx); err != nil {
 		return Result{}, err
 	}
+	now := v.now()
+	res, err := v.verify(ctx, req, op == OpVerify, now)
+	if v.obs != nil {
+		r := record{code: req.ServiceCode, Decision: Decision{Op: op, Account: req.Account, Subject: req.Subject,
+			Instance: res.Instance, Product: req.Product, Used: res.Used, Limit: res.Limit}}
+		v.observe(&r, now, err)
+	}
+	return res, err
+}
+
+func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now time.Time) (Result, error) {
 	pol := v.policy(req.Product)
 	if !pol.fileable() {
 		return Result{}, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
@@ -193,7 +206,6 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Resul
 	refuse := func(sentinel error, r Reason) *Error {
 		return &Error{Err: sentinel, Reason: r, Instance: inst.ID, Selected: req.Product, Actual: inst.Product}
 	}
-	now := v.now()
 	entitled := req.Account == sc.Owner || req.Account == sc.Grantee
 	switch {
 	case inst.Product != req.Product && !entitled:
@@ -206,10 +218,13 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Resul
 	case sc.Revoked:
 		return Result{}, refuse(ErrServiceCodeInvalid, ReasonCodeRevoked)
 	case inst.Status == Released:
-		return Result{}, refuse(ErrServiceCodeInvalid, ReasonInstanceReleased)
+		e := refuse(ErrServiceCodeInvalid, ReasonInstanceReleased)
+		e.Alternatives = v.alternatives(ctx, req, inst.ID, now)
+		return Result{}, e
 	case expired(inst, now):
 		e := refuse(ErrServiceCodeInvalid, ReasonInstanceExpired)
 		e.ExpiresAt = inst.ExpiresAt
+		e.Alternatives = v.alternatives(ctx, req, inst.ID, now)
 		return Result{}, e
 	}
 
@@ -234,6 +249,7 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool) (Resul
 	case Full:
 		e := refuse(ErrQuotaReached, ReasonQuotaReached)
 		e.Used, e.Limit = res.Used, pol.SubjectLimit
+		e.Alternatives = v.alternatives(ctx, req, inst.ID, now)
 		return Result{}, e
 	case Taken:
 		return Result{}, refuse(ErrServiceCodeInvalid, v.takenReason(ctx, code))
@@ -284,14 +300,7 @@ func (v *Verifier) takenReason(ctx context.Context, code string) Reason {
 // Release and Complete act on the code alone: the caller decides who may
 // withdraw or approve a filing.
 func (v *Verifier) Release(ctx context.Context, code string) error {
-	r, err := v.settle(ctx, code, QuotaStore.Release)
-	if err != nil {
-		return err
-	}
-	if r.Filed {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
-	}
-	return nil
+	return v.settle(ctx, OpRelease, code, QuotaStore.Release)
 }
 
 // Complete marks the filing that uses a code as approved: the code is used
@@ -299,25 +308,38 @@ func (v *Verifier) Release(ctx context.Context, code string) error {
 // A code that holds no reservation gets an *Error wrapping ErrNotFound with
 // ReasonNotReserved.
 func (v *Verifier) Complete(ctx context.Context, code string) error {
-	_, err := v.settle(ctx, code, QuotaStore.Complete)
+	return v.settle(ctx, OpComplete, code, QuotaStore.Complete)
+}
+
+// settle runs Release or Complete on the quota store and reports its
+// Decision.
+func (v *Verifier) settle(ctx context.Context, op Op, code string, do func(QuotaStore, context.Context, string) (Reservation, error)) error {
+	if err := v.ready(ctx); err != nil {
+		return err
+	}
+	now := v.now()
+	r, err := v.settleCode(ctx, op, code, do)
+	if v.obs != nil {
+		rec := record{code: code, Decision: Decision{Op: op, Account: r.Account, Subject: r.Subject, Instance: r.Instance}}
+		v.observe(&rec, now, err)
+	}
 	return err
 }
 
-// settle runs Release or Complete on the quota store.
-func (v *Verifier) settle(ctx context.Context, code string, op func(QuotaStore, context.Context, string) (Reservation, error)) (Reservation, error) {
-	if err := v.ready(ctx); err != nil {
-		return Reservation{}, err
-	}
+func (v *Verifier) settleCode(ctx context.Context, op Op, code string, do func(QuotaStore, context.Context, string) (Reservation, error)) (Reservation, error) {
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
 		return Reservation{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}
-	r, err := op(v.quotas, ctx, c)
+	r, err := do(v.quotas, ctx, c)
 	if errors.Is(err, ErrNotFound) {
 		return Reservation{}, &Error{Err: ErrNotFound, Reason: ReasonNotReserved}
 	}
 	if err != nil {
 		return Reservation{}, fmt.Errorf("icpverify: updating reservation: %w", err)
+	}
+	if op == OpRelease && r.Filed {
+		return r, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
 	}
 	return r, nil
 }

@@ -1,0 +1,69 @@
+package icpverify
+
+import (
+	"context"
+	"time"
+)
+
+const (
+	// maxListed bounds the instances read from an InstanceLister.
+	maxListed = 1000
+	// maxAlternatives bounds the alternatives offered with a refusal.
+	maxAlternatives = 3
+)
+
+// alternatives returns the applicant's instances, other than exclude, that
+// would pass req now, best first: most free slots, then latest expiry. It
+// asks the InstanceStore once, if it is an InstanceLister, and offers
+// nothing if it is not or fails.
+func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string, now time.Time) []Alternative {
+	l, ok := v.instances.(InstanceLister)
+	if !ok {
+		return nil
+	}
+	list, err := l.ListInstances(ctx, req.Account, maxListed)
+	if err != nil {
+		return nil
+	}
+	pol := v.policy(req.Product)
+	var best []Alternative
+	for _, iu := range list[:min(len(list), maxListed)] {
+		inst := iu.Instance
+		free := pol.SubjectLimit - iu.Used
+		if inst.ID == exclude || inst.Account != req.Account || inst.Product != req.Product ||
+			inst.Status == Released || expired(inst, now) || free <= 0 {
+			continue
+		}
+		a := Alternative{Instance: inst.ID, Product: inst.Product, Free: free, ExpiresAt: inst.ExpiresAt}
+		i := len(best)
+		for i > 0 && better(a, best[i-1]) {
+			i--
+		}
+		if i == maxAlternatives {
+			continue
+		}
+		if len(best) < maxAlternatives {
+			best = append(best, Alternative{})
+		}
+		copy(best[i+1:], best[i:])
+		best[i] = a
+	}
+	return best
+}
+
+// better reports whether a ranks before b: more free slots, then a later
+// expiry (no expiry is latest), then the smaller ID.
+func better(a, b Alternative) bool {
+	if a.Free != b.Free {
+		return a.Free > b.Free
+	}
+	switch {
+	case a.ExpiresAt.Equal(b.ExpiresAt):
+		return a.Instance < b.Instance
+	case a.ExpiresAt.IsZero():
+		return true
+	case b.ExpiresAt.IsZero():
+		return false
+	}
+	return a.ExpiresAt.After(b.ExpiresAt)
+}

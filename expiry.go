@@ -1,0 +1,97 @@
+package icpverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// Expiry warns that the instance behind a service code in use, or under
+// review, expires soon or has expired.
+type Expiry struct {
+	Code      string    // the service code, masked
+	Instance  string    // the code's instance
+	Subject   string    // the subject filed with the code
+	Filed     bool      // the filing is complete; otherwise it is under review
+	ExpiresAt time.Time // when the instance expires
+}
+
+// Expiring lists the account's service codes, in use or under review,
+// whose instance expires within the window from now, or has expired, soonest
+// first, so that a backend can ask the applicant to renew before a filing
+// fails. It needs a QuotaStore that is a ReservationLister; with another it
+// returns an error wrapping errors.ErrUnsupported. It reads at most 1000 of
+// the account's reservations and looks up each instance once.
+func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
+	if err := v.ready(ctx); err != nil {
+		return nil, err
+	}
+	if e := checkField("account", account); e != nil {
+		return nil, e
+	}
+	l, ok := v.quotas.(ReservationLister)
+	if !ok {
+		return nil, fmt.Errorf("icpverify: Expiring: the QuotaStore cannot list reservations: %w", errors.ErrUnsupported)
+	}
+	rs, err := l.ListReservations(ctx, account, maxListed)
+	if err != nil {
+		return nil, fmt.Errorf("icpverify: listing reservations: %w", err)
+	}
+	deadline := v.now().Add(within)
+	instances := make(map[string]Instance)
+	var out []Expiry
+	for _, r := range rs[:min(len(rs), maxListed)] {
+		if r.Account != account {
+			continue
+		}
+		inst, seen := instances[r.Instance]
+		if !seen {
+			inst, err = v.instances.Instance(ctx, r.Instance)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				continue // released and forgotten: nothing to renew
+			case err != nil:
+				return nil, fmt.Errorf("icpverify: looking up instance: %w", err)
+			}
+			instances[r.Instance] = inst
+		}
+		if inst.ExpiresAt.IsZero() || inst.ExpiresAt.After(deadline) {
+			continue
+		}
+		out = append(out, Expiry{Code: MaskServiceCode(r.Code), Instance: r.Instance, Subject: r.Subject,
+			Filed: r.Filed, ExpiresAt: inst.ExpiresAt})
+	}
+	slices.SortFunc(out, func(a, b Expiry) int {
+		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Instance, b.Instance); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	return out, nil
+}
+
+// LocalizeExpiry renders an expiry warning for the applicant in the language
+// of c that best suits tag, judging by now whether the instance has expired.
+func (c *Catalog) LocalizeExpiry(x Expiry, now time.Time, tag language.Tag) string {
+	l := c.lang(tag)
+	key := "expiry.soon"
+	if !now.Before(x.ExpiresAt) {
+		key = "expiry.past"
+	}
+	return format(l.text[key], x.Instance, x.Subject, x.ExpiresAt.In(cst).Format(time.DateOnly), x.Code)
+}
+
+// LocalizeExpiry renders an expiry warning in English, Simplified Chinese or
+// Traditional Chinese, whichever best suits tag, with the built-in
+// messages. See Catalog.LocalizeExpiry.
+func LocalizeExpiry(x Expiry, now time.Time, tag language.Tag) string {
+	return builtin.LocalizeExpiry(x, now, tag)
+}

@@ -1,0 +1,193 @@
+package icpverify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// collector keeps the decisions it observes.
+type collector struct {
+	mu sync.Mutex
+	ds []Decision
+}
+
+func (c *collector) Observe(d Decision) {
+	c.mu.Lock()
+	c.ds = append(c.ds, d)
+	c.mu.Unlock()
+}
+
+func (c *collector) all() []Decision {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Decision(nil), c.ds...)
+}
+
+func TestObserverRecordsEveryOperation(t *testing.T) {
+	c := &collector{}
+	f := newFixture(t, WithObserver(c))
+	ctx := context.Background()
+	f.put(ecs("i-1", "a"))
+	code := f.issue("i-1", "a")
+	_, err := f.v.Check(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	_, err = f.v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	require.NoError(t, f.v.GrantServiceCode(ctx, code, "a", "agency"))
+	require.NoError(t, f.v.Complete(ctx, code))
+	err = f.v.Release(ctx, code)
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
+	_, err = f.v.Verify(ctx, Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S"})
+	require.Error(t, err)
+	require.NoError(t, f.v.Close())
+
+	ds := c.all()
+	require.Len(t, ds, 7)
+	masked := MaskServiceCode(code)
+	want := []Decision{
+		{Op: OpIssue, Account: "a", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed},
+		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 0, Limit: 5},
+		{Op: OpVerify, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 1, Limit: 5},
+		{Op: OpGrant, Account: "a", Grantee: "agency", Instance: "i-1", Code: masked, Verdict: Passed},
+		{Op: OpComplete, Account: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Passed},
+		{Op: OpRelease, Account: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
+		{Op: OpVerify, Account: "a", Subject: "S", Product: ProductSLB, Code: masked, Verdict: Refused, Reason: ReasonProductNotFileable},
+	}
+	for i, d := range ds {
+		assert.Equal(t, t0, d.Time, "decision %d", i)
+		assert.Zero(t, d.Duration, "the fixture's clock stands still")
+		assert.Equal(t, want[i].Verdict == Passed, d.Err == nil, "decision %d", i)
+		d.Time, d.Err = time.Time{}, nil
+		assert.Equal(t, want[i], d, "decision %d", i)
+		assert.NotContains(t, d.Code, code[5:14], "the code is masked")
+	}
+}
+
+func TestObserverFailedAndHostileInput(t *testing.T) {
+	c := &collector{}
+	f := newFixture(t, WithObserver(c))
+	mem := f.store
+	s := &failingStore{MemoryStore: mem, err: errors.New("boom"), fail: map[string]bool{"ServiceCode": true}}
+	v := New(s, s, WithClock(f.clock.Now), WithObserver(c))
+	code := mustCode(t)
+	huge := strings.Repeat("\xff", 1<<20)
+	_, err := v.Verify(context.Background(), Request{Product: ProductECS, ServiceCode: code, Account: "a", Subject: "S"})
+	require.Error(t, err)
+	_, err = v.Verify(context.Background(), Request{Product: ProductECS, ServiceCode: huge, Account: huge, Subject: huge})
+	require.Error(t, err)
+	require.NoError(t, v.Close())
+	require.NoError(t, f.v.Close())
+
+	ds := c.all()
+	require.Len(t, ds, 2)
+	assert.Equal(t, Failed, ds[0].Verdict)
+	assert.ErrorContains(t, ds[0].Err, "boom")
+	assert.Equal(t, Refused, ds[1].Verdict)
+	assert.Equal(t, "****", ds[1].Code)
+	assert.LessOrEqual(t, len(ds[1].Account), maxField+3)
+	assert.LessOrEqual(t, len(ds[1].Subject), maxField+3)
+}
+
+func TestObserverNeverBlocksOrChangesTheOutcome(t *testing.T) {
+	release := make(chan struct{})
+	var calls sync.WaitGroup
+	calls.Add(1)
+	var once sync.Once
+	blocking := ObserverFunc(func(Decision) {
+		once.Do(calls.Done)
+		<-release
+	})
+	f := newFixture(t, WithObserver(blocking))
+	f.put(ecs("i-1", "a"))
+	ctx := context.Background()
+	code := f.issue("i-1", "a")
+	calls.Wait() // the observer is now stuck on the first record
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range observerQueueLen + 100 {
+			if _, err := f.v.Verify(ctx, request(code, "a", "S")); err != nil {
+				t.Errorf("verify: %v", err)
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Verify waited for a blocked observer")
+	}
+	// The queue holds observerQueueLen; the rest was dropped.
+	assert.Equal(t, uint64(100), f.v.Dropped())
+	close(release)
+	require.NoError(t, f.v.Close())
+	_, err := f.v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err, "a closed observer does not stop verification")
+	assert.Equal(t, uint64(101), f.v.Dropped())
+}
+
+func TestObserverPanics(t *testing.T) {
+	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) { panic("observer bug") })))
+	code := f.instanceWithCode("i-1", "a")
+	for range 3 {
+		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.v.Close())
+	assert.Equal(t, uint64(4), f.v.Dropped(), "an issue and three verifies, each lost to the panic")
+}
+
+func TestNoObserver(t *testing.T) {
+	f := newFixture(t, WithObserver(nil))
+	assert.Nil(t, f.v.obs)
+	assert.Zero(t, f.v.Dropped())
+	assert.NoError(t, f.v.Close())
+	var nilV *Verifier
+	assert.NoError(t, nilV.Close())
+	assert.Zero(t, nilV.Dropped())
+}
+
+func TestSlogObserver(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	f := newFixture(t, WithObserver(SlogObserver(logger)))
+	code := f.instanceWithCode("i-1", "a")
+	fill(f, "i-1", 5)
+	_, err := f.v.Verify(context.Background(), request(code, "a", "Subject 甲"))
+	requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	require.NoError(t, f.v.Close())
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &rec))
+	assert.Equal(t, "icpverify decision", rec["msg"])
+	assert.Equal(t, "INFO", rec["level"])
+	for k, v := range map[string]any{
+		SlogKeyOp: "verify", SlogKeyAccount: "a", SlogKeySubject: "Subject 甲", SlogKeyInstance: "i-1",
+		SlogKeyProduct: "ecs", SlogKeyCode: MaskServiceCode(code), SlogKeyVerdict: "refused",
+		SlogKeyReason: "quota_reached", SlogKeyUsed: 5.0, SlogKeyLimit: 5.0, SlogKeyTime: t0.Format(time.RFC3339Nano),
+		SlogKeyDuration: 0.0,
+	} {
+		assert.Equal(t, v, rec[k], k)
+	}
+	assert.Contains(t, rec[SlogKeyError], "quota_reached")
+	assert.NotContains(t, buf.String(), code, "the full code is never logged")
+
+	// A failure logs at level Error; a nil logger logs nothing.
+	buf.Reset()
+	SlogObserver(logger).Observe(Decision{Op: OpVerify, Verdict: Failed, Err: errors.New("db down")})
+	assert.Contains(t, buf.String(), `"level":"ERROR"`)
+	SlogObserver(nil).Observe(Decision{Op: OpVerify})
+}

@@ -1,0 +1,278 @@
+package icpverify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
+)
+
+// alternativesFixture gives account "a" a full instance i-full with one code
+// of a's, and other instances of varied fitness.
+func alternativesFixture(t *testing.T) (*fixture, string) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-full", "a")
+	fill(f, "i-full", 5)
+
+	later := ecs("i-later", "a") // 5 free, expires in 2 years
+	later.ExpiresAt = t0.AddDate(2, 0, 0)
+	never := ecs("i-never", "a") // 5 free, no expiry
+	never.ExpiresAt = time.Time{}
+	busy := ecs("i-busy", "a") // 2 free
+	swas := ecs("i-swas", "a") // another product type
+	swas.Product = ProductSimpleApplicationServer
+	old := ecs("i-old", "a") // expired
+	old.ExpiresAt = t0.Add(-time.Hour)
+	gone := ecs("i-gone", "a") // released
+	gone.Status = Released
+	other := ecs("i-other", "b") // another account's
+	f.put(later, never, busy, swas, old, gone, other)
+	fill(f, "i-busy", 3)
+	return f, code
+}
+
+func TestAlternativesOnQuotaRefusal(t *testing.T) {
+	f, code := alternativesFixture(t)
+	_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Equal(t, []Alternative{
+		{Instance: "i-never", Product: ProductECS, Free: 5},
+		{Instance: "i-later", Product: ProductECS, Free: 5, ExpiresAt: t0.AddDate(2, 0, 0)},
+		{Instance: "i-busy", Product: ProductECS, Free: 2, ExpiresAt: t0.AddDate(1, 0, 0)},
+	}, e.Alternatives)
+
+	msg := Localize(err, language.English)
+	assert.Contains(t, msg, "Your instances that would pass now: instance i-never has 5 free subject slots; instance i-later has 5 free subject slots; instance i-busy has 2 free subject slots.")
+	assert.NotContains(t, msg, "i-other")
+	assert.Contains(t, Localize(err, language.SimplifiedChinese), "您的以下实例当前可通过验证：实例i-never剩余5个主体名额；")
+
+	// Check offers the same.
+	_, err = f.v.Check(context.Background(), request(code, "a", "S"))
+	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Len(t, e.Alternatives, 3)
+}
+
+func TestAlternativesOnExpiryRefusal(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	spare := ecs("i-2", "a")
+	spare.ExpiresAt = t0.AddDate(3, 0, 0)
+	f.put(spare)
+	fill(f, "i-2", 4)
+	f.clock.Set(t0.AddDate(1, 0, 1)) // i-1 expired
+	_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+	e := requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceExpired)
+	assert.Equal(t, []Alternative{{Instance: "i-2", Product: ProductECS, Free: 1, ExpiresAt: spare.ExpiresAt}}, e.Alternatives)
+	assert.Contains(t, Localize(err, language.English), "instance i-2 has 1 free subject slot.")
+
+	released := ecs("i-1", "a")
+	released.Status = Released
+	f.put(released)
+	_, err = f.v.Verify(context.Background(), request(code, "a", "S"))
+	e = requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceReleased)
+	assert.Len(t, e.Alternatives, 1)
+}
+
+func TestAlternativesOnlyForQuotaAndExpiry(t *testing.T) {
+	f, code := alternativesFixture(t)
+	_, err := f.v.Verify(context.Background(), Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S"})
+	e := requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
+	assert.Empty(t, e.Alternatives)
+}
+
+// lister lists what it is told, or fails, counting its calls.
+type lister struct {
+	*MemoryStore
+	list  []InstanceUsage
+	err   error
+	calls int
+}
+
+func (l *lister) ListInstances(context.Context, string, int) ([]InstanceUsage, error) {
+	l.calls++
+	return l.list, l.err
+}
+
+func TestAlternativesFromOddListings(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	fill(f, "i-1", 5)
+	ctx := context.Background()
+
+	// A failing listing changes nothing but the alternatives.
+	l := &lister{MemoryStore: f.store, err: errors.New("listing down")}
+	v := New(l, f.store, WithClock(f.clock.Now))
+	_, err := v.Verify(ctx, request(code, "a", "S"))
+	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Empty(t, e.Alternatives)
+	assert.Equal(t, 1, l.calls, "one extra store call, on the refusal only")
+
+	// Thousands of instances, some of another account: three offered,
+	// none of the other account's.
+	l = &lister{MemoryStore: f.store}
+	for i := range 5000 {
+		inst := ecs(fmt.Sprintf("i-many-%04d", i), "a")
+		if i%2 == 0 {
+			inst.Account = "intruder"
+		}
+		l.list = append(l.list, InstanceUsage{Instance: inst, Used: i % 5})
+	}
+	v = New(l, f.store, WithClock(f.clock.Now))
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	require.Len(t, e.Alternatives, 3)
+	for i, a := range e.Alternatives {
+		assert.Equal(t, 5, a.Free)
+		assert.Equal(t, fmt.Sprintf("i-many-%04d", 5+10*i), a.Instance)
+	}
+
+	// A store that cannot list offers none; a passing verification never
+	// lists.
+	v = New(struct{ InstanceStore }{f.store}, f.store, WithClock(f.clock.Now))
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Empty(t, e.Alternatives)
+
+	l = &lister{MemoryStore: f.store}
+	v = New(l, f.store, WithClock(f.clock.Now))
+	ok := f.instanceWithCode("i-ok", "a")
+	_, err = v.Verify(ctx, request(ok, "a", "S"))
+	require.NoError(t, err)
+	assert.Zero(t, l.calls)
+}
+
+func TestBetter(t *testing.T) {
+	d := t0
+	tests := []struct {
+		a, b Alternative
+		want bool
+	}{
+		{Alternative{Free: 3}, Alternative{Free: 2}, true},
+		{Alternative{Free: 2, ExpiresAt: d.Add(1)}, Alternative{Free: 2, ExpiresAt: d}, true},
+		{Alternative{Free: 2}, Alternative{Free: 2, ExpiresAt: d}, true},
+		{Alternative{Free: 2, ExpiresAt: d}, Alternative{Free: 2}, false},
+		{Alternative{Free: 2, Instance: "a"}, Alternative{Free: 2, Instance: "b"}, true},
+		{Alternative{Free: 2, Instance: "b"}, Alternative{Free: 2, Instance: "a"}, false},
+	}
+	for i, tt := range tests {
+		assert.Equal(t, tt.want, better(tt.a, tt.b), "case %d", i)
+	}
+}
+
+func TestExpiring(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	soon := ecs("i-soon", "a")
+	soon.ExpiresAt = t0.AddDate(0, 0, 10)
+	late := ecs("i-late", "a")
+	late.ExpiresAt = t0.AddDate(0, 6, 0)
+	never := ecs("i-never", "a")
+	never.ExpiresAt = time.Time{}
+	f.put(soon, late, never)
+	c1, c2, c3, c4 := f.issue("i-soon", "a"), f.issue("i-soon", "a"), f.issue("i-late", "a"), f.issue("i-never", "a")
+	for i, c := range []string{c1, c2, c3, c4} {
+		_, err := f.v.Verify(ctx, request(c, "a", fmt.Sprint("S", i)))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.v.Complete(ctx, c2))
+	// Another account's reservation on the same instance is not a's.
+	require.NoError(t, f.v.GrantServiceCode(ctx, f.issue("i-soon", "a"), "a", "b"))
+
+	list, err := f.v.Expiring(ctx, "a", 30*24*time.Hour)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	for _, x := range list {
+		assert.Equal(t, "i-soon", x.Instance)
+		assert.Equal(t, soon.ExpiresAt, x.ExpiresAt)
+		assert.NotContains(t, x.Code, c1[5:14])
+	}
+	assert.ElementsMatch(t, []bool{false, true}, []bool{list[0].Filed, list[1].Filed})
+
+	list, err = f.v.Expiring(ctx, "a", 365*24*time.Hour)
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	assert.Equal(t, "i-late", list[2].Instance, "soonest first")
+
+	list, err = f.v.Expiring(ctx, "nobody", time.Hour)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+
+	// Expired already: listed with a window of zero.
+	f.clock.Set(t0.AddDate(0, 0, 11))
+	list, err = f.v.Expiring(ctx, "a", 0)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+
+	msg := LocalizeExpiry(list[0], t0, language.English)
+	assert.Contains(t, msg, "Instance i-soon, which the ICP filing of S")
+	assert.Contains(t, msg, "expires on 2026-12-08")
+	assert.Contains(t, LocalizeExpiry(list[0], f.clock.Now(), language.English), "expired on 2026-12-08")
+	assert.Contains(t, LocalizeExpiry(list[0], t0, language.SimplifiedChinese), "将于2026-12-08到期")
+	assert.Contains(t, LocalizeExpiry(list[0], t0, language.TraditionalChinese), "將於2026-12-08到期")
+
+	_, err = f.v.Expiring(ctx, "", time.Hour)
+	requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
+	v := New(f.store, struct{ QuotaStore }{f.store})
+	_, err = v.Expiring(ctx, "a", time.Hour)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = f.v.Expiring(cancelled, "a", time.Hour)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestProblem(t *testing.T) {
+	quota := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-1", Used: 5, Limit: 5,
+		Alternatives: []Alternative{{Instance: "i-2", Product: ProductECS, Free: 3}}}
+	tests := []struct {
+		err    error
+		tag    language.Tag
+		status int
+		typ    string
+		title  string
+	}{
+		{quota, language.English, 409, ProblemTypePrefix + "quota_reached", "A website ICP Filing application has already been submitted"},
+		{&Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: ProductCDN}, language.SimplifiedChinese, 422, ProblemTypePrefix + "product_not_fileable", "产品信息无效。"},
+		{&Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}, language.MustParse("zh-HK"), 422, ProblemTypePrefix + "code_malformed", "驗證產品資訊失敗，介面異常。"},
+		{&Error{Err: ErrNotFound, Reason: ReasonNotReserved}, language.English, 404, ProblemTypePrefix + "not_reserved", "No reservation"},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), language.English, 503, ProblemTypePrefix + "failure", "could not be completed"},
+		{errors.New("pq: password authentication failed"), language.English, 500, ProblemTypePrefix + "failure", "could not be completed"},
+		{ErrQuotaReached, language.English, 409, ProblemTypePrefix + "refused", "A website ICP Filing"},
+	}
+	for _, tt := range tests {
+		p := NewProblem(tt.err, tt.tag)
+		assert.Equal(t, tt.status, p.Status, "%v", tt.err)
+		assert.Equal(t, tt.typ, p.Type)
+		assert.Contains(t, p.Title, tt.title)
+		assert.NotEmpty(t, p.Detail)
+		assert.NotContains(t, p.Detail, "password")
+	}
+
+	rec := httptest.NewRecorder()
+	NewProblem(quota, language.MustParse("zh-TW")).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/verify", nil))
+	assert.Equal(t, http.StatusConflict, rec.Code)
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "zh-Hant", rec.Header().Get("Content-Language"))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Equal(t, map[string]any{
+		"type":   ProblemTypePrefix + "quota_reached",
+		"title":  "此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。",
+		"status": 409.0,
+		"detail": "實例i-1已使用5/5個備案主體名額。請更換其他實例進行產品驗證。您的以下實例目前可通過驗證：實例i-2剩餘3個主體名額。",
+		"reason": "quota_reached",
+		"used":   5.0,
+		"limit":  5.0,
+		"alternatives": []any{
+			map[string]any{"instance": "i-2", "product": "ecs", "free": 3.0},
+		},
+	}, body)
+}
