@@ -1,0 +1,195 @@
+package icpverify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/icpfiling/icpverify"
+	"golang.org/x/text/language"
+)
+
+// now is the examples' clock.
+var now = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+// inventory returns a memory store holding one eligible ECS instance of
+// account "acct-1".
+func inventory() *icpverify.MemoryStore {
+	store := icpverify.NewMemoryStore()
+	err := store.PutInstance(icpverify.Instance{
+		ID:         "i-bp1example",
+		Account:    "acct-1",
+		Product:    icpverify.ProductECS,
+		Region:     "cn-hangzhou",
+		Billing:    icpverify.Subscription,
+		TermMonths: 12,
+		PublicIP:   "203.0.113.10",
+		Status:     icpverify.Running,
+		ExpiresAt:  now.AddDate(1, 0, 0),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return store
+}
+
+func ExampleNew() {
+	store := inventory() // the provider's inventory and quota store
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	defer v.Close()
+
+	ctx := context.Background()
+	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := v.Verify(ctx, icpverify.Request{
+		Product:     icpverify.ProductECS,
+		ServiceCode: code,
+		Account:     "acct-1",
+		Subject:     "Hangzhou Example Co., Ltd.",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("passed: %s, %d of %d subjects\n", res.Instance, res.Used, res.Limit)
+	// Output: passed: i-bp1example, 1 of 5 subjects
+}
+
+func ExampleVerifier_Verify() {
+	store := inventory()
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The applicant selected a load balancer: the FAQ's "Invalid product
+	// information".
+	_, err = v.Verify(ctx, icpverify.Request{
+		Product:     icpverify.ProductSLB,
+		ServiceCode: code,
+		Account:     "acct-1",
+		Subject:     "Hangzhou Example Co., Ltd.",
+	})
+	var e *icpverify.Error
+	if errors.As(err, &e) {
+		fmt.Println(errors.Is(err, icpverify.ErrInvalidProduct), e.Reason)
+	}
+
+	// The right product type; the code typed in lower case without dashes.
+	req := icpverify.Request{
+		Product:     icpverify.ProductECS,
+		ServiceCode: strings.ToLower(strings.ReplaceAll(code, "-", "")),
+		Account:     "acct-1",
+		Subject:     "Hangzhou Example Co., Ltd.",
+	}
+	res, err := v.Verify(ctx, req)
+	fmt.Println(res.Used, res.Retry, err)
+	// The form is sent again: no second slot is taken.
+	res, err = v.Verify(ctx, req)
+	fmt.Println(res.Used, res.Retry, err)
+	// Output:
+	// true product_not_fileable
+	// 1 false <nil>
+	// 1 true <nil>
+}
+
+func ExampleVerifier_IssueServiceCode() {
+	store := inventory()
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	for i := range 6 {
+		code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+		if err != nil {
+			fmt.Println(i+1, err)
+			break
+		}
+		fmt.Println(i+1, icpverify.ValidServiceCodeFormat(code), len(code))
+	}
+	_, err := v.IssueServiceCode(ctx, "i-bp1example", "someone-else")
+	fmt.Println(err)
+	// Output:
+	// 1 true 19
+	// 2 true 19
+	// 3 true 19
+	// 4 true 19
+	// 5 true 19
+	// 6 icpverify: ICP filing quota reached: code_limit, instance "i-bp1example", actual "ecs", 5 of 5
+	// icpverify: invalid product information: not_instance_owner, instance "i-bp1example"
+}
+
+func ExampleLocalize() {
+	err := &icpverify.Error{
+		Err:      icpverify.ErrQuotaReached,
+		Reason:   icpverify.ReasonQuotaReached,
+		Instance: "i-bp1example",
+		Used:     5,
+		Limit:    5,
+	}
+	for _, header := range []string{"en-US", "zh-CN", "zh-TW"} {
+		fmt.Println(icpverify.Localize(err, icpverify.MatchLanguage(header)))
+	}
+	// Output:
+	// A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product. Instance i-bp1example has 5 of 5 filing subjects used. Switch to another instance for product verification.
+	// 该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。实例i-bp1example已使用5/5个备案主体名额。请更换其他实例进行产品验证。
+	// 此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。實例i-bp1example已使用5/5個備案主體名額。請更換其他實例進行產品驗證。
+}
+
+func ExampleMatchLanguage() {
+	for _, header := range []string{"zh-CN,zh;q=0.9", "zh-HK", "zh-SG", "fr-FR", "garbage;;"} {
+		fmt.Println(icpverify.MatchLanguage(header))
+	}
+	// Output:
+	// zh-Hans
+	// zh-Hant
+	// zh-Hans
+	// en
+	// en
+}
+
+func ExampleCatalog_SetString() {
+	c := icpverify.NewCatalog()
+	// Reword a message, and add Japanese: what it lacks is shown in English.
+	_ = c.SetString(language.English, string(icpverify.ReasonCodeNotFound), "No such code. Check it and try again.")
+	_ = c.SetString(language.Japanese, "prompt.service_code_invalid", "製品情報の検証に失敗しました。")
+	err := &icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonCodeNotFound}
+	fmt.Println(c.Localize(err, language.English))
+	fmt.Println(c.Localize(err, c.MatchLanguage("ja-JP")))
+	// Output:
+	// Product information verification failed. Interface exception. No such code. Check it and try again.
+	// 製品情報の検証に失敗しました。 No such code. Check it and try again.
+}
+
+func ExampleWithObserver() {
+	store := inventory()
+	v := icpverify.New(store, store,
+		icpverify.WithClock(func() time.Time { return now }),
+		icpverify.WithObserver(icpverify.ObserverFunc(func(d icpverify.Decision) {
+			fmt.Println(d.Op, d.Verdict, d.Reason, d.Code)
+		})))
+	ctx := context.Background()
+	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S"})
+	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S"})
+	v.Close() // delivers what is queued
+	// Output:
+	// verify refused code_malformed ****
+	// verify refused code_not_found 0000-****-****-0000
+}
+
+func ExampleNewProblem() {
+	err := &icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonInstanceExpired,
+		Instance: "i-bp1example", ExpiresAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	p := icpverify.NewProblem(err, language.English)
+	fmt.Println(p.Status, p.Type)
+	fmt.Println(p.Title)
+	fmt.Println(p.Detail)
+	// Output:
+	// 422 tag:icpverify,2026:problem:instance_expired
+	// Product information verification failed. Interface exception.
+	// Instance i-bp1example expired on 2026-03-01, so the ICP filing service codes applied for from it are invalid. Apply for an ICP filing service code using a valid (unexpired) instance.
+}
