@@ -4,18 +4,21 @@
 //	go run ./examples/httpbackend [-addr 127.0.0.1:8080]
 //
 // It keeps everything in a MemoryStore seeded with demo instances, and
-// prints the demo service codes it issued from them. The endpoints, all
-// POST:
+// prints the demo service codes it issued from them. The endpoints:
 //
-//	/verify    {"product","service_code","account","subject"} -> the result
-//	/check     the same, as a dry run that reserves nothing
-//	/release   {"service_code"}: the application was withdrawn or rejected
-//	/complete  {"service_code"}: the filing was approved
-//	/codes     {"instance","account"} -> a new service code
+//	POST /verify    {"product","service_code","account","subject"} -> the result
+//	POST /check     the same, as a dry run that reserves nothing
+//	POST /release   {"service_code"}: the application was withdrawn or rejected
+//	POST /complete  {"service_code"}: the filing was approved
+//	POST /codes     {"instance","account"} -> a new service code
+//	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //
-// A refusal is answered with a status that fits it and a JSON body with the
-// refusal's reason and a message in the language of the Accept-Language
-// header. See README.md.
+// An error is answered with RFC 9457 problem details
+// (application/problem+json): a status that fits it, the refusal's reason,
+// and a title and detail in the language of the Accept-Language header.
+// Every decision of the Verifier is logged to standard error as an audit
+// trail (icpverify.SlogObserver), with the server's own failures. See
+// README.md.
 //
 // This is an example: it trusts the account in the request body. A real
 // backend takes the account from the authenticated session and lets only
@@ -28,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -43,17 +47,22 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, os.Stdout); err != nil {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(ctx, *addr, os.Stdout, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "httpbackend:", err)
 		os.Exit(1)
 	}
 }
 
 // run seeds a MemoryStore, prints the demo codes to out and serves on addr
-// until ctx is done.
-func run(ctx context.Context, addr string, out io.Writer) error {
+// until ctx is done. It logs the Verifier's decisions and the server's
+// failures to logger.
+func run(ctx context.Context, addr string, out io.Writer, logger *slog.Logger) error {
 	store := icpverify.NewMemoryStore()
-	v := icpverify.New(store, store)
+	v := icpverify.New(store, store, icpverify.WithObserver(icpverify.SlogObserver(logger)))
+	// On the early returns; the shutdown below closes it first, which
+	// makes this call a no-op.
+	defer v.Close()
 	codes, err := seed(ctx, store, v, time.Now())
 	if err != nil {
 		return err
@@ -70,7 +79,7 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	fmt.Fprintf(out, "Listening on http://%s\n", ln.Addr())
 
 	srv := &http.Server{
-		Handler:           newServer(v),
+		Handler:           newServer(v, logger, time.Now),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -91,6 +100,13 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
+	}
+	// Every request has ended: hand the last decisions to the log.
+	if err := v.Close(); err != nil {
+		return fmt.Errorf("closing the verifier: %w", err)
+	}
+	if n := v.Dropped(); n > 0 {
+		logger.Warn("audit records dropped", "count", n)
 	}
 	return nil
 }

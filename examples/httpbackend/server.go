@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 
@@ -16,57 +21,73 @@ import (
 // maxBody bounds the size of a request body.
 const maxBody = 64 << 10
 
-// Reasons of the errors the server refuses a request with before it reaches
-// the Verifier. The Verifier's own refusals carry an icpverify.Reason.
+// Bounds of the within parameter of /expiring.
 const (
-	reasonMalformedRequest = "malformed_request"  // the body is not the expected JSON
-	reasonBodyTooLarge     = "body_too_large"     // the body is over maxBody bytes
-	reasonMethodNotAllowed = "method_not_allowed" // not a POST
-	reasonNoSuchEndpoint   = "no_such_endpoint"   // an unknown path
-	reasonInternal         = "internal_error"     // a store failed or the like
+	defaultWithin = 30 * 24 * time.Hour  // when the parameter is absent
+	maxWithin     = 366 * 24 * time.Hour // the longest window asked for
 )
 
 // server serves the filing backend's endpoints.
 type server struct {
 	v   *icpverify.Verifier
 	log *slog.Logger
+	now func() time.Time // the Verifier's clock
 }
 
-// newServer returns the HTTP handler of the filing backend, logging server
-// failures to slog.Default.
-func newServer(v *icpverify.Verifier) http.Handler {
-	return newServerLog(v, slog.Default())
-}
-
-// newServerLog returns the HTTP handler of the filing backend, logging
-// server failures to log.
-func newServerLog(v *icpverify.Verifier, log *slog.Logger) http.Handler {
-	s := &server{v: v, log: log}
+// newServer returns the HTTP handler of the filing backend. It logs server
+// failures to log; now must be the clock v was built with (time.Now unless
+// icpverify.WithClock said otherwise), by which /expiring tells an instance
+// that will expire from one that has.
+func newServer(v *icpverify.Verifier, log *slog.Logger, now func() time.Time) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &server{v: v, log: log, now: now}
 	mux := http.NewServeMux()
-	// The routes take every method, so that a wrong one gets a JSON 405
-	// rather than the mux's plain-text one.
-	mux.Handle("/verify", s.post(s.verify))
-	mux.Handle("/check", s.post(s.check))
-	mux.Handle("/release", s.post(s.release))
-	mux.Handle("/complete", s.post(s.complete))
-	mux.Handle("/codes", s.post(s.codes))
+	// The routes take every method, so that a wrong one gets a problem
+	// details 405 rather than the mux's plain-text one.
+	mux.Handle("/verify", s.allow(s.verify, http.MethodPost))
+	mux.Handle("/check", s.allow(s.check, http.MethodPost))
+	mux.Handle("/release", s.allow(s.release, http.MethodPost))
+	mux.Handle("/complete", s.allow(s.complete, http.MethodPost))
+	mux.Handle("/codes", s.allow(s.codes, http.MethodPost))
+	mux.Handle("/expiring", s.allow(s.expiring, http.MethodGet, http.MethodHead))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.refuse(w, r, http.StatusNotFound, reasonNoSuchEndpoint)
+		s.fail(w, r, &requestError{status: http.StatusNotFound, err: fmt.Errorf("no endpoint %q", r.URL.Path)})
 	})
 	return mux
 }
 
-// post restricts h to the POST method.
-func (s *server) post(h http.HandlerFunc) http.Handler {
+// allow restricts h to the methods given.
+func (s *server) allow(h http.HandlerFunc, methods ...string) http.Handler {
+	allowed := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			s.refuse(w, r, http.StatusMethodNotAllowed, reasonMethodNotAllowed)
+		if !slices.Contains(methods, r.Method) {
+			w.Header().Set("Allow", allowed)
+			s.fail(w, r, &requestError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("method %s", r.Method)})
 			return
 		}
 		h(w, r)
 	})
 }
+
+// requestError is a request the server refuses before it reaches the
+// Verifier: a body it cannot read, a wrong method, an unknown path.
+type requestError struct {
+	status int   // 400, 404, 405 or 413
+	err    error // what was wrong, for the server's eyes only
+}
+
+// Error returns the status and what was wrong.
+func (e *requestError) Error() string {
+	return fmt.Sprintf("httpbackend: %s: %v", http.StatusText(e.status), e.err)
+}
+
+// Unwrap returns what was wrong.
+func (e *requestError) Unwrap() error { return e.err }
 
 // verifyRequest is the body of /verify and /check.
 type verifyRequest struct {
@@ -105,6 +126,24 @@ type statusBody struct {
 	Instance    string `json:"instance,omitempty"`
 }
 
+// expiringBody is the response of /expiring.
+type expiringBody struct {
+	Account  string       `json:"account"`
+	Within   string       `json:"within"`
+	Expiring []expiryBody `json:"expiring"` // soonest first; never null
+}
+
+// expiryBody is one warning of /expiring.
+type expiryBody struct {
+	Instance    string    `json:"instance"`
+	Subject     string    `json:"subject"`
+	ServiceCode string    `json:"service_code"` // masked
+	Filed       bool      `json:"filed"`        // the filing is complete; otherwise under review
+	ExpiresAt   time.Time `json:"expires_at"`
+	Expired     bool      `json:"expired"`
+	Message     string    `json:"message"` // for the applicant, in the language of Content-Language
+}
+
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	s.runVerify(w, r, s.v.Verify)
 }
@@ -116,7 +155,8 @@ func (s *server) check(w http.ResponseWriter, r *http.Request) {
 // runVerify serves /verify and /check with the Verifier method f.
 func (s *server) runVerify(w http.ResponseWriter, r *http.Request, f func(ctx context.Context, req icpverify.Request) (icpverify.Result, error)) {
 	var req verifyRequest
-	if !s.decode(w, r, &req) {
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	res, err := f(r.Context(), icpverify.Request{
@@ -142,7 +182,8 @@ func (s *server) runVerify(w http.ResponseWriter, r *http.Request, f func(ctx co
 
 func (s *server) release(w http.ResponseWriter, r *http.Request) {
 	var req codeRequest
-	if !s.decode(w, r, &req) {
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.v.Release(r.Context(), req.ServiceCode); err != nil {
@@ -154,7 +195,8 @@ func (s *server) release(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) complete(w http.ResponseWriter, r *http.Request) {
 	var req codeRequest
-	if !s.decode(w, r, &req) {
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.v.Complete(r.Context(), req.ServiceCode); err != nil {
@@ -166,7 +208,8 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) codes(w http.ResponseWriter, r *http.Request) {
 	var req issueRequest
-	if !s.decode(w, r, &req) {
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	code, err := s.v.IssueServiceCode(r.Context(), req.Instance, req.Account)
@@ -177,82 +220,118 @@ func (s *server) codes(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusCreated, statusBody{Status: "issued", ServiceCode: code, Instance: req.Instance})
 }
 
+// expiring serves /expiring?account=...&within=720h: the account's service
+// codes, in use or under review, whose instance expires within the window
+// (30 days if within is absent) or has expired, each with a message for the
+// applicant.
+func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.fail(w, r, &requestError{status: http.StatusBadRequest, err: fmt.Errorf("query: %w", err)})
+		return
+	}
+	within := defaultWithin
+	if raw := q.Get("within"); raw != "" {
+		within, err = time.ParseDuration(raw)
+		if err == nil && (within <= 0 || within > maxWithin) {
+			err = fmt.Errorf("within %v is not in (0, %v]", within, maxWithin)
+		}
+		if err != nil {
+			s.fail(w, r, &requestError{status: http.StatusBadRequest, err: fmt.Errorf("within: %w", err)})
+			return
+		}
+	}
+	account := q.Get("account")
+	xs, err := s.v.Expiring(r.Context(), account, within)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
+	now := s.now()
+	body := expiringBody{Account: account, Within: within.String(), Expiring: make([]expiryBody, 0, len(xs))}
+	for _, x := range xs {
+		body.Expiring = append(body.Expiring, expiryBody{
+			Instance:    x.Instance,
+			Subject:     x.Subject,
+			ServiceCode: x.Code,
+			Filed:       x.Filed,
+			ExpiresAt:   x.ExpiresAt,
+			Expired:     !now.Before(x.ExpiresAt),
+			Message:     icpverify.LocalizeExpiry(x, now, tag),
+		})
+	}
+	setLanguage(w, tag)
+	s.writeJSON(w, http.StatusOK, body)
+}
+
 // decode reads the JSON body of r into dst: one object of dst's fields, of
-// at most maxBody bytes. If it cannot, it writes a 400 response and reports
-// false.
-func (s *server) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
+// at most maxBody bytes. If it cannot, it returns a *requestError.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil {
 		// Nothing may follow the object.
 		if err = dec.Decode(&struct{}{}); err == io.EOF {
-			return true
+			return nil
 		} else if err == nil {
 			err = errors.New("data after the JSON object")
 		}
 	}
-	reason := reasonMalformedRequest
+	status := http.StatusBadRequest
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		reason = reasonBodyTooLarge
+		status = http.StatusRequestEntityTooLarge
 	}
-	s.refuse(w, r, http.StatusBadRequest, reason)
-	return false
+	return &requestError{status: status, err: fmt.Errorf("reading the body: %w", err)}
 }
 
-// fail writes the response for an error of the Verifier. A refusal gets its
-// status, Reason and localized message; any other error is logged and gets
-// a 500 that tells nothing of it.
+// fail writes err as RFC 9457 problem details, in the language the
+// Accept-Language header asks for. Every error response goes through it.
+//
+// A refusal of the Verifier gets icpverify.NewProblem's status, type,
+// Reason and localized title and detail. A *requestError gets the type
+// "about:blank", its status and the status text as title, and a localized
+// detail. Anything else, such as a store's failure, gets a 500 (or a 503 if
+// the request's context ended) that tells nothing of it; it is logged.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
-	body := errorBody{Reason: reasonInternal, Message: icpverify.Localize(err, tag)}
-	status := http.StatusInternalServerError
-	if e, ok := errors.AsType[*icpverify.Error](err); ok {
-		switch {
-		case errors.Is(e, icpverify.ErrInvalidProduct), errors.Is(e, icpverify.ErrServiceCodeInvalid):
-			status = http.StatusUnprocessableEntity
-		case errors.Is(e, icpverify.ErrQuotaReached):
-			status = http.StatusConflict
-			body.Used, body.Limit = e.Used, e.Limit
-		case errors.Is(e, icpverify.ErrNotFound):
-			status = http.StatusNotFound
+	var p icpverify.Problem
+	if re, ok := errors.AsType[*requestError](err); ok {
+		p = icpverify.Problem{
+			Type:     "about:blank",
+			Title:    http.StatusText(re.status),
+			Status:   re.status,
+			Detail:   requestMessage(re.status, tag),
+			Language: tag,
 		}
-		if status != http.StatusInternalServerError {
-			body.Reason = string(e.Reason)
-		}
+	} else {
+		p = icpverify.NewProblem(err, tag)
 	}
-	if status == http.StatusInternalServerError {
-		level := slog.LevelError
+	switch {
+	case p.Status == http.StatusInternalServerError:
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	case p.Status == http.StatusServiceUnavailable:
+		level := slog.LevelWarn
 		if errors.Is(err, context.Canceled) {
 			level = slog.LevelInfo // the client went away
 		}
-		s.log.Log(r.Context(), level, "request failed", "path", r.URL.Path, "err", err)
+		s.log.LogAttrs(r.Context(), level, "request ended early",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
-	s.writeError(w, tag, status, body)
+	h := w.Header()
+	h.Add("Vary", "Accept-Language")
+	h.Set("Cache-Control", "no-store")
+	p.ServeHTTP(w, r)
 }
 
-// refuse writes the response for a request refused before it reaches the
-// Verifier.
-func (s *server) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
-	s.writeError(w, tag, status, errorBody{Reason: reason, Message: requestMessage(reason, tag)})
-}
-
-// errorBody is the JSON of an error response.
-type errorBody struct {
-	Reason  string `json:"reason"`          // an icpverify.Reason or one of the server's reasons
-	Message string `json:"message"`         // for the applicant, in the language of Content-Language
-	Used    int    `json:"used,omitempty"`  // quota refusals: slots or codes in use
-	Limit   int    `json:"limit,omitempty"` // quota refusals: the limit
-}
-
-// writeError writes an error response in language tag. Every error
-// response goes through it.
-func (s *server) writeError(w http.ResponseWriter, tag language.Tag, status int, body errorBody) {
+// setLanguage marks a response as written in language tag, which the
+// Accept-Language header chose.
+func setLanguage(w http.ResponseWriter, tag language.Tag) {
 	h := w.Header()
 	h.Set("Content-Language", tag.String())
 	h.Add("Vary", "Accept-Language")
-	s.writeJSON(w, status, body)
 }
 
 // writeJSON writes a JSON response.
@@ -273,36 +352,30 @@ func (s *server) writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// requestMessage returns the message of a server reason in language tag:
-// English, Simplified Chinese or Traditional Chinese, as MatchLanguage
+// requestMessage returns the detail of a *requestError's status in language
+// tag: English, Simplified Chinese or Traditional Chinese, as MatchLanguage
 // returns.
-func requestMessage(reason string, tag language.Tag) string {
+func requestMessage(status int, tag language.Tag) string {
 	type texts struct{ en, hans, hant string }
 	var t texts
-	switch reason {
-	case reasonMalformedRequest:
+	switch status {
+	case http.StatusBadRequest:
 		t = texts{
 			"The request could not be read. Refresh the page and submit again.",
 			"无法读取请求，请刷新页面后重新提交。",
 			"無法讀取請求，請重新整理頁面後再提交。",
 		}
-	case reasonBodyTooLarge:
+	case http.StatusRequestEntityTooLarge:
 		t = texts{
 			"The request is too large. Check what you entered and submit again.",
 			"请求内容过大，请检查填写的信息后重新提交。",
 			"請求內容過大，請檢查填寫的資訊後再提交。",
 		}
-	case reasonMethodNotAllowed, reasonNoSuchEndpoint:
+	default:
 		t = texts{
 			"The request is not supported.",
 			"不支持该请求。",
 			"不支援此請求。",
-		}
-	default:
-		t = texts{
-			"Product verification could not be completed. Please try again later.",
-			"产品验证未能完成，请稍后重试。",
-			"產品驗證未能完成，請稍後再試。",
 		}
 	}
 	switch tag {

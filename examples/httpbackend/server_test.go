@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
 )
@@ -56,6 +59,7 @@ func (b *syncBuffer) String() string {
 // env is a server on a MemoryStore with a fixed clock and these instances:
 // alice's ECS instance i-ecs (valid for a year), alice's Simple Application
 // Server i-swas, and bob's ECS instance i-short, which expires in 90 days.
+// The server and the Verifier's audit trail (SlogObserver) log to logs.
 type env struct {
 	t     *testing.T
 	h     http.Handler
@@ -69,8 +73,11 @@ func newEnv(t *testing.T, opts ...icpverify.Option) *env {
 	t.Helper()
 	start := time.Date(2025, time.March, 1, 2, 0, 0, 0, time.UTC)
 	e := &env{t: t, store: icpverify.NewMemoryStore(), clock: &testClock{t: start}, logs: &syncBuffer{}}
-	e.v = icpverify.New(e.store, e.store, append([]icpverify.Option{icpverify.WithClock(e.clock.Now)}, opts...)...)
-	e.h = newServerLog(e.v, slog.New(slog.NewTextHandler(e.logs, nil)))
+	logger := slog.New(slog.NewTextHandler(e.logs, nil))
+	base := []icpverify.Option{icpverify.WithClock(e.clock.Now), icpverify.WithObserver(icpverify.SlogObserver(logger))}
+	e.v = icpverify.New(e.store, e.store, append(base, opts...)...)
+	t.Cleanup(func() { _ = e.v.Close() })
+	e.h = newServer(e.v, logger, e.clock.Now)
 	for _, inst := range []icpverify.Instance{
 		{ID: "i-ecs", Account: "alice", Product: icpverify.ProductECS, Region: "cn-hangzhou", Billing: icpverify.Subscription,
 			TermMonths: 12, PublicIP: "203.0.113.10", Status: icpverify.Running, ExpiresAt: start.AddDate(1, 0, 0)},
@@ -153,22 +160,66 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 	}
 }
 
-// wantError checks an error response and returns its body.
-func wantError(t *testing.T, rec *httptest.ResponseRecorder, status int, reason, contentLanguage string) errorBody {
+// decodeProblem decodes an RFC 9457 problem details response strictly, and
+// checks the members every problem has and the headers of every error
+// response.
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icpverify.Problem {
 	t.Helper()
 	wantStatus(t, rec, status)
-	var body errorBody
-	decodeJSON(t, rec, &body)
-	if body.Reason != reason {
-		t.Errorf("reason %q, want %q", body.Reason, reason)
+	h := rec.Header()
+	if ct := h.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
 	}
-	if body.Message == "" {
-		t.Error("empty message")
-	}
-	if cl := rec.Header().Get("Content-Language"); cl != contentLanguage {
+	if cl := h.Get("Content-Language"); cl != contentLanguage {
 		t.Errorf("Content-Language %q, want %q", cl, contentLanguage)
 	}
-	return body
+	if v := h.Values("Vary"); len(v) != 1 || v[0] != "Accept-Language" {
+		t.Errorf("Vary %q, want Accept-Language", v)
+	}
+	if cc := h.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	var p icpverify.Problem
+	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("decoding %q: %v", rec.Body.String(), err)
+	}
+	if p.Status != status {
+		t.Errorf("status member %d, want %d", p.Status, status)
+	}
+	if p.Title == "" || p.Detail == "" {
+		t.Errorf("title %q, detail %q: want both", p.Title, p.Detail)
+	}
+	return p
+}
+
+// wantProblem checks the problem details of a refusal with reason and
+// returns them.
+func wantProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, reason icpverify.Reason, contentLanguage string) icpverify.Problem {
+	t.Helper()
+	p := decodeProblem(t, rec, status, contentLanguage)
+	if p.Reason != reason {
+		t.Errorf("reason %q, want %q", p.Reason, reason)
+	}
+	if want := icpverify.ProblemTypePrefix + string(reason); p.Type != want {
+		t.Errorf("type %q, want %q", p.Type, want)
+	}
+	return p
+}
+
+// wantRequestProblem checks the problem details of a request the server
+// refused before it reached the Verifier.
+func wantRequestProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icpverify.Problem {
+	t.Helper()
+	p := decodeProblem(t, rec, status, contentLanguage)
+	want := icpverify.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
+		Detail: requestMessage(status, icpverify.MatchLanguage(contentLanguage))}
+	p.Language = language.Tag{}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("problem %+v, want %+v", p, want)
+	}
+	return p
 }
 
 func TestVerifyAndRetry(t *testing.T) {
@@ -204,22 +255,27 @@ func TestCheckReservesNothing(t *testing.T) {
 	}
 	// /check refuses as /verify does.
 	rec = e.do(http.MethodPost, "/check", verifyBody(icpverify.ProductSLB, code, "alice", "Example Co., Ltd."), "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonProductNotFileable), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonProductNotFileable, "en")
 }
 
-// TestRefusalLanguages checks each FAQ prompt in each language.
+// TestRefusalLanguages checks each FAQ prompt in each language, as the
+// title of the problem details, and the alternatives offered with a quota
+// refusal.
 func TestRefusalLanguages(t *testing.T) {
 	langs := []struct {
 		accept, contentLanguage string
 		invalidProduct          string
 		codeInvalid             string
 		quota                   string
+		alternatives            string
 	}{
-		{"en-US,en;q=0.9", "en", "Invalid product information.", "Product information verification failed. Interface exception.", "The ICP Filing subject quantity limit has been reached."},
-		{"", "en", "Invalid product information.", "Product information verification failed. Interface exception.", "The ICP Filing subject quantity limit has been reached."},
-		{"zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans", "产品信息无效。", "验证产品信息失败，接口异常。", "备案主体数量已达上限"},
-		{"zh-TW", "zh-Hant", "產品資訊無效。", "驗證產品資訊失敗，介面異常。", "備案主體數量已達上限"},
-		{"zh-HK", "zh-Hant", "產品資訊無效。", "驗證產品資訊失敗，介面異常。", "備案主體數量已達上限"},
+		{"en-US,en;q=0.9", "en", "Invalid product information.", "Product information verification failed. Interface exception.",
+			"The ICP Filing subject quantity limit has been reached.", "Your instances that would pass now: instance i-ecs-2 has 4 free subject slots."},
+		{"", "en", "Invalid product information.", "Product information verification failed. Interface exception.",
+			"The ICP Filing subject quantity limit has been reached.", "Your instances that would pass now: instance i-ecs-2 has 4 free subject slots."},
+		{"zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans", "产品信息无效。", "验证产品信息失败，接口异常。", "备案主体数量已达上限", "您的以下实例当前可通过验证：实例i-ecs-2剩余4个主体名额。"},
+		{"zh-TW", "zh-Hant", "產品資訊無效。", "驗證產品資訊失敗，介面異常。", "備案主體數量已達上限", "您的以下實例目前可通過驗證：實例i-ecs-2剩餘4個主體名額。"},
+		{"zh-HK", "zh-Hant", "產品資訊無效。", "驗證產品資訊失敗，介面異常。", "備案主體數量已達上限", "您的以下實例目前可通過驗證：實例i-ecs-2剩餘4個主體名額。"},
 	}
 	for _, l := range langs {
 		t.Run("lang="+l.accept, func(t *testing.T) {
@@ -247,24 +303,22 @@ func TestRefusalLanguages(t *testing.T) {
 			}
 			for _, c := range cases {
 				rec := e.do(http.MethodPost, "/verify", c.body, l.accept)
-				body := wantError(t, rec, c.status, string(c.reason), l.contentLanguage)
-				if !strings.HasPrefix(body.Message, c.prompt) || !strings.Contains(body.Message, c.detail) {
-					t.Errorf("%s: message %q, want prompt %q and %q", c.name, body.Message, c.prompt, c.detail)
+				p := wantProblem(t, rec, c.status, c.reason, l.contentLanguage)
+				if p.Title != c.prompt || !strings.Contains(p.Detail, c.detail) {
+					t.Errorf("%s: title %q, detail %q; want title %q and %q in the detail", c.name, p.Title, p.Detail, c.prompt, c.detail)
 				}
-				if body.Used != 0 || body.Limit != 0 {
-					t.Errorf("%s: used/limit %d/%d on a refusal that is not a quota's", c.name, body.Used, body.Limit)
-				}
-				if v := rec.Header().Get("Vary"); v != "Accept-Language" {
-					t.Errorf("%s: Vary %q", c.name, v)
+				if p.Used != 0 || p.Limit != 0 || p.Alternatives != nil {
+					t.Errorf("%s: used/limit %d/%d, alternatives %v on a refusal that is not a quota's", c.name, p.Used, p.Limit, p.Alternatives)
 				}
 			}
 
-			// An expired instance's code.
+			// An expired instance's code. bob has no other instance to
+			// offer.
 			e.clock.Advance(100 * 24 * time.Hour)
 			rec := e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, shortCode, "bob", "S"), l.accept)
-			body := wantError(t, rec, 422, string(icpverify.ReasonInstanceExpired), l.contentLanguage)
-			if !strings.HasPrefix(body.Message, l.codeInvalid) || !strings.Contains(body.Message, "2025-05-30") {
-				t.Errorf("expired: message %q", body.Message)
+			p := wantProblem(t, rec, 422, icpverify.ReasonInstanceExpired, l.contentLanguage)
+			if p.Title != l.codeInvalid || !strings.Contains(p.Detail, "2025-05-30") || p.Alternatives != nil {
+				t.Errorf("expired: %+v", p)
 			}
 
 			// Five subjects fill i-ecs; the sixth is refused.
@@ -273,13 +327,43 @@ func TestRefusalLanguages(t *testing.T) {
 				rec := e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", fmt.Sprint("subject ", i)), l.accept)
 				wantStatus(t, rec, http.StatusOK)
 			}
-			rec = e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, ecsCode, "alice", "subject 6"), l.accept)
-			body = wantError(t, rec, http.StatusConflict, string(icpverify.ReasonQuotaReached), l.contentLanguage)
-			if body.Used != 5 || body.Limit != 5 {
-				t.Errorf("quota: used/limit %d/%d, want 5/5", body.Used, body.Limit)
+			sixth := verifyBody(icpverify.ProductECS, ecsCode, "alice", "subject 6")
+			rec = e.do(http.MethodPost, "/verify", sixth, l.accept)
+			p = wantProblem(t, rec, http.StatusConflict, icpverify.ReasonQuotaReached, l.contentLanguage)
+			if p.Used != 5 || p.Limit != 5 {
+				t.Errorf("quota: used/limit %d/%d, want 5/5", p.Used, p.Limit)
 			}
-			if !strings.Contains(body.Message, l.quota) || !strings.Contains(body.Message, "5") {
-				t.Errorf("quota: message %q", body.Message)
+			if !strings.Contains(p.Title, l.quota) || !strings.Contains(p.Detail, "5") {
+				t.Errorf("quota: title %q, detail %q", p.Title, p.Detail)
+			}
+			// i-swas is alice's, but not an ECS instance.
+			if p.Alternatives != nil {
+				t.Errorf("quota: alternatives %+v, want none", p.Alternatives)
+			}
+
+			// alice buys a second ECS instance and files one subject on
+			// it: the refusal offers it, with its four free slots.
+			expires := e.clock.Now().AddDate(1, 0, 0)
+			if err := e.store.PutInstance(icpverify.Instance{ID: "i-ecs-2", Account: "alice", Product: icpverify.ProductECS,
+				Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.13",
+				Status: icpverify.Running, ExpiresAt: expires}); err != nil {
+				t.Fatal(err)
+			}
+			code2 := e.issue("i-ecs-2", "alice")
+			wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code2, "alice", "subject 7"), ""), http.StatusOK)
+			rec = e.do(http.MethodPost, "/verify", sixth, l.accept)
+			p = wantProblem(t, rec, http.StatusConflict, icpverify.ReasonQuotaReached, l.contentLanguage)
+			want := []icpverify.Alternative{{Instance: "i-ecs-2", Product: icpverify.ProductECS, Free: 4, ExpiresAt: expires}}
+			if len(p.Alternatives) != 1 || p.Alternatives[0].Instance != want[0].Instance || p.Alternatives[0].Free != 4 ||
+				!p.Alternatives[0].ExpiresAt.Equal(expires) || p.Alternatives[0].Product != icpverify.ProductECS {
+				t.Errorf("quota: alternatives %+v, want %+v", p.Alternatives, want)
+			}
+			if !strings.HasSuffix(p.Detail, l.alternatives) {
+				t.Errorf("quota: detail %q, want it to end with %q", p.Detail, l.alternatives)
+			}
+			// The JSON member, as a client reads it.
+			if !strings.Contains(rec.Body.String(), `"alternatives":[{"instance":"i-ecs-2","product":"ecs","free":4,"expires_at":"2026-06-09T02:00:00Z"}]`) {
+				t.Errorf("quota: body %s", rec.Body.String())
 			}
 		})
 	}
@@ -302,19 +386,19 @@ func TestCodes(t *testing.T) {
 		}
 	}
 	rec := e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-swas", "account": "alice"}, "zh-CN")
-	body := wantError(t, rec, http.StatusConflict, string(icpverify.ReasonCodeLimit), "zh-Hans")
-	if body.Used != 5 || body.Limit != 5 || !strings.Contains(body.Message, "5/5") {
-		t.Errorf("code limit: %+v", body)
+	p := wantProblem(t, rec, http.StatusConflict, icpverify.ReasonCodeLimit, "zh-Hans")
+	if p.Used != 5 || p.Limit != 5 || !strings.Contains(p.Detail, "5/5") {
+		t.Errorf("code limit: %+v", p)
 	}
 
 	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "bob"}, "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonNotInstanceOwner), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonNotInstanceOwner, "en")
 	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-nope", "account": "bob"}, "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonInstanceNotFound), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceNotFound, "en")
 
 	e.clock.Advance(100 * 24 * time.Hour)
 	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-short", "account": "bob"}, "zh-TW")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonInstanceExpired), "zh-Hant")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceExpired, "zh-Hant")
 }
 
 func TestReleaseAndComplete(t *testing.T) {
@@ -327,7 +411,7 @@ func TestReleaseAndComplete(t *testing.T) {
 
 	wantStatus(t, verify("A"), http.StatusOK)
 	// Used by A: B is refused.
-	wantError(t, verify("B"), http.StatusUnprocessableEntity, string(icpverify.ReasonCodeInUse), "en")
+	wantProblem(t, verify("B"), http.StatusUnprocessableEntity, icpverify.ReasonCodeInUse, "en")
 
 	rec := e.do(http.MethodPost, "/release", codeBody, "")
 	wantStatus(t, rec, http.StatusOK)
@@ -337,7 +421,7 @@ func TestReleaseAndComplete(t *testing.T) {
 		t.Errorf("release: %+v", st)
 	}
 	rec = e.do(http.MethodPost, "/release", codeBody, "zh-CN")
-	wantError(t, rec, http.StatusNotFound, string(icpverify.ReasonNotReserved), "zh-Hans")
+	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
 
 	// Released: B may use the code now.
 	wantStatus(t, verify("B"), http.StatusOK)
@@ -351,14 +435,14 @@ func TestReleaseAndComplete(t *testing.T) {
 		}
 	}
 	rec = e.do(http.MethodPost, "/release", codeBody, "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonCodeUsed), "en")
-	wantError(t, verify("C"), http.StatusUnprocessableEntity, string(icpverify.ReasonCodeUsed), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
+	wantProblem(t, verify("C"), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
 
 	rec = e.do(http.MethodPost, "/complete", map[string]string{"service_code": "nonsense"}, "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonCodeMalformed), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
 	other := e.issue("i-ecs", "alice")
 	rec = e.do(http.MethodPost, "/complete", map[string]string{"service_code": other}, "")
-	wantError(t, rec, http.StatusNotFound, string(icpverify.ReasonNotReserved), "en")
+	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 }
 
 func TestBadRequests(t *testing.T) {
@@ -369,27 +453,24 @@ func TestBadRequests(t *testing.T) {
 		name   string
 		path   string
 		body   string
-		reason string
+		status int
 	}{
-		{"empty body", "/verify", "", reasonMalformedRequest},
-		{"not JSON", "/verify", "product=ecs", reasonMalformedRequest},
-		{"truncated", "/verify", `{"product":"ecs"`, reasonMalformedRequest},
-		{"wrong type", "/verify", `{"product":5}`, reasonMalformedRequest},
-		{"array", "/check", `[]`, reasonMalformedRequest},
-		{"unknown field", "/verify", `{"product":"ecs","servicecode":"x"}`, reasonMalformedRequest},
-		{"two objects", "/release", `{"service_code":"x"}{"service_code":"y"}`, reasonMalformedRequest},
-		{"trailing garbage", "/codes", `{"instance":"i-ecs","account":"alice"} x`, reasonMalformedRequest},
-		{"huge body", "/verify", huge, reasonBodyTooLarge},
-		{"huge body after an object", "/complete", `{"service_code":"x"}` + strings.Repeat(" ", maxBody), reasonBodyTooLarge},
+		{"empty body", "/verify", "", http.StatusBadRequest},
+		{"not JSON", "/verify", "product=ecs", http.StatusBadRequest},
+		{"truncated", "/verify", `{"product":"ecs"`, http.StatusBadRequest},
+		{"wrong type", "/verify", `{"product":5}`, http.StatusBadRequest},
+		{"array", "/check", `[]`, http.StatusBadRequest},
+		{"unknown field", "/verify", `{"product":"ecs","servicecode":"x"}`, http.StatusBadRequest},
+		{"two objects", "/release", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
+		{"trailing garbage", "/codes", `{"instance":"i-ecs","account":"alice"} x`, http.StatusBadRequest},
+		{"huge body", "/verify", huge, http.StatusRequestEntityTooLarge},
+		{"huge body after an object", "/complete", `{"service_code":"x"}` + strings.Repeat(" ", maxBody), http.StatusRequestEntityTooLarge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
 				rec := e.do(http.MethodPost, c.path, c.body, lang.accept)
-				body := wantError(t, rec, http.StatusBadRequest, c.reason, lang.cl)
-				if body.Message != requestMessage(c.reason, icpverify.MatchLanguage(lang.accept)) {
-					t.Errorf("message %q", body.Message)
-				}
+				wantRequestProblem(t, rec, c.status, lang.cl)
 			}
 		})
 	}
@@ -409,14 +490,139 @@ func TestMethodAndPath(t *testing.T) {
 	for _, path := range []string{"/verify", "/check", "/release", "/complete", "/codes"} {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 			rec := e.do(method, path, nil, "zh-CN")
-			wantError(t, rec, http.StatusMethodNotAllowed, reasonMethodNotAllowed, "zh-Hans")
+			wantRequestProblem(t, rec, http.StatusMethodNotAllowed, "zh-Hans")
 			if a := rec.Header().Get("Allow"); a != http.MethodPost {
 				t.Errorf("%s %s: Allow %q", method, path, a)
 			}
 		}
 	}
-	wantError(t, e.do(http.MethodPost, "/nope", "{}", ""), http.StatusNotFound, reasonNoSuchEndpoint, "en")
-	wantError(t, e.do(http.MethodPost, "/verify/extra", "{}", ""), http.StatusNotFound, reasonNoSuchEndpoint, "en")
+	for _, method := range []string{http.MethodPost, http.MethodPut} {
+		rec := e.do(method, "/expiring?account=alice", nil, "zh-TW")
+		wantRequestProblem(t, rec, http.StatusMethodNotAllowed, "zh-Hant")
+		if a := rec.Header().Get("Allow"); a != "GET, HEAD" {
+			t.Errorf("%s /expiring: Allow %q", method, a)
+		}
+	}
+	wantRequestProblem(t, e.do(http.MethodPost, "/nope", "{}", ""), http.StatusNotFound, "en")
+	wantRequestProblem(t, e.do(http.MethodPost, "/verify/extra", "{}", ""), http.StatusNotFound, "en")
+	wantRequestProblem(t, e.do(http.MethodGet, "/", nil, "zh-CN"), http.StatusNotFound, "zh-Hans")
+}
+
+// expiringResponse decodes a /expiring response.
+func expiringResponse(t *testing.T, rec *httptest.ResponseRecorder, contentLanguage string) expiringBody {
+	t.Helper()
+	wantStatus(t, rec, http.StatusOK)
+	if cl := rec.Header().Get("Content-Language"); cl != contentLanguage {
+		t.Errorf("Content-Language %q, want %q", cl, contentLanguage)
+	}
+	if v := rec.Header().Get("Vary"); v != "Accept-Language" {
+		t.Errorf("Vary %q", v)
+	}
+	var body expiringBody
+	decodeJSON(t, rec, &body)
+	return body
+}
+
+func TestExpiring(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-short", "bob")
+	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "bob", "Beijing Example Co., Ltd."), ""), http.StatusOK)
+	filed := e.issue("i-ecs", "alice")
+	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, filed, "alice", "Hangzhou Example Co., Ltd."), ""), http.StatusOK)
+	wantStatus(t, e.do(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+
+	// i-short expires in 90 days: not within the default 30.
+	rec := e.do(http.MethodGet, "/expiring?account=bob", nil, "")
+	if body := expiringResponse(t, rec, "en"); body.Account != "bob" || body.Within != "720h0m0s" || body.Expiring == nil || len(body.Expiring) != 0 {
+		t.Errorf("90 days ahead: %+v", body)
+	}
+	if !strings.Contains(rec.Body.String(), `"expiring":[]`) {
+		t.Errorf("an empty list is not []: %s", rec.Body.String())
+	}
+
+	// 70 days on, 20 are left.
+	e.clock.Advance(70 * 24 * time.Hour)
+	expires := time.Date(2025, time.May, 30, 2, 0, 0, 0, time.UTC)
+	want := expiryBody{Instance: "i-short", Subject: "Beijing Example Co., Ltd.", ServiceCode: icpverify.MaskServiceCode(code), ExpiresAt: expires}
+	for _, l := range []struct{ accept, cl, message string }{
+		{"en", "en", "Instance i-short, which the ICP filing of Beijing Example Co., Ltd. uses (service code " + want.ServiceCode + "), expires on 2025-05-30."},
+		{"zh-CN", "zh-Hans", "Beijing Example Co., Ltd.的ICP备案所用的实例i-short（备案服务码" + want.ServiceCode + "）将于2025-05-30到期。"},
+		{"zh-TW", "zh-Hant", "Beijing Example Co., Ltd.的ICP備案所用的實例i-short（備案服務碼" + want.ServiceCode + "）將於2025-05-30到期。"},
+	} {
+		rec := e.do(http.MethodGet, "/expiring?account=bob&within=720h", nil, l.accept)
+		body := expiringResponse(t, rec, l.cl)
+		if len(body.Expiring) != 1 {
+			t.Fatalf("%s: %+v, want one warning", l.accept, body)
+		}
+		got := body.Expiring[0]
+		if !strings.HasPrefix(got.Message, l.message) {
+			t.Errorf("%s: message %q, want it to begin %q", l.accept, got.Message, l.message)
+		}
+		got.Message, got.ExpiresAt = "", got.ExpiresAt.UTC()
+		if got != want {
+			t.Errorf("%s: got %+v, want %+v", l.accept, got, want)
+		}
+		if strings.Contains(rec.Body.String(), code) {
+			t.Errorf("%s: the service code is not masked: %s", l.accept, rec.Body.String())
+		}
+	}
+	// A shorter window leaves it out.
+	if body := expiringResponse(t, e.do(http.MethodGet, "/expiring?account=bob&within=168h", nil, ""), "en"); len(body.Expiring) != 0 {
+		t.Errorf("within a week: %+v", body)
+	}
+
+	// After the expiry the warning says so.
+	e.clock.Advance(30 * 24 * time.Hour)
+	body := expiringResponse(t, e.do(http.MethodGet, "/expiring?account=bob&within=1h", nil, ""), "en")
+	if len(body.Expiring) != 1 || !body.Expiring[0].Expired || !strings.Contains(body.Expiring[0].Message, "expired on 2025-05-30") {
+		t.Errorf("expired: %+v", body)
+	}
+
+	// alice's completed filing is listed once its instance is near its end.
+	e.clock.Advance(250 * 24 * time.Hour)
+	body = expiringResponse(t, e.do(http.MethodGet, "/expiring?account=alice&within=720h", nil, ""), "en")
+	if len(body.Expiring) != 1 || !body.Expiring[0].Filed || body.Expiring[0].Instance != "i-ecs" || body.Expiring[0].Expired {
+		t.Errorf("alice: %+v", body)
+	}
+
+	// A bad window is the client's mistake; no account is the applicant's.
+	for _, q := range []string{"within=tomorrow", "within=-1h", "within=0s", "within=10000h", "within=%zz"} {
+		rec := e.do(http.MethodGet, "/expiring?account=bob&"+q, nil, "zh-CN")
+		wantRequestProblem(t, rec, http.StatusBadRequest, "zh-Hans")
+	}
+	rec = e.do(http.MethodGet, "/expiring?within=720h", nil, "")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
+}
+
+// TestAuditTrail checks that the Verifier's decisions reach the log, with
+// the service code masked.
+func TestAuditTrail(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", "S"), ""), http.StatusOK)
+	wantProblem(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductSLB, code, "alice", "S"), ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonProductNotFileable, "en")
+	if err := e.v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := e.logs.String()
+	for _, want := range []string{
+		`msg="icpverify decision" op=issue`,
+		`op=verify`,
+		`verdict=passed`,
+		`verdict=refused reason=product_not_fileable`,
+		`code=` + icpverify.MaskServiceCode(code),
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, code) {
+		t.Errorf("log holds the service code unmasked:\n%s", got)
+	}
+	if n := e.v.Dropped(); n != 0 {
+		t.Errorf("%d records dropped", n)
+	}
 }
 
 // brokenStore is an InstanceStore and QuotaStore whose backend is down.
@@ -450,33 +656,37 @@ func (brokenStore) Release(context.Context, string) (icpverify.Reservation, erro
 func (brokenStore) Complete(context.Context, string) (icpverify.Reservation, error) {
 	return icpverify.Reservation{}, errBackend
 }
+func (brokenStore) ListReservations(context.Context, string, int) ([]icpverify.Reservation, error) {
+	return nil, errBackend
+}
 
 func TestStoreFailure(t *testing.T) {
 	// A well-formed code, from another store.
 	code := newEnv(t).issue("i-ecs", "alice")
 
 	logs := &syncBuffer{}
-	h := newServerLog(icpverify.New(brokenStore{}, brokenStore{}), slog.New(slog.NewTextHandler(logs, nil)))
+	h := newServer(icpverify.New(brokenStore{}, brokenStore{}), slog.New(slog.NewTextHandler(logs, nil)), nil)
 	reqs := []struct {
-		path string
-		body map[string]string
+		method, path string
+		body         map[string]string
 	}{
-		{"/verify", verifyBody(icpverify.ProductECS, code, "alice", "S")},
-		{"/check", verifyBody(icpverify.ProductECS, code, "alice", "S")},
-		{"/release", map[string]string{"service_code": code}},
-		{"/complete", map[string]string{"service_code": code}},
-		{"/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
+		{http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", "S")},
+		{http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "alice", "S")},
+		{http.MethodPost, "/release", map[string]string{"service_code": code}},
+		{http.MethodPost, "/complete", map[string]string{"service_code": code}},
+		{http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
+		{http.MethodGet, "/expiring?account=alice", nil},
 	}
 	for _, r := range reqs {
-		for _, lang := range []struct{ accept, cl, message string }{
+		for _, lang := range []struct{ accept, cl, title string }{
 			{"en", "en", "Product verification could not be completed."},
 			{"zh-CN", "zh-Hans", "产品验证未能完成。"},
 			{"zh-TW", "zh-Hant", "產品驗證未能完成。"},
 		} {
-			rec := do(t, h, http.MethodPost, r.path, r.body, lang.accept)
-			body := wantError(t, rec, http.StatusInternalServerError, reasonInternal, lang.cl)
-			if !strings.HasPrefix(body.Message, lang.message) {
-				t.Errorf("%s: message %q", r.path, body.Message)
+			rec := do(t, h, r.method, r.path, r.body, lang.accept)
+			p := decodeProblem(t, rec, http.StatusInternalServerError, lang.cl)
+			if p.Type != icpverify.ProblemTypePrefix+"failure" || p.Title != lang.title || p.Reason != "" || p.Alternatives != nil {
+				t.Errorf("%s: %+v", r.path, p)
 			}
 			for _, secret := range []string{"10.9.8.7", "5432", "icp_rw", "filing-prod", "dial", "icpverify:"} {
 				if strings.Contains(rec.Body.String(), secret) {
@@ -485,9 +695,15 @@ func TestStoreFailure(t *testing.T) {
 			}
 		}
 	}
-	// The operator sees the failure in the log.
-	if got := logs.String(); !strings.Contains(got, "filing-prod") || !strings.Contains(got, "path=/verify") {
-		t.Errorf("log lacks the failure:\n%s", got)
+	// The operator sees the failures in the log.
+	got := logs.String()
+	for _, path := range []string{"/verify", "/codes", "/expiring"} {
+		if !strings.Contains(got, "level=ERROR msg=\"request failed\" method=") || !strings.Contains(got, "path="+path+" err=") {
+			t.Errorf("log lacks the failure of %s:\n%s", path, got)
+		}
+	}
+	if !strings.Contains(got, "filing-prod") {
+		t.Errorf("log lacks the store's error:\n%s", got)
 	}
 }
 
@@ -518,7 +734,8 @@ func TestConcurrentVerify(t *testing.T) {
 	}
 }
 
-// TestRequestContext checks that a canceled request reaches no store.
+// TestRequestContext checks that a canceled request reaches no store and
+// gets a 503.
 func TestRequestContext(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
@@ -528,10 +745,16 @@ func TestRequestContext(t *testing.T) {
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/verify", bytes.NewReader(b))
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
-	wantError(t, rec, http.StatusInternalServerError, reasonInternal, "en")
+	p := decodeProblem(t, rec, http.StatusServiceUnavailable, "en")
+	if p.Type != icpverify.ProblemTypePrefix+"failure" || p.Reason != "" {
+		t.Errorf("canceled: %+v", p)
+	}
 	used, _, _ := e.store.Usage(context.Background(), "i-ecs", "S")
 	if used != 0 {
 		t.Errorf("a canceled request reserved a slot")
+	}
+	if got := e.logs.String(); !strings.Contains(got, `level=INFO msg="request ended early"`) {
+		t.Errorf("log lacks the canceled request:\n%s", got)
 	}
 }
 
@@ -545,21 +768,22 @@ func TestSeed(t *testing.T) {
 	if len(codes) != 2 {
 		t.Fatalf("%d demo codes, want 2", len(codes))
 	}
-	h := newServer(v)
+	h := newServer(v, nil, nil)
 	for _, c := range codes {
 		rec := do(t, h, http.MethodPost, "/verify", verifyBody(c.product, c.code, demoAccount, "Demo Co., Ltd."), "")
 		wantStatus(t, rec, http.StatusOK)
 	}
 	rec := do(t, h, http.MethodPost, "/codes", map[string]string{"instance": "i-demo-ecs-payg", "account": demoAccount}, "")
-	wantError(t, rec, http.StatusUnprocessableEntity, string(icpverify.ReasonNotSubscription), "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonNotSubscription, "en")
 }
 
-// TestRun serves on a free port and stops when the context ends.
+// TestRun serves on a free port, stops when the context ends, and logs the
+// audit trail.
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", out) }()
+	go func() { done <- run(ctx, "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil))) }()
 
 	deadline := time.Now().Add(5 * time.Second)
 	var addr string
@@ -579,8 +803,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("POST /verify {}: status %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("POST /verify {}: status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -588,6 +812,11 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "i-demo-ecs-hz") {
 		t.Errorf("output lacks the demo codes:\n%s", out.String())
+	}
+	// run closed the Verifier: every decision is in the log.
+	got := logs.String()
+	if strings.Count(got, `msg="icpverify decision" op=issue`) != 2 || !strings.Contains(got, "op=verify") {
+		t.Errorf("log lacks the audit trail:\n%s", got)
 	}
 }
 

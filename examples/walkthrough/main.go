@@ -1,10 +1,14 @@
 // Command walkthrough shows, step by step, how a filing system verifies the
-// product behind an ICP filing application with package icpverify, and how
+// product behind an ICP filing application with package icpverify, how
 // each of the three failures of the provider's FAQ reads to the applicant in
-// English, Simplified Chinese and Traditional Chinese.
+// English, Simplified Chinese and Traditional Chinese, which other instances
+// a quota refusal offers, and how a backend warns of instances about to
+// expire.
 //
 // It runs on a MemoryStore with a fixed clock, so its output is the same on
-// every run: service codes are random, so they are never printed.
+// every run: service codes are random, so they are never printed. An
+// Observer counts the Verifier's decisions, as an audit trail would record
+// them.
 //
 //	go run ./examples/walkthrough
 //
@@ -17,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +77,7 @@ const (
 	ecsShort  = "i-uf6ecs0002sh" // bob's 3-month ECS subscription, soon to expire
 	ecsOld    = "i-2zeecs0003bj" // carol's ECS instance, already expired
 	ecsAgency = "i-wz9ecs0004sz" // an agency's ECS instance that serves several subjects
+	ecsSpare  = "i-wz9ecs0005sz" // the agency's second ECS instance, with every slot free
 
 	alice  = "alice"
 	bob    = "bob"
@@ -78,14 +85,39 @@ const (
 	agency = "agency"
 )
 
+// maskedCode stands for a masked service code in the output: the masked
+// form keeps eight of the random code's characters.
+const maskedCode = "XXXX-****-****-XXXX"
+
+// tally counts the decisions an Observer receives, by verdict.
+type tally struct {
+	mu sync.Mutex
+	n  map[icpverify.Verdict]int
+}
+
+// Observe counts d.
+func (t *tally) Observe(d icpverify.Decision) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n[d.Verdict]++
+}
+
+// count returns the decisions counted with verdict v.
+func (t *tally) count(v icpverify.Verdict) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n[v]
+}
+
 // walk holds the state of one run of the walkthrough.
 type walk struct {
-	ctx   context.Context
-	w     io.Writer
-	clock *clock
-	store *icpverify.MemoryStore
-	v     *icpverify.Verifier
-	err   error // the first write error
+	ctx       context.Context
+	w         io.Writer
+	clock     *clock
+	store     *icpverify.MemoryStore
+	v         *icpverify.Verifier
+	decisions *tally // what the Verifier's Observer received
+	err       error  // the first write error
 }
 
 // printf writes to the output, remembering the first error.
@@ -101,10 +133,15 @@ func (k *walk) printf(format string, args ...any) {
 func run(w io.Writer) error {
 	ctx := context.Background()
 	start := time.Date(2025, time.March, 1, 10, 0, 0, 0, cst)
-	k := &walk{ctx: ctx, w: w, clock: &clock{t: start}, store: icpverify.NewMemoryStore()}
-	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now))
+	k := &walk{ctx: ctx, w: w, clock: &clock{t: start}, store: icpverify.NewMemoryStore(),
+		decisions: &tally{n: make(map[icpverify.Verdict]int)}}
+	// The Observer gets every decision of k.v, as an audit trail would;
+	// icpverify.SlogObserver would log them instead.
+	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now),
+		icpverify.WithObserver(icpverify.ObserverFunc(k.decisions.Observe)))
+	defer k.v.Close() // on the early returns; a second Close does nothing
 
-	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached}
+	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.expiring}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -114,6 +151,16 @@ func run(w io.Writer) error {
 		}
 	}
 	k.printf("\nAll steps turned out as expected.\n")
+
+	// Close hands the Observer every decision still queued.
+	if err := k.v.Close(); err != nil {
+		return fmt.Errorf("closing the verifier: %w", err)
+	}
+	if n := k.v.Dropped(); n != 0 {
+		return fmt.Errorf("unexpected: the observer missed %d decisions", n)
+	}
+	passed, refused, failed := k.decisions.count(icpverify.Passed), k.decisions.count(icpverify.Refused), k.decisions.count(icpverify.Failed)
+	k.printf("%d decisions recorded (%d passed, %d refused, %d failed).\n", passed+refused+failed, passed, refused, failed)
 	if k.err != nil {
 		return fmt.Errorf("writing output: %w", k.err)
 	}
@@ -136,6 +183,9 @@ func (k *walk) inventory() error {
 		{ID: ecsAgency, Account: agency, Product: icpverify.ProductECS, Region: "cn-shenzhen",
 			Billing: icpverify.Subscription, TermMonths: 36, PublicIP: "203.0.113.40",
 			Status: icpverify.Running, ExpiresAt: now.AddDate(3, 0, 0)},
+		{ID: ecsSpare, Account: agency, Product: icpverify.ProductECS, Region: "cn-shenzhen",
+			Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.41",
+			Status: icpverify.Running, ExpiresAt: now.AddDate(1, 0, 0)},
 	}
 	k.printf("ICP filing product verification: a walkthrough\n")
 	k.printf("The clock reads %s.\n\n", now.Format("2006-01-02 15:04 MST"))
@@ -274,7 +324,8 @@ func (k *walk) quotaReached() error {
 	k.printf("  serves subjects (5), so the service codes run out first.\n")
 
 	// A provider that sells extra service codes raises CodeLimit; the
-	// subject limit stays at 5. Both Verifiers share the store.
+	// subject limit stays at 5. Both Verifiers share the store; this one
+	// has no Observer, so its one decision is not counted.
 	extra := icpverify.DefaultPolicy(icpverify.ProductECS)
 	extra.CodeLimit = 10
 	seller := icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now), icpverify.WithPolicy(icpverify.ProductECS, extra))
@@ -290,8 +341,11 @@ func (k *walk) quotaReached() error {
 	if err := k.refused(err, icpverify.ErrQuotaReached, icpverify.ReasonQuotaReached); err != nil {
 		return err
 	}
+	k.printf("  The refusal offers the agency's other instance, %s: a service code from it\n", ecsSpare)
+	k.printf("  would pass now (Verify asks the MemoryStore, an InstanceLister).\n")
 
-	k.printf("\nThe application of subject 5 is withdrawn: Release its service code.\n")
+	k.printf("\nThe agency keeps to %s instead. The application of subject 5 is withdrawn:\n", ecsAgency)
+	k.printf("Release its service code.\n")
 	if err := k.v.Release(k.ctx, codes[4]); err != nil {
 		return fmt.Errorf("unexpected: releasing the code of subject 5: %w", err)
 	}
@@ -308,6 +362,50 @@ func (k *walk) quotaReached() error {
 	}
 	err = k.v.Release(k.ctx, codes[0])
 	return k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeUsed)
+}
+
+// expiring shows the renewal warnings of Verifier.Expiring, as a backend
+// would send them before a filing fails.
+func (k *walk) expiring() error {
+	k.printf("\n== 5. Renewal warnings (Expiring, LocalizeExpiry) ==\n")
+	k.clock.Advance(245 * 24 * time.Hour)
+	now := k.clock.Now()
+	const within = 30 * 24 * time.Hour
+	k.printf("\n245 days later the clock reads %s. Which of alice's service codes in use\n", now.Format("2006-01-02 15:04 MST"))
+	k.printf("or under review have an instance that expires within 30 days?\n")
+	xs, err := k.v.Expiring(k.ctx, alice, within)
+	if err != nil {
+		return fmt.Errorf("unexpected: Expiring: %w", err)
+	}
+	if len(xs) != 2 {
+		return fmt.Errorf("unexpected: Expiring gave %d warnings, want 2: %+v", len(xs), xs)
+	}
+	// Expiring orders the codes of one instance by their masked form,
+	// which is random here: order them by subject instead.
+	slices.SortStableFunc(xs, func(a, b icpverify.Expiry) int {
+		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subject, b.Subject)
+	})
+	for _, x := range xs {
+		state := "under review"
+		if x.Filed {
+			state = "filed"
+		}
+		k.printf("  -> %s, %q (%s), expires %s\n", x.Instance, x.Subject, state, x.ExpiresAt.In(cst).Format(time.DateOnly))
+		x.Code = maskedCode // its masked form varies from run to run
+		for _, l := range languages[:2] {
+			k.printf("     %s  %s\n", l.label, icpverify.LocalizeExpiry(x, now, l.tag))
+		}
+	}
+	x := xs[0]
+	x.Code = maskedCode
+	after := x.ExpiresAt.Add(24 * time.Hour)
+	k.printf("\nThe same warning on %s, when the instance has expired:\n", after.In(cst).Format(time.DateOnly))
+	k.printf("     %s  %s\n", languages[0].label, icpverify.LocalizeExpiry(x, after, languages[0].tag))
+	k.printf("  (Service codes are shown masked as %s here: the masked form keeps eight random characters.)\n", maskedCode)
+	return nil
 }
 
 // issue issues a service code and says so, without printing the code.
@@ -349,6 +447,10 @@ func (k *walk) refused(err, sentinel error, reason icpverify.Reason) error {
 		k.printf(", %d of %d", e.Used, e.Limit)
 	}
 	k.printf("\n")
+	for _, a := range e.Alternatives {
+		k.printf("     Error.Alternatives: %s (%s), %d free subject slots, expires %s\n",
+			a.Instance, a.Product, a.Free, a.ExpiresAt.In(cst).Format(time.DateOnly))
+	}
 	for _, l := range languages {
 		k.printf("     %s  %s\n", l.label, icpverify.Localize(err, l.tag))
 	}

@@ -43,17 +43,35 @@ func TestRun(t *testing.T) {
 		`zh-Hans  该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。实例i-wz9ecs0004sz已使用5/5个备案主体名额。`,
 		`zh-Hant  此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。實例i-wz9ecs0004sz已使用5/5個備案主體名額。`,
 
+		// The agency's other instance, offered with the quota refusal.
+		`Error.Alternatives: i-wz9ecs0005sz (ecs), 5 free subject slots, expires 2026-03-01`,
+		`Switch to another instance for product verification. Your instances that would pass now: instance i-wz9ecs0005sz has 5 free subject slots.`,
+		`您的以下实例当前可通过验证：实例i-wz9ecs0005sz剩余5个主体名额。`,
+		`您的以下實例目前可通過驗證：實例i-wz9ecs0005sz剩餘5個主體名額。`,
+
 		// Release, then the sixth subject passes.
 		"Release its service code.\n  released\n\nThe sixth subject tries again.\n" +
 			`  -> passed: instance i-wz9ecs0004sz (ecs), subject "Shenzhen Example Client 6 Co., Ltd.", 5 of 5 subject slots used, Retry false`,
 		`errors.As gives Reason "code_used"`,
 
-		"All steps turned out as expected.",
+		// Renewal warnings: both of alice's subjects, by subject.
+		"245 days later the clock reads 2026-02-09 10:00 CST.",
+		`  -> i-bp1ecs0001hz, "Hangzhou Example Technology Co., Ltd." (under review), expires 2026-03-01` + "\n" +
+			`     en       Instance i-bp1ecs0001hz, which the ICP filing of Hangzhou Example Technology Co., Ltd. uses (service code XXXX-****-****-XXXX), expires on 2026-03-01. Renew it before then`,
+		`     zh-Hans  Hangzhou Example Technology Co., Ltd.的ICP备案所用的实例i-bp1ecs0001hz（备案服务码XXXX-****-****-XXXX）将于2026-03-01到期。`,
+		`  -> i-bp1ecs0001hz, "Hangzhou Example Trading Co., Ltd." (under review), expires 2026-03-01`,
+		`expired on 2026-03-01, and its ICP filing service codes are invalid.`,
+
+		// The audit trail, counted after Close.
+		"All steps turned out as expected.\n28 decisions recorded (20 passed, 8 refused, 0 failed).\n",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q", w)
 		}
+	}
+	if !strings.HasSuffix(got, "decisions recorded (20 passed, 8 refused, 0 failed).\n") {
+		t.Error("the count of decisions is not the last line")
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
