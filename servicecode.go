@@ -177,7 +177,7 @@ func newCode(r io.Reader) (string, error) {
 // ErrQuotaReached with ReasonCodeLimit. It returns the code in canonical
 // form.
 func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account string) (string, error) {
-	if err := v.ready(ctx); err != nil {
+	if err := v.usable(); err != nil {
 		return "", err
 	}
 	now := v.now()
@@ -192,6 +192,9 @@ func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account str
 // issue issues a code; it also returns the instance's product type, if
 // known.
 func (v *Verifier) issue(ctx context.Context, instanceID, account string, now time.Time) (string, ProductType, error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
 	if e := checkField("instance", instanceID); e != nil {
 		return "", "", e
 	}
@@ -273,7 +276,7 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.
 // be the account the code was issued to; otherwise the result is an *Error
 // wrapping ErrServiceCodeInvalid with ReasonCodeNotOwned.
 func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
-	if err := v.ready(ctx); err != nil {
+	if err := v.usable(); err != nil {
 		return err
 	}
 	now := v.now()
@@ -287,6 +290,9 @@ func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee st
 
 // grant grants a code; it also returns the code's instance, if known.
 func (v *Verifier) grant(ctx context.Context, code, owner, grantee string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
 		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}

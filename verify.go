@@ -114,10 +114,18 @@ func expired(inst Instance, now time.Time) bool {
 // errNoStore is returned by a Verifier built without its stores.
 var errNoStore = errors.New("icpverify: Verifier has no InstanceStore or QuotaStore")
 
-// ready returns an error if v cannot serve a call now.
-func (v *Verifier) ready(ctx context.Context) error {
+// usable returns an error if v lacks its stores.
+func (v *Verifier) usable() error {
 	if v == nil || v.instances == nil || v.quotas == nil {
 		return errNoStore
+	}
+	return nil
+}
+
+// ready returns an error if v cannot serve a call now.
+func (v *Verifier) ready(ctx context.Context) error {
+	if err := v.usable(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
@@ -159,7 +167,7 @@ func (v *Verifier) Check(ctx context.Context, req Request) (Result, error) {
 
 // verifyObserved runs Verify or Check and reports its Decision.
 func (v *Verifier) verifyObserved(ctx context.Context, op Op, req Request) (Result, error) {
-	if err := v.ready(ctx); err != nil {
+	if err := v.usable(); err != nil {
 		return Result{}, err
 	}
 	now := v.now()
@@ -173,6 +181,9 @@ func (v *Verifier) verifyObserved(ctx context.Context, op Op, req Request) (Resu
 }
 
 func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now time.Time) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	pol := v.policy(req.Product)
 	if !pol.fileable() {
 		return Result{}, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
@@ -314,7 +325,7 @@ func (v *Verifier) Complete(ctx context.Context, code string) error {
 // settle runs Release or Complete on the quota store and reports its
 // Decision.
 func (v *Verifier) settle(ctx context.Context, op Op, code string, do func(QuotaStore, context.Context, string) (Reservation, error)) error {
-	if err := v.ready(ctx); err != nil {
+	if err := v.usable(); err != nil {
 		return err
 	}
 	now := v.now()
@@ -327,6 +338,9 @@ func (v *Verifier) settle(ctx context.Context, op Op, code string, do func(Quota
 }
 
 func (v *Verifier) settleCode(ctx context.Context, op Op, code string, do func(QuotaStore, context.Context, string) (Reservation, error)) (Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return Reservation{}, err
+	}
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
 		return Reservation{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
