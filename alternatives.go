@@ -13,9 +13,11 @@ const (
 )
 
 // alternatives returns the applicant's instances, other than exclude, that
-// would pass req now, best first: most free slots, then latest expiry. It
-// asks the InstanceStore once, if it is an InstanceLister, and offers
-// nothing if it is not or fails.
+// would pass req now with a code of their own, best first: most free slots,
+// then latest expiry. Such an instance has the selected product type, a free
+// subject slot, and may issue codes (see IssueServiceCode). It asks the
+// InstanceStore once, if it is an InstanceLister, and offers nothing if it
+// is not or fails.
 func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string, now time.Time) []Alternative {
 	l, ok := v.instances.(InstanceLister)
 	if !ok {
@@ -30,8 +32,8 @@ func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string
 	for _, iu := range list[:min(len(list), maxListed)] {
 		inst := iu.Instance
 		free := pol.SubjectLimit - iu.Used
-		if inst.ID == exclude || inst.Account != req.Account || inst.Product != req.Product ||
-			inst.Status == Released || expired(inst, now) || free <= 0 {
+		if inst.ID == exclude || inst.Product != req.Product || free <= 0 ||
+			v.eligible(inst, req.Account, pol, now) != nil {
 			continue
 		}
 		a := Alternative{Instance: inst.ID, Product: inst.Product, Free: free, ExpiresAt: inst.ExpiresAt}

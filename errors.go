@@ -86,8 +86,10 @@ type Error struct {
 }
 
 // Alternative is an instance of the applicant's that would pass product
-// verification now: same product type, fileable, unexpired, with a free
-// subject slot. The applicant needs a service code from it.
+// verification now: of the same product type, with a free subject slot, and
+// eligible to issue service codes (owned by the applicant, running,
+// unexpired, a mainland subscription of the minimum term with a public IP).
+// The applicant needs a service code from it.
 type Alternative struct {
 	Instance  string      `json:"instance"`
 	Product   ProductType `json:"product"`

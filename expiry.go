@@ -19,12 +19,13 @@ type Expiry struct {
 	Subject   string    // the subject filed with the code
 	Filed     bool      // the filing is complete; otherwise it is under review
 	ExpiresAt time.Time // when the instance expires
+	Expired   bool      // the instance has expired, by the Verifier's clock
 }
 
 // Expiring lists the account's service codes, in use or under review,
 // whose instance expires within the window from now, or has expired, soonest
-// first, so that a backend can ask the applicant to renew before a filing
-// fails. It needs a QuotaStore that is a ReservationLister; with another it
+// first (then by instance and subject), so that a backend can ask the
+// applicant to renew before a filing fails. It needs a QuotaStore that is a ReservationLister; with another it
 // returns an error wrapping errors.ErrUnsupported. It reads at most 1000 of
 // the account's reservations and looks up each instance once.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
@@ -42,7 +43,8 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("icpverify: listing reservations: %w", err)
 	}
-	deadline := v.now().Add(within)
+	now := v.now()
+	deadline := now.Add(within)
 	instances := make(map[string]Instance)
 	var out []Expiry
 	for _, r := range rs[:min(len(rs), maxListed)] {
@@ -64,7 +66,7 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 			continue
 		}
 		out = append(out, Expiry{Code: MaskServiceCode(r.Code), Instance: r.Instance, Subject: r.Subject,
-			Filed: r.Filed, ExpiresAt: inst.ExpiresAt})
+			Filed: r.Filed, ExpiresAt: inst.ExpiresAt, Expired: expired(inst, now)})
 	}
 	slices.SortFunc(out, func(a, b Expiry) int {
 		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
@@ -73,17 +75,20 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 		if c := strings.Compare(a.Instance, b.Instance); c != 0 {
 			return c
 		}
+		if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+			return c
+		}
 		return strings.Compare(a.Code, b.Code)
 	})
 	return out, nil
 }
 
 // LocalizeExpiry renders an expiry warning for the applicant in the language
-// of c that best suits tag, judging by now whether the instance has expired.
-func (c *Catalog) LocalizeExpiry(x Expiry, now time.Time, tag language.Tag) string {
+// of c that best suits tag.
+func (c *Catalog) LocalizeExpiry(x Expiry, tag language.Tag) string {
 	l := c.lang(tag)
 	key := "expiry.soon"
-	if !now.Before(x.ExpiresAt) {
+	if x.Expired {
 		key = "expiry.past"
 	}
 	return format(l.text[key], x.Instance, x.Subject, x.ExpiresAt.In(cst).Format(time.DateOnly), x.Code)
@@ -92,6 +97,6 @@ func (c *Catalog) LocalizeExpiry(x Expiry, now time.Time, tag language.Tag) stri
 // LocalizeExpiry renders an expiry warning in English, Simplified Chinese or
 // Traditional Chinese, whichever best suits tag, with the built-in
 // messages. See Catalog.LocalizeExpiry.
-func LocalizeExpiry(x Expiry, now time.Time, tag language.Tag) string {
-	return builtin.LocalizeExpiry(x, now, tag)
+func LocalizeExpiry(x Expiry, tag language.Tag) string {
+	return builtin.LocalizeExpiry(x, tag)
 }

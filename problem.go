@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"golang.org/x/text/language"
 )
@@ -71,7 +72,7 @@ func (c *Catalog) Problem(err error, tag language.Tag) Problem {
 }
 
 // ServeHTTP writes p as the response: its status, the media type
-// application/problem+json and its Content-Language.
+// application/problem+json, its Content-Language and Vary: Accept-Language.
 func (p Problem) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -82,6 +83,9 @@ func (p Problem) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Language", p.Language.String())
+	if !slices.Contains(h.Values("Vary"), "Accept-Language") {
+		h.Add("Vary", "Accept-Language")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(append(body, '\n'))

@@ -34,7 +34,13 @@ func alternativesFixture(t *testing.T) (*fixture, string) {
 	gone := ecs("i-gone", "a") // released
 	gone.Status = Released
 	other := ecs("i-other", "b") // another account's
-	f.put(later, never, busy, swas, old, gone, other)
+	payg := ecs("i-payg", "a")   // cannot issue codes
+	payg.Billing = PayAsYouGo
+	stopped := ecs("i-stopped", "a")
+	stopped.Status = Stopped
+	abroad := ecs("i-abroad", "a")
+	abroad.Region = "ap-southeast-1"
+	f.put(later, never, busy, swas, old, gone, other, payg, stopped, abroad)
 	fill(f, "i-busy", 3)
 	return f, code
 }
@@ -192,6 +198,7 @@ func TestExpiring(t *testing.T) {
 	for _, x := range list {
 		assert.Equal(t, "i-soon", x.Instance)
 		assert.Equal(t, soon.ExpiresAt, x.ExpiresAt)
+		assert.False(t, x.Expired)
 		assert.NotContains(t, x.Code, c1[5:14])
 	}
 	assert.ElementsMatch(t, []bool{false, true}, []bool{list[0].Filed, list[1].Filed})
@@ -211,12 +218,16 @@ func TestExpiring(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 
-	msg := LocalizeExpiry(list[0], t0, language.English)
-	assert.Contains(t, msg, "Instance i-soon, which the ICP filing of S")
+	assert.True(t, list[0].Expired)
+	assert.Equal(t, "S0", list[0].Subject, "ties are ordered by subject")
+	assert.Contains(t, LocalizeExpiry(list[0], language.English), "expired on 2026-12-08")
+	soonX := list[0]
+	soonX.Expired = false
+	msg := LocalizeExpiry(soonX, language.English)
+	assert.Contains(t, msg, "Instance i-soon, which the ICP filing of S0")
 	assert.Contains(t, msg, "expires on 2026-12-08")
-	assert.Contains(t, LocalizeExpiry(list[0], f.clock.Now(), language.English), "expired on 2026-12-08")
-	assert.Contains(t, LocalizeExpiry(list[0], t0, language.SimplifiedChinese), "将于2026-12-08到期")
-	assert.Contains(t, LocalizeExpiry(list[0], t0, language.TraditionalChinese), "將於2026-12-08到期")
+	assert.Contains(t, LocalizeExpiry(soonX, language.SimplifiedChinese), "将于2026-12-08到期")
+	assert.Contains(t, LocalizeExpiry(soonX, language.TraditionalChinese), "將於2026-12-08到期")
 
 	_, err = f.v.Expiring(ctx, "", time.Hour)
 	requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)

@@ -79,7 +79,7 @@ func run(ctx context.Context, addr string, out io.Writer, logger *slog.Logger) e
 	fmt.Fprintf(out, "Listening on http://%s\n", ln.Addr())
 
 	srv := &http.Server{
-		Handler:           newServer(v, logger, time.Now),
+		Handler:           newServer(v, logger),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,

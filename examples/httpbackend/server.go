@@ -31,21 +31,15 @@ const (
 type server struct {
 	v   *icpverify.Verifier
 	log *slog.Logger
-	now func() time.Time // the Verifier's clock
 }
 
 // newServer returns the HTTP handler of the filing backend. It logs server
-// failures to log; now must be the clock v was built with (time.Now unless
-// icpverify.WithClock said otherwise), by which /expiring tells an instance
-// that will expire from one that has.
-func newServer(v *icpverify.Verifier, log *slog.Logger, now func() time.Time) http.Handler {
+// failures to log.
+func newServer(v *icpverify.Verifier, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
-	}
-	s := &server{v: v, log: log, now: now}
+	s := &server{v: v, log: log}
 	mux := http.NewServeMux()
 	// The routes take every method, so that a wrong one gets a problem
 	// details 405 rather than the mux's plain-text one.
@@ -248,7 +242,6 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
-	now := s.now()
 	body := expiringBody{Account: account, Within: within.String(), Expiring: make([]expiryBody, 0, len(xs))}
 	for _, x := range xs {
 		body.Expiring = append(body.Expiring, expiryBody{
@@ -257,8 +250,8 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 			ServiceCode: x.Code,
 			Filed:       x.Filed,
 			ExpiresAt:   x.ExpiresAt,
-			Expired:     !now.Before(x.ExpiresAt),
-			Message:     icpverify.LocalizeExpiry(x, now, tag),
+			Expired:     x.Expired,
+			Message:     icpverify.LocalizeExpiry(x, tag),
 		})
 	}
 	setLanguage(w, tag)

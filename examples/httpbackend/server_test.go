@@ -77,7 +77,7 @@ func newEnv(t *testing.T, opts ...icpverify.Option) *env {
 	base := []icpverify.Option{icpverify.WithClock(e.clock.Now), icpverify.WithObserver(icpverify.SlogObserver(logger))}
 	e.v = icpverify.New(e.store, e.store, append(base, opts...)...)
 	t.Cleanup(func() { _ = e.v.Close() })
-	e.h = newServer(e.v, logger, e.clock.Now)
+	e.h = newServer(e.v, logger)
 	for _, inst := range []icpverify.Instance{
 		{ID: "i-ecs", Account: "alice", Product: icpverify.ProductECS, Region: "cn-hangzhou", Billing: icpverify.Subscription,
 			TermMonths: 12, PublicIP: "203.0.113.10", Status: icpverify.Running, ExpiresAt: start.AddDate(1, 0, 0)},
@@ -665,7 +665,7 @@ func TestStoreFailure(t *testing.T) {
 	code := newEnv(t).issue("i-ecs", "alice")
 
 	logs := &syncBuffer{}
-	h := newServer(icpverify.New(brokenStore{}, brokenStore{}), slog.New(slog.NewTextHandler(logs, nil)), nil)
+	h := newServer(icpverify.New(brokenStore{}, brokenStore{}), slog.New(slog.NewTextHandler(logs, nil)))
 	reqs := []struct {
 		method, path string
 		body         map[string]string
@@ -768,7 +768,7 @@ func TestSeed(t *testing.T) {
 	if len(codes) != 2 {
 		t.Fatalf("%d demo codes, want 2", len(codes))
 	}
-	h := newServer(v, nil, nil)
+	h := newServer(v, nil)
 	for _, c := range codes {
 		rec := do(t, h, http.MethodPost, "/verify", verifyBody(c.product, c.code, demoAccount, "Demo Co., Ltd."), "")
 		wantStatus(t, rec, http.StatusOK)

@@ -396,14 +396,15 @@ func (k *walk) expiring() error {
 		k.printf("  -> %s, %q (%s), expires %s\n", x.Instance, x.Subject, state, x.ExpiresAt.In(cst).Format(time.DateOnly))
 		x.Code = maskedCode // its masked form varies from run to run
 		for _, l := range languages[:2] {
-			k.printf("     %s  %s\n", l.label, icpverify.LocalizeExpiry(x, now, l.tag))
+			k.printf("     %s  %s\n", l.label, icpverify.LocalizeExpiry(x, l.tag))
 		}
 	}
 	x := xs[0]
 	x.Code = maskedCode
 	after := x.ExpiresAt.Add(24 * time.Hour)
+	x.Expired = true
 	k.printf("\nThe same warning on %s, when the instance has expired:\n", after.In(cst).Format(time.DateOnly))
-	k.printf("     %s  %s\n", languages[0].label, icpverify.LocalizeExpiry(x, after, languages[0].tag))
+	k.printf("     %s  %s\n", languages[0].label, icpverify.LocalizeExpiry(x, languages[0].tag))
 	k.printf("  (Service codes are shown masked as %s here: the masked form keeps eight random characters.)\n", maskedCode)
 	return nil
 }
