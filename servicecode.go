@@ -259,8 +259,7 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.
 	case pol.PublicIPRequired && inst.PublicIP == "":
 		return refuse(ReasonNoPublicIP)
 	case inst.Status == Released:
-		e := refuse(ReasonInstanceReleased)
-		return e
+		return refuse(ReasonInstanceReleased)
 	case inst.Status != Running:
 		return refuse(ReasonNotRunning)
 	case expired(inst, now):
