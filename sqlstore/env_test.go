@@ -113,9 +113,15 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 		if err != nil {
 			t.Fatalf("%s: %v", postgresEnv, err)
 		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
+		if u.Query().Has("search_path") {
+			t.Fatalf("%s: has a search_path already", postgresEnv)
+		}
+		// Appended as it is: re-encoding the query would turn the
+		// spaces of an options parameter into "+", which pgx keeps.
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += "search_path=" + schema
 		return u.String()
 	}
 	return dsn + " search_path=" + schema

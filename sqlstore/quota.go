@@ -68,7 +68,7 @@ func (s *Store) existing(ctx context.Context, r icpverify.Reservation) (bool, ic
 	var instance, subject string
 	var filed bool
 	var used int
-	err := s.db.QueryRowContext(ctx, s.q.reserveCheck, r.Instance, r.Code).Scan(&instance, &subject, boolCol{&filed}, &used)
+	err := s.queryRow(ctx, s.q.reserveCheck, r.Instance, r.Code).Scan(&instance, &subject, boolCol{&filed}, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, 0, 0, nil
 	}

@@ -20,6 +20,8 @@ type Store struct {
 	d      Dialect
 	prefix string
 	q      queries
+	stmts  stmtCache
+	writer chan struct{} // SQLite: a semaphore of this Store's write transactions
 }
 
 var (
@@ -73,7 +75,7 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	if !validPrefix.MatchString(c.prefix) {
 		return nil, fmt.Errorf("sqlstore: New: invalid table prefix %q: want at most 32 of [a-z0-9_], not starting with a digit", c.prefix)
 	}
-	s := &Store{db: db, d: d, prefix: c.prefix}
+	s := &Store{db: db, d: d, prefix: c.prefix, writer: make(chan struct{}, 1)}
 	s.q = buildQueries(d, c.prefix)
 	return s, nil
 }
@@ -153,7 +155,7 @@ func (s *Store) Instance(ctx context.Context, id string) (icpverify.Instance, er
 	if !checkKey(id) {
 		return icpverify.Instance{}, fmt.Errorf("sqlstore: instance %q: %w", id, icpverify.ErrNotFound)
 	}
-	inst, err := s.scanInstance(s.db.QueryRowContext(ctx, s.q.instance, id))
+	inst, err := s.scanInstance(s.queryRow(ctx, s.q.instance, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return icpverify.Instance{}, fmt.Errorf("sqlstore: instance %q: %w", id, icpverify.ErrNotFound)
 	}
@@ -172,7 +174,7 @@ func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.Service
 		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
 	var sc icpverify.ServiceCode
-	err := s.db.QueryRowContext(ctx, s.q.serviceCode, code).Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee,
+	err := s.queryRow(ctx, s.q.serviceCode, code).Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee,
 		boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)

@@ -103,6 +103,16 @@ func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commi
 }
 
 func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) (bool, error)) error {
+	// SQLite has one writer at a time. Writers of this Store queue here,
+	// handing over at once, rather than poll the file lock with the busy
+	// handler's sleeps; writers of other processes still meet the busy
+	// timeout.
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err

@@ -1,0 +1,203 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/sqlstore"
+)
+
+func TestNewRefuses(t *testing.T) {
+	db, err := sql.Open("sqlite", sqliteDSN(t.TempDir()+"/x.db"))
+	require.NoError(t, err)
+	defer db.Close()
+
+	_, err = sqlstore.New(nil, sqlstore.SQLite)
+	assert.ErrorContains(t, err, "nil *sql.DB")
+	_, err = sqlstore.New(db, sqlstore.Dialect(0))
+	assert.ErrorContains(t, err, "unknown dialect")
+	_, err = sqlstore.New(db, sqlstore.Dialect(42))
+	assert.ErrorContains(t, err, "unknown dialect")
+	for _, p := range []string{"A_", "1x", "a-b", "a b", "x; DROP TABLE y", strings.Repeat("a", 33)} {
+		_, err = sqlstore.New(db, sqlstore.SQLite, sqlstore.WithTablePrefix(p))
+		assert.ErrorContains(t, err, "invalid table prefix", "prefix %q", p)
+	}
+	for _, p := range []string{"", "_", "icp_", strings.Repeat("a", 32)} {
+		_, err = sqlstore.New(db, sqlstore.SQLite, sqlstore.WithTablePrefix(p))
+		assert.NoError(t, err, "prefix %q", p)
+	}
+	assert.Equal(t, "postgres", sqlstore.Postgres.String())
+	assert.Equal(t, "mysql", sqlstore.MySQL.String())
+	assert.Equal(t, "sqlite", sqlstore.SQLite.String())
+	assert.Equal(t, "Dialect(0)", sqlstore.Dialect(0).String())
+}
+
+// TestValues checks what the store keeps exactly, and what it refuses.
+func TestValues(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s := newDatabase(t, d).store(t)
+		ctx := context.Background()
+
+		t.Run("Times", func(t *testing.T) {
+			// Microseconds are kept, in UTC, whatever the location.
+			at := time.Date(2030, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("UTC+8", 8*3600))
+			inst := eligible("i-times", "acct")
+			inst.ExpiresAt = at
+			require.NoError(t, s.PutInstance(ctx, inst))
+			got, err := s.Instance(ctx, inst.ID)
+			require.NoError(t, err)
+			assert.Equal(t, at.UTC().Truncate(time.Microsecond), got.ExpiresAt)
+			assert.Equal(t, time.UTC, got.ExpiresAt.Location())
+
+			inst.ExpiresAt = time.Time{}
+			require.NoError(t, s.PutInstance(ctx, inst))
+			got, err = s.Instance(ctx, inst.ID)
+			require.NoError(t, err)
+			assert.True(t, got.ExpiresAt.IsZero(), "zero time came back as %v", got.ExpiresAt)
+
+			inst.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+			assert.ErrorIs(t, s.PutInstance(ctx, inst), sqlstore.ErrInvalid)
+		})
+
+		t.Run("ExactKeys", func(t *testing.T) {
+			// Keys differ by case, trailing space and Unicode form:
+			// MySQL's default collations would merge them.
+			subjects := []string{"Acme", "ACME", "Acme ", "Ácme", "A\u0301cme"}
+			for i, sub := range subjects {
+				code := "CODE-" + string(rune('A'+i))
+				_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: code, Instance: "i-times", Owner: "acct"}, 100)
+				require.NoError(t, err)
+				require.True(t, added)
+				out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: code, Instance: "i-times", Subject: sub}, 100)
+				require.NoError(t, err)
+				assert.Equal(t, icpverify.Reserved, out, "subject %q", sub)
+				assert.Equal(t, i+1, used, "subject %q should take its own slot", sub)
+			}
+			for i, sub := range subjects {
+				r, err := s.Reservation(ctx, "CODE-"+string(rune('A'+i)))
+				require.NoError(t, err)
+				assert.Equal(t, sub, r.Subject)
+			}
+			_, err := s.Reservation(ctx, "code-a")
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+		})
+
+		t.Run("Refused", func(t *testing.T) {
+			long := strings.Repeat("x", sqlstore.MaxLen+1)
+			for _, inst := range []icpverify.Instance{
+				{ID: ""}, {ID: long}, {ID: "i\x00"}, {ID: "i\xff"},
+				{ID: "i-ok", Account: long}, {ID: "i-ok", Region: "bad\xfe"},
+			} {
+				assert.ErrorIs(t, s.PutInstance(ctx, inst), sqlstore.ErrInvalid, "PutInstance(%q)", inst.ID)
+			}
+			_, _, err := s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i", Subject: long}, 5)
+			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			_, _, err = s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i"}, 5)
+			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Instance: "i-times"}, 5)
+			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			// Keys that cannot be stored are not found.
+			_, err = s.Instance(ctx, long)
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			_, err = s.ServiceCode(ctx, "\xff")
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			_, err = s.Release(ctx, "")
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			used, held, err := s.Usage(ctx, long, long)
+			assert.NoError(t, err)
+			assert.Equal(t, 0, used)
+			assert.False(t, held)
+		})
+
+		t.Run("ZeroLimit", func(t *testing.T) {
+			_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "Z1", Instance: "i-times"}, 0)
+			require.NoError(t, err)
+			assert.False(t, added)
+			out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: "Z2", Instance: "i-zero", Subject: "s"}, 0)
+			require.NoError(t, err)
+			assert.Equal(t, icpverify.Full, out)
+			assert.Equal(t, 0, used)
+			_, err = s.Reservation(ctx, "Z2")
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+		})
+	})
+}
+
+// TestMalformedRow checks that a row the store did not write gives an
+// error, not a panic or a wrong value.
+func TestMalformedRow(t *testing.T) {
+	s := newDatabase(t, sqlstore.SQLite).store(t)
+	ctx := context.Background()
+	_, err := s.DB().ExecContext(ctx, `INSERT INTO icpverify_instances
+		(id, account, product, region, billing, term_months, public_ip, trial, status, expires_at)
+		VALUES ('i-bad', 'a', 'ecs', 'cn-hangzhou', 'subscription', 12, '', 0, 'running', 'next tuesday')`)
+	require.NoError(t, err)
+	_, err = s.Instance(ctx, "i-bad")
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, icpverify.ErrNotFound))
+	assert.ErrorContains(t, err, "malformed time")
+
+	_, err = s.DB().ExecContext(ctx, `INSERT INTO icpverify_reservations (code, instance, account, subject, filed, reserved_at)
+		VALUES ('C1', 'i-x', 'a', 's', 0, NULL)`)
+	require.NoError(t, err)
+	// A reservation without its slot: Release reports it, and changes
+	// nothing.
+	_, err = s.Release(ctx, "C1")
+	assert.ErrorContains(t, err, "malformed quota")
+	_, err = s.Reservation(ctx, "C1")
+	assert.NoError(t, err)
+}
+
+// TestVerifierFlow runs a filing through the Verifier on each dialect.
+func TestVerifierFlow(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s := newDatabase(t, d).store(t)
+		ctx := context.Background()
+		v := icpverify.New(s, s)
+		require.NoError(t, s.PutInstance(ctx, eligible("i-flow", "owner")))
+		var codes []string
+		for range 5 {
+			code, err := v.IssueServiceCode(ctx, "i-flow", "owner")
+			require.NoError(t, err)
+			codes = append(codes, code)
+		}
+		_, err := v.IssueServiceCode(ctx, "i-flow", "owner")
+		assert.ErrorIs(t, err, icpverify.ErrQuotaReached)
+
+		for i, code := range codes {
+			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: strings.ToLower(code), Account: "owner", Subject: "subject-" + string(rune('A'+i))}
+			res, err := v.Verify(ctx, req)
+			require.NoError(t, err)
+			assert.Equal(t, i+1, res.Used)
+			res, err = v.Verify(ctx, req)
+			require.NoError(t, err)
+			assert.True(t, res.Retry)
+		}
+		// A sixth subject with a used code: taken.
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-F"})
+		assert.ErrorIs(t, err, icpverify.ErrServiceCodeInvalid)
+
+		require.NoError(t, v.Release(ctx, codes[4]))
+		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[4], Account: "owner", Subject: "subject-F"})
+		require.NoError(t, err)
+		assert.Equal(t, 5, res.Used)
+		require.NoError(t, v.Complete(ctx, codes[4]))
+		assert.ErrorIs(t, v.Release(ctx, codes[4]), icpverify.ErrServiceCodeInvalid)
+
+		list, err := s.ListReservations(ctx, "owner", 10)
+		require.NoError(t, err)
+		assert.Len(t, list, 5)
+		insts, err := s.ListInstances(ctx, "owner", 10)
+		require.NoError(t, err)
+		require.Len(t, insts, 1)
+		assert.Equal(t, 5, insts[0].Used)
+	})
+}
