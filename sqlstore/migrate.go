@@ -169,7 +169,10 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 }
 
 func (s *Store) migratePostgres(ctx context.Context, ms []migration) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	// READ COMMITTED whatever the server's default: at REPEATABLE READ
+	// the snapshot would be taken by the lock statement, before a
+	// concurrent migration's commit, and miss its version row.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,11 @@ func buildQueries(d Dialect, prefix string) queries {
 	q.serviceCode = `SELECT code, instance, owner, grantee, revoked, issued_at FROM ${p}service_codes WHERE code = ?`
 	q.codeCount = `UPDATE ${p}instances SET issued = issued + 1 WHERE id = ? AND issued < ?`
 	q.issuedOf = `SELECT issued FROM ${p}instances WHERE id = ?`
+	if d == MySQL {
+		// Not a dirty read of an instance being stored, at READ
+		// UNCOMMITTED: it decides ErrNotFound.
+		q.issuedOf += ` LOCK IN SHARE MODE`
+	}
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?)` + doNothing("code")
 	q.grant = `UPDATE ${p}service_codes SET grantee = ? WHERE code = ?`
@@ -62,6 +67,18 @@ func buildQueries(d Dialect, prefix string) queries {
 	q.reserveCheck = `SELECT r.instance, r.subject, r.filed,
 		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
 		FROM ${p}reservations r WHERE r.code = ?`
+	if d == MySQL {
+		// A locking read: it reads the latest committed rows, waiting
+		// for a transaction that is writing them, whatever the
+		// session's isolation level (a plain read could see an
+		// uncommitted reservation at READ UNCOMMITTED, or miss the
+		// count of one just committed at REPEATABLE READ). Both rows
+		// are in the locking read, so the count agrees with the
+		// reservation.
+		q.reserveCheck = `SELECT r.instance, r.subject, r.filed, COALESCE(u.used, 0)
+			FROM ${p}reservations r LEFT JOIN ${p}quota u ON u.instance = ?
+			WHERE r.code = ? LOCK IN SHARE MODE`
+	}
 	// PostgreSQL: the three writes of a reservation in one statement.
 	// Each step runs only on the rows the previous one returned, and the
 	// database decides each with the row's lock and latest version.
@@ -82,8 +99,7 @@ func buildQueries(d Dialect, prefix string) queries {
 		WHERE ${p}quota.used < ?::integer
 		RETURNING used
 	)
-	SELECT EXISTS (SELECT 1 FROM r), (SELECT holds FROM s), (SELECT used FROM q),
-		COALESCE((SELECT used FROM ${p}quota WHERE instance = ?), 0)`
+	SELECT EXISTS (SELECT 1 FROM r), (SELECT holds FROM s), (SELECT used FROM q)`
 	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, filed, reserved_at)
 		VALUES (?, ?, ?, ?, ?, ?)` + doNothing("code")
 	switch d {

@@ -95,17 +95,21 @@ func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, 
 			// is new.
 			var inserted bool
 			var holds, taken sql.NullInt64
-			var current int
-			err := q.QueryRowContext(ctx, s.q.reservePG, r.Code, r.Instance, r.Account, r.Subject, at, limit, limit, r.Instance).
-				Scan(&inserted, &holds, &taken, &current)
+			err := q.QueryRowContext(ctx, s.q.reservePG, r.Code, r.Instance, r.Account, r.Subject, at, limit, limit).
+				Scan(&inserted, &holds, &taken)
 			if err != nil {
 				return false, err
 			}
 			switch {
 			case !inserted:
 				return false, errRetry
-			case holds.Int64 > 1: // the subject's slot is shared
-				out, used = icpverify.Reserved, current
+			case holds.Int64 > 1:
+				// The subject's slot is shared. The statement's
+				// snapshot may predate the slot's commit, which
+				// its upsert waited for: read the count anew.
+				out = icpverify.Reserved
+				err := q.QueryRowContext(ctx, s.q.quotaUsed, r.Instance).Scan(&used)
+				return err == nil, err
 			case taken.Valid:
 				out, used = icpverify.Reserved, int(taken.Int64)
 			default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,40 @@ func TestVerifierFlow(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, insts, 1)
 		assert.Equal(t, 5, insts[0].Used)
+	})
+}
+
+// TestSameSubjectConcurrent reserves many codes of one subject at once on a
+// fresh instance: all share one slot, and each call reports it.
+func TestSameSubjectConcurrent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		s := newDatabase(t, d).store(t)
+		ctx := context.Background()
+		for round := range 5 {
+			inst := "i-same-" + string(rune('a'+round))
+			require.NoError(t, s.PutInstance(ctx, eligible(inst, "acct")))
+			const n = 16
+			codes := make([]string, n)
+			for i := range codes {
+				codes[i] = inst + "-" + string(rune('A'+i))
+				_, _, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: codes[i], Instance: inst}, 100)
+				require.NoError(t, err)
+			}
+			var g errgroup
+			start := make(chan struct{})
+			for i := range codes {
+				g.Go(func() error {
+					<-start
+					out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: codes[i], Instance: inst, Subject: "one"}, 5)
+					if err == nil && (out != icpverify.Reserved || used != 1) {
+						err = errors.New("Reserve = " + strconv.Itoa(int(out)) + ", used " + strconv.Itoa(used) + "; want Reserved, used 1")
+					}
+					return err
+				})
+			}
+			close(start)
+			require.NoError(t, g.Wait())
+		}
+		checkRows(t, s.DB(), 5*16, 5*16)
 	})
 }

@@ -1,0 +1,198 @@
+// Command filing runs an ICP filing verification flow on a SQL store:
+// it stores an instance, issues service codes from it, verifies them for
+// filing subjects, retries, reaches the subject quota and the code quota,
+// releases a reservation and files another.
+//
+// It uses SQLite by default, in a new temporary file unless -sqlite names
+// one, or PostgreSQL or MySQL/MariaDB when given a DSN:
+//
+//	go run ./examples/filing
+//	go run ./examples/filing -sqlite /tmp/icp.db
+//	go run ./examples/filing -postgres 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+//	go run ./examples/filing -mysql 'root@tcp(127.0.0.1:3306)/test?parseTime=true&interpolateParams=true'
+//
+// Every run stores a new instance under new random keys, so it may be run
+// again on the same database.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/sqlstore"
+)
+
+func main() {
+	sqlitePath := flag.String("sqlite", "", "SQLite database file (default: a new temporary file)")
+	postgresDSN := flag.String("postgres", "", "PostgreSQL DSN, e.g. postgres://user@host:5432/db?sslmode=disable")
+	mysqlDSN := flag.String("mysql", "", "MySQL/MariaDB DSN, e.g. user@tcp(host:3306)/db?parseTime=true&interpolateParams=true")
+	prefix := flag.String("prefix", sqlstore.DefaultPrefix, "table name prefix")
+	flag.Parse()
+	log.SetFlags(0)
+
+	db, dialect, cleanup, err := open(*sqlitePath, *postgresDSN, *mysqlDSN)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cleanup()
+	if err := run(context.Background(), db, dialect, *prefix); err != nil {
+		cleanup()
+		log.Fatal(err)
+	}
+}
+
+// open opens the database the flags name.
+func open(sqlitePath, postgresDSN, mysqlDSN string) (*sql.DB, sqlstore.Dialect, func(), error) {
+	var driver, dsn string
+	var d sqlstore.Dialect
+	cleanup := func() {}
+	switch {
+	case postgresDSN != "" && mysqlDSN != "":
+		return nil, 0, nil, errors.New("give -postgres or -mysql, not both")
+	case postgresDSN != "":
+		driver, dsn, d = "pgx", postgresDSN, sqlstore.Postgres
+	case mysqlDSN != "":
+		driver, dsn, d = "mysql", mysqlDSN, sqlstore.MySQL
+	default:
+		if sqlitePath == "" {
+			dir, err := os.MkdirTemp("", "icpverify-filing-")
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			sqlitePath = filepath.Join(dir, "icp.db")
+			cleanup = func() { os.RemoveAll(dir) }
+		}
+		// A busy timeout, so that writers from other processes wait
+		// for the file's lock, and WAL, so that readers do not block
+		// the writer.
+		driver, d = "sqlite", sqlstore.SQLite
+		dsn = "file:" + sqlitePath + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		cleanup()
+		return nil, 0, nil, fmt.Errorf("connecting to %s: %w", d, err)
+	}
+	fmt.Printf("database: %s\n", d)
+	return db, d, func() { db.Close(); cleanup() }, nil
+}
+
+func run(ctx context.Context, db *sql.DB, d sqlstore.Dialect, prefix string) error {
+	store, err := sqlstore.New(db, d, sqlstore.WithTablePrefix(prefix))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+
+	// A policy of 3 subjects and 5 codes per instance, so that the run
+	// reaches both quotas.
+	pol := icpverify.DefaultPolicy(icpverify.ProductECS)
+	pol.SubjectLimit, pol.CodeLimit = 3, 5
+	v := icpverify.New(store, store, icpverify.WithPolicy(icpverify.ProductECS, pol))
+
+	tag := randomTag()
+	owner := "acct-" + tag
+	inst := icpverify.Instance{
+		ID: "i-" + tag, Account: owner, Product: icpverify.ProductECS, Region: "cn-hangzhou",
+		Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.7",
+		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0),
+	}
+	if err := store.PutInstance(ctx, inst); err != nil {
+		return err
+	}
+	fmt.Printf("instance %s of %s: %d subjects, %d codes\n", inst.ID, owner, pol.SubjectLimit, pol.CodeLimit)
+
+	var codes []string
+	for range pol.CodeLimit {
+		code, err := v.IssueServiceCode(ctx, inst.ID, owner)
+		if err != nil {
+			return err
+		}
+		codes = append(codes, code)
+		fmt.Printf("issued %s\n", code)
+	}
+	_, err = v.IssueServiceCode(ctx, inst.ID, owner)
+	report("issue a sixth code", err)
+
+	verify := func(code, subject string) {
+		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: owner, Subject: subject})
+		what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
+		if err != nil {
+			report(what, err)
+			return
+		}
+		retry := ""
+		if res.Retry {
+			retry = " (a retry: nothing changed)"
+		}
+		fmt.Printf("%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
+	}
+	verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
+	verify(codes[0], "Hangzhou Example Technology Co., Ltd.") // the applicant submits again
+	verify(codes[1], "Shanghai Sample Trading Co., Ltd.")
+	verify(codes[2], "Beijing Demo Culture Media Co., Ltd.")
+	verify(codes[0], "Shenzhen Other Co., Ltd.") // someone else's code
+	verify(codes[3], "Shenzhen Other Co., Ltd.") // a fourth subject
+
+	if err := v.Release(ctx, codes[1]); err != nil {
+		return err
+	}
+	fmt.Printf("released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
+	verify(codes[3], "Shenzhen Other Co., Ltd.")
+
+	if err := v.Complete(ctx, codes[0]); err != nil {
+		return err
+	}
+	fmt.Printf("filed %s\n", icpverify.MaskServiceCode(codes[0]))
+	report("release the filed code", v.Release(ctx, codes[0]))
+
+	used, _, err := store.Usage(ctx, inst.ID, "")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("instance %s: %d of %d subjects hold a slot\n", inst.ID, used, pol.SubjectLimit)
+	return nil
+}
+
+// report prints the refusal err, with its reason.
+func report(what string, err error) {
+	var e *icpverify.Error
+	switch {
+	case err == nil:
+		fmt.Printf("%s: done\n", what)
+	case errors.As(err, &e):
+		fmt.Printf("%s: refused, %s (%v)\n", what, e.Reason, e.Err)
+	default:
+		fmt.Printf("%s: failed: %v\n", what, err)
+	}
+}
+
+func randomTag() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
