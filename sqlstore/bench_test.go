@@ -12,7 +12,13 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
+	"github.com/icpfiling/icpverify/storetest"
 )
+
+// benchConns bounds the pools of the benchmarks: the 64 concurrent
+// verifiers share 40 connections, within PostgreSQL's default
+// max_connections of 100 shared with other clients.
+const benchConns = 40
 
 // benchPolicy is ECS's default policy with a code limit the benchmarks
 // never reach, so that one instance can issue the codes of many subjects.
@@ -79,8 +85,8 @@ func BenchmarkStore(b *testing.B) {
 			skipUnlessAvailable(b, d)
 			db := newDatabase(b, d)
 			s := db.store(b)
-			s.DB().SetMaxOpenConns(64)
-			s.DB().SetMaxIdleConns(64)
+			s.DB().SetMaxOpenConns(benchConns)
+			s.DB().SetMaxIdleConns(benchConns)
 			v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
 			ctx := context.Background()
 
@@ -105,6 +111,36 @@ func BenchmarkStore(b *testing.B) {
 						b.Fatalf("Verify = %+v, %v; want a retry", res, err)
 					}
 				}
+			})
+			// The three calls of a retried Verify, one by one.
+			b.Run("Calls", func(b *testing.B) {
+				req := issueCodes(b, s, v, 1)[0]
+				res, err := v.Verify(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Run("ServiceCode", func(b *testing.B) {
+					for b.Loop() {
+						if _, err := s.ServiceCode(ctx, res.ServiceCode); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.Run("Instance", func(b *testing.B) {
+					for b.Loop() {
+						if _, err := s.Instance(ctx, res.Instance); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.Run("ReserveHeld", func(b *testing.B) {
+					r := icpverify.Reservation{Code: res.ServiceCode, Instance: res.Instance, Account: req.Account, Subject: req.Subject}
+					for b.Loop() {
+						if out, _, err := s.Reserve(ctx, r, benchPolicy.SubjectLimit); err != nil || out != icpverify.Held {
+							b.Fatal(out, err)
+						}
+					}
+				})
 			})
 			b.Run("VerifyFirst", func(b *testing.B) {
 				reqs := issueCodes(b, s, v, b.N)
@@ -138,6 +174,22 @@ func BenchmarkStore(b *testing.B) {
 					}
 				})
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "verifies/s")
+			})
+		})
+	}
+}
+
+// BenchmarkConformance runs storetest.Benchmark on each dialect, each
+// sub-benchmark on a fresh database.
+func BenchmarkConformance(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			skipUnlessAvailable(b, d)
+			storetest.Benchmark(b, func(b *testing.B) storetest.Store {
+				s := newDatabase(b, d).store(b)
+				s.DB().SetMaxOpenConns(benchConns)
+				s.DB().SetMaxIdleConns(benchConns)
+				return s
 			})
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer cleanup()
-	if err := run(context.Background(), db, dialect, *prefix); err != nil {
+	if err := run(context.Background(), os.Stdout, db, dialect, *prefix); err != nil {
 		cleanup()
 		log.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func open(sqlitePath, postgresDSN, mysqlDSN string) (*sql.DB, sqlstore.Dialect, 
 	return db, d, func() { db.Close(); cleanup() }, nil
 }
 
-func run(ctx context.Context, db *sql.DB, d sqlstore.Dialect, prefix string) error {
+func run(ctx context.Context, w io.Writer, db *sql.DB, d sqlstore.Dialect, prefix string) error {
 	store, err := sqlstore.New(db, d, sqlstore.WithTablePrefix(prefix))
 	if err != nil {
 		return err
@@ -124,7 +125,7 @@ func run(ctx context.Context, db *sql.DB, d sqlstore.Dialect, prefix string) err
 	if err := store.PutInstance(ctx, inst); err != nil {
 		return err
 	}
-	fmt.Printf("instance %s of %s: %d subjects, %d codes\n", inst.ID, owner, pol.SubjectLimit, pol.CodeLimit)
+	fmt.Fprintf(w, "instance %s of %s: %d subjects, %d codes\n", inst.ID, owner, pol.SubjectLimit, pol.CodeLimit)
 
 	var codes []string
 	for range pol.CodeLimit {
@@ -133,23 +134,23 @@ func run(ctx context.Context, db *sql.DB, d sqlstore.Dialect, prefix string) err
 			return err
 		}
 		codes = append(codes, code)
-		fmt.Printf("issued %s\n", code)
+		fmt.Fprintf(w, "issued %s\n", code)
 	}
 	_, err = v.IssueServiceCode(ctx, inst.ID, owner)
-	report("issue a sixth code", err)
+	report(w, "issue a sixth code", err)
 
 	verify := func(code, subject string) {
 		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: owner, Subject: subject})
 		what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
 		if err != nil {
-			report(what, err)
+			report(w, what, err)
 			return
 		}
 		retry := ""
 		if res.Retry {
 			retry = " (a retry: nothing changed)"
 		}
-		fmt.Printf("%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
+		fmt.Fprintf(w, "%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
 	}
 	verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
 	verify(codes[0], "Hangzhou Example Technology Co., Ltd.") // the applicant submits again
@@ -161,33 +162,33 @@ func run(ctx context.Context, db *sql.DB, d sqlstore.Dialect, prefix string) err
 	if err := v.Release(ctx, codes[1]); err != nil {
 		return err
 	}
-	fmt.Printf("released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
+	fmt.Fprintf(w, "released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
 	verify(codes[3], "Shenzhen Other Co., Ltd.")
 
 	if err := v.Complete(ctx, codes[0]); err != nil {
 		return err
 	}
-	fmt.Printf("filed %s\n", icpverify.MaskServiceCode(codes[0]))
-	report("release the filed code", v.Release(ctx, codes[0]))
+	fmt.Fprintf(w, "filed %s\n", icpverify.MaskServiceCode(codes[0]))
+	report(w, "release the filed code", v.Release(ctx, codes[0]))
 
 	used, _, err := store.Usage(ctx, inst.ID, "")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("instance %s: %d of %d subjects hold a slot\n", inst.ID, used, pol.SubjectLimit)
+	fmt.Fprintf(w, "instance %s: %d of %d subjects hold a slot\n", inst.ID, used, pol.SubjectLimit)
 	return nil
 }
 
 // report prints the refusal err, with its reason.
-func report(what string, err error) {
+func report(w io.Writer, what string, err error) {
 	var e *icpverify.Error
 	switch {
 	case err == nil:
-		fmt.Printf("%s: done\n", what)
+		fmt.Fprintf(w, "%s: done\n", what)
 	case errors.As(err, &e):
-		fmt.Printf("%s: refused, %s (%v)\n", what, e.Reason, e.Err)
+		fmt.Fprintf(w, "%s: refused, %s (%v)\n", what, e.Reason, e.Err)
 	default:
-		fmt.Printf("%s: failed: %v\n", what, err)
+		fmt.Fprintf(w, "%s: failed: %v\n", what, err)
 	}
 }
 
