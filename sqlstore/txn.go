@@ -58,7 +58,10 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 		if !errors.Is(err, errRetry) && s.d.classify(err) == errOther {
 			return err
 		}
-		if ctx.Err() != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			if errors.Is(err, errRetry) {
+				return cerr
+			}
 			return err
 		}
 		if attempt >= maxAttempts {
