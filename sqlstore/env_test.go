@@ -30,8 +30,9 @@ var dialects = []sqlstore.Dialect{sqlstore.Postgres, sqlstore.MySQL, sqlstore.SQ
 // PostgreSQL schema, a MySQL database or a SQLite file. It is dropped when
 // the test ends.
 type database struct {
-	d   sqlstore.Dialect
-	dsn string // DSN of the namespace
+	d    sqlstore.Dialect
+	name string // the schema, database or file
+	dsn  string // DSN of the namespace
 	// admin is a pool on the server outside the namespace (nil for
 	// SQLite), for killing connections and dropping the namespace.
 	admin *sql.DB
@@ -76,7 +77,14 @@ func newDatabase(t testing.TB, d sqlstore.Dialect) *database {
 				t.Errorf("dropping schema %s: %v", schema, err)
 			}
 		})
-		return &database{d: d, dsn: withSearchPath(t, base, schema), admin: admin}
+		// The application name finds the namespace's sessions.
+		dsn := withSearchPath(t, base, schema)
+		if strings.Contains(dsn, "://") {
+			dsn += "&application_name=" + schema
+		} else {
+			dsn += " application_name=" + schema
+		}
+		return &database{d: d, name: schema, dsn: dsn, admin: admin}
 	case sqlstore.MySQL:
 		base := os.Getenv(mysqlEnv)
 		admin := openDB(t, "mysql", base)
@@ -94,10 +102,10 @@ func newDatabase(t testing.TB, d sqlstore.Dialect) *database {
 			}
 		})
 		cfg.DBName = name
-		return &database{d: d, dsn: cfg.FormatDSN(), admin: admin}
+		return &database{d: d, name: name, dsn: cfg.FormatDSN(), admin: admin}
 	default:
 		path := filepath.Join(t.TempDir(), "icp.db")
-		return &database{d: d, dsn: sqliteDSN(path)}
+		return &database{d: d, name: path, dsn: sqliteDSN(path)}
 	}
 }
 

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -15,13 +16,14 @@ import (
 // faultFixture is an instance with one subject's slot taken and a code of
 // another subject's about to be reserved.
 type faultFixture struct {
+	db   *database
 	s    *sqlstore.Store
 	v    *icpverify.Verifier
 	req  icpverify.Request // the reservation the fault hits
 	inst string
 }
 
-func newFaultFixture(t *testing.T, d sqlstore.Dialect) (*database, *faultFixture) {
+func newFaultFixture(t *testing.T, d sqlstore.Dialect) *faultFixture {
 	t.Helper()
 	db := newDatabase(t, d)
 	s := db.store(t)
@@ -34,7 +36,7 @@ func newFaultFixture(t *testing.T, d sqlstore.Dialect) (*database, *faultFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db, &faultFixture{s: s, v: v, req: reqs[1], inst: res.Instance}
+	return &faultFixture{db: db, s: s, v: v, req: reqs[1], inst: res.Instance}
 }
 
 // checkUntouched checks that the failed reservation left nothing behind and
@@ -61,48 +63,132 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 	checkRows(t, f.s.DB(), 2, 2)
 }
 
-// TestKilledConnection kills the connection of a reservation's transaction
-// from another connection just before it commits: PostgreSQL with
+// blockSlot makes the fixture's reservation wait inside its transaction
+// another transaction inserts the
+// subject's slot row and holds it uncommitted until release is called,
+// which rolls it back. On SQLite it holds the database's write lock.
+func (f *faultFixture) blockSlot(t *testing.T) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	if f.db.d == sqlstore.SQLite {
+		conn, err := f.db.open(t).Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		return func() {
+			conn.ExecContext(ctx, "ROLLBACK")
+			conn.Close()
+		}
+	}
+	tx, err := f.db.admin.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject, holds) VALUES (?, ?, 1)"
+	if f.db.d == sqlstore.Postgres {
+		q = "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject, holds) VALUES ($1, $2, 1)"
+	}
+	if _, err := tx.ExecContext(ctx, q, f.inst, f.req.Subject); err != nil {
+		t.Fatal(err)
+	}
+	return func() { tx.Rollback() }
+}
+
+// blocked waits until a session of the fixture's namespace waits for the
+// slot, and returns its ID.
+func (f *faultFixture) blocked(t *testing.T) int64 {
+	t.Helper()
+	q := `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'INSERT INTO ` + sqlstore.DefaultPrefix + `slots%'`
+	if f.db.d == sqlstore.Postgres {
+		q = `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`
+	}
+	for range 200 {
+		var id int64
+		err := f.db.admin.QueryRow(q, f.db.name).Scan(&id)
+		if err == nil {
+			return id
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the reservation did not wait for the slot")
+	return 0
+}
+
+// kill ends the session id from the admin connection: PostgreSQL with
 // pg_terminate_backend, MariaDB/MySQL with KILL.
+func (f *faultFixture) kill(ctx context.Context, id int64) error {
+	if f.db.d == sqlstore.Postgres {
+		var ok bool
+		if err := f.db.admin.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", id).Scan(&ok); err != nil || !ok {
+			return fmt.Errorf("pg_terminate_backend(%d) = %v, %v", id, ok, err)
+		}
+		return nil
+	}
+	_, err := f.db.admin.ExecContext(ctx, fmt.Sprintf("KILL %d", id)) // KILL takes no placeholder; id is the server's integer
+	return err
+}
+
+// TestKilledConnection kills the connection of a reservation from another
+// connection, in the middle of its transaction: while it waits for a slot
+// row another transaction holds, and, through a test hook, just before it commits.
 func TestKilledConnection(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.Postgres, sqlstore.MySQL} {
 		t.Run(d.String(), func(t *testing.T) {
-			db, f := newFaultFixture(t, d)
-			var fired atomic.Bool
-			restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
-				if point != "reserve:before-commit" || !fired.CompareAndSwap(false, true) {
-					return nil
+			skipUnlessAvailable(t, d)
+			t.Run("Waiting", func(t *testing.T) {
+				f := newFaultFixture(t, d)
+				release := f.blockSlot(t)
+				done := make(chan error, 1)
+				go func() {
+					_, err := f.v.Verify(context.Background(), f.req)
+					done <- err
+				}()
+				if err := f.kill(context.Background(), f.blocked(t)); err != nil {
+					t.Fatal(err)
 				}
-				var id int64
-				var kill string
-				if d == sqlstore.Postgres {
-					if err := q.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&id); err != nil {
+				err := <-done
+				release()
+				if err == nil {
+					t.Fatal("Verify with its connection killed succeeded; want an error")
+				}
+				t.Logf("Verify with its connection killed: %v", err)
+				f.checkUntouched(t)
+			})
+			t.Run("BeforeCommit", func(t *testing.T) {
+				f := newFaultFixture(t, d)
+				var fired atomic.Bool
+				restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
+					if point != "reserve:before-commit" || !fired.CompareAndSwap(false, true) {
+						return nil
+					}
+					query := "SELECT CONNECTION_ID()"
+					if d == sqlstore.Postgres {
+						query = "SELECT pg_backend_pid()"
+					}
+					var id int64
+					if err := q.QueryRowContext(ctx, query).Scan(&id); err != nil {
 						return err
 					}
-					var ok bool
-					if err := db.admin.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", id).Scan(&ok); err != nil || !ok {
-						return fmt.Errorf("pg_terminate_backend(%d) = %v, %v", id, ok, err)
-					}
-					return nil
+					return f.kill(ctx, id)
+				})
+				defer restore()
+				res, err := f.v.Verify(context.Background(), f.req)
+				restore()
+				if !fired.Load() {
+					t.Fatal("the hook did not run")
 				}
-				if err := q.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-					return err
+				if err == nil {
+					t.Fatalf("Verify with its connection killed = %+v, no error; want an error", res)
 				}
-				kill = fmt.Sprintf("KILL %d", id) // KILL takes no placeholder; id is the server's integer
-				_, err := db.admin.ExecContext(ctx, kill)
-				return err
+				t.Logf("Verify with its connection killed: %v", err)
+				f.checkUntouched(t)
 			})
-			defer restore()
-			res, err := f.v.Verify(context.Background(), f.req)
-			if !fired.Load() {
-				t.Fatal("the hook did not run")
-			}
-			if err == nil {
-				t.Fatalf("Verify with its connection killed = %+v, no error; want an error", res)
-			}
-			t.Logf("Verify with its connection killed: %v", err)
-			restore()
-			f.checkUntouched(t)
 		})
 	}
 }
@@ -110,93 +196,49 @@ func TestKilledConnection(t *testing.T) {
 type pauseKey struct{}
 
 // TestCancelledMidReservation cancels the context of a reservation inside
-// its transaction, and times out another one that waits for the first's
-// locks (on SQLite, for the write lock).
+// its transaction: just before it commits, and while it waits for a lock
+// another transaction holds (on SQLite, the write lock).
 func TestCancelledMidReservation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		t.Run("BeforeCommit", func(t *testing.T) {
-			_, f := newFaultFixture(t, d)
+			f := newFaultFixture(t, d)
 			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), pauseKey{}, true))
 			defer cancel()
+			var fired atomic.Bool
 			restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
 				if point == "reserve:before-commit" && ctx.Value(pauseKey{}) != nil {
+					fired.Store(true)
 					cancel()
 				}
 				return nil
 			})
 			defer restore()
-			if res, err := f.v.Verify(ctx, f.req); err == nil {
+			res, err := f.v.Verify(ctx, f.req)
+			restore()
+			if !fired.Load() {
+				t.Fatal("the hook did not run")
+			}
+			if err == nil {
 				t.Fatalf("Verify cancelled before commit = %+v, no error; want an error", res)
 			}
-			restore()
 			f.checkUntouched(t)
 		})
-		t.Run("WaitingForLock", func(t *testing.T) {
-			db, f := newFaultFixture(t, d)
-			ctx := context.Background()
-			// A third subject's reservation on the same instance holds
-			// its transaction open before commit until released.
-			third := issueCodes(t, f.s, f.v, 1)[0]
-			holding, release := make(chan struct{}), make(chan struct{})
-			restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
-				if point == "reserve:before-commit" && ctx.Value(pauseKey{}) != nil {
-					close(holding)
-					<-release
-				}
-				return nil
-			})
-			defer restore()
-			// Same instance as f.req: issue the third code there.
-			code, err := f.v.IssueServiceCode(ctx, f.inst, f.req.Account)
-			if err != nil {
-				t.Fatal(err)
-			}
-			third.ServiceCode, third.Account = code, f.req.Account
-			done := make(chan error, 1)
-			go func() {
-				_, err := f.v.Verify(context.WithValue(ctx, pauseKey{}, true), third)
-				done <- err
-			}()
-			<-holding
-			// On SQLite the second store (another pool on the same
-			// file) waits for the file's write lock; on the servers
-			// for the quota row's lock.
-			other := f.s
-			if d == sqlstore.SQLite {
-				var err error
-				if other, err = sqlstore.New(db.open(t), d); err != nil {
-					t.Fatal(err)
-				}
-			}
-			v2 := icpverify.New(other, other, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
-			tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		t.Run("Waiting", func(t *testing.T) {
+			f := newFaultFixture(t, d)
+			release := f.blockSlot(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			begun := time.Now()
-			res, err := v2.Verify(tctx, f.req)
+			res, err := f.v.Verify(ctx, f.req)
+			waited := time.Since(begun)
+			release()
 			if err == nil {
-				t.Errorf("Verify waiting for a lock past its deadline = %+v, no error; want an error", res)
+				t.Fatalf("Verify waiting for a lock past its deadline = %+v, no error; want an error", res)
 			}
-			if waited := time.Since(begun); waited > 10*time.Second {
+			if waited > 10*time.Second {
 				t.Errorf("Verify returned %v after its deadline", waited)
 			}
-			close(release)
-			if err := <-done; err != nil {
-				t.Fatalf("the holding reservation: %v", err)
-			}
-			restore()
-			// Now 2 are used: the first subject and the third.
-			code2, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
-			if r, err := f.s.Reservation(ctx, code2); !errors.Is(err, icpverify.ErrNotFound) {
-				t.Errorf("after the timeout: Reservation = %+v, %v; want ErrNotFound", r, err)
-			}
-			if used, held, err := f.s.Usage(ctx, f.inst, f.req.Subject); err != nil || used != 2 || held {
-				t.Errorf("after the timeout: Usage = %d, %v, %v; want 2, not held", used, held, err)
-			}
-			res, err = f.v.Verify(ctx, f.req)
-			if err != nil || res.Retry || res.Used != 3 {
-				t.Errorf("retry after the timeout: Verify = %+v, %v; want a first reservation with 3 used", res, err)
-			}
-			checkRows(t, f.s.DB(), 3, 3)
+			f.checkUntouched(t)
 		})
 	})
 }

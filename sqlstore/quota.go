@@ -90,6 +90,7 @@ func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, 
 	err := s.inTx(ctx, "reserve", func(q querier) (bool, error) {
 		switch s.d {
 		case Postgres:
+			// (The transaction is READ COMMITTED: see inTx.)
 			// One statement: the reservation, then the slot if the
 			// reservation was inserted, then the quota if the slot
 			// is new.
@@ -290,27 +291,25 @@ func (s *Store) Release(ctx context.Context, code string) (icpverify.Reservation
 	return r, nil
 }
 
-// Complete implements icpverify.QuotaStore. A filed reservation is never
-// deleted, so the row read after the UPDATE is the one it marked.
+// Complete implements icpverify.QuotaStore: in one transaction it marks the
+// reservation filed and reads it back.
 func (s *Store) Complete(ctx context.Context, code string) (icpverify.Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return icpverify.Reservation{}, err
 	}
 	var r icpverify.Reservation
+	if !checkKey(code) {
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+	}
 	err := s.retry(ctx, func() error {
-		if !checkKey(code) {
-			return icpverify.ErrNotFound
-		}
-		if _, err := s.db.ExecContext(ctx, s.q.complete, true, code); err != nil {
-			return err
-		}
-		var err error
-		r, err = s.reservation(ctx, s.db, s.q.reservation, code)
-		if err == nil && !r.Filed {
-			// Released and reserved again in between.
-			return errRetry
-		}
-		return err
+		return s.inTx(ctx, "complete", func(q querier) (bool, error) {
+			if _, err := q.ExecContext(ctx, s.q.complete, true, code); err != nil {
+				return false, err
+			}
+			var err error
+			r, err = s.reservation(ctx, q, s.q.reservationForUpdate, code)
+			return err == nil, err
+		})
 	})
 	if err != nil {
 		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(code), err)

@@ -137,9 +137,11 @@ func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error 
 		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
 	}
 	err = s.retry(ctx, func() error {
-		_, err := s.db.ExecContext(ctx, s.q.putInstance, inst.ID, inst.Account, string(inst.Product), inst.Region,
-			string(inst.Billing), int64(inst.TermMonths), inst.PublicIP, inst.Trial, string(inst.Status), exp)
-		return err
+		return s.inTx(ctx, "put-instance", func(q querier) (bool, error) {
+			_, err := q.ExecContext(ctx, s.q.putInstance, inst.ID, inst.Account, string(inst.Product), inst.Region,
+				string(inst.Billing), int64(inst.TermMonths), inst.PublicIP, inst.Trial, string(inst.Status), exp)
+			return err == nil, err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
@@ -268,17 +270,20 @@ func (s *Store) GrantServiceCode(ctx context.Context, code, grantee string) erro
 		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, icpverify.ErrNotFound)
 	}
 	err := s.retry(ctx, func() error {
-		n, err := affected(s.db.ExecContext(ctx, s.q.grant, grantee, code))
-		if err != nil || n > 0 {
-			return err
-		}
-		// MySQL counts a row updated to the value it had as unaffected.
-		var one int
-		err = s.db.QueryRowContext(ctx, s.q.codeExists, code).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return icpverify.ErrNotFound
-		}
-		return err
+		return s.inTx(ctx, "grant", func(q querier) (bool, error) {
+			n, err := affected(q.ExecContext(ctx, s.q.grant, grantee, code))
+			if err != nil || n > 0 {
+				return err == nil, err
+			}
+			// MySQL counts a row updated to the value it had as
+			// unaffected.
+			var one int
+			err = q.QueryRowContext(ctx, s.q.codeExists, code).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, icpverify.ErrNotFound
+			}
+			return false, err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, err)

@@ -80,17 +80,29 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 }
 
 // inTx runs fn, the operation called name, in a write transaction and
-// commits it if fn returns true and no error, else rolls it back. On SQLite
-// the transaction is BEGIN IMMEDIATE on a pinned connection, so that it takes
-// the write lock first and waits for it with the connection's busy timeout,
-// whatever the DSN says; on
-// PostgreSQL and MySQL it is a database/sql transaction at the server's
-// default isolation level, which the statements do not rely on.
+// commits it if fn returns true and no error, else rolls it back. Every
+// write of the Store runs in one, even a single statement: a statement sent
+// in autocommit mode may still commit after its context has ended (the
+// server notices a dropped connection only once the statement is done),
+// while a transaction whose COMMIT was never sent is rolled back.
+//
+// On SQLite the transaction is BEGIN IMMEDIATE on a pinned connection, so
+// that it takes the write lock first and waits for it with the connection's
+// busy timeout, whatever the DSN says. On PostgreSQL it is READ COMMITTED:
+// the statements need no more, and at REPEATABLE READ or SERIALIZABLE
+// contended ones would fail with serialization errors, to be retried; it
+// costs nothing, "begin isolation level read committed" is one round trip.
+// On MySQL it is at the server's default level (setting one would cost a
+// round trip), which InnoDB's writes ignore: they read the latest version.
 func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commit bool, err error)) error {
-	if s.d == SQLite {
+	var opts *sql.TxOptions
+	switch s.d {
+	case SQLite:
 		return s.inSQLiteTx(ctx, name, fn)
+	case Postgres:
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
