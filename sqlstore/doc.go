@@ -48,6 +48,11 @@
 // that READ UNCOMMITTED cannot show it a reservation that will be rolled
 // back). SQLite transactions are BEGIN IMMEDIATE: one writer at a time.
 //
+// Every write runs in a transaction, PostgreSQL's at READ COMMITTED: a call
+// that returns an error has changed nothing, unless the connection broke
+// while its COMMIT was in flight, when the outcome is unknown (a retried
+// Verify then reports Retry if it had committed).
+//
 // # Values
 //
 // Text fields are at most MaxLen bytes of UTF-8 without NUL, and compared
