@@ -98,7 +98,9 @@ const SchemaVersion = 1
 //     indexes inline), recording the version with an upsert.
 //   - SQLite runs all of it in one BEGIN IMMEDIATE transaction.
 //
-// It fails if the database's schema is newer than this package.
+// If the recorded version is current it returns at once, without DDL or
+// lock, so a role with only SELECT, INSERT, UPDATE and DELETE on the tables
+// may call it. It fails if the database's schema is newer than this package.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -106,6 +108,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := s.migrations()
 	if err != nil {
 		return err
+	}
+	// Up to date already: no DDL, no lock, so that a role that may
+	// only read and write the tables can call it too.
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+s.prefix+`schema_version`).Scan(&current); err == nil {
+		switch {
+		case current == len(ms):
+			return nil
+		case current > len(ms):
+			return fmt.Errorf("sqlstore: Migrate (%s, prefix %q): the database has schema version %d, newer than this package's %d", s.d, s.prefix, current, len(ms))
+		}
 	}
 	var run func(context.Context, []migration) error
 	switch s.d {
