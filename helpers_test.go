@@ -3,7 +3,7 @@ package icpverify
 import (
 	"context"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,22 +14,16 @@ import (
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 // clock is a settable clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+type clock struct{ now atomic.Pointer[time.Time] }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.Set(t)
+	return c
 }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
+func (c *clock) Now() time.Time  { return *c.now.Load() }
+func (c *clock) Set(t time.Time) { c.now.Store(&t) }
 
 // fixture is a Verifier on a memory store, with a settable clock.
 type fixture struct {
@@ -40,7 +34,7 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB, opts ...Option) *fixture {
-	f := &fixture{t: t, store: NewMemoryStore(), clock: &clock{now: t0}}
+	f := &fixture{t: t, store: NewMemoryStore(), clock: newClock(t0)}
 	f.v = New(f.store, f.store, append([]Option{WithClock(f.clock.Now)}, opts...)...)
 	return f
 }
@@ -172,4 +166,11 @@ func (s *failingStore) GrantServiceCode(ctx context.Context, code, grantee strin
 		return err
 	}
 	return s.MemoryStore.GrantServiceCode(ctx, code, grantee)
+}
+
+// canonical reports whether s is a well-formed code in canonical form.
+func canonical(s string) bool {
+	var v [codeSymbols]byte
+	ok, c := decodeCode(s, &v)
+	return ok && c
 }

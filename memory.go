@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 // shardCount is the number of independently locked parts of a MemoryStore,
@@ -18,6 +20,7 @@ const shardCount = 64
 //
 // It also implements InstanceLister and ReservationLister.
 type MemoryStore struct {
+	seed      maphash.Seed              // of the shard hash
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
 	accounts  [shardCount]accountShard  // by account
@@ -39,8 +42,8 @@ type instanceShard struct {
 type instanceEntry struct {
 	inst   Instance
 	known  bool
-	issued int // service codes issued
-	used   int // subjects holding a slot
+	issued int          // service codes issued
+	used   atomic.Int64 // subjects holding a slot; written under the shard's lock
 }
 
 // slot names a subject's slot on an instance.
@@ -49,16 +52,22 @@ type slot struct{ instance, subject string }
 type codeShard struct {
 	mu       sync.RWMutex
 	codes    map[string]ServiceCode
-	reserved map[string]Reservation
+	reserved map[string]reserved
 	_        [32]byte
 }
 
-// accountShard indexes instances and reservations by account.
+// reserved is a stored reservation with the entry of its instance, so that a
+// retry reads the instance's usage without its shard's lock.
+type reserved struct {
+	Reservation
+	e *instanceEntry
+}
+
+// accountShard indexes instances by account.
 type accountShard struct {
-	mu           sync.RWMutex
-	instances    map[string]set // account -> instance IDs
-	reservations map[string]set // account -> reserved codes
-	_            [32]byte
+	mu        sync.RWMutex
+	instances map[string]set // account -> instance IDs
+	_         [40]byte
 }
 
 type set map[string]struct{}
@@ -92,31 +101,23 @@ var (
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	s := &MemoryStore{}
+	s := &MemoryStore{seed: maphash.MakeSeed()}
 	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)
 		s.codes[i].codes = make(map[string]ServiceCode)
-		s.codes[i].reserved = make(map[string]Reservation)
+		s.codes[i].reserved = make(map[string]reserved)
 		s.accounts[i].instances = make(map[string]set)
-		s.accounts[i].reservations = make(map[string]set)
 	}
 	return s
 }
 
-// shardOf hashes a key (FNV-1a) to a shard index.
-func shardOf(key string) int {
-	h := uint32(2166136261)
-	for i := 0; i < len(key); i++ {
-		h ^= uint32(key[i])
-		h *= 16777619
-	}
-	return int(h % shardCount)
-}
+// shardOf hashes a key to a shard index.
+func (s *MemoryStore) shardOf(key string) int { return int(maphash.String(s.seed, key) % shardCount) }
 
-func (s *MemoryStore) instanceShard(id string) *instanceShard { return &s.instances[shardOf(id)] }
-func (s *MemoryStore) codeShard(code string) *codeShard       { return &s.codes[shardOf(code)] }
-func (s *MemoryStore) accountShard(a string) *accountShard    { return &s.accounts[shardOf(a)] }
+func (s *MemoryStore) instanceShard(id string) *instanceShard { return &s.instances[s.shardOf(id)] }
+func (s *MemoryStore) codeShard(code string) *codeShard       { return &s.codes[s.shardOf(code)] }
+func (s *MemoryStore) accountShard(a string) *accountShard    { return &s.accounts[s.shardOf(a)] }
 
 // entry returns the entry of an instance ID, making it if needed. The
 // shard's write lock must be held.
@@ -238,17 +239,6 @@ func settled(old, r Reservation) Outcome {
 	return Held
 }
 
-// used returns the number of subjects holding a slot on instance.
-func (s *MemoryStore) used(instance string) int {
-	sh := s.instanceShard(instance)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if e := sh.m[instance]; e != nil {
-		return e.used
-	}
-	return 0
-}
-
 // Reserve implements QuotaStore.
 func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
@@ -257,13 +247,13 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	if r.Code == "" || r.Instance == "" || r.Subject == "" {
 		return 0, 0, errEmptyKey
 	}
-	// A retry needs only read locks.
+	// A retry needs only the code's read lock.
 	csh := s.codeShard(r.Code)
 	csh.mu.RLock()
 	old, ok := csh.reserved[r.Code]
 	csh.mu.RUnlock()
 	if ok {
-		return settled(old, r), s.used(r.Instance), nil
+		return settled(old.Reservation, r), int(old.e.used.Load()), nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -273,10 +263,10 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	defer csh.mu.Unlock()
 	used := 0
 	if e := ish.m[r.Instance]; e != nil {
-		used = e.used
+		used = int(e.used.Load())
 	}
 	if old, ok := csh.reserved[r.Code]; ok {
-		return settled(old, r), used, nil
+		return settled(old.Reservation, r), int(old.e.used.Load()), nil
 	}
 	k := slot{r.Instance, r.Subject}
 	held := ish.slots[k]
@@ -285,18 +275,12 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	}
 	e := ish.entry(r.Instance)
 	r.Filed = false
-	csh.reserved[r.Code] = r
+	csh.reserved[r.Code] = reserved{r, e}
 	ish.slots[k] = held + 1
 	if held == 0 {
-		e.used++
+		e.used.Add(1)
 	}
-	if r.Account != "" {
-		ash := s.accountShard(r.Account)
-		ash.mu.Lock()
-		add(ash.reservations, r.Account, r.Code)
-		ash.mu.Unlock()
-	}
-	return Reserved, e.used, nil
+	return Reserved, int(e.used.Load()), nil
 }
 
 // Reservation implements QuotaStore.
@@ -316,7 +300,7 @@ func (s *MemoryStore) reservation(code string) (Reservation, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	r, ok := sh.reserved[code]
-	return r, ok
+	return r.Reservation, ok
 }
 
 // Usage implements QuotaStore.
@@ -331,7 +315,7 @@ func (s *MemoryStore) Usage(ctx context.Context, instance, subject string) (int,
 	if e == nil {
 		return 0, false, nil
 	}
-	return e.used, sh.slots[slot{instance, subject}] > 0, nil
+	return int(e.used.Load()), sh.slots[slot{instance, subject}] > 0, nil
 }
 
 // Release implements QuotaStore.
@@ -344,12 +328,8 @@ func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, er
 		k := slot{r.Instance, r.Subject}
 		if ish.slots[k]--; ish.slots[k] <= 0 {
 			delete(ish.slots, k)
-			ish.entry(r.Instance).used--
+			ish.entry(r.Instance).used.Add(-1)
 		}
-		ash := s.accountShard(r.Account)
-		ash.mu.Lock()
-		remove(ash.reservations, r.Account, code)
-		ash.mu.Unlock()
 		return r
 	})
 }
@@ -358,7 +338,8 @@ func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, er
 func (s *MemoryStore) Complete(ctx context.Context, code string) (Reservation, error) {
 	return s.update(ctx, code, func(_ *instanceShard, csh *codeShard, r Reservation) Reservation {
 		r.Filed = true
-		csh.reserved[code] = r
+		old := csh.reserved[code]
+		csh.reserved[code] = reserved{r, old.e}
 		return r
 	})
 }
@@ -378,7 +359,8 @@ func (s *MemoryStore) update(ctx context.Context, code string, f func(*instanceS
 	defer ish.mu.Unlock()
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	r, ok := csh.reserved[code]
+	res, ok := csh.reserved[code]
+	r = res.Reservation
 	if !ok {
 		// Released since it was read. A code's reservation is always on
 		// the code's one instance, so the locks held are the right ones.
@@ -392,46 +374,54 @@ func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit i
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ids := s.owned(account, func(a *accountShard) map[string]set { return a.instances }, limit)
+	ids := s.owned(account, limit)
 	out := make([]InstanceUsage, 0, len(ids))
 	for _, id := range ids {
 		sh := s.instanceShard(id)
 		sh.mu.RLock()
 		if e := sh.m[id]; e != nil && e.known && e.inst.Account == account {
-			out = append(out, InstanceUsage{Instance: e.inst, Used: e.used})
+			out = append(out, InstanceUsage{Instance: e.inst, Used: int(e.used.Load())})
 		}
 		sh.mu.RUnlock()
 	}
 	return out, nil
 }
 
-// ListReservations implements ReservationLister.
+// ListReservations implements ReservationLister. It reads every shard of
+// the store: the memory store keeps no index of reservations by account.
 func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	codes := s.owned(account, func(a *accountShard) map[string]set { return a.reservations }, limit)
-	out := make([]Reservation, 0, len(codes))
-	for _, code := range codes {
-		if r, ok := s.reservation(code); ok && r.Account == account {
-			out = append(out, r)
+	var out []Reservation
+	for i := range s.codes {
+		sh := &s.codes[i]
+		sh.mu.RLock()
+		for _, r := range sh.reserved {
+			if len(out) >= limit {
+				break
+			}
+			if r.Account == account {
+				out = append(out, r.Reservation)
+			}
 		}
+		sh.mu.RUnlock()
 	}
 	return out, nil
 }
 
-// owned returns at most limit keys of the set of account in one index.
-func (s *MemoryStore) owned(account string, index func(*accountShard) map[string]set, limit int) []string {
+// owned returns at most limit instance IDs of account.
+func (s *MemoryStore) owned(account string, limit int) []string {
 	ash := s.accountShard(account)
 	ash.mu.RLock()
 	defer ash.mu.RUnlock()
-	keys := index(ash)[account]
-	out := make([]string, 0, min(len(keys), max(limit, 0)))
-	for k := range keys {
+	ids := ash.instances[account]
+	out := make([]string, 0, min(len(ids), max(limit, 0)))
+	for id := range ids {
 		if len(out) >= limit {
 			break
 		}
-		out = append(out, k)
+		out = append(out, id)
 	}
 	return out
 }

@@ -116,8 +116,9 @@ func newObserverQueue(o Observer) *observerQueue {
 	return q
 }
 
-// put queues a record, or drops it if the queue is full or closed.
-func (q *observerQueue) put(r record) {
+// put queues a copy of a record, or drops it if the queue is full or
+// closed.
+func (q *observerQueue) put(r *record) {
 	if q.closed.Load() {
 		q.dropped.Add(1)
 		return
@@ -128,7 +129,7 @@ func (q *observerQueue) put(r record) {
 		q.dropped.Add(1)
 		return
 	}
-	q.queue = append(q.queue, r)
+	q.queue = append(q.queue, *r)
 	first := len(q.queue) == 1
 	q.mu.Unlock()
 	if first {
@@ -174,9 +175,7 @@ func (q *observerQueue) deliver(batch *[]record) {
 		}
 		for i := range *batch {
 			r := &(*batch)[i]
-			r.Code = maskTyped(r.code)
-			r.Account, r.Subject, r.Grantee = clip(r.Account), clip(r.Subject), clip(r.Grantee)
-			r.Instance, r.Product = clip(r.Instance), ProductType(clip(string(r.Product)))
+			r.finish()
 			q.observe(r.Decision)
 			*r = record{} // let the strings go
 		}
@@ -242,7 +241,8 @@ func (v *Verifier) Close() error {
 }
 
 // observe queues the record of an operation that started at start and ended
-// with err, if the Verifier has an Observer.
+// with err, if the Verifier has an Observer. The delivering goroutine
+// completes it (see finish).
 func (v *Verifier) observe(r *record, start time.Time, err error) {
 	if v.obs == nil {
 		return
@@ -250,8 +250,14 @@ func (v *Verifier) observe(r *record, start time.Time, err error) {
 	r.Time = start
 	r.Duration = v.now().Sub(start)
 	r.Err = err
-	switch e := asError(err); {
-	case err == nil:
+	v.obs.put(r)
+}
+
+// finish completes a record off the operation's path: its verdict and the
+// details of a refusal, the code masked, and text cut to size.
+func (r *record) finish() {
+	switch e := asError(r.Err); {
+	case r.Err == nil:
 		r.Verdict = Passed
 	case e != nil:
 		r.Verdict, r.Reason = Refused, e.Reason
@@ -264,7 +270,9 @@ func (v *Verifier) observe(r *record, start time.Time, err error) {
 	default:
 		r.Verdict = Failed
 	}
-	v.obs.put(*r)
+	r.Code = maskTyped(r.code)
+	r.Account, r.Subject, r.Grantee = clip(r.Account), clip(r.Subject), clip(r.Grantee)
+	r.Instance, r.Product = clip(r.Instance), ProductType(clip(string(r.Product)))
 }
 
 // Attribute keys of the records SlogObserver logs. They are stable.

@@ -53,45 +53,31 @@ func mulx(h byte) byte {
 }
 
 // decodeCode reads a typed code into its symbol values, skipping spaces,
-// tabs and dashes, and reports whether it is a well-formed code.
-func decodeCode(s string, v *[codeSymbols]byte) bool {
+// tabs and dashes, and reports whether it is a well-formed code and whether
+// it was typed in the canonical form.
+func decodeCode(s string, v *[codeSymbols]byte) (ok, canonical bool) {
 	if len(s) > maxCodeInput {
-		return false
+		return false, false
 	}
+	canonical = len(s) == codeLen
 	n := 0
 	var h byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '-' || c == ' ' || c == '\t' {
+			canonical = canonical && c == '-' && i%5 == 4
 			continue
 		}
 		d := codeValue[c]
 		if d < 0 || n == codeSymbols {
-			return false
+			return false, false
 		}
+		canonical = canonical && i%5 != 4 && codeAlphabet[d] == c
 		v[n] = byte(d)
 		h = mulx(h) ^ byte(d)
 		n++
 	}
-	return n == codeSymbols && h == 0
-}
-
-// canonical reports whether s is already in the canonical form.
-func canonical(s string) bool {
-	if len(s) != codeLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if i%5 == 4 {
-			if c != '-' {
-				return false
-			}
-		} else if codeValue[c] < 0 || codeAlphabet[codeValue[c]] != c {
-			return false
-		}
-	}
-	return true
+	return n == codeSymbols && h == 0, canonical
 }
 
 // encodeCode writes symbol values in the canonical form.
@@ -114,7 +100,8 @@ func encodeCode(v *[codeSymbols]byte) string {
 // symbol matches. Case, and spaces and dashes anywhere, are ignored.
 func ValidServiceCodeFormat(code string) bool {
 	var v [codeSymbols]byte
-	return decodeCode(code, &v)
+	ok, _ := decodeCode(code, &v)
+	return ok
 }
 
 // NormalizeServiceCode returns the canonical form of a typed code: upper
@@ -123,10 +110,11 @@ func ValidServiceCodeFormat(code string) bool {
 // this form; a code already in it is returned as it is, without allocating.
 func NormalizeServiceCode(code string) (string, bool) {
 	var v [codeSymbols]byte
-	if !decodeCode(code, &v) {
+	ok, canonical := decodeCode(code, &v)
+	switch {
+	case !ok:
 		return "", false
-	}
-	if canonical(code) {
+	case canonical:
 		return code, true
 	}
 	return encodeCode(&v), true
