@@ -171,6 +171,18 @@ type QuotaStore interface {
 	Complete(ctx context.Context, code string) (Reservation, error)
 }
 
+// CodeLookup is an InstanceStore that can read a service code together with
+// its instance in one call, as a SQL store does with a join. The Verifier
+// uses it, when its InstanceStore has it, instead of ServiceCode and
+// Instance, to save a round trip.
+type CodeLookup interface {
+	// LookupServiceCode returns the service code stored under its
+	// canonical form and the instance it was issued from. It returns
+	// ErrNotFound if the code does not exist, and the code with the zero
+	// Instance if the instance does not.
+	LookupServiceCode(ctx context.Context, code string) (ServiceCode, Instance, error)
+}
+
 // InstanceUsage is an instance with the number of subjects that hold a slot
 // on it.
 type InstanceUsage struct {

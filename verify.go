@@ -48,6 +48,7 @@ type Verifier struct {
 	policies  map[ProductType]Policy
 	rand      io.Reader
 	obs       *observerQueue // nil without an Observer
+	lookup    CodeLookup     // instances, if it is one
 }
 
 // Option configures a Verifier.
@@ -100,6 +101,7 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 			o(v)
 		}
 	}
+	v.lookup, _ = instances.(CodeLookup)
 	return v
 }
 
@@ -199,20 +201,16 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 		return Result{}, e
 	}
 
-	sc, err := v.instances.ServiceCode(ctx, code)
+	sc, inst, err := v.lookupCode(ctx, code)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: req.Product}
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("icpverify: looking up service code: %w", err)
+		return Result{}, err
 	}
-	inst, err := v.instances.Instance(ctx, sc.Instance)
-	if errors.Is(err, ErrNotFound) {
+	if inst.ID == "" {
 		// The inventory forgets released instances.
 		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonInstanceReleased, Instance: sc.Instance, Selected: req.Product}
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("icpverify: looking up instance: %w", err)
 	}
 	refuse := func(sentinel error, r Reason) *Error {
 		return &Error{Err: sentinel, Reason: r, Instance: inst.ID, Selected: req.Product, Actual: inst.Product}
@@ -268,6 +266,33 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 		return Result{}, fmt.Errorf("icpverify: reserving a subject slot: store returned unknown outcome %d", outcome)
 	}
 	return res, nil
+}
+
+// lookupCode reads a service code and its instance: the zero Instance if it
+// does not exist. A missing code is ErrNotFound.
+func (v *Verifier) lookupCode(ctx context.Context, code string) (ServiceCode, Instance, error) {
+	if v.lookup != nil {
+		sc, inst, err := v.lookup.LookupServiceCode(ctx, code)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("icpverify: looking up service code: %w", err)
+		}
+		return sc, inst, err
+	}
+	sc, err := v.instances.ServiceCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return ServiceCode{}, Instance{}, err
+	}
+	if err != nil {
+		return ServiceCode{}, Instance{}, fmt.Errorf("icpverify: looking up service code: %w", err)
+	}
+	inst, err := v.instances.Instance(ctx, sc.Instance)
+	if errors.Is(err, ErrNotFound) {
+		return sc, Instance{}, nil
+	}
+	if err != nil {
+		return ServiceCode{}, Instance{}, fmt.Errorf("icpverify: looking up instance: %w", err)
+	}
+	return sc, inst, nil
 }
 
 // peek tells what Reserve would do, changing nothing.

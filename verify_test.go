@@ -535,3 +535,54 @@ func TestErrorString(t *testing.T) {
 	assert.Equal(t, "icpverify: refused: invalid_request (field subject)", e.Error())
 	assert.Nil(t, e.Unwrap())
 }
+
+// lookupStore is an InstanceStore that reads a code and its instance in one
+// call; its ServiceCode and Instance fail, so that the Verifier must use the
+// lookup.
+type lookupStore struct {
+	*failingStore
+	calls int
+	err   error
+}
+
+func (s *lookupStore) LookupServiceCode(ctx context.Context, code string) (ServiceCode, Instance, error) {
+	s.calls++
+	if s.err != nil {
+		return ServiceCode{}, Instance{}, s.err
+	}
+	sc, err := s.MemoryStore.ServiceCode(ctx, code)
+	if err != nil {
+		return ServiceCode{}, Instance{}, err
+	}
+	inst, err := s.MemoryStore.Instance(ctx, sc.Instance)
+	if errors.Is(err, ErrNotFound) {
+		return sc, Instance{}, nil
+	}
+	return sc, inst, err
+}
+
+func TestVerifyUsesCodeLookup(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	boom := errors.New("lookups only")
+	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"ServiceCode": true, "Instance": true}}}
+	v := New(s, f.store, WithClock(f.clock.Now))
+	ctx := context.Background()
+
+	res, err := v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.Equal(t, "i-1", res.Instance)
+	assert.Equal(t, 1, s.calls, "one call for the code and its instance")
+
+	_, err = v.Verify(ctx, request(mustCode(t), "a", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
+
+	delete(f.store.instanceShard("i-1").m, "i-1")
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceReleased)
+
+	s.err = errors.New("join failed")
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	require.ErrorIs(t, err, s.err)
+	assert.Nil(t, asError(err), "a store failure is not a refusal")
+}

@@ -5,6 +5,7 @@ package sqlstore
 type queries struct {
 	putInstance, instance, listInstances                            string
 	serviceCode, codeCount, issuedOf, codeInsert, grant, codeExists string
+	lookupCode                                                      string
 
 	reserveCheck, reservePG                         string
 	reserveInsert, slotTake, quotaEnsure, quotaTake string
@@ -52,6 +53,14 @@ func buildQueries(d Dialect, prefix string) queries {
 		WHERE i.account = ? ORDER BY i.id LIMIT ?`
 
 	q.serviceCode = `SELECT code, instance, owner, grantee, revoked, issued_at FROM ${p}service_codes WHERE code = ?`
+	// The code and its instance in one round trip; an instance that is
+	// gone reads as empty columns.
+	q.lookupCode = `SELECT COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.product, ''),
+		COALESCE(i.region, ''), COALESCE(i.billing, ''), COALESCE(i.term_months, 0),
+		COALESCE(i.public_ip, ''), COALESCE(i.trial, FALSE), COALESCE(i.status, ''), i.expires_at,
+		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at
+		FROM ${p}service_codes sc LEFT JOIN ${p}instances i ON i.id = sc.instance
+		WHERE sc.code = ?`
 	q.codeCount = `UPDATE ${p}instances SET issued = issued + 1 WHERE id = ? AND issued < ?`
 	q.issuedOf = `SELECT issued FROM ${p}instances WHERE id = ?`
 	if d == MySQL {
@@ -132,7 +141,7 @@ func buildQueries(d Dialect, prefix string) queries {
 
 	for _, p := range []*string{
 		&q.putInstance, &q.instance, &q.listInstances,
-		&q.serviceCode, &q.codeCount, &q.issuedOf, &q.codeInsert, &q.grant, &q.codeExists,
+		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert, &q.grant, &q.codeExists,
 		&q.reserveCheck, &q.reservePG, &q.reserveInsert, &q.slotTake, &q.quotaEnsure, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,

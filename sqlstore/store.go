@@ -29,6 +29,7 @@ var (
 	_ icpverify.QuotaStore        = (*Store)(nil)
 	_ icpverify.InstanceLister    = (*Store)(nil)
 	_ icpverify.ReservationLister = (*Store)(nil)
+	_ icpverify.CodeLookup        = (*Store)(nil)
 )
 
 // DefaultPrefix is the table name prefix unless WithTablePrefix sets another.
@@ -185,6 +186,28 @@ func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.Service
 		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: reading service code %s: %w", icpverify.MaskServiceCode(code), err)
 	}
 	return sc, nil
+}
+
+// LookupServiceCode implements icpverify.CodeLookup: the code and its
+// instance in one round trip.
+func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.ServiceCode, icpverify.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return icpverify.ServiceCode{}, icpverify.Instance{}, err
+	}
+	masked := icpverify.MaskServiceCode(code)
+	if !checkKey(code) {
+		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+	}
+	var sc icpverify.ServiceCode
+	inst, err := s.scanInstance(s.queryRow(ctx, s.q.lookupCode, code),
+		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+	}
+	if err != nil {
+		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: reading service code %s: %w", masked, err)
+	}
+	return sc, inst, nil
 }
 
 // AddServiceCode implements icpverify.InstanceStore. In one transaction it

@@ -200,6 +200,19 @@ func TestVerifierFlow(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, insts, 1)
 		assert.Equal(t, 5, insts[0].Used)
+
+		// The inventory forgets the instance: its codes read with the
+		// zero Instance, and verify as released.
+		_, err = s.DB().ExecContext(ctx, `DELETE FROM icpverify_instances WHERE id = 'i-flow'`)
+		require.NoError(t, err)
+		sc, inst, err := s.LookupServiceCode(ctx, codes[0])
+		require.NoError(t, err)
+		assert.Equal(t, "i-flow", sc.Instance)
+		assert.Equal(t, icpverify.Instance{}, inst)
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-A"})
+		var e *icpverify.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, icpverify.ReasonInstanceReleased, e.Reason)
 	})
 }
 

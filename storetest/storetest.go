@@ -1,6 +1,7 @@
 // Package storetest checks that a store keeps the contracts of
 // icpverify.InstanceStore and icpverify.QuotaStore, and of the optional
-// icpverify.InstanceLister and icpverify.ReservationLister.
+// icpverify.InstanceLister, icpverify.ReservationLister and
+// icpverify.CodeLookup.
 //
 // A store author calls Run from a test of the store's own package, with a
 // function that returns a new, empty store for each subtest:
@@ -27,7 +28,7 @@
 //
 // A store whose method to load inventory has another shape is wrapped in a
 // small adapter type. The adapter should embed the store, so that the
-// optional interfaces (InstanceLister, ReservationLister) are promoted and
+// optional interfaces (InstanceLister, ReservationLister, CodeLookup) are promoted and
 // the suite tests them too:
 //
 //	type adapter struct{ *icpverify.MemoryStore }
@@ -137,4 +138,5 @@ var groups = []group{
 	{"Context", contextTests},
 	{"ListInstances", listInstancesTests},
 	{"ListReservations", listReservationsTests},
+	{"LookupServiceCode", lookupTests},
 }
