@@ -29,7 +29,7 @@ type Verdict string
 const (
 	Passed  Verdict = "passed"  // the operation succeeded
 	Refused Verdict = "refused" // it ended with an *Error
-	Failed  Verdict = "failed"  // a store failed, the context ended, or the input was unusable
+	Failed  Verdict = "failed"  // a store failed or the context ended
 )
 
 // Decision is the record of one operation of a Verifier, for an audit
@@ -80,9 +80,13 @@ const (
 // Close delivers what is queued and stops the goroutine.
 func WithObserver(o Observer) Option {
 	return func(v *Verifier) {
-		if o != nil {
-			v.obs = newObserverQueue(o)
+		if o == nil {
+			return
 		}
+		if v.obs != nil {
+			v.obs.close() // a second WithObserver replaces the first
+		}
+		v.obs = newObserverQueue(o)
 	}
 }
 

@@ -195,3 +195,12 @@ func TestSlogObserver(t *testing.T) {
 	assert.Contains(t, buf.String(), `"level":"ERROR"`)
 	SlogObserver(nil).Observe(Decision{Op: OpVerify})
 }
+
+func TestSecondObserverReplacesFirst(t *testing.T) {
+	first, second := &collector{}, &collector{}
+	f := newFixture(t, WithObserver(first), WithObserver(second))
+	f.instanceWithCode("i-1", "a")
+	require.NoError(t, f.v.Close())
+	assert.Empty(t, first.all())
+	assert.Len(t, second.all(), 1)
+}
