@@ -23,5 +23,13 @@
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the
 // quota holds atomically. MemoryStore implements both for one process; a
-// backend that runs several replicas plugs in a store they share.
+// backend that runs several replicas plugs in a store they share, such as
+// the SQL stores of the module github.com/icpfiling/icpverify/sqlstore. The
+// package storetest checks that a store keeps the contract.
+//
+// For a filing backend in production, WithObserver keeps an audit trail of
+// every decision (SlogObserver logs it), a quota or expiry refusal offers
+// the applicant's other instances that would pass (Error.Alternatives),
+// Expiring warns of instances about to expire, and NewProblem turns any
+// error into an RFC 9457 problem details response.
 package icpverify
