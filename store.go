@@ -139,9 +139,12 @@ type InstanceStore interface {
 // keeps it across all of them.
 //
 // Every method takes a context first and returns its error, if any, instead
-// of changing anything. A missing reservation is ErrNotFound; any other error
-// is a backend failure, which the Verifier wraps and returns as it is.
-// Implementations must be safe for concurrent use.
+// of changing anything; only when a networked store loses its connection
+// while committing may a change have been made after all, which a retry of
+// the same call then finds (Reserve reports Held). A missing reservation is
+// ErrNotFound; any other error is a backend failure, which the Verifier
+// wraps and returns as it is. Implementations must be safe for concurrent
+// use.
 type QuotaStore interface {
 	// Reserve stores r unless its code is reserved already, atomically with
 	// the subject slot it needs: if r.Subject holds no slot on r.Instance

@@ -362,6 +362,7 @@ func (v *Verifier) settle(ctx context.Context, op Op, code string, do func(Quota
 	return err
 }
 
+// settleCode runs Release or Complete on the reservation of a typed code.
 func (v *Verifier) settleCode(ctx context.Context, op Op, code string, do func(QuotaStore, context.Context, string) (Reservation, error)) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
