@@ -121,6 +121,14 @@ func TestAlternativesFromOddListings(t *testing.T) {
 	assert.Empty(t, e.Alternatives)
 	assert.Equal(t, 1, l.calls, "one extra store call, on the refusal only")
 
+	// An account with no other instance: none offered.
+	l = &lister{MemoryStore: f.store}
+	v = New(l, f.store, WithClock(f.clock.Now))
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	assert.Empty(t, e.Alternatives)
+	assert.NotContains(t, Localize(err, language.English), "would pass")
+
 	// Thousands of instances, some of another account: three offered,
 	// none of the other account's.
 	l = &lister{MemoryStore: f.store}
