@@ -83,7 +83,8 @@ func WithMainland(mainland func(region string) bool) Option {
 
 // New returns a Verifier that reads instances and service codes from
 // instances and keeps reservations in quotas. One MemoryStore can serve as
-// both.
+// both. A Verifier with an Observer (WithObserver) runs a goroutine until
+// Close.
 func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 	v := &Verifier{
 		instances: instances,
