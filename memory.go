@@ -230,15 +230,6 @@ func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, grantee string
 	return nil
 }
 
-// settled reports what Reserve does with r if its code is reserved
-// already: Held for the same subject, Taken otherwise.
-func settled(old, r Reservation) Outcome {
-	if old.Filed || old.Subject != r.Subject || old.Instance != r.Instance {
-		return Taken
-	}
-	return Held
-}
-
 // Reserve implements QuotaStore.
 func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
@@ -253,7 +244,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	old, ok := csh.reserved[r.Code]
 	csh.mu.RUnlock()
 	if ok {
-		return settled(old.Reservation, r), int(old.e.used.Load()), nil
+		return settled(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -266,7 +257,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 		used = int(e.used.Load())
 	}
 	if old, ok := csh.reserved[r.Code]; ok {
-		return settled(old.Reservation, r), int(old.e.used.Load()), nil
+		return settled(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
 	}
 	k := slot{r.Instance, r.Subject}
 	held := ish.slots[k]

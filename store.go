@@ -174,16 +174,28 @@ type QuotaStore interface {
 	Complete(ctx context.Context, code string) (Reservation, error)
 }
 
-// CodeLookup is an InstanceStore that can read a service code together with
-// its instance in one call, as a SQL store does with a join. The Verifier
-// uses it, when its InstanceStore has it, instead of ServiceCode and
-// Instance, to save a round trip.
+// CodeRecord is what a CodeLookup reads of a service code.
+type CodeRecord struct {
+	Code     ServiceCode
+	Instance Instance // the code's instance; zero if it does not exist
+	// Reservation is the code's reservation, if the store keeps the
+	// reservations too and the code has one; otherwise it is zero.
+	Reservation Reservation
+	// Used is, with a Reservation, the number of subjects holding a slot
+	// on its instance.
+	Used int
+}
+
+// CodeLookup is an InstanceStore that can read a service code with its
+// instance, and its reservation if it keeps them, in one call, as a SQL
+// store does with a join. The Verifier uses it, when its InstanceStore has
+// it, instead of ServiceCode and Instance; when the same store is also its
+// QuotaStore, it answers a retry from the Reservation read, without calling
+// Reserve, so that a retry costs one round trip.
 type CodeLookup interface {
-	// LookupServiceCode returns the service code stored under its
-	// canonical form and the instance it was issued from. It returns
-	// ErrNotFound if the code does not exist, and the code with the zero
-	// Instance if the instance does not.
-	LookupServiceCode(ctx context.Context, code string) (ServiceCode, Instance, error)
+	// LookupServiceCode reads the service code stored under its
+	// canonical form. It returns ErrNotFound if the code does not exist.
+	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 }
 
 // InstanceUsage is an instance with the number of subjects that hold a slot

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 	"unicode/utf8"
 )
@@ -49,6 +50,7 @@ type Verifier struct {
 	rand      io.Reader
 	obs       *observerQueue // nil without an Observer
 	lookup    CodeLookup     // instances, if it is one
+	shared    bool           // instances and quotas are one store
 }
 
 // Option configures a Verifier.
@@ -103,7 +105,17 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 		}
 	}
 	v.lookup, _ = instances.(CodeLookup)
+	v.shared = sameStore(instances, quotas)
 	return v
+}
+
+// sameStore reports whether a and b are the same store.
+func sameStore(a InstanceStore, b QuotaStore) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	t := reflect.TypeOf(a)
+	return t == reflect.TypeOf(b) && t.Comparable() && any(a) == any(b)
 }
 
 // policy returns the policy of a product type.
@@ -202,7 +214,8 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 		return Result{}, e
 	}
 
-	sc, inst, err := v.lookupCode(ctx, code)
+	rec, err := v.lookupCode(ctx, code)
+	sc, inst := rec.Code, rec.Instance
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: req.Product}
 	}
@@ -240,7 +253,14 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 
 	res := Result{Instance: inst.ID, Product: inst.Product, ServiceCode: code, Subject: req.Subject, Limit: pol.SubjectLimit}
 	var outcome Outcome
-	if reserve {
+	if known := rec.Reservation; v.shared && known.Code == code {
+		// The store read the code's reservation with the code: a retry,
+		// or a code someone else uses, needs no more.
+		outcome, res.Used = settled(known, inst.ID, req.Subject), rec.Used
+		if outcome == Taken {
+			return Result{}, refuse(ErrServiceCodeInvalid, takenReason(known))
+		}
+	} else if reserve {
 		r := Reservation{Code: code, Instance: inst.ID, Account: req.Account, Subject: req.Subject, ReservedAt: now}
 		outcome, res.Used, err = v.quotas.Reserve(ctx, r, pol.SubjectLimit)
 		if err != nil {
@@ -262,7 +282,7 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 		e.Alternatives = v.alternatives(ctx, req, inst.ID, now)
 		return Result{}, e
 	case Taken:
-		return Result{}, refuse(ErrServiceCodeInvalid, v.takenReason(ctx, code))
+		return Result{}, refuse(ErrServiceCodeInvalid, v.takenReasonOf(ctx, code))
 	default:
 		return Result{}, fmt.Errorf("icpverify: reserving a subject slot: store returned unknown outcome %d", outcome)
 	}
@@ -270,30 +290,41 @@ func (v *Verifier) verify(ctx context.Context, req Request, reserve bool, now ti
 }
 
 // lookupCode reads a service code and its instance: the zero Instance if it
-// does not exist. A missing code is ErrNotFound.
-func (v *Verifier) lookupCode(ctx context.Context, code string) (ServiceCode, Instance, error) {
+// does not exist. A missing code is ErrNotFound. The code's reservation is
+// read too if the InstanceStore is a CodeLookup that keeps them.
+func (v *Verifier) lookupCode(ctx context.Context, code string) (CodeRecord, error) {
 	if v.lookup != nil {
-		sc, inst, err := v.lookup.LookupServiceCode(ctx, code)
+		rec, err := v.lookup.LookupServiceCode(ctx, code)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			err = fmt.Errorf("icpverify: looking up service code: %w", err)
 		}
-		return sc, inst, err
+		return rec, err
 	}
 	sc, err := v.instances.ServiceCode(ctx, code)
 	if errors.Is(err, ErrNotFound) {
-		return ServiceCode{}, Instance{}, err
+		return CodeRecord{}, err
 	}
 	if err != nil {
-		return ServiceCode{}, Instance{}, fmt.Errorf("icpverify: looking up service code: %w", err)
+		return CodeRecord{}, fmt.Errorf("icpverify: looking up service code: %w", err)
 	}
 	inst, err := v.instances.Instance(ctx, sc.Instance)
 	if errors.Is(err, ErrNotFound) {
-		return sc, Instance{}, nil
+		return CodeRecord{Code: sc}, nil
 	}
 	if err != nil {
-		return ServiceCode{}, Instance{}, fmt.Errorf("icpverify: looking up instance: %w", err)
+		return CodeRecord{}, fmt.Errorf("icpverify: looking up instance: %w", err)
 	}
-	return sc, inst, nil
+	return CodeRecord{Code: sc, Instance: inst}, nil
+}
+
+// settled is what reserving a code does for subject on instance when the
+// code has the reservation r already: Held for the same subject, Taken if
+// it serves another one or its filing is complete.
+func settled(r Reservation, instance, subject string) Outcome {
+	if r.Filed || r.Subject != subject || r.Instance != instance {
+		return Taken
+	}
+	return Held
 }
 
 // peek tells what Reserve would do, changing nothing.
@@ -319,12 +350,19 @@ func (v *Verifier) peek(ctx context.Context, code, instance, subject string, lim
 }
 
 // takenReason tells a code reserved for another subject from a code whose
-// filing is complete. It runs only on that refusal.
-func (v *Verifier) takenReason(ctx context.Context, code string) Reason {
-	if r, err := v.quotas.Reservation(ctx, code); err == nil && r.Filed {
+// filing is complete.
+func takenReason(r Reservation) Reason {
+	if r.Filed {
 		return ReasonCodeUsed
 	}
 	return ReasonCodeInUse
+}
+
+// takenReasonOf reads the code's reservation for takenReason. It runs only
+// on that refusal.
+func (v *Verifier) takenReasonOf(ctx context.Context, code string) Reason {
+	r, _ := v.quotas.Reservation(ctx, code)
+	return takenReason(r)
 }
 
 // Release undoes the reservation of a code whose application was withdrawn

@@ -536,29 +536,33 @@ func TestErrorString(t *testing.T) {
 	assert.Nil(t, e.Unwrap())
 }
 
-// lookupStore is an InstanceStore that reads a code and its instance in one
-// call; its ServiceCode and Instance fail, so that the Verifier must use the
-// lookup.
+// lookupStore is an InstanceStore that reads a code, its instance and its
+// reservation in one call; its ServiceCode and Instance fail, so that the
+// Verifier must use the lookup.
 type lookupStore struct {
 	*failingStore
 	calls int
 	err   error
 }
 
-func (s *lookupStore) LookupServiceCode(ctx context.Context, code string) (ServiceCode, Instance, error) {
+func (s *lookupStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
 	s.calls++
 	if s.err != nil {
-		return ServiceCode{}, Instance{}, s.err
+		return CodeRecord{}, s.err
 	}
 	sc, err := s.MemoryStore.ServiceCode(ctx, code)
 	if err != nil {
-		return ServiceCode{}, Instance{}, err
+		return CodeRecord{}, err
 	}
-	inst, err := s.MemoryStore.Instance(ctx, sc.Instance)
-	if errors.Is(err, ErrNotFound) {
-		return sc, Instance{}, nil
+	rec := CodeRecord{Code: sc}
+	if rec.Instance, err = s.MemoryStore.Instance(ctx, sc.Instance); err != nil && !errors.Is(err, ErrNotFound) {
+		return CodeRecord{}, err
 	}
-	return sc, inst, err
+	if r, err := s.MemoryStore.Reservation(ctx, code); err == nil {
+		rec.Reservation = r
+		rec.Used, _, _ = s.MemoryStore.Usage(ctx, r.Instance, r.Subject)
+	}
+	return rec, nil
 }
 
 func TestVerifyUsesCodeLookup(t *testing.T) {
@@ -567,6 +571,7 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	boom := errors.New("lookups only")
 	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"ServiceCode": true, "Instance": true}}}
 	v := New(s, f.store, WithClock(f.clock.Now))
+	assert.False(t, v.shared)
 	ctx := context.Background()
 
 	res, err := v.Verify(ctx, request(code, "a", "S"))
@@ -585,4 +590,51 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	require.ErrorIs(t, err, s.err)
 	assert.Nil(t, asError(err), "a store failure is not a refusal")
+}
+
+// TestVerifyAnswersFromLookup: when one store is both, its lookup's
+// reservation answers a retry, or a code used by another subject, without
+// Reserve; a fresh code still goes through Reserve.
+func TestVerifyAnswersFromLookup(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	fresh := f.issue("i-1", "a")
+	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: errors.New("not called"), fail: map[string]bool{}}}
+	v := New(s, s, WithClock(f.clock.Now))
+	require.True(t, v.shared)
+	ctx := context.Background()
+
+	_, err := v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	s.fail["Reserve"], s.fail["Reservation"], s.fail["Usage"] = true, true, true
+	for _, call := range []func(context.Context, Request) (Result, error){v.Verify, v.Check} {
+		res, err := call(ctx, request(code, "a", "S"))
+		require.NoError(t, err)
+		assert.True(t, res.Retry)
+		assert.Equal(t, 1, res.Used)
+		_, err = call(ctx, request(code, "a", "T"))
+		requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeInUse)
+	}
+	_, err = v.Verify(ctx, request(fresh, "a", "T"))
+	require.ErrorContains(t, err, "not called", "a fresh code is reserved by Reserve")
+
+	delete(s.fail, "Reserve")
+	delete(s.fail, "Reservation")
+	require.NoError(t, v.Complete(ctx, code))
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
+}
+
+func TestSameStore(t *testing.T) {
+	m := NewMemoryStore()
+	assert.True(t, sameStore(m, m))
+	assert.False(t, sameStore(m, NewMemoryStore()))
+	assert.False(t, sameStore(nil, m))
+	assert.False(t, sameStore(m, nil))
+	// Values of a type that cannot be compared are never the same store.
+	type wide struct {
+		*MemoryStore
+		f []int
+	}
+	assert.False(t, sameStore(wide{m, nil}, wide{m, nil}))
 }

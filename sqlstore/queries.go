@@ -53,14 +53,25 @@ func buildQueries(d Dialect, prefix string) queries {
 		WHERE i.account = ? ORDER BY i.id LIMIT ?`
 
 	q.serviceCode = `SELECT code, instance, owner, grantee, revoked, issued_at FROM ${p}service_codes WHERE code = ?`
-	// The code and its instance in one round trip; an instance that is
-	// gone reads as empty columns.
+	// The code, its instance, its reservation and the reservation's
+	// instance's usage in one round trip; a row that is missing reads as
+	// empty columns.
 	q.lookupCode = `SELECT COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.product, ''),
 		COALESCE(i.region, ''), COALESCE(i.billing, ''), COALESCE(i.term_months, 0),
 		COALESCE(i.public_ip, ''), COALESCE(i.trial, FALSE), COALESCE(i.status, ''), i.expires_at,
-		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at
-		FROM ${p}service_codes sc LEFT JOIN ${p}instances i ON i.id = sc.instance
+		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
+		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
+		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(u.used, 0)
+		FROM ${p}service_codes sc
+		LEFT JOIN ${p}instances i ON i.id = sc.instance
+		LEFT JOIN ${p}reservations r ON r.code = sc.code
+		LEFT JOIN ${p}quota u ON u.instance = r.instance
 		WHERE sc.code = ?`
+	if d == MySQL {
+		// A locking read, as reserveCheck's: never a reservation that
+		// is not committed, whatever the isolation level.
+		q.lookupCode += ` LOCK IN SHARE MODE`
+	}
 	q.codeCount = `UPDATE ${p}instances SET issued = issued + 1 WHERE id = ? AND issued < ?`
 	q.issuedOf = `SELECT issued FROM ${p}instances WHERE id = ?`
 	if d == MySQL {

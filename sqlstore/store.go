@@ -188,26 +188,33 @@ func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.Service
 	return sc, nil
 }
 
-// LookupServiceCode implements icpverify.CodeLookup: the code and its
-// instance in one round trip.
-func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.ServiceCode, icpverify.Instance, error) {
+// LookupServiceCode implements icpverify.CodeLookup: the code, its
+// instance, and its reservation with its instance's usage, in one round
+// trip.
+func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.CodeRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return icpverify.ServiceCode{}, icpverify.Instance{}, err
+		return icpverify.CodeRecord{}, err
 	}
 	masked := icpverify.MaskServiceCode(code)
 	if !checkKey(code) {
-		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
-	var sc icpverify.ServiceCode
+	var rec icpverify.CodeRecord
+	sc, r := &rec.Code, &rec.Reservation
 	inst, err := s.scanInstance(s.queryRow(ctx, s.q.lookupCode, code),
-		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
+		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
+		&r.Code, &r.Instance, &r.Account, &r.Subject, boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &rec.Used)
 	if errors.Is(err, sql.ErrNoRows) {
-		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
 	if err != nil {
-		return icpverify.ServiceCode{}, icpverify.Instance{}, fmt.Errorf("sqlstore: reading service code %s: %w", masked, err)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", masked, err)
 	}
-	return sc, inst, nil
+	rec.Instance = inst
+	if r.Code == "" {
+		rec.Used = 0
+	}
+	return rec, nil
 }
 
 // AddServiceCode implements icpverify.InstanceStore. In one transaction it

@@ -205,10 +205,11 @@ func TestVerifierFlow(t *testing.T) {
 		// zero Instance, and verify as released.
 		_, err = s.DB().ExecContext(ctx, `DELETE FROM icpverify_instances WHERE id = 'i-flow'`)
 		require.NoError(t, err)
-		sc, inst, err := s.LookupServiceCode(ctx, codes[0])
+		rec, err := s.LookupServiceCode(ctx, codes[0])
 		require.NoError(t, err)
-		assert.Equal(t, "i-flow", sc.Instance)
-		assert.Equal(t, icpverify.Instance{}, inst)
+		assert.Equal(t, "i-flow", rec.Code.Instance)
+		assert.Equal(t, icpverify.Instance{}, rec.Instance)
+		assert.Equal(t, "subject-A", rec.Reservation.Subject)
 		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-A"})
 		var e *icpverify.Error
 		require.ErrorAs(t, err, &e)
