@@ -20,6 +20,10 @@
 // subject)) and quota (one row per instance with the number of its slots,
 // used).
 //
+// LookupServiceCode reads a code, its instance, its reservation and the
+// usage with one join; a Verifier whose InstanceStore and QuotaStore are the
+// same Store answers a retry from that read alone, in one round trip.
+//
 // Reserve first reads the code's reservation: a retry is answered there,
 // Held or Taken, in one round trip. Otherwise one transaction inserts the
 // reservation; adds one to the subject's slot with an upsert, which inserts
