@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,4 +204,22 @@ func TestSecondObserverReplacesFirst(t *testing.T) {
 	require.NoError(t, f.v.Close())
 	assert.Empty(t, first.all())
 	assert.Len(t, second.all(), 1)
+}
+
+func TestDecisionDuration(t *testing.T) {
+	// A clock that moves a second at every reading: Verify reads it when
+	// it starts and when it ends.
+	var ticks atomic.Int64
+	tick := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)) * time.Second) }
+	c := &collector{}
+	store := NewMemoryStore()
+	require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+	v := New(store, store, WithClock(tick), WithObserver(c))
+	_, err := v.Verify(context.Background(), request(mustCode(t), "a", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
+	require.NoError(t, v.Close())
+	ds := c.all()
+	require.Len(t, ds, 1)
+	assert.Equal(t, t0.Add(time.Second), ds[0].Time)
+	assert.Equal(t, time.Second, ds[0].Duration)
 }
