@@ -274,6 +274,21 @@ func (c *Catalog) Localize(err error, tag language.Tag) string {
 	return l.layout.join(prompt, detail)
 }
 
+// Message is a refusal rendered for an applicant, in parts, for an API
+// that shows the prompt as a title, such as an RFC 9457 problem.
+type Message struct {
+	Language language.Tag // the language of Title and Detail
+	Title    string       // the FAQ's prompt for the error's sentinel
+	Detail   string       // what went wrong, what to do, and the alternatives offered
+}
+
+// Message renders a non-nil err for an applicant in the language of c that
+// best suits tag, as Localize does, with the prompt and the detail apart.
+func (c *Catalog) Message(err error, tag language.Tag) Message {
+	l, title, detail := c.parts(err, tag)
+	return Message{Language: l.tag, Title: title, Detail: detail}
+}
+
 // parts returns the language that suits tag, and the prompt and detail of
 // err in it.
 func (c *Catalog) parts(err error, tag language.Tag) (l *lang, prompt, detail string) {
