@@ -12,6 +12,19 @@ const (
 	maxAlternatives = 3
 )
 
+// offerAlternatives adds to a refusal that another instance would answer
+// (a full, expired or released instance) the alternatives the applicant
+// has, and returns it.
+func (v *Verifier) offerAlternatives(ctx context.Context, e *Error, req Request, now time.Time) *Error {
+	switch e.Reason {
+	case ReasonQuotaReached, ReasonInstanceExpired, ReasonInstanceReleased:
+		if e.Instance != "" {
+			e.Alternatives = v.alternatives(ctx, req, e.Instance, now)
+		}
+	}
+	return e
+}
+
 // alternatives returns the applicant's instances, other than exclude, that
 // would pass req now with a code of their own, best first: most free slots,
 // then latest expiry. Such an instance has the selected product type, a free

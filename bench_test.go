@@ -26,7 +26,6 @@ func BenchmarkVerifyRetry(b *testing.B) {
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			f := newFixture(b, bm.opts...)
-			defer f.v.Close()
 			code := f.instanceWithCode("i-1", "a")
 			req := request(code, "a", "Subject")
 			ctx := context.Background()

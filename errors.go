@@ -99,6 +99,12 @@ type Alternative struct {
 
 // asError returns the *Error in err's chain, or nil.
 func asError(err error) *Error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return e
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

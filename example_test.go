@@ -39,7 +39,6 @@ func inventory() *icpverify.MemoryStore {
 func ExampleNew() {
 	store := inventory() // the provider's inventory and quota store
 	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
-	defer v.Close()
 
 	ctx := context.Background()
 	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
@@ -175,21 +174,7 @@ func ExampleWithObserver() {
 	ctx := context.Background()
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S"})
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S"})
-	v.Close() // delivers what is queued
 	// Output:
 	// verify refused code_malformed ****
 	// verify refused code_not_found 0000-****-****-0000
-}
-
-func ExampleNewProblem() {
-	err := &icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonInstanceExpired,
-		Instance: "i-bp1example", ExpiresAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	p := icpverify.NewProblem(err, language.English)
-	fmt.Println(p.Status, p.Type)
-	fmt.Println(p.Title)
-	fmt.Println(p.Detail)
-	// Output:
-	// 422 tag:icpverify,2026:problem:instance_expired
-	// Product information verification failed. Interface exception.
-	// Instance i-bp1example expired on 2026-03-01, so the ICP filing service codes applied for from it are invalid. Apply for an ICP filing service code using a valid (unexpired) instance.
 }

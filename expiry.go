@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/text/language"
 )
 
 // Expiry warns that the instance behind a service code in use, or under
@@ -29,7 +27,10 @@ type Expiry struct {
 // returns an error wrapping errors.ErrUnsupported. It reads at most 1000 of
 // the account's reservations and looks up each instance once.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
-	if err := v.ready(ctx); err != nil {
+	if _, err := v.begin(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if e := checkField("account", account); e != nil {
@@ -81,22 +82,4 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 		return strings.Compare(a.Code, b.Code)
 	})
 	return out, nil
-}
-
-// LocalizeExpiry renders an expiry warning for the applicant in the language
-// of c that best suits tag.
-func (c *Catalog) LocalizeExpiry(x Expiry, tag language.Tag) string {
-	l := c.lang(tag)
-	key := "expiry.soon"
-	if x.Expired {
-		key = "expiry.past"
-	}
-	return format(l.text[key], x.Instance, x.Subject, x.ExpiresAt.In(cst).Format(time.DateOnly), x.Code)
-}
-
-// LocalizeExpiry renders an expiry warning in English, Simplified Chinese or
-// Traditional Chinese, whichever best suits tag, with the built-in
-// messages. See Catalog.LocalizeExpiry.
-func LocalizeExpiry(x Expiry, tag language.Tag) string {
-	return builtin.LocalizeExpiry(x, tag)
 }

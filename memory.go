@@ -52,13 +52,13 @@ type slot struct{ instance, subject string }
 type codeShard struct {
 	mu       sync.RWMutex
 	codes    map[string]ServiceCode
-	reserved map[string]reserved
+	reserved map[string]storedReservation
 	_        [32]byte
 }
 
-// reserved is a stored reservation with the entry of its instance, so that a
+// storedReservation is a reservation with the entry of its instance, so that a
 // retry reads the instance's usage without its shard's lock.
-type reserved struct {
+type storedReservation struct {
 	Reservation
 	e *instanceEntry
 }
@@ -106,7 +106,7 @@ func NewMemoryStore() *MemoryStore {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)
 		s.codes[i].codes = make(map[string]ServiceCode)
-		s.codes[i].reserved = make(map[string]reserved)
+		s.codes[i].reserved = make(map[string]storedReservation)
 		s.accounts[i].instances = make(map[string]set)
 	}
 	return s
@@ -135,6 +135,15 @@ var errEmptyKey = errors.New("icpverify: memory store: empty key")
 
 // PutInstance adds an instance to the inventory or replaces it.
 func (s *MemoryStore) PutInstance(inst Instance) error {
+	return s.PutInstanceContext(context.Background(), inst)
+}
+
+// PutInstanceContext is PutInstance with a context, in the form of
+// storetest.Store: it returns the context's error if ctx has ended.
+func (s *MemoryStore) PutInstanceContext(ctx context.Context, inst Instance) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if inst.ID == "" {
 		return fmt.Errorf("icpverify: memory store: instance has no ID: %w", errEmptyKey)
 	}
@@ -244,7 +253,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	old, ok := csh.reserved[r.Code]
 	csh.mu.RUnlock()
 	if ok {
-		return settled(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
+		return outcomeOf(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -257,7 +266,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 		used = int(e.used.Load())
 	}
 	if old, ok := csh.reserved[r.Code]; ok {
-		return settled(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
+		return outcomeOf(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
 	}
 	k := slot{r.Instance, r.Subject}
 	held := ish.slots[k]
@@ -266,7 +275,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	}
 	e := ish.entry(r.Instance)
 	r.Filed = false
-	csh.reserved[r.Code] = reserved{r, e}
+	csh.reserved[r.Code] = storedReservation{r, e}
 	ish.slots[k] = held + 1
 	if held == 0 {
 		e.used.Add(1)
@@ -330,7 +339,7 @@ func (s *MemoryStore) Complete(ctx context.Context, code string) (Reservation, e
 	return s.update(ctx, code, func(_ *instanceShard, csh *codeShard, r Reservation) Reservation {
 		r.Filed = true
 		old := csh.reserved[code]
-		csh.reserved[code] = reserved{r, old.e}
+		csh.reserved[code] = storedReservation{r, old.e}
 		return r
 	})
 }

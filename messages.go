@@ -47,14 +47,14 @@ type Catalog struct {
 
 	mu      sync.RWMutex
 	keys    map[string]bool // every key set
-	langs   []*lang         // supported, English first; never changed once made
+	langs   []*locale       // supported, English first; never changed once made
 	matcher language.Matcher
 	matched map[language.Tag]int // memo of matcher results, bounded
 }
 
-// lang is one language of a Catalog: every message resolved to its
+// locale is one language of a Catalog: every message resolved to its
 // format, falling back to English where the language lacks it.
-type lang struct {
+type locale struct {
 	tag    language.Tag
 	text   map[string]string
 	layout layout
@@ -75,7 +75,7 @@ func NewCatalog() *Catalog {
 	// English is stored under und, the last parent of every language, so
 	// that a message a language lacks is shown in English.
 	c := &Catalog{b: catalog.NewBuilder(), keys: make(map[string]bool)}
-	for _, l := range builtinMessages {
+	for _, l := range builtinMessages() {
 		for key, msg := range l.msgs {
 			// Cannot fail: the built-in messages are tested.
 			_ = c.b.SetString(l.tag, key, msg)
@@ -83,7 +83,7 @@ func NewCatalog() *Catalog {
 		}
 	}
 	for _, t := range []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese} {
-		c.langs = append(c.langs, &lang{tag: t})
+		c.langs = append(c.langs, &locale{tag: t})
 	}
 	c.rebuild()
 	return c
@@ -102,9 +102,9 @@ func (c *capture) Arg(int) interface{} { return nil }
 // matcher; c.mu must be held for writing, or c not yet shared.
 func (c *Catalog) rebuild() {
 	tags := make([]language.Tag, len(c.langs))
-	langs := make([]*lang, len(c.langs))
+	langs := make([]*locale, len(c.langs))
 	for i, old := range c.langs {
-		l := &lang{tag: old.tag, text: make(map[string]string, len(c.keys))}
+		l := &locale{tag: old.tag, text: make(map[string]string, len(c.keys))}
 		var r capture
 		ctx := c.b.Context(l.tag, &r)
 		for k := range c.keys {
@@ -173,8 +173,8 @@ func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
 		return fmt.Errorf("icpverify: catalog: %w", err)
 	}
 	c.keys[key] = true
-	if !slices.ContainsFunc(c.langs, func(l *lang) bool { return l.tag == tag }) {
-		c.langs = append(c.langs, &lang{tag: tag})
+	if !slices.ContainsFunc(c.langs, func(l *locale) bool { return l.tag == tag }) {
+		c.langs = append(c.langs, &locale{tag: tag})
 	}
 	c.rebuild()
 	return nil
@@ -195,24 +195,16 @@ func sampleArgs(key string) []any {
 	return []any{"i-1", 1, 2, "p", "q", "2006-01-02", "f"}
 }
 
-// Languages returns the languages c has messages in, English first.
-func (c *Catalog) Languages() []language.Tag {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	tags := make([]language.Tag, len(c.langs))
-	for i, l := range c.langs {
-		tags[i] = l.tag
-	}
-	return tags
-}
-
 // maxAcceptLanguage bounds the Accept-Language header read by MatchLanguage.
 const maxAcceptLanguage = 1024
 
 // MatchLanguage returns the language of c that best suits an HTTP
-// Accept-Language header: zh-CN and zh-SG get Simplified Chinese; zh-TW,
-// zh-HK and zh-Hant get Traditional Chinese; anything else, including an
-// empty, over-long or malformed header, gets English.
+// Accept-Language header: the first language, in the header's order of
+// preference, that c has or has a close match for. Chinese is read by
+// region and script: zh-HK, zh-MO, zh-TW, zh-Hant and Cantonese (yue) get
+// Traditional Chinese, other Chinese (zh, zh-CN, zh-SG, zh-Hans) Simplified
+// Chinese. An empty, over-long or malformed header, or one naming no
+// language of c, gets English.
 func (c *Catalog) MatchLanguage(acceptLanguage string) language.Tag {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -220,42 +212,87 @@ func (c *Catalog) MatchLanguage(acceptLanguage string) language.Tag {
 		return c.langs[0].tag
 	}
 	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(prefs) == 0 {
+	if err != nil {
 		return c.langs[0].tag
 	}
-	_, i, conf := c.matcher.Match(prefs...)
-	if conf == language.No {
-		return c.langs[0].tag
-	}
-	return c.langs[i].tag
-}
-
-// lang returns the language of c that best suits tag.
-func (c *Catalog) lang(tag language.Tag) *lang {
-	c.mu.RLock()
-	for _, l := range c.langs {
-		if l.tag == tag {
-			c.mu.RUnlock()
-			return l
+	for _, p := range prefs {
+		if i, ok := c.match(p); ok {
+			return c.langs[i].tag
 		}
 	}
-	i, ok := c.matched[tag]
-	if ok {
-		l := c.langs[i]
-		c.mu.RUnlock()
-		return l
+	return c.langs[0].tag
+}
+
+// match returns the index in c.langs of the language that best suits tag,
+// and whether any does; c.mu must be held.
+func (c *Catalog) match(tag language.Tag) (int, bool) {
+	for i, l := range c.langs {
+		if l.tag == tag {
+			return i, true
+		}
 	}
-	c.mu.RUnlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if want, ok := chinese(tag); ok {
+		for i, l := range c.langs {
+			if l.tag == want {
+				return i, true
+			}
+		}
+	}
 	_, i, conf := c.matcher.Match(tag)
-	if conf == language.No {
-		i = 0
+	return i, conf != language.No
+}
+
+// chinese returns the written Chinese that suits a reader of tag, if tag
+// is Chinese: Traditional Chinese for Hong Kong, Macau and Taiwan, for the
+// Traditional script and for Cantonese, Simplified Chinese otherwise. An
+// explicit script decides first, then an explicit region.
+func chinese(tag language.Tag) (language.Tag, bool) {
+	base, _ := tag.Base()
+	cantonese := base.String() == "yue"
+	if !cantonese && base.String() != "zh" {
+		return language.Und, false
 	}
-	if len(c.matched) < maxMatched {
-		c.matched[tag] = i
+	if s, conf := tag.Script(); conf == language.Exact {
+		switch s.String() {
+		case "Hant":
+			return language.TraditionalChinese, true
+		case "Hans":
+			return language.SimplifiedChinese, true
+		}
 	}
-	return c.langs[i]
+	if r, conf := tag.Region(); conf == language.Exact {
+		switch r.String() {
+		case "HK", "MO", "TW":
+			return language.TraditionalChinese, true
+		}
+	}
+	if cantonese {
+		return language.TraditionalChinese, true
+	}
+	return language.SimplifiedChinese, true
+}
+
+// localeFor returns the language of c that best suits tag: English if none
+// does.
+func (c *Catalog) localeFor(tag language.Tag) *locale {
+	c.mu.RLock()
+	i, seen := c.matched[tag]
+	if !seen {
+		var ok bool
+		if i, ok = c.match(tag); !ok {
+			i = 0
+		}
+	}
+	l := c.langs[i]
+	c.mu.RUnlock()
+	if !seen {
+		c.mu.Lock()
+		if len(c.matched) < maxMatched {
+			c.matched[tag] = i
+		}
+		c.mu.Unlock()
+	}
+	return l
 }
 
 // cst is China Standard Time, in which expiry dates are shown.
@@ -291,8 +328,8 @@ func (c *Catalog) Message(err error, tag language.Tag) Message {
 
 // parts returns the language that suits tag, and the prompt and detail of
 // err in it.
-func (c *Catalog) parts(err error, tag language.Tag) (l *lang, prompt, detail string) {
-	l = c.lang(tag)
+func (c *Catalog) parts(err error, tag language.Tag) (l *locale, prompt, detail string) {
+	l = c.localeFor(tag)
 	e := asError(err)
 	if e == nil {
 		prompt, advice := "prompt.failure", "advice.failure"
@@ -334,7 +371,7 @@ func (c *Catalog) parts(err error, tag language.Tag) (l *lang, prompt, detail st
 }
 
 // alternatives renders the alternatives offered with a refusal.
-func (l *lang) alternatives(alts []Alternative) string {
+func (l *locale) alternatives(alts []Alternative) string {
 	var b strings.Builder
 	for i, a := range alts {
 		if i > 0 {
@@ -372,7 +409,7 @@ const maxProductName = 32
 
 // productName returns the display name of a product type: the catalog's, or
 // the type itself, cut short and made valid UTF-8, for a type it lacks.
-func (l *lang) productName(t ProductType) string {
+func (l *locale) productName(t ProductType) string {
 	if name, ok := l.text["product."+string(t)]; ok {
 		return name
 	}
@@ -383,18 +420,38 @@ func (l *lang) productName(t ProductType) string {
 	return `"` + strings.ToValidUTF8(s, "") + `"`
 }
 
-// builtin is the catalog behind Localize and MatchLanguage. It is never
-// changed after it is made.
-var builtin = NewCatalog()
+// builtin holds the catalog behind Localize and MatchLanguage, made on
+// first use and never changed after.
+var builtin struct {
+	once sync.Once
+	c    *Catalog
+}
+
+// builtinCatalog returns the built-in catalog, making it on first use.
+func builtinCatalog() *Catalog {
+	builtin.once.Do(func() { builtin.c = NewCatalog() })
+	return builtin.c
+}
 
 // Localize renders err for an applicant in English, Simplified Chinese or
 // Traditional Chinese, whichever best suits tag, with the built-in
 // messages. See Catalog.Localize.
-func Localize(err error, tag language.Tag) string { return builtin.Localize(err, tag) }
+func Localize(err error, tag language.Tag) string { return builtinCatalog().Localize(err, tag) }
 
 // MatchLanguage returns English, Simplified Chinese or Traditional Chinese,
 // whichever best suits an HTTP Accept-Language header. See
 // Catalog.MatchLanguage.
 func MatchLanguage(acceptLanguage string) language.Tag {
-	return builtin.MatchLanguage(acceptLanguage)
+	return builtinCatalog().MatchLanguage(acceptLanguage)
+}
+
+// LocalizeExpiry renders an expiry warning for the applicant in the language
+// of c that best suits tag.
+func (c *Catalog) LocalizeExpiry(x Expiry, tag language.Tag) string {
+	l := c.localeFor(tag)
+	key := "expiry.soon"
+	if x.Expired {
+		key = "expiry.past"
+	}
+	return format(l.text[key], x.Instance, x.Subject, x.ExpiresAt.In(cst).Format(time.DateOnly), x.Code)
 }

@@ -46,7 +46,7 @@ func TestEveryMessageIsComplete(t *testing.T) {
 	// Every built-in language has every key, and every detail formats
 	// without a formatting complaint.
 	keys := make(map[string]bool)
-	for _, lang := range builtinMessages {
+	for _, lang := range builtinMessages() {
 		for k := range lang.msgs {
 			keys[k] = true
 		}
@@ -54,7 +54,7 @@ func TestEveryMessageIsComplete(t *testing.T) {
 	for r := range allReasons {
 		require.True(t, keys[string(r)], "no message for %s", r)
 	}
-	for _, lang := range builtinMessages {
+	for _, lang := range builtinMessages() {
 		for k := range keys {
 			assert.Contains(t, lang.msgs, k, "%v lacks %q", lang.tag, k)
 		}
@@ -151,26 +151,67 @@ func TestLocalizePicksLanguage(t *testing.T) {
 }
 
 func TestMatchLanguage(t *testing.T) {
-	tests := map[string]language.Tag{
-		"":                               language.English,
-		"en-US,en;q=0.9":                 language.English,
-		"zh-CN":                          language.SimplifiedChinese,
-		"zh-SG":                          language.SimplifiedChinese,
-		"zh":                             language.SimplifiedChinese,
-		"zh-Hans-CN":                     language.SimplifiedChinese,
-		"zh-TW":                          language.TraditionalChinese,
-		"zh-HK":                          language.TraditionalChinese,
-		"zh-Hant":                        language.TraditionalChinese,
-		"zh-TW;q=0.8, zh-CN;q=0.9":       language.SimplifiedChinese,
-		"fr-FR, zh-TW;q=0.5":             language.TraditionalChinese,
-		"de":                             language.English,
-		"*":                              language.English,
-		"garbage;;;q=x":                  language.English,
-		"\xff\xfe":                       language.English,
-		strings.Repeat("zh-CN,", 100000): language.English,
+	// Accept-Language headers as browsers send them, and some that no
+	// browser sends.
+	hans, hant, en := language.SimplifiedChinese, language.TraditionalChinese, language.English
+	tests := []struct {
+		header string
+		want   language.Tag
+	}{
+		{"zh-HK,zh;q=0.9,en;q=0.8", hant}, // a Hong Kong browser
+		{"zh-HK,zh;q=0.9", hant},
+		{"zh-HK,zh-TW;q=0.9,zh;q=0.8,en-US;q=0.7,en;q=0.6", hant},
+		{"zh-HK,en-US;q=0.9,en;q=0.8", hant},
+		{"zh-MO,zh;q=0.9", hant}, // Macau
+		{"zh-MO,zh-HK;q=0.9,zh;q=0.8,en;q=0.7", hant},
+		{"zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7", hant}, // Taiwan
+		{"zh-TW", hant},
+		{"zh-Hant-HK,zh-Hant;q=0.9", hant},
+		{"zh-Hant", hant},
+		{"zh-Hant-CN", hant},                   // the script decides over the region
+		{"yue-HK,yue;q=0.9,zh-HK;q=0.8", hant}, // Cantonese
+		{"yue", hant},
+		{"yue-Hans-CN", hans},
+		{"zh-CN,zh;q=0.9,en;q=0.8", hans}, // mainland
+		{"zh-CN,zh;q=0.9", hans},
+		{"zh-SG,zh;q=0.9,en;q=0.8", hans}, // Singapore
+		{"zh-Hans-HK", hans},
+		{"zh-Hans-CN", hans},
+		{"zh", hans},
+		{"zh;q=0.9, zh-HK", hant}, // weights, not order, rank
+		{"zh-TW;q=0.8, zh-CN;q=0.9", hans},
+		{"en-US,en;q=0.9,zh-HK;q=0.8", en},
+		{"en-US,en;q=0.9,zh-CN;q=0.8,zh;q=0.7", en},
+		{"en-GB,en;q=0.9", en},
+		{"fr-FR, zh-TW;q=0.5", hant}, // the first language the catalog has
+		{"ja-JP,ja;q=0.9,zh-HK;q=0.8,en;q=0.5", hant},
+		{"de-DE,de;q=0.9,en;q=0.8,zh-CN;q=0.7", en},
+		{"de", en},
+		{"", en},
+		{"*", en},
+		{"garbage;;;q=x", en},
+		{"\xff\xfe", en},
+		{"zh-HK;q=0", en},
+		{strings.Repeat("zh-CN,", 100000), en},
 	}
-	for header, want := range tests {
-		assert.Equal(t, want, MatchLanguage(header), "%.40q", header)
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MatchLanguage(tt.header), "%.60q", tt.header)
+	}
+}
+
+func TestLocalizeByRegion(t *testing.T) {
+	// Localize reads a tag as MatchLanguage reads a header.
+	e := &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeRevoked}
+	for tag, want := range map[string]string{
+		"zh-HK": Localize(e, language.TraditionalChinese),
+		"zh-MO": Localize(e, language.TraditionalChinese),
+		"yue":   Localize(e, language.TraditionalChinese),
+		"zh-SG": Localize(e, language.SimplifiedChinese),
+		"zh":    Localize(e, language.SimplifiedChinese),
+		"en-AU": Localize(e, language.English),
+		"ko":    Localize(e, language.English),
+	} {
+		assert.Equal(t, want, Localize(e, language.MustParse(tag)), tag)
 	}
 }
 
@@ -197,7 +238,6 @@ func TestCatalogSetString(t *testing.T) {
 	assert.Contains(t, ja, "All 3 slots", "missing messages fall back to English")
 	assert.Equal(t, language.Japanese, c.MatchLanguage("ja-JP,en;q=0.5"))
 	assert.Equal(t, language.English, MatchLanguage("ja-JP"))
-	assert.Equal(t, []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese, language.Japanese}, c.Languages())
 
 	require.Error(t, c.SetString(language.English, string(ReasonQuotaReached), "%d of %d"), "unindexed verbs get EXTRA complaints")
 	require.Error(t, c.SetString(language.English, "layout", "%[3]s"))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -63,147 +61,24 @@ type ObserverFunc func(Decision)
 // Observe calls f(d).
 func (f ObserverFunc) Observe(d Decision) { f(d) }
 
-// Bounds of the queue of records between a Verifier and its Observer.
-const (
-	observerQueueLen = 4096                 // records held at most
-	observerBatch    = 5 * time.Millisecond // longest a delivery waits for more records
-)
-
 // WithObserver makes the Verifier report a Decision for every Verify, Check,
-// Release, Complete, IssueServiceCode and GrantServiceCode to o.
+// Release, Complete, IssueServiceCode and GrantServiceCode to o. A second
+// WithObserver replaces the first.
 //
-// The operation never waits for o. Records go into a queue of up to 4096,
-// which a goroutine of the Verifier's hands to o one at a time, in order,
-// in batches at most a few milliseconds apart. When o cannot keep up and the
-// queue is full, further records are dropped, not queued, and counted by
-// Dropped; a panic in o is recovered, and its record counted as dropped.
-// Close delivers what is queued and stops the goroutine.
+// Each Decision is handed to o on the goroutine that called the operation,
+// when the operation ends and before it returns, so the record is complete:
+// none is dropped, and records of one goroutine arrive in order. o must
+// therefore return quickly and be safe for concurrent use. A panic in o is
+// recovered and does not change the operation's result. A backend that
+// wants delivery off the request's path wraps o in a queue of its own.
 func WithObserver(o Observer) Option {
-	return func(v *Verifier) {
-		if o == nil {
-			return
-		}
-		if v.obs != nil {
-			v.obs.close() // a second WithObserver replaces the first
-		}
-		v.obs = newObserverQueue(o)
-	}
+	return func(v *Verifier) { v.obs = o }
 }
 
-// record is a Decision before its code is masked, as it waits in the queue.
-type record struct {
-	Decision
-	code string // the canonical or typed code
-}
-
-// observerQueue hands records to an Observer from its own goroutine.
-type observerQueue struct {
-	o       Observer
-	mu      sync.Mutex
-	queue   []record
-	wake    chan struct{} // has a value when records wait
-	stop    chan struct{} // closed by close
-	done    chan struct{} // closed when the goroutine ends
-	once    sync.Once
-	closed  atomic.Bool
-	dropped atomic.Uint64
-}
-
-func newObserverQueue(o Observer) *observerQueue {
-	q := &observerQueue{
-		o:    o,
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-	}
-	go q.run()
-	return q
-}
-
-// put queues a copy of a record, or drops it if the queue is full or
-// closed.
-func (q *observerQueue) put(r *record) {
-	if q.closed.Load() {
-		q.dropped.Add(1)
-		return
-	}
-	q.mu.Lock()
-	if len(q.queue) >= observerQueueLen {
-		q.mu.Unlock()
-		q.dropped.Add(1)
-		return
-	}
-	q.queue = append(q.queue, *r)
-	first := len(q.queue) == 1
-	q.mu.Unlock()
-	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// run delivers records until close.
-func (q *observerQueue) run() {
-	defer close(q.done)
-	var batch []record
-	for {
-		select {
-		case <-q.wake:
-		case <-q.stop:
-			q.deliver(&batch)
-			return
-		}
-		q.deliver(&batch)
-		// Let records gather, so that a busy Verifier wakes this
-		// goroutine a few hundred times a second at most.
-		select {
-		case <-time.After(observerBatch):
-		case <-q.stop:
-			q.deliver(&batch)
-			return
-		}
-	}
-}
-
-// deliver hands every queued record to the Observer. batch is reused
-// between calls.
-func (q *observerQueue) deliver(batch *[]record) {
-	for {
-		q.mu.Lock()
-		*batch, q.queue = q.queue, (*batch)[:0]
-		q.mu.Unlock()
-		if len(*batch) == 0 {
-			return
-		}
-		for i := range *batch {
-			r := &(*batch)[i]
-			r.finish()
-			q.observe(r.Decision)
-			*r = record{} // let the strings go
-		}
-	}
-}
-
-// observe calls the Observer, recovering a panic.
-func (q *observerQueue) observe(d Decision) {
-	defer func() {
-		if recover() != nil {
-			q.dropped.Add(1)
-		}
-	}()
-	q.o.Observe(d)
-}
-
-// close delivers the queued records and stops the goroutine. Records put
-// afterwards are dropped.
-func (q *observerQueue) close() {
-	q.once.Do(func() {
-		q.closed.Store(true)
-		close(q.stop)
-	})
-	<-q.done
+// observe hands d to o, recovering a panic in o.
+func observe(o Observer, d *Decision) {
+	defer func() { _ = recover() }()
+	o.Observe(*d)
 }
 
 // clip cuts a text from a request to maxField bytes of valid UTF-8, so
@@ -215,91 +90,38 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// maskTyped masks a code as typed: empty stays empty.
-func maskTyped(code string) string {
-	if code == "" {
-		return ""
-	}
-	return MaskServiceCode(code)
-}
-
-// Dropped returns the number of Decision records the Verifier's Observer
-// did not get: dropped because the queue was full or closed, or lost to a
-// panic in the Observer.
-func (v *Verifier) Dropped() uint64 {
-	if v == nil || v.obs == nil {
-		return 0
-	}
-	return v.obs.dropped.Load()
-}
-
-// Close hands the Observer every record still queued and stops the
-// goroutine that delivers them. A Verifier without an Observer has nothing
-// to close. The Verifier still works after Close, but reports no more
-// decisions. Close always returns nil.
-func (v *Verifier) Close() error {
-	if v != nil && v.obs != nil {
-		v.obs.close()
-	}
-	return nil
-}
-
-// observe queues the record of an operation that started at start and ended
-// with err, if the Verifier has an Observer. The delivering goroutine
-// completes it (see finish).
-func (v *Verifier) observe(r *record, start time.Time, err error) {
-	if v.obs == nil {
-		return
-	}
-	r.Time = start
-	r.Duration = v.now().Sub(start)
-	r.Err = err
-	v.obs.put(r)
-}
-
-// finish completes a record off the operation's path: its verdict and the
-// details of a refusal, the code masked, and text cut to size.
-func (r *record) finish() {
-	switch e := asError(r.Err); {
-	case r.Err == nil:
-		r.Verdict = Passed
+// complete fills in a Decision whose operation began at start, ended at
+// end and returned err: its time, its verdict and the details of a
+// refusal; it masks the code and cuts text to size.
+func (d *Decision) complete(start, end time.Time, err error) {
+	d.Time, d.Duration, d.Err = start, end.Sub(start), err
+	switch e := asError(err); {
+	case err == nil:
+		d.Verdict = Passed
 	case e != nil:
-		r.Verdict, r.Reason = Refused, e.Reason
+		d.Verdict, d.Reason = Refused, e.Reason
 		if e.Instance != "" {
-			r.Instance = e.Instance
+			d.Instance = e.Instance
 		}
 		if e.Limit != 0 {
-			r.Used, r.Limit = e.Used, e.Limit
+			d.Used, d.Limit = e.Used, e.Limit
 		}
 	default:
-		r.Verdict = Failed
+		d.Verdict = Failed
 	}
-	r.Code = maskTyped(r.code)
-	r.Account, r.Subject, r.Grantee = clip(r.Account), clip(r.Subject), clip(r.Grantee)
-	r.Instance, r.Product = clip(r.Instance), ProductType(clip(string(r.Product)))
+	if d.Code != "" {
+		d.Code = MaskServiceCode(d.Code)
+	}
+	d.Account, d.Subject, d.Grantee = clip(d.Account), clip(d.Subject), clip(d.Grantee)
+	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))
 }
 
-// Attribute keys of the records SlogObserver logs. They are stable.
-const (
-	SlogKeyOp       = "op"
-	SlogKeyTime     = "decided_at"
-	SlogKeyDuration = "duration"
-	SlogKeyAccount  = "account"
-	SlogKeySubject  = "subject"
-	SlogKeyInstance = "instance"
-	SlogKeyProduct  = "product"
-	SlogKeyCode     = "code"
-	SlogKeyVerdict  = "verdict"
-	SlogKeyReason   = "reason"
-	SlogKeyUsed     = "used"
-	SlogKeyLimit    = "limit"
-	SlogKeyError    = "error"
-)
-
 // SlogObserver returns an Observer that logs each Decision to l with the
-// message "icpverify decision" and the SlogKey attributes: at level Info
-// when it passed or was refused, Error when it failed. Empty attributes are
-// left out.
+// message "icpverify decision", at level Info when it passed or was
+// refused, Error when it failed. Its attributes, whose names are stable,
+// are op, decided_at, duration, account, subject, grantee, instance,
+// product, code, verdict, reason, used and limit (with a quota figure), and
+// error; empty ones are left out.
 func SlogObserver(l *slog.Logger) Observer {
 	return ObserverFunc(func(d Decision) {
 		if l == nil {
@@ -309,26 +131,27 @@ func SlogObserver(l *slog.Logger) Observer {
 		if d.Verdict == Failed {
 			level = slog.LevelError
 		}
-		attrs := make([]slog.Attr, 0, 13)
+		attrs := make([]slog.Attr, 0, 14)
 		str := func(k, v string) {
 			if v != "" {
 				attrs = append(attrs, slog.String(k, v))
 			}
 		}
-		str(SlogKeyOp, string(d.Op))
-		attrs = append(attrs, slog.Time(SlogKeyTime, d.Time), slog.Duration(SlogKeyDuration, d.Duration))
-		str(SlogKeyAccount, d.Account)
-		str(SlogKeySubject, d.Subject)
-		str(SlogKeyInstance, d.Instance)
-		str(SlogKeyProduct, string(d.Product))
-		str(SlogKeyCode, d.Code)
-		str(SlogKeyVerdict, string(d.Verdict))
-		str(SlogKeyReason, string(d.Reason))
+		str("op", string(d.Op))
+		attrs = append(attrs, slog.Time("decided_at", d.Time), slog.Duration("duration", d.Duration))
+		str("account", d.Account)
+		str("subject", d.Subject)
+		str("grantee", d.Grantee)
+		str("instance", d.Instance)
+		str("product", string(d.Product))
+		str("code", d.Code)
+		str("verdict", string(d.Verdict))
+		str("reason", string(d.Reason))
 		if d.Limit != 0 {
-			attrs = append(attrs, slog.Int(SlogKeyUsed, d.Used), slog.Int(SlogKeyLimit, d.Limit))
+			attrs = append(attrs, slog.Int("used", d.Used), slog.Int("limit", d.Limit))
 		}
 		if d.Err != nil {
-			str(SlogKeyError, d.Err.Error())
+			str("error", d.Err.Error())
 		}
 		l.LogAttrs(context.Background(), level, "icpverify decision", attrs...)
 	})

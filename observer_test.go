@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -50,7 +51,6 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
 	_, err = f.v.Verify(ctx, Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S"})
 	require.Error(t, err)
-	require.NoError(t, f.v.Close())
 
 	ds := c.all()
 	require.Len(t, ds, 7)
@@ -89,8 +89,6 @@ func TestObserverFailedAndHostileInput(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, v.Release(cancelled, code), context.Canceled)
-	require.NoError(t, v.Close())
-	require.NoError(t, f.v.Close())
 
 	ds := c.all()
 	require.Len(t, ds, 3)
@@ -103,64 +101,66 @@ func TestObserverFailedAndHostileInput(t *testing.T) {
 	assert.LessOrEqual(t, len(ds[1].Subject), maxField+3)
 }
 
-func TestObserverNeverBlocksOrChangesTheOutcome(t *testing.T) {
-	release := make(chan struct{})
-	var calls sync.WaitGroup
-	calls.Add(1)
-	var once sync.Once
-	blocking := ObserverFunc(func(Decision) {
-		once.Do(calls.Done)
-		<-release
-	})
-	f := newFixture(t, WithObserver(blocking))
-	f.put(ecs("i-1", "a"))
+func TestObserverDeliversEveryDecision(t *testing.T) {
+	// N goroutines of M operations each deliver exactly N*M decisions, on
+	// the calling goroutine, before the operation returns.
+	const goroutines, ops = 16, 500
+	var delivered atomic.Int64
+	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) { delivered.Add(1) })))
+	code := f.instanceWithCode("i-1", "a") // one decision
 	ctx := context.Background()
-	code := f.issue("i-1", "a")
-	calls.Wait() // the observer is now stuck on the first record
-
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range observerQueueLen + 100 {
-			if _, err := f.v.Verify(ctx, request(code, "a", "S")); err != nil {
-				t.Errorf("verify: %v", err)
-				return
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range ops {
+				before := delivered.Load()
+				var err error
+				if i%2 == 0 {
+					_, err = f.v.Verify(ctx, request(code, "a", "S"))
+				} else {
+					_, err = f.v.Check(ctx, request(code, "a", fmt.Sprint("other ", g)))
+					if errors.Is(err, ErrServiceCodeInvalid) {
+						err = nil
+					}
+				}
+				if err != nil {
+					t.Errorf("operation: %v", err)
+					return
+				}
+				if delivered.Load() <= before {
+					t.Errorf("the decision was not delivered before the operation returned")
+					return
+				}
 			}
-		}
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Verify waited for a blocked observer")
+		})
 	}
-	// The queue holds observerQueueLen; the rest was dropped.
-	assert.Equal(t, uint64(100), f.v.Dropped())
-	close(release)
-	require.NoError(t, f.v.Close())
-	_, err := f.v.Verify(ctx, request(code, "a", "S"))
-	require.NoError(t, err, "a closed observer does not stop verification")
-	assert.Equal(t, uint64(101), f.v.Dropped())
+	wg.Wait()
+	assert.Equal(t, int64(goroutines*ops+1), delivered.Load())
 }
 
 func TestObserverPanics(t *testing.T) {
-	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) { panic("observer bug") })))
+	var calls atomic.Int64
+	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) {
+		calls.Add(1)
+		panic("observer bug")
+	})))
 	code := f.instanceWithCode("i-1", "a")
-	for range 3 {
-		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+	for i := range 3 {
+		res, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 		require.NoError(t, err)
+		assert.Equal(t, i > 0, res.Retry)
 	}
-	require.NoError(t, f.v.Close())
-	assert.Equal(t, uint64(4), f.v.Dropped(), "an issue and three verifies, each lost to the panic")
+	_, err := f.v.Verify(context.Background(), request(code, "b", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotOwned)
+	assert.Equal(t, int64(5), calls.Load(), "an issue and four verifies, each observed")
 }
 
 func TestNoObserver(t *testing.T) {
 	f := newFixture(t, WithObserver(nil))
 	assert.Nil(t, f.v.obs)
-	assert.Zero(t, f.v.Dropped())
-	assert.NoError(t, f.v.Close())
-	var nilV *Verifier
-	assert.NoError(t, nilV.Close())
-	assert.Zero(t, nilV.Dropped())
+	code := f.instanceWithCode("i-1", "a")
+	_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
+	require.NoError(t, err)
 }
 
 func TestSlogObserver(t *testing.T) {
@@ -171,7 +171,6 @@ func TestSlogObserver(t *testing.T) {
 	fill(f, "i-1", 5)
 	_, err := f.v.Verify(context.Background(), request(code, "a", "Subject 甲"))
 	requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
-	require.NoError(t, f.v.Close())
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	require.Len(t, lines, 2)
@@ -180,14 +179,14 @@ func TestSlogObserver(t *testing.T) {
 	assert.Equal(t, "icpverify decision", rec["msg"])
 	assert.Equal(t, "INFO", rec["level"])
 	for k, v := range map[string]any{
-		SlogKeyOp: "verify", SlogKeyAccount: "a", SlogKeySubject: "Subject 甲", SlogKeyInstance: "i-1",
-		SlogKeyProduct: "ecs", SlogKeyCode: MaskServiceCode(code), SlogKeyVerdict: "refused",
-		SlogKeyReason: "quota_reached", SlogKeyUsed: 5.0, SlogKeyLimit: 5.0, SlogKeyTime: t0.Format(time.RFC3339Nano),
-		SlogKeyDuration: 0.0,
+		"op": "verify", "account": "a", "subject": "Subject 甲", "instance": "i-1",
+		"product": "ecs", "code": MaskServiceCode(code), "verdict": "refused",
+		"reason": "quota_reached", "used": 5.0, "limit": 5.0, "decided_at": t0.Format(time.RFC3339Nano),
+		"duration": 0.0,
 	} {
 		assert.Equal(t, v, rec[k], k)
 	}
-	assert.Contains(t, rec[SlogKeyError], "quota_reached")
+	assert.Contains(t, rec["error"], "quota_reached")
 	assert.NotContains(t, buf.String(), code, "the full code is never logged")
 
 	// A failure logs at level Error; a nil logger logs nothing.
@@ -201,7 +200,6 @@ func TestSecondObserverReplacesFirst(t *testing.T) {
 	first, second := &collector{}, &collector{}
 	f := newFixture(t, WithObserver(first), WithObserver(second))
 	f.instanceWithCode("i-1", "a")
-	require.NoError(t, f.v.Close())
 	assert.Empty(t, first.all())
 	assert.Len(t, second.all(), 1)
 }
@@ -217,7 +215,6 @@ func TestDecisionDuration(t *testing.T) {
 	v := New(store, store, WithClock(tick), WithObserver(c))
 	_, err := v.Verify(context.Background(), request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
-	require.NoError(t, v.Close())
 	ds := c.all()
 	require.Len(t, ds, 1)
 	assert.Equal(t, t0.Add(time.Second), ds[0].Time)

@@ -1,63 +1,71 @@
 package icpverify
 
-import "strings"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
-// Policy is what the provider allows for one product type: how many filing
-// subjects and service codes an instance may have, and which instances may
-// issue codes at all. A Policy whose SubjectLimit or CodeLimit is zero makes
-// its product type one that cannot be filed.
-type Policy struct {
-	// SubjectLimit is the number of filing subjects an instance may
-	// serve at once.
-	SubjectLimit int
-	// CodeLimit is the number of service codes an instance may issue in
-	// its life. Renewing the instance does not add more; a provider that
-	// sells extra codes raises it.
-	CodeLimit int
-	// MinTermMonths is the shortest total purchased subscription term,
-	// renewals included, that may issue codes.
-	MinTermMonths int
-	// MainlandOnly restricts issuing codes to Chinese mainland regions.
-	MainlandOnly bool
-	// PublicIPRequired restricts issuing codes to instances with a public
-	// IP address.
-	PublicIPRequired bool
-	// PayAsYouGo lets pay-as-you-go instances issue codes. The provider's
-	// published rules allow subscriptions only.
-	PayAsYouGo bool
-}
-
-// fileable reports whether the policy's product type can be filed.
-func (p Policy) fileable() bool { return p.SubjectLimit > 0 && p.CodeLimit > 0 }
-
-// DefaultPolicy returns the provider's published policy for a product type:
-// ECS and Simple Application Server instances serve 5 subjects, issue 5
-// codes, and must be mainland subscriptions of at least 3 months with a
-// public IP. Every other type, known or not, gets the zero Policy: it cannot
-// be filed.
-//
-// As a code serves one subject, an instance whose codes all come from
-// IssueServiceCode runs out of codes before it runs out of subject slots
-// under these defaults; the subject limit binds when CodeLimit is raised or
-// the provider's inventory issues codes by other means.
-func DefaultPolicy(p ProductType) Policy {
-	switch p {
-	case ProductECS, ProductSimpleApplicationServer:
-		return Policy{
-			SubjectLimit:     5,
-			CodeLimit:        5,
-			MinTermMonths:    3,
-			MainlandOnly:     true,
-			PublicIPRequired: true,
-		}
+// takeSlot reserves the subject's slot for r for a Verify (reserve), or
+// tells what Reserve would do for a Check, and reports the outcome and the
+// subjects holding a slot on the instance. A code whose reservation the
+// CodeLookup read with it is decided from that read, without the store.
+func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r Reservation, rec CodeRecord, limit int) (Outcome, int, error) {
+	if known := rec.Reservation; known.Code == r.Code {
+		return outcomeOf(known, r.Instance, r.Subject), rec.Used, nil
 	}
-	return Policy{}
+	if !reserve {
+		return v.peek(ctx, r.Code, r.Instance, r.Subject, limit)
+	}
+	outcome, used, err := v.quotas.Reserve(ctx, r, limit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("icpverify: reserving a subject slot: %w", err)
+	}
+	return outcome, used, nil
 }
 
-// Mainland reports whether region is a Chinese mainland region in the
-// provider's naming: "cn-" followed by a name, except Hong Kong. It is the
-// default test of Policy.MainlandOnly; WithMainland replaces it.
-func Mainland(region string) bool {
-	name, ok := strings.CutPrefix(region, "cn-")
-	return ok && name != "" && name != "hongkong"
+// outcomeOf is what reserving a code for subject on instance does when the
+// code already has the reservation r: Held for the same subject, Taken if r
+// serves another one or its filing is complete.
+func outcomeOf(r Reservation, instance, subject string) Outcome {
+	if r.Filed || r.Subject != subject || r.Instance != instance {
+		return Taken
+	}
+	return Held
+}
+
+// peek tells what Reserve would do, changing nothing.
+func (v *Verifier) peek(ctx context.Context, code, instance, subject string, limit int) (Outcome, int, error) {
+	r, err := v.quotas.Reservation(ctx, code)
+	switch {
+	case err == nil && outcomeOf(r, instance, subject) == Taken:
+		return Taken, 0, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return 0, 0, fmt.Errorf("icpverify: looking up reservation: %w", err)
+	}
+	used, held, err := v.quotas.Usage(ctx, instance, subject)
+	if err != nil {
+		return 0, 0, fmt.Errorf("icpverify: reading quota usage: %w", err)
+	}
+	switch {
+	case r.Code != "":
+		return Held, used, nil
+	case !held && used >= limit:
+		return Full, used, nil
+	}
+	return Reserved, used, nil
+}
+
+// takenReason tells a code reserved for another subject from a code whose
+// filing is complete, from the reservation rec holds or, if it holds none,
+// from the QuotaStore. It runs only on that refusal.
+func (v *Verifier) takenReason(ctx context.Context, code string, rec CodeRecord) Reason {
+	r := rec.Reservation
+	if r.Code != code {
+		r, _ = v.quotas.Reservation(ctx, code)
+	}
+	if r.Filed {
+		return ReasonCodeUsed
+	}
+	return ReasonCodeInUse
 }

@@ -165,45 +165,49 @@ func newCode(r io.Reader) (string, error) {
 // ErrQuotaReached with ReasonCodeLimit. It returns the code in canonical
 // form.
 func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account string) (string, error) {
-	if err := v.usable(); err != nil {
+	start, err := v.begin()
+	if err != nil {
 		return "", err
 	}
-	now := v.now()
-	code, product, err := v.issue(ctx, instanceID, account, now)
-	if v.obs != nil {
-		r := record{code: code, Decision: Decision{Op: OpIssue, Account: account, Instance: instanceID, Product: product}}
-		v.observe(&r, now, err)
-	}
-	return code, err
+	d := Decision{Op: OpIssue, Account: account, Instance: instanceID}
+	code, err := v.issue(ctx, instanceID, account, start, &d)
+	d.Code = code
+	return code, v.end(&d, start, err)
 }
 
-// issue issues a code; it also returns the instance's product type, if
-// known.
-func (v *Verifier) issue(ctx context.Context, instanceID, account string, now time.Time) (string, ProductType, error) {
+// issue issues a code; it notes the instance's product type in d.
+func (v *Verifier) issue(ctx context.Context, instanceID, account string, now time.Time, d *Decision) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return "", "", err
+		return "", err
 	}
 	if e := checkField("instance", instanceID); e != nil {
-		return "", "", e
+		return "", e
 	}
 	if e := checkField("account", account); e != nil {
-		return "", "", e
+		return "", e
 	}
 	inst, err := v.instances.Instance(ctx, instanceID)
 	if errors.Is(err, ErrNotFound) {
-		return "", "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID}
+		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID}
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("icpverify: looking up instance: %w", err)
+		return "", fmt.Errorf("icpverify: looking up instance: %w", err)
 	}
+	d.Product = inst.Product
 	pol := v.policy(inst.Product)
 	if e := v.eligible(inst, account, pol, now); e != nil {
-		return "", inst.Product, e
+		return "", e
 	}
+	return v.addCode(ctx, inst, pol, now)
+}
+
+// addCode stores a fresh code for an eligible instance, drawing again if
+// the store holds the one drawn.
+func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, now time.Time) (string, error) {
 	for range issueAttempts {
 		code, err := newCode(v.rand)
 		if err != nil {
-			return "", inst.Product, err
+			return "", err
 		}
 		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: now}
 		issued, added, err := v.instances.AddServiceCode(ctx, sc, pol.CodeLimit)
@@ -211,51 +215,16 @@ func (v *Verifier) issue(ctx context.Context, instanceID, account string, now ti
 		case errors.Is(err, ErrExists):
 			continue
 		case errors.Is(err, ErrNotFound):
-			return "", inst.Product, &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: inst.ID}
+			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: inst.ID}
 		case err != nil:
-			return "", inst.Product, fmt.Errorf("icpverify: storing a service code: %w", err)
+			return "", fmt.Errorf("icpverify: storing a service code: %w", err)
 		case !added:
-			return "", inst.Product, &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: inst.ID,
+			return "", &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: inst.ID,
 				Actual: inst.Product, Used: issued, Limit: pol.CodeLimit}
 		}
-		return code, inst.Product, nil
+		return code, nil
 	}
-	return "", inst.Product, fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
-}
-
-// eligible returns why inst may not issue codes for account, or nil.
-func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.Time) *Error {
-	refuse := func(r Reason) *Error {
-		return &Error{Err: ErrInvalidProduct, Reason: r, Instance: inst.ID, Actual: inst.Product}
-	}
-	switch {
-	case inst.Account != account:
-		// Nothing of another account's instance is told.
-		return &Error{Err: ErrInvalidProduct, Reason: ReasonNotInstanceOwner, Instance: inst.ID}
-	case !pol.fileable():
-		return refuse(ReasonProductNotFileable)
-	case inst.Trial:
-		return refuse(ReasonTrialInstance)
-	case inst.Billing != Subscription && !(pol.PayAsYouGo && inst.Billing == PayAsYouGo):
-		return refuse(ReasonNotSubscription)
-	case inst.TermMonths < pol.MinTermMonths:
-		e := refuse(ReasonTermTooShort)
-		e.Used, e.Limit = inst.TermMonths, pol.MinTermMonths
-		return e
-	case pol.MainlandOnly && !v.mainland(inst.Region):
-		return refuse(ReasonNotMainland)
-	case pol.PublicIPRequired && inst.PublicIP == "":
-		return refuse(ReasonNoPublicIP)
-	case inst.Status == Released:
-		return refuse(ReasonInstanceReleased)
-	case inst.Status != Running:
-		return refuse(ReasonNotRunning)
-	case expired(inst, now):
-		e := refuse(ReasonInstanceExpired)
-		e.ExpiresAt = inst.ExpiresAt
-		return e
-	}
-	return nil
+	return "", fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
 }
 
 // GrantServiceCode lets the grantee account use a code that owner holds, as
@@ -263,49 +232,46 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.
 // be the account the code was issued to; otherwise the result is an *Error
 // wrapping ErrServiceCodeInvalid with ReasonCodeNotOwned.
 func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
-	if err := v.usable(); err != nil {
+	start, err := v.begin()
+	if err != nil {
 		return err
 	}
-	now := v.now()
-	instance, err := v.grant(ctx, code, owner, grantee)
-	if v.obs != nil {
-		r := record{code: code, Decision: Decision{Op: OpGrant, Account: owner, Grantee: grantee, Instance: instance}}
-		v.observe(&r, now, err)
-	}
-	return err
+	d := Decision{Op: OpGrant, Account: owner, Grantee: grantee, Code: code}
+	return v.end(&d, start, v.grant(ctx, code, owner, grantee, &d))
 }
 
-// grant grants a code; it also returns the code's instance, if known.
-func (v *Verifier) grant(ctx context.Context, code, owner, grantee string) (string, error) {
+// grant grants a code; it notes the code's instance in d.
+func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, d *Decision) error {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return err
 	}
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
-		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}
 	if e := checkField("owner", owner); e != nil {
-		return "", e
+		return e
 	}
 	if e := checkField("grantee", grantee); e != nil {
-		return "", e
+		return e
 	}
 	sc, err := v.instances.ServiceCode(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
 	}
 	if err != nil {
-		return "", fmt.Errorf("icpverify: looking up service code: %w", err)
+		return fmt.Errorf("icpverify: looking up service code: %w", err)
 	}
 	if sc.Owner != owner {
 		// The instance is withheld from one who does not own the code.
-		return "", &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned}
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned}
 	}
+	d.Instance = sc.Instance
 	if err := v.instances.GrantServiceCode(ctx, c, grantee); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return sc.Instance, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+			return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
 		}
-		return sc.Instance, fmt.Errorf("icpverify: granting service code: %w", err)
+		return fmt.Errorf("icpverify: granting service code: %w", err)
 	}
-	return sc.Instance, nil
+	return nil
 }

@@ -178,23 +178,31 @@ type QuotaStore interface {
 type CodeRecord struct {
 	Code     ServiceCode
 	Instance Instance // the code's instance; zero if it does not exist
-	// Reservation is the code's reservation, if the store keeps the
-	// reservations too and the code has one; otherwise it is zero.
+	// Reservation is the code's reservation; zero if it has none.
 	Reservation Reservation
 	// Used is, with a Reservation, the number of subjects holding a slot
 	// on its instance.
 	Used int
 }
 
-// CodeLookup is an InstanceStore that can read a service code with its
-// instance, and its reservation if it keeps them, in one call, as a SQL
-// store does with a join. The Verifier uses it, when its InstanceStore has
-// it, instead of ServiceCode and Instance; when the same store is also its
-// QuotaStore, it answers a retry from the Reservation read, without calling
-// Reserve, so that a retry costs one round trip.
+// CodeLookup is a QuotaStore that holds the inventory too, as a SQL store
+// keeping both in one database does, and can read a service code with its
+// instance and its reservation in one call. When the Verifier's QuotaStore
+// is a CodeLookup, Verify and Check read codes through it, and answer a
+// retry, or a code another subject uses, from the reservation read, without
+// calling Reserve: on a networked store a retry then costs one round trip.
+//
+// A store declares the capability by implementing the method; a wrapper
+// around such a store has it only if it forwards the method on purpose.
 type CodeLookup interface {
+	QuotaStore
+
 	// LookupServiceCode reads the service code stored under its
-	// canonical form. It returns ErrNotFound if the code does not exist.
+	// canonical form, its instance, and its reservation with the usage
+	// of that instance. The record must agree with the Verifier's
+	// InstanceStore. It returns ErrNotFound for a code it does not hold,
+	// which the Verifier then reads from its InstanceStore: a QuotaStore
+	// that holds no inventory may report every code so.
 	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 }
 

@@ -570,8 +570,8 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	code := f.instanceWithCode("i-1", "a")
 	boom := errors.New("lookups only")
 	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"ServiceCode": true, "Instance": true}}}
-	v := New(s, f.store, WithClock(f.clock.Now))
-	assert.False(t, v.shared)
+	v := New(f.store, s, WithClock(f.clock.Now))
+	require.NotNil(t, v.lookup, "a QuotaStore declares the lookup")
 	ctx := context.Background()
 
 	res, err := v.Verify(ctx, request(code, "a", "S"))
@@ -579,6 +579,7 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	assert.Equal(t, "i-1", res.Instance)
 	assert.Equal(t, 1, s.calls, "one call for the code and its instance")
 
+	// A code the lookup does not hold is read from the InstanceStore.
 	_, err = v.Verify(ctx, request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
@@ -592,16 +593,35 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	assert.Nil(t, asError(err), "a store failure is not a refusal")
 }
 
-// TestVerifyAnswersFromLookup: when one store is both, its lookup's
-// reservation answers a retry, or a code used by another subject, without
-// Reserve; a fresh code still goes through Reserve.
+// TestVerifyLookupFallsBackToInventory: a QuotaStore with a lookup that
+// holds no inventory (another InstanceStore does) still verifies.
+func TestVerifyLookupFallsBackToInventory(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	quotas := &lookupStore{failingStore: &failingStore{MemoryStore: NewMemoryStore(), fail: map[string]bool{}}}
+	v := New(f.store, quotas, WithClock(f.clock.Now))
+	ctx := context.Background()
+	res, err := v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.False(t, res.Retry)
+	res, err = v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.True(t, res.Retry)
+	_, err = quotas.MemoryStore.Reservation(ctx, code)
+	require.NoError(t, err, "the reservation is kept by the QuotaStore")
+	_, err = f.store.Reservation(ctx, code)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// TestVerifyAnswersFromLookup: a QuotaStore's lookup answers a retry, or a
+// code used by another subject, without Reserve; a fresh code still goes
+// through Reserve.
 func TestVerifyAnswersFromLookup(t *testing.T) {
 	f := newFixture(t)
 	code := f.instanceWithCode("i-1", "a")
 	fresh := f.issue("i-1", "a")
 	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: errors.New("not called"), fail: map[string]bool{}}}
 	v := New(s, s, WithClock(f.clock.Now))
-	require.True(t, v.shared)
 	ctx := context.Background()
 
 	_, err := v.Verify(ctx, request(code, "a", "S"))
@@ -625,16 +645,83 @@ func TestVerifyAnswersFromLookup(t *testing.T) {
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
 }
 
-func TestSameStore(t *testing.T) {
+// storeFunc is a store of a func type: each method asks the func for the
+// store to use.
+type storeFunc func() *MemoryStore
+
+func (f storeFunc) Instance(ctx context.Context, id string) (Instance, error) {
+	return f().Instance(ctx, id)
+}
+
+func (f storeFunc) ServiceCode(ctx context.Context, code string) (ServiceCode, error) {
+	return f().ServiceCode(ctx, code)
+}
+
+func (f storeFunc) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
+	return f().AddServiceCode(ctx, sc, limit)
+}
+
+func (f storeFunc) GrantServiceCode(ctx context.Context, code, grantee string) error {
+	return f().GrantServiceCode(ctx, code, grantee)
+}
+
+// decorator wraps stores, as a backend's instrumentation might.
+type decorator struct {
+	InstanceStore
+	QuotaStore
+}
+
+// forwarding is a decorator that forwards the lookup on purpose.
+type forwarding struct {
+	decorator
+	lookup CodeLookup
+}
+
+func (f forwarding) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
+	return f.lookup.LookupServiceCode(ctx, code)
+}
+
+// TestNewWithAnyStores: New compares no stores, so no store can make it
+// panic; a store's capability is what it declares.
+func TestNewWithAnyStores(t *testing.T) {
+	ctx := context.Background()
 	m := NewMemoryStore()
-	assert.True(t, sameStore(m, m))
-	assert.False(t, sameStore(m, NewMemoryStore()))
-	assert.False(t, sameStore(nil, m))
-	assert.False(t, sameStore(m, nil))
-	// Values of a type that cannot be compared are never the same store.
-	type wide struct {
-		*MemoryStore
-		f []int
+	lookup := &lookupStore{failingStore: &failingStore{MemoryStore: m, fail: map[string]bool{}}}
+	byFunc := storeFunc(func() *MemoryStore { return m })
+	other := NewMemoryStore()
+	tests := []struct {
+		name       string
+		instances  InstanceStore
+		quotas     QuotaStore
+		kept       *MemoryStore // where the reservation is kept
+		lookups    bool         // whether the Verifier reads through lookup
+		lookupUsed bool
+	}{
+		{"one store passed twice", m, m, m, false, false},
+		{"two different stores", m, other, other, false, false},
+		{"a func-typed store", byFunc, m, m, false, false},
+		{"a decorator of func-typed stores, twice", decorator{byFunc, m}, decorator{byFunc, m}, m, false, false},
+		{"a decorator hides the lookup", decorator{m, lookup}, decorator{m, lookup}, m, false, false},
+		{"a decorator forwards the lookup", m, forwarding{decorator{m, lookup}, lookup}, m, true, true},
 	}
-	assert.False(t, sameStore(wide{m, nil}, wide{m, nil}))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v *Verifier
+			require.NotPanics(t, func() { v = New(tt.instances, tt.quotas) })
+			assert.Equal(t, tt.lookups, v.lookup != nil)
+			require.NoError(t, m.PutInstance(ecs(tt.name, "a")))
+			code, err := v.IssueServiceCode(ctx, tt.name, "a")
+			require.NoError(t, err)
+			before := lookup.calls
+			for i := range 2 {
+				res, err := v.Verify(ctx, request(code, "a", "S"))
+				require.NoError(t, err)
+				assert.Equal(t, i == 1, res.Retry)
+			}
+			assert.Equal(t, tt.lookupUsed, lookup.calls > before)
+			r, err := tt.kept.Reservation(ctx, code)
+			require.NoError(t, err)
+			assert.Equal(t, "S", r.Subject)
+		})
+	}
 }

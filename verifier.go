@@ -1,0 +1,115 @@
+package icpverify
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// Verifier verifies the product behind ICP filing applications. Its methods
+// are safe for concurrent use; the quota holds across every Verifier and
+// process that shares its QuotaStore.
+type Verifier struct {
+	instances InstanceStore
+	quotas    QuotaStore
+	lookup    CodeLookup // quotas, if it is one
+	now       func() time.Time
+	mainland  func(region string) bool
+	policies  map[ProductType]Policy
+	rand      io.Reader
+	obs       Observer // nil without one
+}
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithClock sets the clock the Verifier reads to decide whether an instance
+// has expired and to stamp codes and reservations. The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(v *Verifier) {
+		if now != nil {
+			v.now = now
+		}
+	}
+}
+
+// WithPolicy sets the policy of a product type, replacing its DefaultPolicy.
+// A policy with a positive SubjectLimit and CodeLimit makes any type
+// fileable; the zero Policy makes it not fileable.
+func WithPolicy(p ProductType, pol Policy) Option {
+	return func(v *Verifier) { v.policies[p] = pol }
+}
+
+// WithMainland sets the test of Policy.MainlandOnly, for a provider whose
+// region IDs differ from the default Mainland.
+func WithMainland(mainland func(region string) bool) Option {
+	return func(v *Verifier) {
+		if mainland != nil {
+			v.mainland = mainland
+		}
+	}
+}
+
+// New returns a Verifier that reads instances and service codes from
+// instances and keeps reservations in quotas. One MemoryStore can serve as
+// both. If quotas is a CodeLookup, Verify and Check read codes through it.
+func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
+	v := &Verifier{
+		instances: instances,
+		quotas:    quotas,
+		now:       time.Now,
+		mainland:  Mainland,
+		rand:      rand.Reader,
+		policies: map[ProductType]Policy{
+			ProductECS:                     DefaultPolicy(ProductECS),
+			ProductSimpleApplicationServer: DefaultPolicy(ProductSimpleApplicationServer),
+		},
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(v)
+		}
+	}
+	v.lookup, _ = quotas.(CodeLookup)
+	return v
+}
+
+// policy returns the policy of a product type.
+func (v *Verifier) policy(p ProductType) Policy { return v.policies[p] }
+
+// errNoStore is returned by a Verifier built without its stores.
+var errNoStore = errors.New("icpverify: Verifier has no InstanceStore or QuotaStore")
+
+// begin starts an operation: it reads the clock, or returns an error if v
+// lacks its stores. Every operation ends with end.
+func (v *Verifier) begin() (time.Time, error) {
+	if v == nil || v.instances == nil || v.quotas == nil {
+		return time.Time{}, errNoStore
+	}
+	return v.now(), nil
+}
+
+// end ends an operation that began at start and returns its error, err.
+// With an Observer, it first completes the operation's Decision d with
+// err and the time taken, and hands it over.
+func (v *Verifier) end(d *Decision, start time.Time, err error) error {
+	if v.obs != nil {
+		d.complete(start, v.now(), err)
+		observe(v.obs, d)
+	}
+	return err
+}
+
+// maxField bounds the length in bytes of an account, subject or instance ID.
+const maxField = 256
+
+// checkField returns an *Error if a required text field is empty, longer
+// than maxField bytes or not valid UTF-8.
+func checkField(name, s string) *Error {
+	if s == "" || len(s) > maxField || !utf8.ValidString(s) {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: name}
+	}
+	return nil
+}
