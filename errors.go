@@ -52,8 +52,13 @@ const (
 	ReasonCodeRevoked      Reason = "code_revoked"      // the provider invalidated the code
 	ReasonInstanceExpired  Reason = "instance_expired"  // the code's instance has expired
 	ReasonInstanceReleased Reason = "instance_released" // the code's instance was released
-	ReasonCodeInUse        Reason = "code_in_use"       // the code is reserved for another subject
+	ReasonCodeInUse        Reason = "code_in_use"       // the code is reserved for another subject or website
 	ReasonCodeUsed         Reason = "code_used"         // the code's filing is complete
+
+	ReasonCodeExpired       Reason = "code_expired"        // the code is older than Policy.CodeTTL
+	ReasonInstanceStopped   Reason = "instance_stopped"    // the code's instance is no longer running
+	ReasonPublicIPRemoved   Reason = "public_ip_removed"   // the code's instance no longer has a public IP
+	ReasonRemainingTooShort Reason = "remaining_too_short" // the code's instance expires within Policy.MinRemaining
 )
 
 // Reasons under ErrQuotaReached.
@@ -83,6 +88,24 @@ type Error struct {
 	// now, best first, offered with a quota or expiry refusal of Verify
 	// or Check when the InstanceStore is an InstanceLister.
 	Alternatives []Alternative
+	// cause is the true reason of a refusal that hides it from a
+	// stranger to the code, for the Decision.
+	cause Reason
+}
+
+// unknownCode is the refusal of a code that does not exist, and of one
+// that exists but is neither the applicant's nor granted to them: a
+// stranger learns nothing of a code from it. cause is the true reason of
+// the second.
+func unknownCode(selected ProductType, cause Reason) *Error {
+	return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: selected, cause: cause}
+}
+
+// notReserved is the refusal of Withdraw, Release or Complete for a code
+// that holds no reservation, and of a Withdraw by an account that may not
+// withdraw it; cause is the true reason of the second.
+func notReserved(cause Reason) *Error {
+	return &Error{Err: ErrNotFound, Reason: ReasonNotReserved, cause: cause}
 }
 
 // Alternative is an instance of the applicant's that would pass product

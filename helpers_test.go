@@ -147,25 +147,32 @@ func (s *failingStore) Usage(ctx context.Context, instance, subject string) (int
 	return s.MemoryStore.Usage(ctx, instance, subject)
 }
 
-func (s *failingStore) Release(ctx context.Context, code string) (Reservation, error) {
+func (s *failingStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
 	if err := s.check("Release"); err != nil {
 		return Reservation{}, err
 	}
-	return s.MemoryStore.Release(ctx, code)
+	return s.MemoryStore.Release(ctx, r)
 }
 
-func (s *failingStore) Complete(ctx context.Context, code string) (Reservation, error) {
+func (s *failingStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
 	if err := s.check("Complete"); err != nil {
 		return Reservation{}, err
 	}
-	return s.MemoryStore.Complete(ctx, code)
+	return s.MemoryStore.Complete(ctx, r)
 }
 
-func (s *failingStore) GrantServiceCode(ctx context.Context, code, grantee string) error {
+func (s *failingStore) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
 	if err := s.check("GrantServiceCode"); err != nil {
 		return err
 	}
-	return s.MemoryStore.GrantServiceCode(ctx, code, grantee)
+	return s.MemoryStore.GrantServiceCode(ctx, code, owner, grantee)
+}
+
+func (s *failingStore) RevokeServiceCode(ctx context.Context, code string) error {
+	if err := s.check("RevokeServiceCode"); err != nil {
+		return err
+	}
+	return s.MemoryStore.RevokeServiceCode(ctx, code)
 }
 
 // canonical reports whether s is a well-formed code in canonical form.

@@ -32,7 +32,7 @@ type MemoryStore struct {
 type instanceShard struct {
 	mu    sync.RWMutex
 	m     map[string]*instanceEntry
-	slots map[slot]int // reservations each subject holds on an instance
+	slots map[slot]int // reservations each subject key holds on an instance
 	_     [32]byte     // keep shards on separate cache lines
 }
 
@@ -43,11 +43,11 @@ type instanceEntry struct {
 	inst   Instance
 	known  bool
 	issued int          // service codes issued
-	used   atomic.Int64 // subjects holding a slot; written under the shard's lock
+	used   atomic.Int64 // subject keys holding a slot; written under the shard's lock
 }
 
-// slot names a subject's slot on an instance.
-type slot struct{ instance, subject string }
+// slot names a subject key's slot on an instance.
+type slot struct{ instance, subjectKey string }
 
 type codeShard struct {
 	mu       sync.RWMutex
@@ -223,7 +223,17 @@ func (s *MemoryStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit 
 }
 
 // GrantServiceCode implements InstanceStore.
-func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, grantee string) error {
+func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
+	return s.updateCode(ctx, code, func(sc *ServiceCode) { sc.Owner, sc.Grantee = owner, grantee })
+}
+
+// RevokeServiceCode implements InstanceStore.
+func (s *MemoryStore) RevokeServiceCode(ctx context.Context, code string) error {
+	return s.updateCode(ctx, code, func(sc *ServiceCode) { sc.Revoked = true })
+}
+
+// updateCode runs f on the stored service code with its shard locked.
+func (s *MemoryStore) updateCode(ctx context.Context, code string, f func(*ServiceCode)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -234,7 +244,7 @@ func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, grantee string
 	if !ok {
 		return ErrNotFound
 	}
-	sc.Grantee = grantee
+	f(&sc)
 	sh.codes[code] = sc
 	return nil
 }
@@ -244,7 +254,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if r.Code == "" || r.Instance == "" || r.Subject == "" {
+	if r.Code == "" || r.Instance == "" || r.SubjectKey == "" {
 		return 0, 0, errEmptyKey
 	}
 	// A retry needs only the code's read lock.
@@ -253,7 +263,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	old, ok := csh.reserved[r.Code]
 	csh.mu.RUnlock()
 	if ok {
-		return outcomeOf(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
+		return outcomeOf(old.Reservation, r), int(old.e.used.Load()), nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -266,9 +276,9 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 		used = int(e.used.Load())
 	}
 	if old, ok := csh.reserved[r.Code]; ok {
-		return outcomeOf(old.Reservation, r.Instance, r.Subject), int(old.e.used.Load()), nil
+		return outcomeOf(old.Reservation, r), int(old.e.used.Load()), nil
 	}
-	k := slot{r.Instance, r.Subject}
+	k := slot{r.Instance, r.SubjectKey}
 	held := ish.slots[k]
 	if held == 0 && used >= limit {
 		return Full, used, nil
@@ -304,7 +314,7 @@ func (s *MemoryStore) reservation(code string) (Reservation, bool) {
 }
 
 // Usage implements QuotaStore.
-func (s *MemoryStore) Usage(ctx context.Context, instance, subject string) (int, bool, error) {
+func (s *MemoryStore) Usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
@@ -315,58 +325,59 @@ func (s *MemoryStore) Usage(ctx context.Context, instance, subject string) (int,
 	if e == nil {
 		return 0, false, nil
 	}
-	return int(e.used.Load()), sh.slots[slot{instance, subject}] > 0, nil
+	return int(e.used.Load()), sh.slots[slot{instance, subjectKey}] > 0, nil
 }
 
 // Release implements QuotaStore.
-func (s *MemoryStore) Release(ctx context.Context, code string) (Reservation, error) {
-	return s.update(ctx, code, func(ish *instanceShard, csh *codeShard, r Reservation) Reservation {
-		if r.Filed {
-			return r
+func (s *MemoryStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
+	return s.update(ctx, r, func(ish *instanceShard, csh *codeShard, old Reservation) Reservation {
+		if old.Filed {
+			return old
 		}
-		delete(csh.reserved, code)
-		k := slot{r.Instance, r.Subject}
+		delete(csh.reserved, old.Code)
+		k := slot{old.Instance, old.SubjectKey}
 		if ish.slots[k]--; ish.slots[k] <= 0 {
 			delete(ish.slots, k)
-			ish.entry(r.Instance).used.Add(-1)
+			ish.entry(old.Instance).used.Add(-1)
 		}
-		return r
+		return old
 	})
 }
 
 // Complete implements QuotaStore.
-func (s *MemoryStore) Complete(ctx context.Context, code string) (Reservation, error) {
-	return s.update(ctx, code, func(_ *instanceShard, csh *codeShard, r Reservation) Reservation {
-		r.Filed = true
-		old := csh.reserved[code]
-		csh.reserved[code] = storedReservation{r, old.e}
-		return r
+func (s *MemoryStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
+	return s.update(ctx, r, func(_ *instanceShard, csh *codeShard, old Reservation) Reservation {
+		old.Filed = true
+		stored := csh.reserved[old.Code]
+		csh.reserved[old.Code] = storedReservation{old, stored.e}
+		return old
 	})
 }
 
-// update runs f on the reservation of code with the write locks of its
-// instance's and its code's shards held.
-func (s *MemoryStore) update(ctx context.Context, code string, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
+// update runs f on the reservation of r.Code, if it is for the same
+// application as r, with the write locks of its instance's and its code's
+// shards held.
+func (s *MemoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
-	r, err := s.Reservation(ctx, code)
+	old, err := s.Reservation(ctx, r.Code)
 	if err != nil {
 		return Reservation{}, err
 	}
-	ish, csh := s.instanceShard(r.Instance), s.codeShard(code)
+	ish, csh := s.instanceShard(old.Instance), s.codeShard(r.Code)
 	ish.mu.Lock()
 	defer ish.mu.Unlock()
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	res, ok := csh.reserved[code]
-	r = res.Reservation
-	if !ok {
-		// Released since it was read. A code's reservation is always on
-		// the code's one instance, so the locks held are the right ones.
+	stored, ok := csh.reserved[r.Code]
+	if !ok || !stored.SameApplication(r) {
+		// Released since it was read, or another application's. A code's
+		// reservation is always on the code's one instance, so the locks
+		// held are the right ones.
 		return Reservation{}, ErrNotFound
 	}
-	return f(ish, csh, r), nil
+	return f(ish, csh, stored.Reservation), nil
 }
 
 // ListInstances implements InstanceLister.

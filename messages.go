@@ -355,7 +355,7 @@ func (c *Catalog) parts(err error, tag language.Tag) (l *locale, prompt, detail 
 		selected = l.productName(e.Selected)
 	case ReasonInvalidRequest:
 		field = l.text["field."+e.Field]
-	case ReasonInstanceExpired:
+	case ReasonInstanceExpired, ReasonCodeExpired, ReasonRemainingTooShort:
 		if !e.ExpiresAt.IsZero() {
 			expires = e.ExpiresAt.In(cst).Format(time.DateOnly)
 		}

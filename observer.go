@@ -18,6 +18,8 @@ const (
 	OpComplete Op = "complete"
 	OpIssue    Op = "issue"
 	OpGrant    Op = "grant"
+	OpWithdraw Op = "withdraw"
+	OpRevoke   Op = "revoke"
 )
 
 // Verdict is how an operation ended.
@@ -36,17 +38,26 @@ type Decision struct {
 	Op       Op
 	Time     time.Time     // when it started, by the Verifier's clock
 	Duration time.Duration // how long it took, by the Verifier's clock
-	Account  string        // the applicant's account, or the code's owner for a grant
-	Subject  string        // the filing subject, if any
-	Grantee  string        // GrantServiceCode: the account granted the code
-	Instance string        // the instance concerned, if known
-	Product  ProductType   // the product type selected, or the instance's
-	Code     string        // the service code, masked (MaskServiceCode)
+	// Account is the account that acted: the applicant for Verify, Check
+	// and Withdraw, the owner for IssueServiceCode and GrantServiceCode;
+	// empty for the provider's own Release, Complete and
+	// RevokeServiceCode.
+	Account  string
+	Holder   string      // the account that holds the reservation acted on, if any
+	Subject  string      // the filing subject, if any
+	Grantee  string      // GrantServiceCode: the account granted the code
+	Instance string      // the instance concerned, if known
+	Product  ProductType // the product type selected, or the instance's
+	Code     string      // the service code, masked (MaskServiceCode)
 	Verdict  Verdict
 	Reason   Reason // the refusal's Reason
-	Used     int    // quota figures, if any
-	Limit    int
-	Err      error // the error returned, if any
+	// Cause is the true cause of a refusal whose Reason hides it from a
+	// stranger to the code (ReasonCodeNotFound, ReasonNotReserved), for
+	// support staff; otherwise it is empty.
+	Cause Reason
+	Used  int // quota figures, if any
+	Limit int
+	Err   error // the error returned, if any
 }
 
 // Observer receives the Decision of every operation of a Verifier. See
@@ -62,7 +73,8 @@ type ObserverFunc func(Decision)
 func (f ObserverFunc) Observe(d Decision) { f(d) }
 
 // WithObserver makes the Verifier report a Decision for every Verify, Check,
-// Release, Complete, IssueServiceCode and GrantServiceCode to o. A second
+// Withdraw, Release, Complete, IssueServiceCode, GrantServiceCode and
+// RevokeServiceCode to o. A second
 // WithObserver replaces the first.
 //
 // Each Decision is handed to o on the goroutine that called the operation,
@@ -99,7 +111,7 @@ func (d *Decision) complete(start, end time.Time, err error) {
 	case err == nil:
 		d.Verdict = Passed
 	case e != nil:
-		d.Verdict, d.Reason = Refused, e.Reason
+		d.Verdict, d.Reason, d.Cause = Refused, e.Reason, e.cause
 		if e.Instance != "" {
 			d.Instance = e.Instance
 		}
@@ -112,16 +124,16 @@ func (d *Decision) complete(start, end time.Time, err error) {
 	if d.Code != "" {
 		d.Code = MaskServiceCode(d.Code)
 	}
-	d.Account, d.Subject, d.Grantee = clip(d.Account), clip(d.Subject), clip(d.Grantee)
+	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))
 }
 
 // SlogObserver returns an Observer that logs each Decision to l with the
 // message "icpverify decision", at level Info when it passed or was
 // refused, Error when it failed. Its attributes, whose names are stable,
-// are op, decided_at, duration, account, subject, grantee, instance,
-// product, code, verdict, reason, used and limit (with a quota figure), and
-// error; empty ones are left out.
+// are op, decided_at, duration, account, holder, subject, grantee,
+// instance, product, code, verdict, reason, cause, used and limit (with a
+// quota figure), and error; empty ones are left out.
 func SlogObserver(l *slog.Logger) Observer {
 	return ObserverFunc(func(d Decision) {
 		if l == nil {
@@ -131,7 +143,7 @@ func SlogObserver(l *slog.Logger) Observer {
 		if d.Verdict == Failed {
 			level = slog.LevelError
 		}
-		attrs := make([]slog.Attr, 0, 14)
+		attrs := make([]slog.Attr, 0, 16)
 		str := func(k, v string) {
 			if v != "" {
 				attrs = append(attrs, slog.String(k, v))
@@ -140,6 +152,7 @@ func SlogObserver(l *slog.Logger) Observer {
 		str("op", string(d.Op))
 		attrs = append(attrs, slog.Time("decided_at", d.Time), slog.Duration("duration", d.Duration))
 		str("account", d.Account)
+		str("holder", d.Holder)
 		str("subject", d.Subject)
 		str("grantee", d.Grantee)
 		str("instance", d.Instance)
@@ -147,6 +160,7 @@ func SlogObserver(l *slog.Logger) Observer {
 		str("code", d.Code)
 		str("verdict", string(d.Verdict))
 		str("reason", string(d.Reason))
+		str("cause", string(d.Cause))
 		if d.Limit != 0 {
 			attrs = append(attrs, slog.Int("used", d.Used), slog.Int("limit", d.Limit))
 		}

@@ -60,8 +60,8 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 0, Limit: 5},
 		{Op: OpVerify, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 1, Limit: 5},
 		{Op: OpGrant, Account: "a", Grantee: "agency", Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpComplete, Account: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpRelease, Account: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
+		{Op: OpComplete, Holder: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Passed},
+		{Op: OpRelease, Holder: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
 		{Op: OpVerify, Account: "a", Subject: "S", Product: ProductSLB, Code: masked, Verdict: Refused, Reason: ReasonProductNotFileable},
 	}
 	for i, d := range ds {
@@ -151,7 +151,7 @@ func TestObserverPanics(t *testing.T) {
 		assert.Equal(t, i > 0, res.Retry)
 	}
 	_, err := f.v.Verify(context.Background(), request(code, "b", "S"))
-	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotOwned)
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 	assert.Equal(t, int64(5), calls.Load(), "an issue and four verifies, each observed")
 }
 

@@ -28,6 +28,13 @@ type Policy struct {
 	// PayAsYouGo lets pay-as-you-go instances issue codes. The provider's
 	// published rules allow subscriptions only.
 	PayAsYouGo bool
+	// MinRemaining is how long an instance must have left before it
+	// expires for its codes to verify; zero asks nothing. Some providers
+	// ask 30 days.
+	MinRemaining time.Duration
+	// CodeTTL is how long a code stays valid after it is issued; zero
+	// means for as long as its instance. Some providers give a year.
+	CodeTTL time.Duration
 }
 
 // fileable reports whether the policy's product type can be filed.
@@ -36,7 +43,8 @@ func (p Policy) fileable() bool { return p.SubjectLimit > 0 && p.CodeLimit > 0 }
 // DefaultPolicy returns the provider's published policy for a product type:
 // ECS and Simple Application Server instances serve 5 subjects, issue 5
 // codes, and must be mainland subscriptions of at least 3 months with a
-// public IP. Every other type, known or not, gets the zero Policy: it cannot
+// public IP. A code is valid for as long as its instance, with no minimum
+// time left. Every other type, known or not, gets the zero Policy: it cannot
 // be filed.
 //
 // As a code serves one subject, an instance whose codes all come from
@@ -100,6 +108,59 @@ func (v *Verifier) eligible(inst Instance, account string, pol Policy, now time.
 		return refuse(ReasonNotRunning)
 	case expired(inst, now):
 		e := refuse(ReasonInstanceExpired)
+		e.ExpiresAt = inst.ExpiresAt
+		return e
+	}
+	return nil
+}
+
+// entitled reports whether account may use the code sc of inst: it owns the
+// instance now, or the instance's owner granted it the code. inst is the
+// zero Instance if the inventory no longer holds it; the code's owner then
+// stands for the instance's.
+func entitled(account string, sc ServiceCode, inst Instance) bool {
+	owner := ownerOf(sc, inst)
+	return account != "" && (account == owner || account == sc.Grantee && sc.Owner == owner)
+}
+
+// ownerOf returns the account that owns the code sc of inst now: the
+// instance's owner, or the code's if the inventory no longer holds inst.
+func ownerOf(sc ServiceCode, inst Instance) string {
+	if inst.ID == "" {
+		return sc.Owner
+	}
+	return inst.Account
+}
+
+// valid returns why the code sc of inst cannot serve a filing now, or nil:
+// it is revoked or past its CodeTTL, or its instance is released, expired,
+// stopped, without the public IP pol requires, or has less than
+// pol.MinRemaining left. These are what issuing checked and can change
+// later. inst is the zero Instance if the inventory no longer holds it.
+func valid(sc ServiceCode, inst Instance, pol Policy, now time.Time) *Error {
+	refuse := func(r Reason) *Error {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: r, Instance: sc.Instance, Actual: inst.Product}
+	}
+	switch {
+	case sc.Revoked:
+		return refuse(ReasonCodeRevoked)
+	case pol.CodeTTL > 0 && !now.Before(sc.IssuedAt.Add(pol.CodeTTL)):
+		e := refuse(ReasonCodeExpired)
+		e.ExpiresAt = sc.IssuedAt.Add(pol.CodeTTL)
+		return e
+	case inst.ID == "" || inst.Status == Released:
+		// The inventory forgets released instances.
+		return refuse(ReasonInstanceReleased)
+	case expired(inst, now):
+		e := refuse(ReasonInstanceExpired)
+		e.ExpiresAt = inst.ExpiresAt
+		return e
+	case inst.Status != Running:
+		return refuse(ReasonInstanceStopped)
+	case pol.PublicIPRequired && inst.PublicIP == "":
+		return refuse(ReasonPublicIPRemoved)
+	case pol.MinRemaining > 0 && !inst.ExpiresAt.IsZero() && inst.ExpiresAt.Sub(now) < pol.MinRemaining:
+		e := refuse(ReasonRemainingTooShort)
 		e.ExpiresAt = inst.ExpiresAt
 		return e
 	}

@@ -4,63 +4,138 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
-// Release undoes the reservation of a code whose application was withdrawn
-// or rejected: the subject's slot is free again (unless another of its codes
-// holds it) and the code can be used again while its instance is valid. A
-// code that holds no reservation gets an *Error wrapping ErrNotFound with
+// Withdraw withdraws an application: the subject's slot is free again
+// (unless another of its codes holds it) and the code can be used again
+// while it is valid. Only the account that made the reservation, or the
+// account that owns the code's instance now, may withdraw it, and only
+// while it may still use the code. A code that holds no reservation, and
+// one whose reservation account may not withdraw, gets an *Error wrapping
+// ErrNotFound with ReasonNotReserved, so that a stranger learns nothing of
+// it; a code whose filing is complete gets ErrServiceCodeInvalid with
+// ReasonCodeUsed.
+//
+// Withdraw is the applicant's action. Release and Complete are the
+// provider's.
+func (v *Verifier) Withdraw(ctx context.Context, code, account string) error {
+	return v.settleOp(ctx, OpWithdraw, code, account)
+}
+
+// Release frees the reservation of a code whose application the provider
+// rejected: the subject's slot is free again (unless another of its codes
+// holds it) and the code can be used again while it is valid. A code that
+// holds no reservation gets an *Error wrapping ErrNotFound with
 // ReasonNotReserved; a code whose filing is complete is not released and
 // gets ErrServiceCodeInvalid with ReasonCodeUsed.
 //
-// Release and Complete act on the code alone: the caller decides who may
-// withdraw or approve a filing.
+// Release and Complete are the provider's own actions, on the code alone:
+// never expose them to applicants, who withdraw with Withdraw.
 func (v *Verifier) Release(ctx context.Context, code string) error {
-	return v.endReservation(ctx, OpRelease, code, QuotaStore.Release)
+	return v.settleOp(ctx, OpRelease, code, "")
 }
 
 // Complete marks the filing that uses a code as approved: the code is used
 // for good and its subject keeps the slot. Completing twice is not an error.
 // A code that holds no reservation gets an *Error wrapping ErrNotFound with
-// ReasonNotReserved.
+// ReasonNotReserved; a code that is no longer valid (revoked, expired, or
+// its instance released, expired or stopped) gets ErrServiceCodeInvalid
+// with its Reason, and is not completed.
 func (v *Verifier) Complete(ctx context.Context, code string) error {
-	return v.endReservation(ctx, OpComplete, code, QuotaStore.Complete)
+	return v.settleOp(ctx, OpComplete, code, "")
 }
 
-// storeOp is QuotaStore.Release or QuotaStore.Complete.
-type storeOp func(QuotaStore, context.Context, string) (Reservation, error)
-
-// endReservation runs Release or Complete as an operation with its
-// Decision.
-func (v *Verifier) endReservation(ctx context.Context, op Op, code string, do storeOp) error {
+// settleOp runs Withdraw, Release or Complete as an operation with its
+// Decision; actor is the account that acts, empty for the provider.
+func (v *Verifier) settleOp(ctx context.Context, op Op, code, actor string) error {
 	start, err := v.begin()
 	if err != nil {
 		return err
 	}
-	r, err := v.applyToReservation(ctx, op, code, do)
-	d := Decision{Op: op, Account: r.Account, Subject: r.Subject, Instance: r.Instance, Code: code}
-	return v.end(&d, start, err)
+	d := Decision{Op: op, Account: actor, Code: code}
+	return v.end(&d, start, v.settle(ctx, op, code, actor, start, &d))
 }
 
-// applyToReservation runs Release or Complete on the reservation of a typed
-// code and returns the reservation as the store left it.
-func (v *Verifier) applyToReservation(ctx context.Context, op Op, code string, do storeOp) (Reservation, error) {
+// settle reads the reservation of a typed code, checks that op may act on
+// it, and releases or completes it; it notes the reservation in d.
+func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now time.Time, d *Decision) error {
 	if err := ctx.Err(); err != nil {
-		return Reservation{}, err
+		return err
 	}
 	c, ok := NormalizeServiceCode(code)
 	if !ok {
-		return Reservation{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}
-	r, err := do(v.quotas, ctx, c)
+	if op == OpWithdraw {
+		if e := checkField("account", actor); e != nil {
+			return e
+		}
+	}
+	r, err := v.quotas.Reservation(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return Reservation{}, &Error{Err: ErrNotFound, Reason: ReasonNotReserved}
+		return notReserved("")
 	}
 	if err != nil {
-		return Reservation{}, fmt.Errorf("icpverify: updating reservation: %w", err)
+		return fmt.Errorf("icpverify: looking up reservation: %w", err)
 	}
-	if op == OpRelease && r.Filed {
-		return r, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
+	d.Holder, d.Subject, d.Instance = r.Account, r.Subject, r.Instance
+	if e, err := v.maySettle(ctx, op, r, actor, now); e != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return e
 	}
-	return r, nil
+	return v.applySettle(ctx, op, r)
+}
+
+// maySettle returns why op may not act on the reservation r, as a refusal,
+// or a store's failure to tell: a Withdraw needs an actor who may still use
+// the code and made the reservation or owns the instance; a Complete needs
+// a code that is still valid.
+func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor string, now time.Time) (*Error, error) {
+	if op == OpRelease {
+		return nil, nil
+	}
+	rec, err := v.lookupCode(ctx, r.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	sc, inst := rec.Code, rec.Instance
+	switch op {
+	case OpWithdraw:
+		if err != nil || !entitled(actor, sc, inst) || actor != r.Account && actor != ownerOf(sc, inst) {
+			return notReserved(ReasonCodeNotOwned), nil
+		}
+	case OpComplete:
+		if err != nil {
+			return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}, nil
+		}
+		if r.Filed {
+			return nil, nil // completing twice changes nothing
+		}
+		if e := valid(sc, inst, v.policy(inst.Product), now); e != nil {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+// applySettle releases or completes r in the QuotaStore.
+func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error {
+	if r.Filed && op != OpComplete {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
+	}
+	do := QuotaStore.Release
+	if op == OpComplete {
+		do = QuotaStore.Complete
+	}
+	after, err := do(v.quotas, ctx, r)
+	if err != nil {
+		return storeFailure("updating reservation", err)
+	}
+	if op != OpComplete && after.Filed {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
+	}
+	return nil
 }

@@ -227,21 +227,26 @@ func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, now t
 	return "", fmt.Errorf("icpverify: storing a service code: %d draws all existed: %w", issueAttempts, ErrExists)
 }
 
-// GrantServiceCode lets the grantee account use a code that owner holds, as
-// when a code is handed to the company that files the website. owner must
-// be the account the code was issued to; otherwise the result is an *Error
-// wrapping ErrServiceCodeInvalid with ReasonCodeNotOwned.
+// GrantServiceCode lets the grantee account use a code, as when a code is
+// handed to the company that files the website; an empty grantee withdraws
+// the grant. owner must own the code's instance now; otherwise the code is
+// refused as if it did not exist (ReasonCodeNotFound). A code that is no
+// longer valid (revoked, expired, or its instance released, expired,
+// stopped or without a public IP) cannot be granted. A reservation that the
+// former grantee holds, unfiled, is released, as no one entitled to the
+// code holds it any more.
 func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
 	start, err := v.begin()
 	if err != nil {
 		return err
 	}
 	d := Decision{Op: OpGrant, Account: owner, Grantee: grantee, Code: code}
-	return v.end(&d, start, v.grant(ctx, code, owner, grantee, &d))
+	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d))
 }
 
-// grant grants a code; it notes the code's instance in d.
-func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, d *Decision) error {
+// grant grants a code or withdraws its grant; it notes the code's instance
+// in d.
+func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now time.Time, d *Decision) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -252,26 +257,111 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, d *De
 	if e := checkField("owner", owner); e != nil {
 		return e
 	}
-	if e := checkField("grantee", grantee); e != nil {
-		return e
+	if grantee != "" {
+		if e := checkField("grantee", grantee); e != nil {
+			return e
+		}
 	}
-	sc, err := v.instances.ServiceCode(ctx, c)
+	rec, err := v.lookupCode(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+		return unknownCode("", "")
 	}
 	if err != nil {
-		return fmt.Errorf("icpverify: looking up service code: %w", err)
+		return err
 	}
-	if sc.Owner != owner {
-		// The instance is withheld from one who does not own the code.
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotOwned}
-	}
+	sc, inst := rec.Code, rec.Instance
 	d.Instance = sc.Instance
-	if err := v.instances.GrantServiceCode(ctx, c, grantee); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound}
+	if owner != ownerOf(sc, inst) {
+		return unknownCode("", ReasonCodeNotOwned)
+	}
+	if grantee != "" {
+		if e := valid(sc, inst, v.policy(inst.Product), now); e != nil {
+			return e
 		}
-		return fmt.Errorf("icpverify: granting service code: %w", err)
+	}
+	if err := v.instances.GrantServiceCode(ctx, c, owner, grantee); err != nil {
+		return storeFailure("granting service code", err)
+	}
+	return v.releaseUnentitled(ctx, rec, owner, grantee)
+}
+
+// releaseUnentitled releases the unfiled reservation of the code read in
+// rec if its account is neither the owner nor the grantee.
+func (v *Verifier) releaseUnentitled(ctx context.Context, rec CodeRecord, owner, grantee string) error {
+	r, err := v.reservationOf(ctx, rec)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case r.Filed || r.Account == owner || r.Account == grantee:
+		return nil
+	}
+	return v.releaseFor(ctx, r)
+}
+
+// RevokeServiceCode invalidates a code for good, as the provider does: it
+// can no longer be verified, granted or completed. Its unfiled reservation,
+// if any, is released; a filed one stays, as the filing was approved. A code
+// that does not exist gets an *Error with ReasonCodeNotFound. Like Release,
+// it is the provider's action: never expose it to applicants.
+func (v *Verifier) RevokeServiceCode(ctx context.Context, code string) error {
+	start, err := v.begin()
+	if err != nil {
+		return err
+	}
+	d := Decision{Op: OpRevoke, Code: code}
+	return v.end(&d, start, v.revoke(ctx, code, &d))
+}
+
+// revoke revokes a code and releases its unfiled reservation.
+func (v *Verifier) revoke(ctx context.Context, code string, d *Decision) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, ok := NormalizeServiceCode(code)
+	if !ok {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+	}
+	err := v.instances.RevokeServiceCode(ctx, c)
+	if errors.Is(err, ErrNotFound) {
+		return unknownCode("", "")
+	}
+	if err != nil {
+		return fmt.Errorf("icpverify: revoking service code: %w", err)
+	}
+	r, err := v.reservationOf(ctx, CodeRecord{Code: ServiceCode{Code: c}})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	d.Holder, d.Subject, d.Instance = r.Account, r.Subject, r.Instance
+	if r.Filed {
+		return nil
+	}
+	return v.releaseFor(ctx, r)
+}
+
+// reservationOf returns the reservation of the code read in rec: the one
+// rec holds, or the QuotaStore's. A code without one is ErrNotFound.
+func (v *Verifier) reservationOf(ctx context.Context, rec CodeRecord) (Reservation, error) {
+	if rec.Reservation.Code == rec.Code.Code && rec.Code.Code != "" {
+		return rec.Reservation, nil
+	}
+	r, err := v.quotas.Reservation(ctx, rec.Code.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Reservation{}, fmt.Errorf("icpverify: looking up reservation: %w", err)
+	}
+	return r, err
+}
+
+// releaseFor releases r on behalf of a grant or a revocation. A reservation
+// gone or replaced since it was read needs nothing more.
+func (v *Verifier) releaseFor(ctx context.Context, r Reservation) error {
+	if _, err := v.quotas.Release(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("icpverify: releasing reservation: %w", err)
 	}
 	return nil
 }

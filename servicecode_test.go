@@ -329,12 +329,13 @@ func TestGrantServiceCode(t *testing.T) {
 	code := f.instanceWithCode("i-1", "owner")
 	ctx := context.Background()
 
-	// The grantee cannot use the code before the grant.
+	// The grantee cannot use the code before the grant, and learns nothing
+	// of it.
 	_, err := f.v.Verify(ctx, request(code, "agency", "Subject A"))
-	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotOwned)
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
 	err = f.v.GrantServiceCode(ctx, code, "agency", "someone")
-	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotOwned)
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
 	require.NoError(t, f.v.GrantServiceCode(ctx, strings.ToLower(code), "owner", "agency"))
 	_, err = f.v.Verify(ctx, request(code, "agency", "Subject A"))
@@ -344,7 +345,9 @@ func TestGrantServiceCode(t *testing.T) {
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 	err = f.v.GrantServiceCode(ctx, "XXXX", "owner", "agency")
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeMalformed)
-	err = f.v.GrantServiceCode(ctx, code, "owner", "")
+	err = f.v.GrantServiceCode(ctx, code, "", "agency")
+	requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
+	err = f.v.GrantServiceCode(ctx, code, "owner", "\xff")
 	requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
 }
 

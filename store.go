@@ -66,25 +66,46 @@ type Instance struct {
 }
 
 // ServiceCode is an ICP filing service code as stored in the inventory.
+//
+// A code follows its instance: whoever owns the instance now may use and
+// grant it. A grant holds only while the account that made it still owns
+// the instance, so that after the instance changes hands, the previous
+// owner's grantees lose the code too.
 type ServiceCode struct {
-	Code     string    // canonical form, see NormalizeServiceCode
-	Instance string    // ID of the instance the code was issued from
-	Owner    string    // account that owned the instance when the code was issued
-	Grantee  string    // account the code was granted to; empty if none
+	Code     string // canonical form, see NormalizeServiceCode
+	Instance string // ID of the instance the code was issued from
+	// Owner is the account that owned the instance when the code was
+	// issued, or when it was last granted or its grant withdrawn.
+	Owner    string
+	Grantee  string    // account the code was granted to by Owner; empty if none
 	Revoked  bool      // invalidated by the provider
 	IssuedAt time.Time // when the code was issued
 }
 
 // Reservation binds a service code to the filing subject that uses it on the
-// code's instance. While a subject holds at least one reservation on an
+// code's instance, for one application: an account filing one website for
+// one subject. While a subject holds at least one reservation on an
 // instance it takes one of the instance's subject slots.
 type Reservation struct {
-	Code       string    // canonical service code
-	Instance   string    // ID of the code's instance
-	Account    string    // applicant's account
-	Subject    string    // filing subject (the applicant's entity)
+	Code     string // canonical service code
+	Instance string // ID of the code's instance
+	Account  string // applicant's account
+	Subject  string // filing subject (the applicant's entity), as the applicant named it
+	// SubjectKey identifies the subject: its certificate, or the
+	// canonical form of its name (see Request.SubjectID). Slots are kept
+	// per subject key, and a code is bound to one.
+	SubjectKey string
+	Website    string    // canonical domain of the website filed; empty if none was given
 	Filed      bool      // the filing was approved; the code is used for good
 	ReservedAt time.Time // when the reservation was made
+}
+
+// SameApplication reports whether r and o are reservations for the same
+// application: the same account filing for the same subject key and
+// website. Reserving a code again for the same application is a retry;
+// Release and Complete act only on the application they are given.
+func (r Reservation) SameApplication(o Reservation) bool {
+	return r.Account == o.Account && r.SubjectKey == o.SubjectKey && r.Website == o.Website
 }
 
 // Outcome is what QuotaStore.Reserve did.
@@ -95,14 +116,15 @@ const (
 	// Reserved: the reservation was stored now. The subject's slot was
 	// taken, unless another code already held one for it on the instance.
 	Reserved Outcome = iota + 1
-	// Held: the code was already reserved for the same subject; nothing
-	// changed. This is a retry.
+	// Held: the code was already reserved, unfiled, for the same
+	// application (see Reservation.SameApplication); nothing changed. This
+	// is a retry.
 	Held
 	// Full: limit subjects already hold a slot on the instance; nothing
 	// changed.
 	Full
-	// Taken: the code is reserved for another subject, or its filing is
-	// complete; nothing changed.
+	// Taken: the code is reserved for another application, or its
+	// filing is complete; nothing changed.
 	Taken
 )
 
@@ -128,10 +150,17 @@ type InstanceStore interface {
 	// limit but the code is already stored.
 	AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (issued int, added bool, err error)
 
-	// GrantServiceCode records that code may be used by the grantee
-	// account, replacing any earlier grant. It returns ErrNotFound if the
-	// code does not exist.
-	GrantServiceCode(ctx context.Context, code, grantee string) error
+	// GrantServiceCode records that owner, the account that owns the
+	// code's instance now, lets the grantee account use code: it sets the
+	// code's Owner and Grantee, replacing any earlier grant. An empty
+	// grantee withdraws the grant. It returns ErrNotFound if the code does
+	// not exist.
+	GrantServiceCode(ctx context.Context, code, owner, grantee string) error
+
+	// RevokeServiceCode marks code as revoked, for good. Revoking a
+	// revoked code changes nothing. It returns ErrNotFound if the code
+	// does not exist.
+	RevokeServiceCode(ctx context.Context, code string) error
 }
 
 // QuotaStore keeps the reservations of service codes and the subject slots
@@ -147,31 +176,39 @@ type InstanceStore interface {
 // use.
 type QuotaStore interface {
 	// Reserve stores r unless its code is reserved already, atomically with
-	// the subject slot it needs: if r.Subject holds no slot on r.Instance
-	// and limit subjects already do, it stores nothing and reports Full.
-	// N concurrent calls for the last free slot have exactly one winner.
-	// It reports the outcome and the number of subjects that hold a slot
-	// on r.Instance afterwards. The Verifier has checked the code and its
-	// instance; the store need not know them. r.Filed is ignored: a new
-	// reservation is never filed.
+	// the subject slot it needs: if r.SubjectKey holds no slot on
+	// r.Instance and limit subject keys already do, it stores nothing and
+	// reports Full. N concurrent calls for the last free slot have exactly
+	// one winner. A code reserved already reports Held if its reservation
+	// is unfiled and for the same application as r, and Taken otherwise.
+	// It reports the outcome and the number of subject keys that hold a
+	// slot on r.Instance afterwards. The Verifier has checked the code and
+	// its instance; the store need not know them. r.Filed is ignored: a
+	// new reservation is never filed.
 	Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error)
 
 	// Reservation returns the reservation of code.
 	Reservation(ctx context.Context, code string) (Reservation, error)
 
-	// Usage reports the number of subjects that hold a slot on instance,
-	// and whether subject is one of them.
-	Usage(ctx context.Context, instance, subject string) (used int, held bool, err error)
+	// Usage reports the number of subject keys that hold a slot on
+	// instance, and whether subjectKey is one of them.
+	Usage(ctx context.Context, instance, subjectKey string) (used int, held bool, err error)
 
-	// Release deletes the reservation of code, and frees its subject's
-	// slot unless another code still holds it on the same instance. It
-	// returns the reservation as it was. A filed reservation is left as
-	// it is and returned with Filed set.
-	Release(ctx context.Context, code string) (Reservation, error)
+	// Release deletes the reservation of r.Code if it is for the same
+	// application as r (see Reservation.SameApplication), and frees its
+	// subject key's slot unless another code still holds it on the same
+	// instance. It returns the reservation as it was. A filed reservation
+	// is left as it is and returned with Filed set. A code with no
+	// reservation, or with one for another application, is ErrNotFound,
+	// so that a Release retried after its reservation was replaced frees
+	// nothing.
+	Release(ctx context.Context, r Reservation) (Reservation, error)
 
-	// Complete marks the reservation of code as filed and returns it.
-	// Completing a filed reservation changes nothing.
-	Complete(ctx context.Context, code string) (Reservation, error)
+	// Complete marks the reservation of r.Code as filed, if it is for the
+	// same application as r, and returns it. Completing a filed
+	// reservation changes nothing. A code with no reservation, or with one
+	// for another application, is ErrNotFound.
+	Complete(ctx context.Context, r Reservation) (Reservation, error)
 }
 
 // CodeRecord is what a CodeLookup reads of a service code.
@@ -180,8 +217,8 @@ type CodeRecord struct {
 	Instance Instance // the code's instance; zero if it does not exist
 	// Reservation is the code's reservation; zero if it has none.
 	Reservation Reservation
-	// Used is, with a Reservation, the number of subjects holding a slot
-	// on its instance.
+	// Used is, with a Reservation, the number of subject keys holding a
+	// slot on its instance.
 	Used int
 }
 

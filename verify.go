@@ -13,6 +13,11 @@ type Request struct {
 	ServiceCode string      // the ICP filing service code, as typed
 	Account     string      // the applicant's account
 	Subject     string      // the filing subject: the entity the websites are filed for
+	// Website is the domain of the website filed with the code, if the
+	// backend knows it: a code files one website, so once reserved for
+	// one it cannot be reserved for another. Case, a trailing dot and
+	// full-width characters are ignored.
+	Website string
 }
 
 // Result describes a passed verification.
@@ -76,49 +81,54 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req Request, now ti
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	code, pol, e := v.validate(req)
+	r, pol, e := v.validate(req)
 	if e != nil {
 		return Result{}, e
 	}
-	rec, err := v.lookupCode(ctx, code)
+	rec, err := v.lookupCode(ctx, r.Code)
 	if errors.Is(err, ErrNotFound) {
-		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: req.Product}
+		return Result{}, unknownCode(req.Product, "")
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	if e := checkCode(req, rec, now); e != nil {
+	if e := checkCode(req, rec, pol, now); e != nil {
 		return Result{}, v.offerAlternatives(ctx, e, req, now)
 	}
-	r := Reservation{Code: code, Instance: rec.Instance.ID, Account: req.Account, Subject: req.Subject, ReservedAt: now}
+	r.Instance, r.ReservedAt = rec.Instance.ID, now
 	outcome, used, err := v.takeSlot(ctx, reserve, r, rec, pol.SubjectLimit)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: code,
+	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: r.Code,
 		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit}
 	return v.conclude(ctx, outcome, res, req, rec, now)
 }
 
 // validate checks what can be checked of a request offline, in the order
-// of Verify, and returns the code in canonical form and the policy of the
-// selected product type.
-func (v *Verifier) validate(req Request) (string, Policy, *Error) {
+// of Verify, and returns the reservation it asks for, without its instance
+// and time, and the policy of the selected product type.
+func (v *Verifier) validate(req Request) (Reservation, Policy, *Error) {
 	pol := v.policy(req.Product)
 	if !pol.fileable() {
-		return "", pol, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
+		return Reservation{}, pol, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
 	}
 	code, ok := NormalizeServiceCode(req.ServiceCode)
 	if !ok {
-		return "", pol, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed, Selected: req.Product}
+		return Reservation{}, pol, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed, Selected: req.Product}
 	}
 	if e := checkField("account", req.Account); e != nil {
-		return "", pol, e
+		return Reservation{}, pol, e
 	}
-	if e := checkField("subject", req.Subject); e != nil {
-		return "", pol, e
+	key, e := subjectKeyOf(req, pol)
+	if e != nil {
+		return Reservation{}, pol, e
 	}
-	return code, pol, nil
+	site, e := websiteOf(req)
+	if e != nil {
+		return Reservation{}, pol, e
+	}
+	return Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key, Website: site}, pol, nil
 }
 
 // lookupCode reads a service code and its instance, the zero Instance if
@@ -152,35 +162,21 @@ func (v *Verifier) lookupCode(ctx context.Context, code string) (CodeRecord, err
 	return CodeRecord{Code: sc, Instance: inst}, nil
 }
 
-// checkCode returns why the code read in rec may not serve req now, or nil:
-// the selected type must be its instance's, the account must own it or be
-// granted it, and the code must be valid, its instance neither released
-// nor expired.
-func checkCode(req Request, rec CodeRecord, now time.Time) *Error {
+// checkCode returns why the code read in rec may not serve req now, or nil.
+// A code that is neither the applicant's nor granted to them is refused as
+// if it did not exist, before anything about its instance is told. Then the
+// selected type must be its instance's, and the code must be valid.
+func checkCode(req Request, rec CodeRecord, pol Policy, now time.Time) *Error {
 	sc, inst := rec.Code, rec.Instance
-	if inst.ID == "" {
-		// The inventory forgets released instances.
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonInstanceReleased, Instance: sc.Instance, Selected: req.Product}
+	if !entitled(req.Account, sc, inst) {
+		return unknownCode(req.Product, ReasonCodeNotOwned)
 	}
-	refuse := func(sentinel error, r Reason) *Error {
-		return &Error{Err: sentinel, Reason: r, Instance: inst.ID, Selected: req.Product, Actual: inst.Product}
+	if inst.ID != "" && inst.Product != req.Product {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Instance: inst.ID,
+			Selected: req.Product, Actual: inst.Product}
 	}
-	entitled := req.Account == sc.Owner || req.Account == sc.Grantee
-	switch {
-	case inst.Product != req.Product && !entitled:
-		// Tell a stranger to the code nothing of its instance.
-		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Selected: req.Product}
-	case inst.Product != req.Product:
-		return refuse(ErrInvalidProduct, ReasonProductMismatch)
-	case !entitled:
-		return refuse(ErrServiceCodeInvalid, ReasonCodeNotOwned)
-	case sc.Revoked:
-		return refuse(ErrServiceCodeInvalid, ReasonCodeRevoked)
-	case inst.Status == Released:
-		return refuse(ErrServiceCodeInvalid, ReasonInstanceReleased)
-	case expired(inst, now):
-		e := refuse(ErrServiceCodeInvalid, ReasonInstanceExpired)
-		e.ExpiresAt = inst.ExpiresAt
+	if e := valid(sc, inst, pol, now); e != nil {
+		e.Selected = req.Product
 		return e
 	}
 	return nil

@@ -68,14 +68,62 @@ func TestVerifyRules(t *testing.T) {
 			r.Product = ProductSimpleApplicationServer
 			return r
 		}, ErrInvalidProduct, ReasonProductMismatch},
-		{"mismatch checked before ownership", func(f *fixture, code string) Request {
+		{"ownership checked before the product type", func(f *fixture, code string) Request {
 			r := request(code, "stranger", "S")
 			r.Product = ProductSimpleApplicationServer
 			return r
-		}, ErrInvalidProduct, ReasonProductMismatch},
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
 		{"another account's code", func(f *fixture, code string) Request {
 			return request(code, "b", "S")
-		}, ErrServiceCodeInvalid, ReasonCodeNotOwned},
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"another account's code, instance expired", func(f *fixture, code string) Request {
+			f.clock.Set(t0.AddDate(1, 0, 0))
+			return request(code, "b", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"another account's code, instance gone", func(f *fixture, code string) Request {
+			delete(f.store.instanceShard("i-1").m, "i-1")
+			return request(code, "b", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"the previous owner's code after a transfer", func(f *fixture, code string) Request {
+			f.put(ecs("i-1", "new owner"))
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"a grant of the previous owner after a transfer", func(f *fixture, code string) Request {
+			require.NoError(f.t, f.v.GrantServiceCode(context.Background(), code, "a", "agency"))
+			f.put(ecs("i-1", "new owner"))
+			return request(code, "agency", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"a withdrawn grant", func(f *fixture, code string) Request {
+			require.NoError(f.t, f.v.GrantServiceCode(context.Background(), code, "a", "agency"))
+			require.NoError(f.t, f.v.GrantServiceCode(context.Background(), code, "a", ""))
+			return request(code, "agency", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
+		{"stopped instance", func(f *fixture, code string) Request {
+			inst := ecs("i-1", "a")
+			inst.Status = Stopped
+			f.put(inst)
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonInstanceStopped},
+		{"public IP removed", func(f *fixture, code string) Request {
+			inst := ecs("i-1", "a")
+			inst.PublicIP = ""
+			f.put(inst)
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonPublicIPRemoved},
+		{"code used for another website", func(f *fixture, code string) Request {
+			r := request(code, "a", "S")
+			r.Website = "a.example.com"
+			_, err := f.v.Verify(context.Background(), r)
+			require.NoError(f.t, err)
+			r.Website = "b.example.com"
+			return r
+		}, ErrServiceCodeInvalid, ReasonCodeInUse},
+		{"code used by the same subject for another account", func(f *fixture, code string) Request {
+			require.NoError(f.t, f.v.GrantServiceCode(context.Background(), code, "a", "agency"))
+			_, err := f.v.Verify(context.Background(), request(code, "agency", "S"))
+			require.NoError(f.t, err)
+			return request(code, "a", "S")
+		}, ErrServiceCodeInvalid, ReasonCodeInUse},
 		{"revoked code", func(f *fixture, code string) Request {
 			csh := f.store.codeShard(code)
 			sc := csh.codes[code]
@@ -144,7 +192,8 @@ func TestVerifyRules(t *testing.T) {
 func fill(f *fixture, instance string, n int) {
 	f.t.Helper()
 	for i := range n {
-		r := Reservation{Code: mustCode(f.t), Instance: instance, Account: "x", Subject: fmt.Sprintf("filler %d", i)}
+		subject := fmt.Sprintf("filler %d", i)
+		r := Reservation{Code: mustCode(f.t), Instance: instance, Account: "x", Subject: subject, SubjectKey: "name:" + subject}
 		o, _, err := f.store.Reserve(context.Background(), r, n)
 		require.NoError(f.t, err)
 		require.Equal(f.t, Reserved, o)
@@ -162,11 +211,18 @@ func TestVerifyRefusalDetails(t *testing.T) {
 	assert.Equal(t, ProductECS, e.Actual)
 	assert.Equal(t, "i-1", e.Instance)
 
-	// A stranger to the code learns nothing of its instance.
+	// A stranger to the code learns nothing of it: the refusal is the one
+	// of a code that does not exist, in every field and every language.
+	unknown, err0 := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: mustCode(t), Account: "stranger", Subject: "S"})
+	assert.Zero(t, unknown)
 	_, err = f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "stranger", Subject: "S"})
-	e = requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
-	assert.Empty(t, e.Instance)
-	assert.Empty(t, e.Actual)
+	e = requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
+	assert.Equal(t, asError(err0).Error(), e.Error())
+	assert.Equal(t, *asError(err0), Error{Err: e.Err, Reason: e.Reason, Selected: e.Selected, Field: e.Field, Instance: e.Instance,
+		Actual: e.Actual, Used: e.Used, Limit: e.Limit, ExpiresAt: e.ExpiresAt, Alternatives: e.Alternatives})
+	for _, tag := range []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese} {
+		assert.Equal(t, Localize(err0, tag), Localize(err, tag))
+	}
 	assert.NotContains(t, Localize(err, language.English), "i-1")
 
 	fill(f, "i-1", 5)
@@ -197,7 +253,8 @@ func TestVerifyReservesAndRetries(t *testing.T) {
 
 	r, err := f.store.Reservation(ctx, code)
 	require.NoError(t, err)
-	assert.Equal(t, Reservation{Code: code, Instance: "i-1", Account: "a", Subject: "Subject 甲", ReservedAt: t0}, r)
+	assert.Equal(t, Reservation{Code: code, Instance: "i-1", Account: "a", Subject: "Subject 甲", SubjectKey: r.SubjectKey, ReservedAt: t0}, r)
+	assert.NotEmpty(t, r.SubjectKey)
 
 	for range 3 {
 		res, err = f.v.Verify(ctx, request(code, "a", "Subject 甲"))
@@ -661,8 +718,12 @@ func (f storeFunc) AddServiceCode(ctx context.Context, sc ServiceCode, limit int
 	return f().AddServiceCode(ctx, sc, limit)
 }
 
-func (f storeFunc) GrantServiceCode(ctx context.Context, code, grantee string) error {
-	return f().GrantServiceCode(ctx, code, grantee)
+func (f storeFunc) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
+	return f().GrantServiceCode(ctx, code, owner, grantee)
+}
+
+func (f storeFunc) RevokeServiceCode(ctx context.Context, code string) error {
+	return f().RevokeServiceCode(ctx, code)
 }
 
 // decorator wraps stores, as a backend's instrumentation might.

@@ -140,6 +140,7 @@ func (d *benchData) reservation(i int) benchReservation {
 		Instance:   d.instances[i%len(d.instances)],
 		Account:    d.accounts[i%len(d.accounts)],
 		Subject:    d.codes[i], // distinct, and no more memory
+		SubjectKey: d.codes[i],
 		ReservedAt: baseTime,
 	}
 }

@@ -39,18 +39,19 @@ func testContextCancelled(t *testing.T, s Store) {
 	added := f.serviceCode(inst.ID, account)
 	_, _, err = s.AddServiceCode(ctx, added, bigLimit)
 	fail("AddServiceCode", err)
-	err = s.GrantServiceCode(ctx, free.Code, f.k.account())
+	err = s.GrantServiceCode(ctx, free.Code, free.Owner, f.k.account())
 	fail("GrantServiceCode", err)
 	newcomer := icpverify.Reservation{Code: free.Code, Instance: inst.ID, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
+	newcomer.SubjectKey = newcomer.Subject
 	_, _, err = s.Reserve(ctx, newcomer, bigLimit)
 	fail("Reserve", err)
 	_, err = s.Reservation(ctx, held.Code)
 	fail("Reservation", err)
 	_, _, err = s.Usage(ctx, inst.ID, held.Subject)
 	fail("Usage", err)
-	_, err = s.Release(ctx, held.Code)
+	_, err = s.Release(ctx, held)
 	fail("Release", err)
-	_, err = s.Complete(ctx, held.Code)
+	_, err = s.Complete(ctx, held)
 	fail("Complete", err)
 	if l, ok := s.(icpverify.InstanceLister); ok {
 		_, err = l.ListInstances(ctx, account, 10)

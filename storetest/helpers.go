@@ -84,6 +84,8 @@ func reservationDiff(got, want icpverify.Reservation) diff {
 	d.field("Instance", got.Instance, want.Instance)
 	d.field("Account", got.Account, want.Account)
 	d.field("Subject", got.Subject, want.Subject)
+	d.field("SubjectKey", got.SubjectKey, want.SubjectKey)
+	d.field("Website", got.Website, want.Website)
 	d.field("Filed", got.Filed, want.Filed)
 	d.time("ReservedAt", got.ReservedAt, want.ReservedAt)
 	return d
@@ -173,11 +175,14 @@ func (f *fixture) newCode(inst string) string {
 // subject, not yet reserved.
 func (f *fixture) reservation(inst, account, subject string) icpverify.Reservation {
 	f.t.Helper()
+	code := f.newCode(inst)
 	return icpverify.Reservation{
-		Code:       f.newCode(inst),
+		Code:       code,
 		Instance:   inst,
 		Account:    account,
 		Subject:    subject,
+		SubjectKey: subject,
+		Website:    strings.ToLower(strings.ReplaceAll(code, "-", "")) + ".example.com",
 		ReservedAt: baseTime,
 	}
 }

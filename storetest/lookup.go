@@ -35,7 +35,7 @@ func testLookupRoundTrip(t *testing.T, s Store) {
 		t.Fatalf("AddServiceCode(%q) = added %v, error %v; want added, no error", sc.Code, added, err)
 	}
 	sc.Grantee = f.k.unicodeAccount()
-	if err := s.GrantServiceCode(f.ctx, sc.Code, sc.Grantee); err != nil {
+	if err := s.GrantServiceCode(f.ctx, sc.Code, sc.Owner, sc.Grantee); err != nil {
 		t.Fatalf("GrantServiceCode(%q): %v", sc.Code, err)
 	}
 	rec, err := l.LookupServiceCode(f.ctx, sc.Code)
@@ -54,6 +54,7 @@ func testLookupRoundTrip(t *testing.T, s Store) {
 
 	// Reserved, filed, released: the lookup follows.
 	r := icpverify.Reservation{Code: sc.Code, Instance: inst.ID, Account: sc.Grantee, Subject: f.k.unicodeSubject(), ReservedAt: baseTime}
+	r.SubjectKey = r.Subject
 	f.reserve(r, 5, icpverify.Reserved, 1)
 	f.checkLookupReservation(l, r, 1)
 	r = f.complete(r)

@@ -76,15 +76,15 @@ func (s duplicateNotExists) AddServiceCode(ctx context.Context, sc icpverify.Ser
 	return issued, added, err
 }
 
-func (s completeTwiceFails) Complete(ctx context.Context, code string) (icpverify.Reservation, error) {
-	if r, err := s.base.Reservation(ctx, code); err == nil && r.Filed {
+func (s completeTwiceFails) Complete(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
+	if old, err := s.base.Reservation(ctx, r.Code); err == nil && old.Filed {
 		return icpverify.Reservation{}, errors.New("already filed")
 	}
-	return s.base.Complete(ctx, code)
+	return s.base.Complete(ctx, r)
 }
 
-func (s releaseReturnsZero) Release(ctx context.Context, code string) (icpverify.Reservation, error) {
-	_, err := s.base.Release(ctx, code)
+func (s releaseReturnsZero) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
+	_, err := s.base.Release(ctx, r)
 	return icpverify.Reservation{}, err
 }
 

@@ -23,7 +23,7 @@ var completeTests = []testCase{
 // release calls Release(code) and fails the subtest unless it returns want.
 func (f *fixture) release(want icpverify.Reservation) {
 	f.t.Helper()
-	got, err := f.s.Release(f.ctx, want.Code)
+	got, err := f.s.Release(f.ctx, want)
 	if err != nil {
 		f.t.Fatalf("Release(%q): %v", want.Code, err)
 	}
@@ -37,7 +37,7 @@ func (f *fixture) release(want icpverify.Reservation) {
 func (f *fixture) complete(r icpverify.Reservation) icpverify.Reservation {
 	f.t.Helper()
 	r.Filed = true
-	got, err := f.s.Complete(f.ctx, r.Code)
+	got, err := f.s.Complete(f.ctx, r)
 	if err != nil {
 		f.t.Fatalf("Complete(%q): %v", r.Code, err)
 	}
@@ -50,7 +50,7 @@ func (f *fixture) complete(r icpverify.Reservation) icpverify.Reservation {
 // checkReleaseNotFound checks that Release(code) returns ErrNotFound.
 func (f *fixture) checkReleaseNotFound(code string) {
 	f.t.Helper()
-	r, err := f.s.Release(f.ctx, code)
+	r, err := f.s.Release(f.ctx, icpverify.Reservation{Code: code})
 	if !errors.Is(err, icpverify.ErrNotFound) {
 		f.t.Errorf("Release(%q) = %+v, %v; want an error that is ErrNotFound", code, r, err)
 	}
@@ -59,7 +59,7 @@ func (f *fixture) checkReleaseNotFound(code string) {
 // checkCompleteNotFound checks that Complete(code) returns ErrNotFound.
 func (f *fixture) checkCompleteNotFound(code string) {
 	f.t.Helper()
-	r, err := f.s.Complete(f.ctx, code)
+	r, err := f.s.Complete(f.ctx, icpverify.Reservation{Code: code})
 	if !errors.Is(err, icpverify.ErrNotFound) {
 		f.t.Errorf("Complete(%q) = %+v, %v; want an error that is ErrNotFound", code, r, err)
 	}
@@ -99,7 +99,7 @@ func testReleaseFreesSlot(t *testing.T, s Store) {
 	// The slot is free for another subject, and the code for anyone.
 	f.reserve(waiting, limit, icpverify.Reserved, 1)
 	again := r
-	again.Subject = waiting.Subject
+	again.Subject, again.SubjectKey = waiting.Subject, waiting.SubjectKey
 	f.reserve(again, limit, icpverify.Reserved, 1)
 	f.checkReservation(again)
 	f.checkUsage(inst, waiting.Subject, 1, true)
@@ -120,7 +120,7 @@ func testReleaseConcurrent(t *testing.T, s Store) {
 	}
 	results := make([]result, n)
 	concurrently(n, func(i int) {
-		got, err := s.Release(f.ctx, r.Code)
+		got, err := s.Release(f.ctx, r)
 		results[i] = result{got, err}
 	})
 	released := 0
@@ -214,6 +214,7 @@ func testCompleteFiled(t *testing.T, s Store) {
 	f.reserve(r, bigLimit, icpverify.Taken, 2)
 	other := r
 	other.Subject = f.k.subject()
+	other.SubjectKey = other.Subject
 	f.reserve(other, bigLimit, icpverify.Taken, 2)
 	f.checkReservation(filed)
 	f.checkUsage(inst, r.Subject, 2, true)

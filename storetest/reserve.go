@@ -52,8 +52,10 @@ func testReserveRoundTrip(t *testing.T, s Store) {
 	f.checkUsage(long, b.Subject, 1, true)
 }
 
-// testReserveRetry: reserving a code again for the same subject is Held,
-// changes nothing and takes no second slot.
+// testReserveRetry: reserving a code again for the same application (the
+// same account, subject key and website) is Held, whatever its display
+// name and time; for another account, subject key or website it is Taken.
+// Nothing changes either way.
 func testReserveRetry(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -62,13 +64,23 @@ func testReserveRetry(t *testing.T, s Store) {
 	f.reserve(r, 5, icpverify.Held, 1)
 
 	retry := r
-	retry.Account = f.k.account()
+	retry.Subject = f.k.unicodeSubject() // the same key, named otherwise
 	retry.ReservedAt = baseTime.AddDate(0, 0, 1)
 	f.reserve(retry, 5, icpverify.Held, 1)
 	// Held even when the instance is now full for others.
 	f.reserve(retry, 1, icpverify.Held, 1)
+
+	for _, other := range []func(*icpverify.Reservation){
+		func(o *icpverify.Reservation) { o.Account = f.k.account() },
+		func(o *icpverify.Reservation) { o.SubjectKey = f.k.subject() },
+		func(o *icpverify.Reservation) { o.Website = "other.example.com" },
+	} {
+		o := r
+		other(&o)
+		f.reserve(o, 5, icpverify.Taken, 1)
+	}
 	f.checkReservation(r)
-	f.checkUsage(inst, r.Subject, 1, true)
+	f.checkUsage(inst, r.SubjectKey, 1, true)
 }
 
 // testReserveTaken: a code reserved for a subject is Taken for another, and
@@ -82,6 +94,7 @@ func testReserveTaken(t *testing.T, s Store) {
 	other := r
 	other.Account = f.k.account()
 	other.Subject = f.k.subject()
+	other.SubjectKey = other.Subject
 	f.reserve(other, 5, icpverify.Taken, 1)
 	f.checkReservation(r)
 	f.checkUsage(inst, r.Subject, 1, true)
@@ -237,6 +250,7 @@ func testReserveTakenConcurrent(t *testing.T, s Store) {
 	rs := make([]icpverify.Reservation, n)
 	for i := range rs {
 		rs[i] = icpverify.Reservation{Code: code, Instance: inst, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
+		rs[i].SubjectKey = rs[i].Subject
 	}
 	winner := -1
 	for i, res := range reserveAll(f, rs, 5) {

@@ -27,7 +27,7 @@ func testCodeNotFound(t *testing.T, s Store) {
 
 	code := f.k.code(t)
 	f.checkNoCode(code)
-	if err := s.GrantServiceCode(f.ctx, code, f.k.account()); !errors.Is(err, icpverify.ErrNotFound) {
+	if err := s.GrantServiceCode(f.ctx, code, f.k.account(), f.k.account()); !errors.Is(err, icpverify.ErrNotFound) {
 		t.Errorf("GrantServiceCode(%q) of an unknown code = %v; want an error that is ErrNotFound", code, err)
 	}
 	f.checkNoCode(code)
@@ -203,8 +203,9 @@ func testCodeLimitConcurrent(t *testing.T, s Store) {
 	f.checkIssued(inst, limit)
 }
 
-// testCodeGrant: GrantServiceCode sets the grantee, replacing an earlier
-// one, and changes nothing else.
+// testCodeGrant: GrantServiceCode sets the owner and the grantee,
+// replacing an earlier grant; an empty grantee withdraws it; nothing else
+// changes.
 func testCodeGrant(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	inst := f.newInstance(f.k.account())
@@ -217,11 +218,14 @@ func testCodeGrant(t *testing.T, s Store) {
 	if _, added, err := s.AddServiceCode(f.ctx, untouched, 10); err != nil || !added {
 		t.Fatalf("AddServiceCode(%q) = added %v, error %v; want added, no error", untouched.Code, added, err)
 	}
-	for _, grantee := range []string{f.k.account(), f.k.unicodeAccount()} {
-		if err := s.GrantServiceCode(f.ctx, sc.Code, grantee); err != nil {
-			t.Fatalf("GrantServiceCode(%q, %q): %v", sc.Code, grantee, err)
+	newOwner := f.k.unicodeAccount()
+	for _, g := range []struct{ owner, grantee string }{
+		{sc.Owner, f.k.account()}, {sc.Owner, f.k.unicodeAccount()}, {newOwner, f.k.account()}, {newOwner, ""},
+	} {
+		if err := s.GrantServiceCode(f.ctx, sc.Code, g.owner, g.grantee); err != nil {
+			t.Fatalf("GrantServiceCode(%q, %q, %q): %v", sc.Code, g.owner, g.grantee, err)
 		}
-		sc.Grantee = grantee
+		sc.Owner, sc.Grantee = g.owner, g.grantee
 		f.checkCode(sc)
 	}
 	f.checkCode(untouched)
