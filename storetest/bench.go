@@ -96,7 +96,7 @@ func loadInstances(b *testing.B, s Store) *benchData {
 	}
 	owner := k.account()
 	benchSetup(b, len(d.instances), func(i int) error {
-		return s.PutInstance(b.Context(), icpverify.Instance{
+		return s.PutInstanceContext(b.Context(), icpverify.Instance{
 			ID:         d.instances[i],
 			Account:    owner,
 			Product:    icpverify.ProductECS,

@@ -141,8 +141,8 @@ func (f *fixture) instance(account string) icpverify.Instance {
 // put stores inst.
 func (f *fixture) put(inst icpverify.Instance) icpverify.Instance {
 	f.t.Helper()
-	if err := f.s.PutInstance(f.ctx, inst); err != nil {
-		f.t.Fatalf("PutInstance(%q): %v", inst.ID, err)
+	if err := f.s.PutInstanceContext(f.ctx, inst); err != nil {
+		f.t.Fatalf("PutInstanceContext(%q): %v", inst.ID, err)
 	}
 	return inst
 }

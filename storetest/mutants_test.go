@@ -18,12 +18,8 @@ import (
 // in a child process (a failing subtest cannot be observed from the same
 // test binary), and checking which subtests fail, pass or skip.
 
-// base adapts a MemoryStore to storetest.Store, listers included.
+// base is a MemoryStore, which is a storetest.Store, listers included.
 type base struct{ *icpverify.MemoryStore }
-
-func (b base) PutInstance(_ context.Context, inst icpverify.Instance) error {
-	return b.MemoryStore.PutInstance(inst)
-}
 
 func newBase() base { return base{icpverify.NewMemoryStore()} }
 
@@ -38,7 +34,30 @@ type (
 	releaseReturnsZero struct{ base }
 	listsNoUsage       struct{ base }
 	usageNeverHeld     struct{ base }
+	slotsByName        struct{ base }
+	releasesAnyone     struct{ base }
+	revokeIgnored      struct{ base }
 )
+
+// slotsByName keeps slots by the subject's display name, not its key.
+func (s slotsByName) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
+	r.SubjectKey = r.Subject
+	return s.base.Reserve(ctx, r, limit)
+}
+
+// releasesAnyone releases a code's reservation whoever it is for.
+func (s releasesAnyone) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
+	if old, err := s.base.Reservation(ctx, r.Code); err == nil {
+		r = old
+	}
+	return s.base.Release(ctx, r)
+}
+
+// revokeIgnored does not revoke.
+func (s revokeIgnored) RevokeServiceCode(ctx context.Context, code string) error {
+	_, err := s.base.ServiceCode(ctx, code)
+	return err
+}
 
 func (s ignoresContext) Usage(_ context.Context, instance, subject string) (int, bool, error) {
 	return s.base.Usage(context.Background(), instance, subject)
@@ -118,9 +137,9 @@ func coarse(t time.Time) time.Time {
 	return t.Round(time.Microsecond).UTC()
 }
 
-func (s coarseTimes) PutInstance(ctx context.Context, inst icpverify.Instance) error {
+func (s coarseTimes) PutInstanceContext(ctx context.Context, inst icpverify.Instance) error {
 	inst.ExpiresAt = coarse(inst.ExpiresAt)
-	return s.base.PutInstance(ctx, inst)
+	return s.base.PutInstanceContext(ctx, inst)
 }
 
 func (s coarseTimes) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, limit int) (int, bool, error) {
@@ -160,6 +179,12 @@ var mutants = []mutant{
 		fail: []string{"ListInstances/Account"}},
 	{name: "UsageNeverHeld", store: func() storetest.Store { return usageNeverHeld{newBase()} },
 		fail: []string{"Reserve/Retry", "Release/SharedSlot", "Complete/Filed"}},
+	{name: "SlotsByName", store: func() storetest.Store { return slotsByName{newBase()} },
+		fail: []string{"Reserve/SubjectKey"}},
+	{name: "ReleasesAnyone", store: func() storetest.Store { return releasesAnyone{newBase()} },
+		fail: []string{"Release/OtherApplication"}},
+	{name: "RevokeIgnored", store: func() storetest.Store { return revokeIgnored{newBase()} },
+		fail: []string{"ServiceCode/Revoke"}},
 	{name: "CoarseTimes", store: func() storetest.Store { return coarseTimes{newBase()} }},
 	{name: "NoListers", store: func() storetest.Store { return noListers{newBase()} },
 		skip: []string{"ListInstances/Account", "ListReservations/Limit"}},

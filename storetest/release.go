@@ -13,11 +13,13 @@ var releaseTests = []testCase{
 	{"Concurrent", testReleaseConcurrent},
 	{"SharedSlot", testReleaseSharedSlot},
 	{"Filed", testReleaseFiled},
+	{"OtherApplication", testReleaseOtherApplication},
 }
 
 var completeTests = []testCase{
 	{"NotFound", testCompleteNotFound},
 	{"Filed", testCompleteFiled},
+	{"OtherApplication", testCompleteOtherApplication},
 }
 
 // release calls Release(code) and fails the subtest unless it returns want.
@@ -225,4 +227,59 @@ func testCompleteFiled(t *testing.T, s Store) {
 	f.checkUsage(inst, r.Subject, 1, true)
 	f.reserve(f.reservation(inst, account, f.k.subject()), limit, icpverify.Full, 1)
 	f.newReservation(inst, account, r.Subject, limit, 1)
+}
+
+// otherApplications returns r as another account, subject key and website
+// would ask for it.
+func (f *fixture) otherApplications(r icpverify.Reservation) []icpverify.Reservation {
+	a, k, w := r, r, r
+	a.Account = f.k.account()
+	k.SubjectKey = f.k.subject()
+	w.Website = "other.example.com"
+	return []icpverify.Reservation{a, k, w}
+}
+
+// testReleaseOtherApplication: Release of a code reserved for another
+// application (account, subject key or website) is ErrNotFound and frees
+// nothing, so that a retried Release cannot free a reservation made since.
+func testReleaseOtherApplication(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	account := f.k.account()
+	inst := f.newInstance(account)
+	r := f.newReservation(inst, account, f.k.subject(), 5, 1)
+	for _, o := range f.otherApplications(r) {
+		got, err := s.Release(f.ctx, o)
+		if !errors.Is(err, icpverify.ErrNotFound) {
+			t.Errorf("Release of another application's reservation (%+v) = %+v, %v; want an error that is ErrNotFound", o, got, err)
+		}
+	}
+	f.checkReservation(r)
+	f.checkUsage(inst, r.SubjectKey, 1, true)
+	renamed := r
+	renamed.Subject = f.k.unicodeSubject() // the display name is no part of it
+	got, err := s.Release(f.ctx, renamed)
+	if err != nil {
+		t.Fatalf("Release of the same application under another display name: %v", err)
+	}
+	if d := reservationDiff(got, r); d != nil {
+		t.Errorf("Release(%q) returned %v", r.Code, d)
+	}
+	f.checkUsage(inst, r.SubjectKey, 0, false)
+}
+
+// testCompleteOtherApplication: Complete of a code reserved for another
+// application is ErrNotFound and files nothing.
+func testCompleteOtherApplication(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	account := f.k.account()
+	inst := f.newInstance(account)
+	r := f.newReservation(inst, account, f.k.subject(), 5, 1)
+	for _, o := range f.otherApplications(r) {
+		got, err := s.Complete(f.ctx, o)
+		if !errors.Is(err, icpverify.ErrNotFound) {
+			t.Errorf("Complete of another application's reservation (%+v) = %+v, %v; want an error that is ErrNotFound", o, got, err)
+		}
+	}
+	f.checkReservation(r)
+	f.complete(r)
 }

@@ -12,6 +12,7 @@ var reserveTests = []testCase{
 	{"Retry", testReserveRetry},
 	{"Taken", testReserveTaken},
 	{"SameSubject", testReserveSameSubject},
+	{"SubjectKey", testReserveSubjectKey},
 	{"Full", testReserveFull},
 	{"LimitConcurrent", testReserveLimitConcurrent},
 	{"RetryConcurrent", testReserveRetryConcurrent},
@@ -278,4 +279,34 @@ func testReserveTakenConcurrent(t *testing.T, s Store) {
 			break
 		}
 	}
+}
+
+// testReserveSubjectKey: slots are kept per subject key, not per display
+// name: the same key named two ways takes one slot, and two keys with one
+// name take two. Usage asks by key.
+func testReserveSubjectKey(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	account := f.k.account()
+	inst := f.newInstance(account)
+	name, key, other := f.k.unicodeSubject(), f.k.subject(), f.k.subject()
+
+	a := f.reservation(inst, account, name)
+	a.SubjectKey = key
+	f.reserve(a, 5, icpverify.Reserved, 1)
+	b := f.reservation(inst, account, f.k.subject()) // another name
+	b.SubjectKey = key
+	f.reserve(b, 5, icpverify.Reserved, 1)
+	c := f.reservation(inst, account, name) // the same name
+	c.SubjectKey = other
+	f.reserve(c, 5, icpverify.Reserved, 2)
+
+	f.checkReservation(a)
+	f.checkReservation(b)
+	f.checkUsage(inst, key, 2, true)
+	f.checkUsage(inst, other, 2, true)
+	f.checkUsage(inst, name, 2, false)
+	f.release(a)
+	f.checkUsage(inst, key, 2, true)
+	f.release(b)
+	f.checkUsage(inst, key, 1, false)
 }

@@ -16,6 +16,7 @@ var serviceCodeTests = []testCase{
 	{"Limit", testCodeLimit},
 	{"LimitConcurrent", testCodeLimitConcurrent},
 	{"Grant", testCodeGrant},
+	{"Revoke", testCodeRevoke},
 }
 
 // testCodeNotFound: ServiceCode and GrantServiceCode of an unknown code,
@@ -229,4 +230,33 @@ func testCodeGrant(t *testing.T, s Store) {
 		f.checkCode(sc)
 	}
 	f.checkCode(untouched)
+}
+
+// testCodeRevoke: RevokeServiceCode sets Revoked, for good, and changes
+// nothing else; revoking twice is no error; an unknown code is ErrNotFound.
+func testCodeRevoke(t *testing.T, s Store) {
+	f := newFixture(t, s)
+	inst := f.newInstance(f.k.account())
+	sc := f.serviceCode(inst, f.k.account())
+	sc.Grantee = f.k.account()
+	if _, added, err := s.AddServiceCode(f.ctx, sc, 10); err != nil || !added {
+		t.Fatalf("AddServiceCode(%q) = added %v, error %v; want added, no error", sc.Code, added, err)
+	}
+	untouched := f.serviceCode(inst, f.k.account())
+	if _, added, err := s.AddServiceCode(f.ctx, untouched, 10); err != nil || !added {
+		t.Fatalf("AddServiceCode(%q) = added %v, error %v; want added, no error", untouched.Code, added, err)
+	}
+	for range 2 {
+		if err := s.RevokeServiceCode(f.ctx, sc.Code); err != nil {
+			t.Fatalf("RevokeServiceCode(%q): %v", sc.Code, err)
+		}
+		sc.Revoked = true
+		f.checkCode(sc)
+	}
+	f.checkCode(untouched)
+	code := f.k.code(t)
+	if err := s.RevokeServiceCode(f.ctx, code); !errors.Is(err, icpverify.ErrNotFound) {
+		t.Errorf("RevokeServiceCode(%q) of an unknown code = %v; want an error that is ErrNotFound", code, err)
+	}
+	f.checkNoCode(code)
 }

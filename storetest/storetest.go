@@ -28,13 +28,13 @@
 //
 // A store whose method to load inventory has another shape is wrapped in a
 // small adapter type. The adapter should embed the store, so that the
-// optional interfaces (InstanceLister, ReservationLister, CodeLookup) are promoted and
-// the suite tests them too:
+// optional interfaces (InstanceLister, ReservationLister, CodeLookup) are
+// promoted and the suite tests them too:
 //
-//	type adapter struct{ *icpverify.MemoryStore }
+//	type adapter struct{ *mystore.Store }
 //
-//	func (a adapter) PutInstance(_ context.Context, inst icpverify.Instance) error {
-//		return a.MemoryStore.PutInstance(inst)
+//	func (a adapter) PutInstanceContext(ctx context.Context, inst icpverify.Instance) error {
+//		return a.Store.Load(ctx, []icpverify.Instance{inst})
 //	}
 //
 // The suite fails a subtest with t.Errorf or t.Fatalf and never uses
@@ -86,10 +86,11 @@ type Store interface {
 	icpverify.InstanceStore
 	icpverify.QuotaStore
 
-	// PutInstance adds inst to the inventory, or replaces the instance
-	// with the same ID. The suite calls it with a live context only: it
-	// does not check how a store treats a cancelled one.
-	PutInstance(ctx context.Context, inst icpverify.Instance) error
+	// PutInstanceContext adds inst to the inventory, or replaces the
+	// instance with the same ID, as icpverify.MemoryStore's does. The
+	// suite calls it with a live context only: it does not check how a
+	// store treats a cancelled one.
+	PutInstanceContext(ctx context.Context, inst icpverify.Instance) error
 }
 
 // Run runs the conformance suite against the stores newStore returns. Each
