@@ -131,6 +131,11 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 		do = QuotaStore.Complete
 	}
 	after, err := do(v.quotas, ctx, r)
+	if errors.Is(err, ErrNotFound) && v.replaced(ctx, r) {
+		// Released, or released and reserved anew, since it was read:
+		// this call comes after that one.
+		return notReserved("")
+	}
 	if err != nil {
 		return storeFailure("updating reservation", err)
 	}
@@ -138,4 +143,12 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
 	}
 	return nil
+}
+
+// replaced reports whether the reservation of r.Code is no longer r's
+// application, as read now. A store that reports ErrNotFound for a
+// reservation that is still there has failed instead.
+func (v *Verifier) replaced(ctx context.Context, r Reservation) bool {
+	cur, err := v.quotas.Reservation(ctx, r.Code)
+	return errors.Is(err, ErrNotFound) || err == nil && !cur.SameApplication(r)
 }
