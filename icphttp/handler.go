@@ -162,13 +162,13 @@ func NewHandler(v *icpverify.Verifier, auth Authenticator, opts ...Option) *Hand
 		// where codeBody is struct{ ServiceCode string `json:"service_code"` }
 		// and statusBody struct{ Status string `json:"status"` }. The
 		// strict decoding, the authentication and the problems need
-		// nothing more.
+		// nothing more; the tests need its cases (handler_test.go).
 	}
 	return h
 }
 
-// post returns the operation of a route whose body is a B, a struct of
-// string fields with json tags, decoded strictly.
+// post returns the operation of a route whose body is a B, a struct whose
+// fields are named by their json tags, decoded by decodeStrict.
 func post[B any](call func(ctx context.Context, account string, b B) (any, error)) operation {
 	fields := fieldNames(reflect.TypeFor[B]())
 	return func(ctx context.Context, account string, body []byte) (any, error) {
