@@ -180,16 +180,3 @@ func ExampleWithObserver() {
 	// verify refused code_malformed ****
 	// verify refused code_not_found 0000-****-****-0000
 }
-
-func ExampleNewProblem() {
-	err := &icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonInstanceExpired,
-		Instance: "i-bp1example", ExpiresAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	p := icpverify.NewProblem(err, language.English)
-	fmt.Println(p.Status, p.Type)
-	fmt.Println(p.Title)
-	fmt.Println(p.Detail)
-	// Output:
-	// 422 tag:icpverify,2026:problem:instance_expired
-	// Product information verification failed. Interface exception.
-	// Instance i-bp1example expired on 2026-03-01, so the ICP filing service codes applied for from it are invalid. Apply for an ICP filing service code using a valid (unexpired) instance.
-}

@@ -2,11 +2,8 @@ package icpverify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -246,52 +243,4 @@ func TestExpiring(t *testing.T) {
 	cancel()
 	_, err = f.v.Expiring(cancelled, "a", time.Hour)
 	require.ErrorIs(t, err, context.Canceled)
-}
-
-func TestProblem(t *testing.T) {
-	quota := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-1", Used: 5, Limit: 5,
-		Alternatives: []Alternative{{Instance: "i-2", Product: ProductECS, Free: 3}}}
-	tests := []struct {
-		err    error
-		tag    language.Tag
-		status int
-		typ    string
-		title  string
-	}{
-		{quota, language.English, 409, ProblemTypePrefix + "quota_reached", "A website ICP Filing application has already been submitted"},
-		{&Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: ProductCDN}, language.SimplifiedChinese, 422, ProblemTypePrefix + "product_not_fileable", "产品信息无效。"},
-		{&Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}, language.MustParse("zh-HK"), 422, ProblemTypePrefix + "code_malformed", "驗證產品資訊失敗，介面異常。"},
-		{&Error{Err: ErrNotFound, Reason: ReasonNotReserved}, language.English, 404, ProblemTypePrefix + "not_reserved", "No reservation"},
-		{fmt.Errorf("x: %w", context.DeadlineExceeded), language.English, 503, ProblemTypePrefix + "failure", "could not be completed"},
-		{errors.New("pq: password authentication failed"), language.English, 500, ProblemTypePrefix + "failure", "could not be completed"},
-		{ErrQuotaReached, language.English, 409, ProblemTypePrefix + "refused", "A website ICP Filing"},
-	}
-	for _, tt := range tests {
-		p := NewProblem(tt.err, tt.tag)
-		assert.Equal(t, tt.status, p.Status, "%v", tt.err)
-		assert.Equal(t, tt.typ, p.Type)
-		assert.Contains(t, p.Title, tt.title)
-		assert.NotEmpty(t, p.Detail)
-		assert.NotContains(t, p.Detail, "password")
-	}
-
-	rec := httptest.NewRecorder()
-	NewProblem(quota, language.MustParse("zh-TW")).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/verify", nil))
-	assert.Equal(t, http.StatusConflict, rec.Code)
-	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
-	assert.Equal(t, "zh-Hant", rec.Header().Get("Content-Language"))
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
-	assert.Equal(t, map[string]any{
-		"type":   ProblemTypePrefix + "quota_reached",
-		"title":  "此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。",
-		"status": 409.0,
-		"detail": "實例i-1已使用5/5個備案主體名額。請更換其他實例進行產品驗證。您的以下實例目前可通過驗證：實例i-2剩餘3個主體名額。",
-		"reason": "quota_reached",
-		"used":   5.0,
-		"limit":  5.0,
-		"alternatives": []any{
-			map[string]any{"instance": "i-2", "product": "ecs", "free": 3.0},
-		},
-	}, body)
 }
