@@ -1,32 +1,38 @@
 // Command httpbackend is an example ICP filing backend: it serves product
-// verification with package icpverify over HTTP, JSON in and out.
+// verification with packages icpverify and icphttp over HTTP, JSON in and
+// out, on two listeners.
 //
-//	go run ./examples/httpbackend [-addr 127.0.0.1:8080]
+//	go run ./examples/httpbackend [-addr 127.0.0.1:8080] [-internal-addr 127.0.0.1:8081]
 //
-// It keeps everything in a MemoryStore seeded with demo instances, and
-// prints the demo service codes it issued from them. The endpoints:
+// The applicants' listener (-addr) serves icphttp.Handler, with a toy
+// authenticator that maps a bearer token to an account:
 //
-//	POST /verify    {"product","service_code","account","subject"} -> the result
+//	POST /verify    {"product","service_code","subject"} -> the result
 //	POST /check     the same, as a dry run that reserves nothing
+//
+// The internal listener (-internal-addr) serves the provider-side
+// endpoints, which must NEVER face applicants: release and complete are the
+// provider's own actions, issuing and granting codes belong to the instance
+// owner's console, and expiry warnings to the provider's reminders. They
+// trust the account they are given.
+//
+//	POST /codes     {"instance","account"} -> a new service code
+//	POST /grant     {"service_code","owner","grantee"}
 //	POST /release   {"service_code"}: the application was withdrawn or rejected
 //	POST /complete  {"service_code"}: the filing was approved
-//	POST /codes     {"instance","account"} -> a new service code
 //	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //
-// An error is answered with RFC 9457 problem details
-// (application/problem+json): a status that fits it, the refusal's reason,
-// and a title and detail in the language of the Accept-Language header.
-// Every decision of the Verifier is logged to standard error as an audit
-// trail (icpverify.SlogObserver), with the server's own failures. See
-// README.md.
-//
-// This is an example: it trusts the account in the request body. A real
-// backend takes the account from the authenticated session and lets only
-// the filing system itself release and complete codes.
+// It keeps everything in a MemoryStore seeded with demo instances, and
+// prints the demo service codes it issued from them and a bearer token for
+// the demo account. An error is answered with RFC 9457 problem details
+// (application/problem+json). Every decision of the Verifier is logged to
+// standard error as an audit trail (icpverify.SlogObserver), with the
+// server's own failures. See README.md.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,72 +49,90 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := flag.String("addr", "127.0.0.1:8080", "address of the applicants' listener")
+	internalAddr := flag.String("internal-addr", "127.0.0.1:8081", "address of the internal listener; never expose it to applicants")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(ctx, *addr, os.Stdout, logger); err != nil {
+	if err := run(ctx, *addr, *internalAddr, os.Stdout, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "httpbackend:", err)
 		os.Exit(1)
 	}
 }
 
-// run seeds a MemoryStore, prints the demo codes to out and serves on addr
+// run seeds a MemoryStore, prints the demo codes and token to out and
+// serves on addr (applicants) and internalAddr (the provider's systems)
 // until ctx is done. It logs the Verifier's decisions and the server's
 // failures to logger.
-func run(ctx context.Context, addr string, out io.Writer, logger *slog.Logger) error {
+func run(ctx context.Context, addr, internalAddr string, out io.Writer, logger *slog.Logger) error {
 	store := icpverify.NewMemoryStore()
 	v := icpverify.New(store, store, icpverify.WithObserver(icpverify.SlogObserver(logger)))
-	// On the early returns; the shutdown below closes it first, which
-	// makes this call a no-op.
-	defer v.Close()
 	codes, err := seed(ctx, store, v, time.Now())
 	if err != nil {
 		return err
 	}
+	// The toy authenticator's one token, new at every start.
+	token := rand.Text()
+	tokens := map[string]string{token: demoAccount}
 
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	internalLn, err := lc.Listen(ctx, "tcp", internalAddr)
+	if err != nil {
+		ln.Close()
 		return fmt.Errorf("listening: %w", err)
 	}
 	fmt.Fprintf(out, "Demo service codes (account %q):\n", demoAccount)
 	for _, c := range codes {
 		fmt.Fprintf(out, "  %-8s %-16s %s\n", c.product, c.instance, c.code)
 	}
+	fmt.Fprintf(out, "Bearer token of account %q: %s\n", demoAccount, token)
+	fmt.Fprintf(out, "Internal endpoints (never expose them to applicants) on http://%s\n", internalLn.Addr())
 	fmt.Fprintf(out, "Listening on http://%s\n", ln.Addr())
 
-	srv := &http.Server{
-		Handler:           newServer(v, logger),
+	servers := []*http.Server{newHTTPServer(newApplicantHandler(v, tokens, logger)), newHTTPServer(newInternalHandler(v, logger))}
+	served := make(chan error, len(servers))
+	for i, l := range []net.Listener{ln, internalLn} {
+		go func() { served <- servers[i].Serve(l) }()
+	}
+	select {
+	case err := <-served:
+		for _, srv := range servers {
+			srv.Close()
+		}
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down: %w", err))
+		}
+	}
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serving: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newHTTPServer returns a server of h with timeouts.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving: %w", err)
-	}
-	// Every request has ended: hand the last decisions to the log.
-	if err := v.Close(); err != nil {
-		return fmt.Errorf("closing the verifier: %w", err)
-	}
-	if n := v.Dropped(); n > 0 {
-		logger.Warn("audit records dropped", "count", n)
-	}
-	return nil
 }
 
 // demoAccount owns the demo instances.

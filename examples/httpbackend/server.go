@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,10 +17,51 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/icphttp"
 )
 
-// maxBody bounds the size of a request body.
-const maxBody = 64 << 10
+// The applicant-facing side: icphttp's Handler behind a toy authenticator.
+
+// newApplicantHandler returns the handler of the applicants' listener:
+// POST /verify and POST /check (icphttp.Handler), for the account that
+// the bearer token of the request names in tokens. It logs the server's
+// failures to log.
+func newApplicantHandler(v *icpverify.Verifier, tokens map[string]string, log *slog.Logger) http.Handler {
+	return icphttp.NewHandler(v, bearerAuth(tokens),
+		icphttp.WithLogger(log),
+		icphttp.WithAuthChallenge(`Bearer realm="icp-filing"`))
+}
+
+// bearerAuth is a TOY authenticator: it maps the token of an
+// "Authorization: Bearer <token>" header to an account, through a fixed
+// map. A real backend authenticates the applicant with its own sessions or
+// signed tokens (expiry, revocation, constant-time comparison of secrets)
+// and returns the account of the session; whatever it does, the account
+// comes from there, never from the request body.
+func bearerAuth(tokens map[string]string) icphttp.Authenticator {
+	return func(r *http.Request) (string, error) {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return "", errors.New("no bearer token")
+		}
+		account, ok := tokens[token]
+		if !ok {
+			return "", errors.New("unknown bearer token")
+		}
+		return account, nil
+	}
+}
+
+// The provider-side: endpoints that must NEVER face applicants.
+//
+// /release and /complete are the provider's own actions, taken by its
+// filing workflow when an application is withdrawn, rejected or approved;
+// they act on a service code alone. /codes and /grant belong to the
+// instance owner's console, which authenticates the owner itself and then
+// acts for them; /expiring serves the provider's renewal reminders. None
+// of them authenticates its caller: each trusts the account it is given.
+// They are served on a listener of their own (-internal-addr), which only
+// the provider's systems may reach.
 
 // Bounds of the within parameter of /expiring.
 const (
@@ -27,27 +69,30 @@ const (
 	maxWithin     = 366 * 24 * time.Hour // the longest window asked for
 )
 
-// server serves the filing backend's endpoints.
-type server struct {
-	v   *icpverify.Verifier
-	log *slog.Logger
+// maxBody bounds the size of a request body on the internal listener.
+const maxBody = 64 << 10
+
+// internal serves the provider-side endpoints.
+type internal struct {
+	v       *icpverify.Verifier
+	catalog *icpverify.Catalog // the renewal warnings' texts
+	log     *slog.Logger
 }
 
-// newServer returns the HTTP handler of the filing backend. It logs server
-// failures to log.
-func newServer(v *icpverify.Verifier, log *slog.Logger) http.Handler {
+// newInternalHandler returns the handler of the internal listener. It logs
+// server failures to log.
+func newInternalHandler(v *icpverify.Verifier, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{v: v, log: log}
+	s := &internal{v: v, catalog: icpverify.NewCatalog(), log: log}
 	mux := http.NewServeMux()
 	// The routes take every method, so that a wrong one gets a problem
 	// details 405 rather than the mux's plain-text one.
-	mux.Handle("/verify", s.allow(s.verify, http.MethodPost))
-	mux.Handle("/check", s.allow(s.check, http.MethodPost))
+	mux.Handle("/codes", s.allow(s.codes, http.MethodPost))
+	mux.Handle("/grant", s.allow(s.grant, http.MethodPost))
 	mux.Handle("/release", s.allow(s.release, http.MethodPost))
 	mux.Handle("/complete", s.allow(s.complete, http.MethodPost))
-	mux.Handle("/codes", s.allow(s.codes, http.MethodPost))
 	mux.Handle("/expiring", s.allow(s.expiring, http.MethodGet, http.MethodHead))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &requestError{status: http.StatusNotFound, err: fmt.Errorf("no endpoint %q", r.URL.Path)})
@@ -56,7 +101,7 @@ func newServer(v *icpverify.Verifier, log *slog.Logger) http.Handler {
 }
 
 // allow restricts h to the methods given.
-func (s *server) allow(h http.HandlerFunc, methods ...string) http.Handler {
+func (s *internal) allow(h http.HandlerFunc, methods ...string) http.Handler {
 	allowed := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !slices.Contains(methods, r.Method) {
@@ -68,11 +113,12 @@ func (s *server) allow(h http.HandlerFunc, methods ...string) http.Handler {
 	})
 }
 
-// requestError is a request the server refuses before it reaches the
-// Verifier: a body it cannot read, a wrong method, an unknown path.
+// requestError is a request the internal listener refuses before it
+// reaches the Verifier: a body it cannot read, a wrong method or media
+// type, an unknown path.
 type requestError struct {
-	status int   // 400, 404, 405 or 413
-	err    error // what was wrong, for the server's eyes only
+	status int   // 400, 404, 405, 413 or 415
+	err    error // what was wrong
 }
 
 // Error returns the status and what was wrong.
@@ -83,25 +129,6 @@ func (e *requestError) Error() string {
 // Unwrap returns what was wrong.
 func (e *requestError) Unwrap() error { return e.err }
 
-// verifyRequest is the body of /verify and /check.
-type verifyRequest struct {
-	Product     string `json:"product"`
-	ServiceCode string `json:"service_code"`
-	Account     string `json:"account"`
-	Subject     string `json:"subject"`
-}
-
-// resultBody is the response of a passed /verify or /check.
-type resultBody struct {
-	Instance    string `json:"instance"`
-	Product     string `json:"product"`
-	ServiceCode string `json:"service_code"`
-	Subject     string `json:"subject"`
-	Used        int    `json:"used"`
-	Limit       int    `json:"limit"`
-	Retry       bool   `json:"retry"`
-}
-
 // codeRequest is the body of /release and /complete.
 type codeRequest struct {
 	ServiceCode string `json:"service_code"`
@@ -110,10 +137,17 @@ type codeRequest struct {
 // issueRequest is the body of /codes.
 type issueRequest struct {
 	Instance string `json:"instance"`
-	Account  string `json:"account"`
+	Account  string `json:"account"` // the instance's owner, as the console authenticated them
 }
 
-// statusBody is the response of /release, /complete and /codes.
+// grantRequest is the body of /grant.
+type grantRequest struct {
+	ServiceCode string `json:"service_code"`
+	Owner       string `json:"owner"` // the code's owner, as the console authenticated them
+	Grantee     string `json:"grantee"`
+}
+
+// statusBody is the response of /codes, /grant, /release and /complete.
 type statusBody struct {
 	Status      string `json:"status"`
 	ServiceCode string `json:"service_code,omitempty"`
@@ -138,69 +172,7 @@ type expiryBody struct {
 	Message     string    `json:"message"` // for the applicant, in the language of Content-Language
 }
 
-func (s *server) verify(w http.ResponseWriter, r *http.Request) {
-	s.runVerify(w, r, s.v.Verify)
-}
-
-func (s *server) check(w http.ResponseWriter, r *http.Request) {
-	s.runVerify(w, r, s.v.Check)
-}
-
-// runVerify serves /verify and /check with the Verifier method f.
-func (s *server) runVerify(w http.ResponseWriter, r *http.Request, f func(ctx context.Context, req icpverify.Request) (icpverify.Result, error)) {
-	var req verifyRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := f(r.Context(), icpverify.Request{
-		Product:     icpverify.ProductType(req.Product),
-		ServiceCode: req.ServiceCode,
-		Account:     req.Account,
-		Subject:     req.Subject,
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, resultBody{
-		Instance:    res.Instance,
-		Product:     string(res.Product),
-		ServiceCode: res.ServiceCode,
-		Subject:     res.Subject,
-		Used:        res.Used,
-		Limit:       res.Limit,
-		Retry:       res.Retry,
-	})
-}
-
-func (s *server) release(w http.ResponseWriter, r *http.Request) {
-	var req codeRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.v.Release(r.Context(), req.ServiceCode); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, statusBody{Status: "released"})
-}
-
-func (s *server) complete(w http.ResponseWriter, r *http.Request) {
-	var req codeRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.v.Complete(r.Context(), req.ServiceCode); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, statusBody{Status: "completed"})
-}
-
-func (s *server) codes(w http.ResponseWriter, r *http.Request) {
+func (s *internal) codes(w http.ResponseWriter, r *http.Request) {
 	var req issueRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
@@ -211,14 +183,53 @@ func (s *server) codes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusCreated, statusBody{Status: "issued", ServiceCode: code, Instance: req.Instance})
+	writeJSON(w, http.StatusCreated, statusBody{Status: "issued", ServiceCode: code, Instance: req.Instance})
+}
+
+func (s *internal) grant(w http.ResponseWriter, r *http.Request) {
+	var req grantRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.v.GrantServiceCode(r.Context(), req.ServiceCode, req.Owner, req.Grantee); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: "granted"})
+}
+
+func (s *internal) release(w http.ResponseWriter, r *http.Request) {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.v.Release(r.Context(), req.ServiceCode); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: "released"})
+}
+
+func (s *internal) complete(w http.ResponseWriter, r *http.Request) {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.v.Complete(r.Context(), req.ServiceCode); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: "completed"})
 }
 
 // expiring serves /expiring?account=...&within=720h: the account's service
 // codes, in use or under review, whose instance expires within the window
 // (30 days if within is absent) or has expired, each with a message for the
 // applicant.
-func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
+func (s *internal) expiring(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		s.fail(w, r, &requestError{status: http.StatusBadRequest, err: fmt.Errorf("query: %w", err)})
@@ -241,7 +252,7 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
+	tag := s.catalog.MatchLanguage(r.Header.Get("Accept-Language"))
 	body := expiringBody{Account: account, Within: within.String(), Expiring: make([]expiryBody, 0, len(xs))}
 	for _, x := range xs {
 		body.Expiring = append(body.Expiring, expiryBody{
@@ -251,16 +262,24 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 			Filed:       x.Filed,
 			ExpiresAt:   x.ExpiresAt,
 			Expired:     x.Expired,
-			Message:     icpverify.LocalizeExpiry(x, tag),
+			Message:     s.catalog.LocalizeExpiry(x, tag),
 		})
 	}
-	setLanguage(w, tag)
-	s.writeJSON(w, http.StatusOK, body)
+	h := w.Header()
+	h.Set("Content-Language", tag.String())
+	h.Add("Vary", "Accept-Language")
+	writeJSON(w, http.StatusOK, body)
 }
 
 // decode reads the JSON body of r into dst: one object of dst's fields, of
-// at most maxBody bytes. If it cannot, it returns a *requestError.
+// at most maxBody bytes, sent as application/json, so that a web page in
+// an operator's browser cannot post a form to this listener. If it cannot,
+// it returns a *requestError. (The internal callers are the provider's
+// own systems; the applicants' listener decodes more strictly still.)
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return &requestError{status: http.StatusUnsupportedMediaType, err: fmt.Errorf("Content-Type %q", r.Header.Get("Content-Type"))}
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
@@ -279,33 +298,34 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	return &requestError{status: status, err: fmt.Errorf("reading the body: %w", err)}
 }
 
-// fail writes err as RFC 9457 problem details, in the language the
-// Accept-Language header asks for. Every error response goes through it.
+// fail writes err as RFC 9457 problem details. Every error response of the
+// internal listener goes through it.
 //
-// A refusal of the Verifier gets icpverify.NewProblem's status, type,
-// Reason and localized title and detail. A *requestError gets the type
-// "about:blank", its status and the status text as title, and a localized
-// detail. Anything else, such as a store's failure, gets a 500 (or a 503 if
-// the request's context ended) that tells nothing of it; it is logged.
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
-	var p icpverify.Problem
+// A refusal of the Verifier gets icphttp.NewProblem's status, type, Reason
+// and title and detail in the language the Accept-Language header asks
+// for, for the console to show its user. A *requestError, a mistake of the
+// calling system, gets the type "about:blank", its status, and a title and
+// detail in English. Anything else, such as a store's failure, gets a 500
+// (or a 503 if the request's context ended) that tells nothing of it; it
+// is logged.
+func (s *internal) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p icphttp.Problem
 	if re, ok := errors.AsType[*requestError](err); ok {
-		p = icpverify.Problem{
+		p = icphttp.Problem{
 			Type:     "about:blank",
 			Title:    http.StatusText(re.status),
 			Status:   re.status,
-			Detail:   requestMessage(re.status, tag),
-			Language: tag,
+			Detail:   re.err.Error(),
+			Language: language.English,
 		}
 	} else {
-		p = icpverify.NewProblem(err, tag)
+		p = icphttp.NewProblem(err, icpverify.MatchLanguage(r.Header.Get("Accept-Language")))
 	}
-	switch {
-	case p.Status == http.StatusInternalServerError:
+	switch p.Status {
+	case http.StatusInternalServerError:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
-	case p.Status == http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable:
 		level := slog.LevelWarn
 		if errors.Is(err, context.Canceled) {
 			level = slog.LevelInfo // the client went away
@@ -313,69 +333,23 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.LogAttrs(r.Context(), level, "request ended early",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
-	h := w.Header()
-	h.Add("Vary", "Accept-Language")
-	h.Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", "no-store")
 	p.ServeHTTP(w, r)
 }
 
-// setLanguage marks a response as written in language tag, which the
-// Accept-Language header chose.
-func setLanguage(w http.ResponseWriter, tag language.Tag) {
-	h := w.Header()
-	h.Set("Content-Language", tag.String())
-	h.Add("Vary", "Accept-Language")
-}
-
 // writeJSON writes a JSON response.
-func (s *server) writeJSON(w http.ResponseWriter, status int, body any) {
+func writeJSON(w http.ResponseWriter, status int, body any) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		// Cannot happen: the bodies are plain structs.
-		s.log.Error("encoding response", "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	// An error here is the client's going away; there is no one to tell.
 	_, _ = w.Write(append(b, '\n'))
-}
-
-// requestMessage returns the detail of a *requestError's status in language
-// tag: English, Simplified Chinese or Traditional Chinese, as MatchLanguage
-// returns.
-func requestMessage(status int, tag language.Tag) string {
-	type texts struct{ en, hans, hant string }
-	var t texts
-	switch status {
-	case http.StatusBadRequest:
-		t = texts{
-			"The request could not be read. Refresh the page and submit again.",
-			"无法读取请求，请刷新页面后重新提交。",
-			"無法讀取請求，請重新整理頁面後再提交。",
-		}
-	case http.StatusRequestEntityTooLarge:
-		t = texts{
-			"The request is too large. Check what you entered and submit again.",
-			"请求内容过大，请检查填写的信息后重新提交。",
-			"請求內容過大，請檢查填寫的資訊後再提交。",
-		}
-	default:
-		t = texts{
-			"The request is not supported.",
-			"不支持该请求。",
-			"不支援此請求。",
-		}
-	}
-	switch tag {
-	case language.SimplifiedChinese:
-		return t.hans
-	case language.TraditionalChinese:
-		return t.hant
-	}
-	return t.en
 }

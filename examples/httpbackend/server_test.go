@@ -6,18 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/text/language"
-
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/icphttp"
 )
 
 // testClock is a settable clock.
@@ -56,17 +55,22 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// env is a server on a MemoryStore with a fixed clock and these instances:
-// alice's ECS instance i-ecs (valid for a year), alice's Simple Application
-// Server i-swas, and bob's ECS instance i-short, which expires in 90 days.
-// The server and the Verifier's audit trail (SlogObserver) log to logs.
+// testTokens are the toy authenticator's tokens in the tests.
+var testTokens = map[string]string{"t-alice": "alice", "t-bob": "bob", "t-mallory": "mallory"}
+
+// env is the two handlers on a MemoryStore with a fixed clock and these
+// instances: alice's ECS instance i-ecs (valid for a year), alice's Simple
+// Application Server i-swas, and bob's ECS instance i-short, which expires
+// in 90 days. The handlers and the Verifier's audit trail (SlogObserver)
+// log to logs.
 type env struct {
-	t     *testing.T
-	h     http.Handler
-	v     *icpverify.Verifier
-	store *icpverify.MemoryStore
-	clock *testClock
-	logs  *syncBuffer
+	t        *testing.T
+	app      http.Handler // the applicants' listener
+	internal http.Handler // the internal listener
+	v        *icpverify.Verifier
+	store    *icpverify.MemoryStore
+	clock    *testClock
+	logs     *syncBuffer
 }
 
 func newEnv(t *testing.T, opts ...icpverify.Option) *env {
@@ -76,8 +80,8 @@ func newEnv(t *testing.T, opts ...icpverify.Option) *env {
 	logger := slog.New(slog.NewTextHandler(e.logs, nil))
 	base := []icpverify.Option{icpverify.WithClock(e.clock.Now), icpverify.WithObserver(icpverify.SlogObserver(logger))}
 	e.v = icpverify.New(e.store, e.store, append(base, opts...)...)
-	t.Cleanup(func() { _ = e.v.Close() })
-	e.h = newServer(e.v, logger)
+	e.app = newApplicantHandler(e.v, testTokens, logger)
+	e.internal = newInternalHandler(e.v, logger)
 	for _, inst := range []icpverify.Instance{
 		{ID: "i-ecs", Account: "alice", Product: icpverify.ProductECS, Region: "cn-hangzhou", Billing: icpverify.Subscription,
 			TermMonths: 12, PublicIP: "203.0.113.10", Status: icpverify.Running, ExpiresAt: start.AddDate(1, 0, 0)},
@@ -103,14 +107,35 @@ func (e *env) issue(instance, account string) string {
 	return code
 }
 
-// do sends a request to the server. A body that is not a string is
-// marshalled to JSON.
-func (e *env) do(method, path string, body any, acceptLanguage string) *httptest.ResponseRecorder {
+// verify posts a body to path on the applicants' listener with the bearer
+// token of account (none if account is "").
+func (e *env) verify(path string, body any, account, acceptLanguage string) *httptest.ResponseRecorder {
 	e.t.Helper()
-	return do(e.t, e.h, method, path, body, acceptLanguage)
+	req := newRequest(e.t, http.MethodPost, path, body, acceptLanguage)
+	if account != "" {
+		req.Header.Set("Authorization", "Bearer t-"+account)
+	}
+	rec := httptest.NewRecorder()
+	e.app.ServeHTTP(rec, req)
+	return rec
+}
+
+// call sends a request to the internal listener.
+func (e *env) call(method, path string, body any, acceptLanguage string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return do(e.t, e.internal, method, path, body, acceptLanguage)
 }
 
 func do(t *testing.T, h http.Handler, method, path string, body any, acceptLanguage string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newRequest(t, method, path, body, acceptLanguage))
+	return rec
+}
+
+// newRequest returns a request with a JSON body. A body that is not a
+// string is marshalled to JSON.
+func newRequest(t *testing.T, method, path string, body any, acceptLanguage string) *http.Request {
 	t.Helper()
 	var raw string
 	switch b := body.(type) {
@@ -129,20 +154,30 @@ func do(t *testing.T, h http.Handler, method, path string, body any, acceptLangu
 	if acceptLanguage != "" {
 		req.Header.Set("Accept-Language", acceptLanguage)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+	return req
 }
 
-// verifyBody returns the body of a /verify or /check request.
-func verifyBody(product icpverify.ProductType, code, account, subject string) map[string]string {
-	return map[string]string{"product": string(product), "service_code": code, "account": account, "subject": subject}
+// verifyBody returns the body of a /verify or /check request. It has no
+// account: the bearer token names it.
+func verifyBody(product icpverify.ProductType, code, subject string) map[string]string {
+	return map[string]string{"product": string(product), "service_code": code, "subject": subject}
+}
+
+// resultBody is the response of a passed /verify or /check.
+type resultBody struct {
+	Instance    string `json:"instance"`
+	Product     string `json:"product"`
+	ServiceCode string `json:"service_code"`
+	Subject     string `json:"subject"`
+	Used        int    `json:"used"`
+	Limit       int    `json:"limit"`
+	Retry       bool   `json:"retry"`
 }
 
 // decodeJSON decodes a response body strictly into dst.
 func decodeJSON(t *testing.T, rec *httptest.ResponseRecorder, dst any) {
 	t.Helper()
-	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
@@ -163,7 +198,7 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 // decodeProblem decodes an RFC 9457 problem details response strictly, and
 // checks the members every problem has and the headers of every error
 // response.
-func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icpverify.Problem {
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icphttp.Problem {
 	t.Helper()
 	wantStatus(t, rec, status)
 	h := rec.Header()
@@ -179,7 +214,7 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, con
 	if cc := h.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q", cc)
 	}
-	var p icpverify.Problem
+	var p icphttp.Problem
 	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
@@ -196,39 +231,69 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, con
 
 // wantProblem checks the problem details of a refusal with reason and
 // returns them.
-func wantProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, reason icpverify.Reason, contentLanguage string) icpverify.Problem {
+func wantProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, reason icpverify.Reason, contentLanguage string) icphttp.Problem {
 	t.Helper()
 	p := decodeProblem(t, rec, status, contentLanguage)
 	if p.Reason != reason {
 		t.Errorf("reason %q, want %q", p.Reason, reason)
 	}
-	if want := icpverify.ProblemTypePrefix + string(reason); p.Type != want {
+	if want := icphttp.ProblemTypePrefix + string(reason); p.Type != want {
 		t.Errorf("type %q, want %q", p.Type, want)
 	}
 	return p
 }
 
-// wantRequestProblem checks the problem details of a request the server
-// refused before it reached the Verifier.
-func wantRequestProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icpverify.Problem {
+// wantRequestProblem checks the problem details of a request refused
+// before it reached the Verifier: type about:blank and no reason.
+func wantRequestProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, contentLanguage string) icphttp.Problem {
 	t.Helper()
 	p := decodeProblem(t, rec, status, contentLanguage)
-	want := icpverify.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
-		Detail: requestMessage(status, icpverify.MatchLanguage(contentLanguage))}
-	p.Language = language.Tag{}
-	if !reflect.DeepEqual(p, want) {
-		t.Errorf("problem %+v, want %+v", p, want)
+	if p.Type != "about:blank" || p.Reason != "" {
+		t.Errorf("problem %+v, want about:blank without a reason", p)
 	}
 	return p
+}
+
+// wantInternalProblem checks a problem of the internal listener's own.
+func wantInternalProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
+	t.Helper()
+	if p := wantRequestProblem(t, rec, status, "en"); p.Title != http.StatusText(status) {
+		t.Errorf("title %q, want %q", p.Title, http.StatusText(status))
+	}
+}
+
+// waitLog waits until the log holds every one of want, for the Verifier's
+// Observer hands its decisions over on a goroutine of its own, and returns
+// it.
+func waitLog(t *testing.T, logs *syncBuffer, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := logs.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log lacks %q:\n%s", missing, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestVerifyAndRetry(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	body := verifyBody(icpverify.ProductECS, strings.ToLower(code), "alice", "Example Co., Ltd.")
+	body := verifyBody(icpverify.ProductECS, strings.ToLower(code), "Example Co., Ltd.")
 
 	for i, retry := range []bool{false, true} {
-		rec := e.do(http.MethodPost, "/verify", body, "")
+		rec := e.verify("/verify", body, "alice", "")
 		wantStatus(t, rec, http.StatusOK)
 		var got resultBody
 		decodeJSON(t, rec, &got)
@@ -242,7 +307,7 @@ func TestVerifyAndRetry(t *testing.T) {
 func TestCheckReservesNothing(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	rec := e.do(http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "alice", "Example Co., Ltd."), "")
+	rec := e.verify("/check", verifyBody(icpverify.ProductECS, code, "Example Co., Ltd."), "alice", "")
 	wantStatus(t, rec, http.StatusOK)
 	var got resultBody
 	decodeJSON(t, rec, &got)
@@ -254,8 +319,63 @@ func TestCheckReservesNothing(t *testing.T) {
 		t.Errorf("after /check: %d used, %v; want 0", used, err)
 	}
 	// /check refuses as /verify does.
-	rec = e.do(http.MethodPost, "/check", verifyBody(icpverify.ProductSLB, code, "alice", "Example Co., Ltd."), "")
+	rec = e.verify("/check", verifyBody(icpverify.ProductSLB, code, "Example Co., Ltd."), "alice", "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonProductNotFileable, "en")
+}
+
+// TestAccountFromToken checks that the account is the bearer token's,
+// never the body's.
+func TestAccountFromToken(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	// mallory holds no grant of alice's code.
+	rec := e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Mallory Co."), "mallory", "")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	// Saying "account":"alice" in the body is refused, not believed.
+	withAccount := map[string]string{"product": "ecs", "service_code": code, "subject": "Mallory Co.", "account": "alice"}
+	wantRequestProblem(t, e.verify("/verify", withAccount, "mallory", ""), http.StatusBadRequest, "en")
+	// Nor is a repeated member, nor one named nearly as a field.
+	for _, body := range []string{
+		`{"product":"ecs","service_code":"` + code + `","subject":"Mallory Co.","subject":"Alice Co."}`,
+		`{"product":"ecs","service_code":"` + code + `","subject":"Alice Co.","account":"mallory","account":"alice"}`,
+		`{"product":"ecs","service_code":"` + code + `","ſubject":"Alice Co."}`,
+		`{"product":"ecs","service_code":"` + code + `","Subject":"Alice Co."}`,
+	} {
+		wantRequestProblem(t, e.verify("/verify", body, "alice", "zh-CN"), http.StatusBadRequest, "zh-Hans")
+	}
+	// Without a token: 401, with the scheme to use.
+	rec = e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "", "zh-TW")
+	wantRequestProblem(t, rec, http.StatusUnauthorized, "zh-Hant")
+	if got := rec.Header().Get("WWW-Authenticate"); got != `Bearer realm="icp-filing"` {
+		t.Errorf("WWW-Authenticate %q", got)
+	}
+	used, _, _ := e.store.Usage(context.Background(), "i-ecs", "x")
+	if used != 0 {
+		t.Errorf("%d slots used", used)
+	}
+	// alice's token: the code is hers.
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
+}
+
+// TestCrossSiteForm checks that a web page cannot post a form to either
+// listener, whatever credentials the browser would send.
+func TestCrossSiteForm(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	for _, ct := range []string{"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"} {
+		req := httptest.NewRequest(http.MethodPost, "/verify", strings.NewReader(`{"product":"ecs","service_code":"`+code+`","subject":"S"}`))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer t-alice")
+		rec := httptest.NewRecorder()
+		e.app.ServeHTTP(rec, req)
+		wantRequestProblem(t, rec, http.StatusUnsupportedMediaType, "en")
+
+		req = httptest.NewRequest(http.MethodPost, "/release", strings.NewReader(`{"service_code":"`+code+`"}`))
+		req.Header.Set("Content-Type", ct)
+		rec = httptest.NewRecorder()
+		e.internal.ServeHTTP(rec, req)
+		wantInternalProblem(t, rec, http.StatusUnsupportedMediaType)
+	}
 }
 
 // TestRefusalLanguages checks each FAQ prompt in each language, as the
@@ -287,22 +407,23 @@ func TestRefusalLanguages(t *testing.T) {
 			shortCode := e.issue("i-short", "bob")
 
 			cases := []struct {
-				name   string
-				body   map[string]string
-				status int
-				reason icpverify.Reason
-				prompt string
-				detail string
+				name    string
+				body    map[string]string
+				account string
+				status  int
+				reason  icpverify.Reason
+				prompt  string
+				detail  string
 			}{
-				{"slb", verifyBody(icpverify.ProductSLB, ecsCode, "alice", "S"), 422, icpverify.ReasonProductNotFileable, l.invalidProduct, ""},
-				{"swas for ecs code", verifyBody(icpverify.ProductSimpleApplicationServer, ecsCode, "alice", "S"), 422, icpverify.ReasonProductMismatch, l.invalidProduct, "i-ecs"},
-				{"unknown product", verifyBody("vps", ecsCode, "alice", "S"), 422, icpverify.ReasonProductNotFileable, l.invalidProduct, `"vps"`},
-				{"empty subject", verifyBody(icpverify.ProductECS, ecsCode, "alice", ""), 422, icpverify.ReasonInvalidRequest, l.invalidProduct, ""},
-				{"malformed code", verifyBody(icpverify.ProductECS, mistype(ecsCode), "alice", "S"), 422, icpverify.ReasonCodeMalformed, l.codeInvalid, "XXXX-XXXX-XXXX-XXXX"},
-				{"not owned", verifyBody(icpverify.ProductECS, ecsCode, "mallory", "S"), 422, icpverify.ReasonCodeNotOwned, l.codeInvalid, ""},
+				{"slb", verifyBody(icpverify.ProductSLB, ecsCode, "S"), "alice", 422, icpverify.ReasonProductNotFileable, l.invalidProduct, ""},
+				{"swas for ecs code", verifyBody(icpverify.ProductSimpleApplicationServer, ecsCode, "S"), "alice", 422, icpverify.ReasonProductMismatch, l.invalidProduct, "i-ecs"},
+				{"unknown product", verifyBody("vps", ecsCode, "S"), "alice", 422, icpverify.ReasonProductNotFileable, l.invalidProduct, `"vps"`},
+				{"empty subject", verifyBody(icpverify.ProductECS, ecsCode, ""), "alice", 422, icpverify.ReasonInvalidRequest, l.invalidProduct, ""},
+				{"malformed code", verifyBody(icpverify.ProductECS, mistype(ecsCode), "S"), "alice", 422, icpverify.ReasonCodeMalformed, l.codeInvalid, "XXXX-XXXX-XXXX-XXXX"},
+				{"not owned", verifyBody(icpverify.ProductECS, ecsCode, "S"), "mallory", 422, icpverify.ReasonCodeNotOwned, l.codeInvalid, ""},
 			}
 			for _, c := range cases {
-				rec := e.do(http.MethodPost, "/verify", c.body, l.accept)
+				rec := e.verify("/verify", c.body, c.account, l.accept)
 				p := wantProblem(t, rec, c.status, c.reason, l.contentLanguage)
 				if p.Title != c.prompt || !strings.Contains(p.Detail, c.detail) {
 					t.Errorf("%s: title %q, detail %q; want title %q and %q in the detail", c.name, p.Title, p.Detail, c.prompt, c.detail)
@@ -315,7 +436,7 @@ func TestRefusalLanguages(t *testing.T) {
 			// An expired instance's code. bob has no other instance to
 			// offer.
 			e.clock.Advance(100 * 24 * time.Hour)
-			rec := e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, shortCode, "bob", "S"), l.accept)
+			rec := e.verify("/verify", verifyBody(icpverify.ProductECS, shortCode, "S"), "bob", l.accept)
 			p := wantProblem(t, rec, 422, icpverify.ReasonInstanceExpired, l.contentLanguage)
 			if p.Title != l.codeInvalid || !strings.Contains(p.Detail, "2025-05-30") || p.Alternatives != nil {
 				t.Errorf("expired: %+v", p)
@@ -324,11 +445,11 @@ func TestRefusalLanguages(t *testing.T) {
 			// Five subjects fill i-ecs; the sixth is refused.
 			for i := 1; i <= 5; i++ {
 				code := e.issue("i-ecs", "alice")
-				rec := e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", fmt.Sprint("subject ", i)), l.accept)
+				rec := e.verify("/verify", verifyBody(icpverify.ProductECS, code, fmt.Sprint("subject ", i)), "alice", l.accept)
 				wantStatus(t, rec, http.StatusOK)
 			}
-			sixth := verifyBody(icpverify.ProductECS, ecsCode, "alice", "subject 6")
-			rec = e.do(http.MethodPost, "/verify", sixth, l.accept)
+			sixth := verifyBody(icpverify.ProductECS, ecsCode, "subject 6")
+			rec = e.verify("/verify", sixth, "alice", l.accept)
 			p = wantProblem(t, rec, http.StatusConflict, icpverify.ReasonQuotaReached, l.contentLanguage)
 			if p.Used != 5 || p.Limit != 5 {
 				t.Errorf("quota: used/limit %d/%d, want 5/5", p.Used, p.Limit)
@@ -350,8 +471,8 @@ func TestRefusalLanguages(t *testing.T) {
 				t.Fatal(err)
 			}
 			code2 := e.issue("i-ecs-2", "alice")
-			wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code2, "alice", "subject 7"), ""), http.StatusOK)
-			rec = e.do(http.MethodPost, "/verify", sixth, l.accept)
+			wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code2, "subject 7"), "alice", ""), http.StatusOK)
+			rec = e.verify("/verify", sixth, "alice", l.accept)
 			p = wantProblem(t, rec, http.StatusConflict, icpverify.ReasonQuotaReached, l.contentLanguage)
 			want := []icpverify.Alternative{{Instance: "i-ecs-2", Product: icpverify.ProductECS, Free: 4, ExpiresAt: expires}}
 			if len(p.Alternatives) != 1 || p.Alternatives[0].Instance != want[0].Instance || p.Alternatives[0].Free != 4 ||
@@ -369,10 +490,11 @@ func TestRefusalLanguages(t *testing.T) {
 	}
 }
 
-func TestCodes(t *testing.T) {
+func TestCodesAndGrant(t *testing.T) {
 	e := newEnv(t)
+	var first string
 	for i := 1; i <= 5; i++ {
-		rec := e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-swas", "account": "alice"}, "")
+		rec := e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-swas", "account": "alice"}, "")
 		wantStatus(t, rec, http.StatusCreated)
 		var got statusBody
 		decodeJSON(t, rec, &got)
@@ -380,24 +502,43 @@ func TestCodes(t *testing.T) {
 			t.Fatalf("issue %d: got %+v", i, got)
 		}
 		if i == 1 {
+			first = got.ServiceCode
 			// The code works with the right product type.
-			rec := e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductSimpleApplicationServer, got.ServiceCode, "alice", "S"), "")
+			rec := e.verify("/verify", verifyBody(icpverify.ProductSimpleApplicationServer, got.ServiceCode, "S"), "alice", "")
 			wantStatus(t, rec, http.StatusOK)
 		}
 	}
-	rec := e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-swas", "account": "alice"}, "zh-CN")
+	rec := e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-swas", "account": "alice"}, "zh-CN")
 	p := wantProblem(t, rec, http.StatusConflict, icpverify.ReasonCodeLimit, "zh-Hans")
 	if p.Used != 5 || p.Limit != 5 || !strings.Contains(p.Detail, "5/5") {
 		t.Errorf("code limit: %+v", p)
 	}
 
-	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "bob"}, "")
+	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "bob"}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonNotInstanceOwner, "en")
-	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-nope", "account": "bob"}, "")
+	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-nope", "account": "bob"}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceNotFound, "en")
 
+	// alice grants a code to bob, who can then verify with it; only its
+	// owner can grant it.
+	code := e.issue("i-ecs", "alice")
+	bobs := verifyBody(icpverify.ProductECS, code, "Bob Co., Ltd.")
+	wantProblem(t, e.verify("/check", bobs, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "bob", "grantee": "bob"}, "")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}, "")
+	wantStatus(t, rec, http.StatusOK)
+	var st statusBody
+	decodeJSON(t, rec, &st)
+	if st != (statusBody{Status: "granted"}) {
+		t.Errorf("grant: %+v", st)
+	}
+	wantStatus(t, e.verify("/verify", bobs, "bob", ""), http.StatusOK)
+	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": first, "owner": "alice"}, "")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
+
 	e.clock.Advance(100 * 24 * time.Hour)
-	rec = e.do(http.MethodPost, "/codes", map[string]string{"instance": "i-short", "account": "bob"}, "zh-TW")
+	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-short", "account": "bob"}, "zh-TW")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceExpired, "zh-Hant")
 }
 
@@ -406,54 +547,79 @@ func TestReleaseAndComplete(t *testing.T) {
 	code := e.issue("i-ecs", "alice")
 	codeBody := map[string]string{"service_code": code}
 	verify := func(subject string) *httptest.ResponseRecorder {
-		return e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", subject), "")
+		return e.verify("/verify", verifyBody(icpverify.ProductECS, code, subject), "alice", "")
 	}
 
 	wantStatus(t, verify("A"), http.StatusOK)
 	// Used by A: B is refused.
 	wantProblem(t, verify("B"), http.StatusUnprocessableEntity, icpverify.ReasonCodeInUse, "en")
 
-	rec := e.do(http.MethodPost, "/release", codeBody, "")
+	rec := e.call(http.MethodPost, "/release", codeBody, "")
 	wantStatus(t, rec, http.StatusOK)
 	var st statusBody
 	decodeJSON(t, rec, &st)
 	if st != (statusBody{Status: "released"}) {
 		t.Errorf("release: %+v", st)
 	}
-	rec = e.do(http.MethodPost, "/release", codeBody, "zh-CN")
+	rec = e.call(http.MethodPost, "/release", codeBody, "zh-CN")
 	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
 
 	// Released: B may use the code now.
 	wantStatus(t, verify("B"), http.StatusOK)
 
 	for range 2 { // completing twice is not an error
-		rec = e.do(http.MethodPost, "/complete", codeBody, "")
+		rec = e.call(http.MethodPost, "/complete", codeBody, "")
 		wantStatus(t, rec, http.StatusOK)
 		decodeJSON(t, rec, &st)
 		if st != (statusBody{Status: "completed"}) {
 			t.Errorf("complete: %+v", st)
 		}
 	}
-	rec = e.do(http.MethodPost, "/release", codeBody, "")
+	rec = e.call(http.MethodPost, "/release", codeBody, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
 	wantProblem(t, verify("C"), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
 
-	rec = e.do(http.MethodPost, "/complete", map[string]string{"service_code": "nonsense"}, "")
+	rec = e.call(http.MethodPost, "/complete", map[string]string{"service_code": "nonsense"}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
 	other := e.issue("i-ecs", "alice")
-	rec = e.do(http.MethodPost, "/complete", map[string]string{"service_code": other}, "")
+	rec = e.call(http.MethodPost, "/complete", map[string]string{"service_code": other}, "")
 	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+}
+
+// TestApplicantEndpointsOnly checks that the applicants' listener serves
+// nothing of the provider's.
+func TestApplicantEndpointsOnly(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "A"), "alice", ""), http.StatusOK)
+	for _, c := range []struct {
+		path string
+		body any
+	}{
+		{"/release", map[string]string{"service_code": code}},
+		{"/complete", map[string]string{"service_code": code}},
+		{"/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
+		{"/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "mallory"}},
+		{"/expiring", nil},
+	} {
+		wantRequestProblem(t, e.verify(c.path, c.body, "alice", "zh-CN"), http.StatusNotFound, "zh-Hans")
+	}
+	// The reservation stands: one subject holds a slot on i-ecs.
+	if used, _, _ := e.store.Usage(context.Background(), "i-ecs", "another subject"); used != 1 {
+		t.Errorf("%d used, want 1", used)
+	}
+	// And the internal listener serves no verification.
+	wantInternalProblem(t, e.call(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "A"), ""), http.StatusNotFound)
 }
 
 func TestBadRequests(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	huge := `{"product":"ecs","service_code":"` + code + `","account":"alice","subject":"` + strings.Repeat("x", maxBody) + `"}`
-	cases := []struct {
-		name   string
-		path   string
-		body   string
-		status int
+	huge := `{"product":"ecs","service_code":"` + code + `","subject":"` + strings.Repeat("x", icphttp.DefaultMaxBodyBytes) + `"}`
+	// The applicants' listener: icphttp's rules, localized.
+	for _, c := range []struct {
+		name, path, body string
+		status           int
 	}{
 		{"empty body", "/verify", "", http.StatusBadRequest},
 		{"not JSON", "/verify", "product=ecs", http.StatusBadRequest},
@@ -461,51 +627,68 @@ func TestBadRequests(t *testing.T) {
 		{"wrong type", "/verify", `{"product":5}`, http.StatusBadRequest},
 		{"array", "/check", `[]`, http.StatusBadRequest},
 		{"unknown field", "/verify", `{"product":"ecs","servicecode":"x"}`, http.StatusBadRequest},
+		{"two objects", "/check", `{"subject":"x"}{"subject":"y"}`, http.StatusBadRequest},
+		{"trailing garbage", "/verify", `{"subject":"x"} x`, http.StatusBadRequest},
+		{"huge body", "/verify", huge, http.StatusRequestEntityTooLarge},
+	} {
+		for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
+			wantRequestProblem(t, e.verify(c.path, c.body, "alice", lang.accept), c.status, lang.cl)
+		}
+	}
+	// The internal listener: in English.
+	for _, c := range []struct {
+		name, path, body string
+		status           int
+	}{
+		{"empty body", "/release", "", http.StatusBadRequest},
+		{"array", "/complete", `[]`, http.StatusBadRequest},
+		{"unknown field", "/codes", `{"instance":"i-ecs","acount":"alice"}`, http.StatusBadRequest},
 		{"two objects", "/release", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
 		{"trailing garbage", "/codes", `{"instance":"i-ecs","account":"alice"} x`, http.StatusBadRequest},
-		{"huge body", "/verify", huge, http.StatusRequestEntityTooLarge},
+		{"huge body", "/grant", `{"service_code":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge},
 		{"huge body after an object", "/complete", `{"service_code":"x"}` + strings.Repeat(" ", maxBody), http.StatusRequestEntityTooLarge},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
-				rec := e.do(http.MethodPost, c.path, c.body, lang.accept)
-				wantRequestProblem(t, rec, c.status, lang.cl)
-			}
-		})
+	} {
+		wantInternalProblem(t, e.call(http.MethodPost, c.path, c.body, "zh-CN"), c.status)
 	}
 	// Nothing of the above reached the Verifier.
 	used, _, _ := e.store.Usage(context.Background(), "i-ecs", "x")
 	if used != 0 {
 		t.Errorf("%d slots used after bad requests", used)
 	}
-	// A body just under the limit is read.
-	okBody := `{"product":"ecs","service_code":"` + code + `","account":"alice","subject":"S"}`
-	okBody += strings.Repeat(" ", maxBody-len(okBody))
-	wantStatus(t, e.do(http.MethodPost, "/verify", okBody, ""), http.StatusOK)
 }
 
 func TestMethodAndPath(t *testing.T) {
 	e := newEnv(t)
-	for _, path := range []string{"/verify", "/check", "/release", "/complete", "/codes"} {
+	for _, path := range []string{"/verify", "/check"} {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
-			rec := e.do(method, path, nil, "zh-CN")
+			rec := do(t, e.app, method, path, nil, "zh-CN")
 			wantRequestProblem(t, rec, http.StatusMethodNotAllowed, "zh-Hans")
 			if a := rec.Header().Get("Allow"); a != http.MethodPost {
 				t.Errorf("%s %s: Allow %q", method, path, a)
 			}
 		}
 	}
+	for _, path := range []string{"/release", "/complete", "/codes", "/grant"} {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+			rec := e.call(method, path, nil, "zh-CN")
+			wantInternalProblem(t, rec, http.StatusMethodNotAllowed)
+			if a := rec.Header().Get("Allow"); a != http.MethodPost {
+				t.Errorf("%s %s: Allow %q", method, path, a)
+			}
+		}
+	}
 	for _, method := range []string{http.MethodPost, http.MethodPut} {
-		rec := e.do(method, "/expiring?account=alice", nil, "zh-TW")
-		wantRequestProblem(t, rec, http.StatusMethodNotAllowed, "zh-Hant")
+		rec := e.call(method, "/expiring?account=alice", nil, "zh-TW")
+		wantInternalProblem(t, rec, http.StatusMethodNotAllowed)
 		if a := rec.Header().Get("Allow"); a != "GET, HEAD" {
 			t.Errorf("%s /expiring: Allow %q", method, a)
 		}
 	}
-	wantRequestProblem(t, e.do(http.MethodPost, "/nope", "{}", ""), http.StatusNotFound, "en")
-	wantRequestProblem(t, e.do(http.MethodPost, "/verify/extra", "{}", ""), http.StatusNotFound, "en")
-	wantRequestProblem(t, e.do(http.MethodGet, "/", nil, "zh-CN"), http.StatusNotFound, "zh-Hans")
+	wantRequestProblem(t, e.verify("/nope", "{}", "alice", ""), http.StatusNotFound, "en")
+	wantRequestProblem(t, e.verify("/verify/extra", "{}", "alice", ""), http.StatusNotFound, "en")
+	wantRequestProblem(t, do(t, e.app, http.MethodGet, "/", nil, "zh-CN"), http.StatusNotFound, "zh-Hans")
+	wantInternalProblem(t, e.call(http.MethodPost, "/nope", "{}", ""), http.StatusNotFound)
+	wantInternalProblem(t, e.call(http.MethodGet, "/", nil, "zh-CN"), http.StatusNotFound)
 }
 
 // expiringResponse decodes a /expiring response.
@@ -526,13 +709,13 @@ func expiringResponse(t *testing.T, rec *httptest.ResponseRecorder, contentLangu
 func TestExpiring(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-short", "bob")
-	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "bob", "Beijing Example Co., Ltd."), ""), http.StatusOK)
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Beijing Example Co., Ltd."), "bob", ""), http.StatusOK)
 	filed := e.issue("i-ecs", "alice")
-	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, filed, "alice", "Hangzhou Example Co., Ltd."), ""), http.StatusOK)
-	wantStatus(t, e.do(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Hangzhou Example Co., Ltd."), "alice", ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
 
 	// i-short expires in 90 days: not within the default 30.
-	rec := e.do(http.MethodGet, "/expiring?account=bob", nil, "")
+	rec := e.call(http.MethodGet, "/expiring?account=bob", nil, "")
 	if body := expiringResponse(t, rec, "en"); body.Account != "bob" || body.Within != "720h0m0s" || body.Expiring == nil || len(body.Expiring) != 0 {
 		t.Errorf("90 days ahead: %+v", body)
 	}
@@ -549,7 +732,7 @@ func TestExpiring(t *testing.T) {
 		{"zh-CN", "zh-Hans", "Beijing Example Co., Ltd.的ICP备案所用的实例i-short（备案服务码" + want.ServiceCode + "）将于2025-05-30到期。"},
 		{"zh-TW", "zh-Hant", "Beijing Example Co., Ltd.的ICP備案所用的實例i-short（備案服務碼" + want.ServiceCode + "）將於2025-05-30到期。"},
 	} {
-		rec := e.do(http.MethodGet, "/expiring?account=bob&within=720h", nil, l.accept)
+		rec := e.call(http.MethodGet, "/expiring?account=bob&within=720h", nil, l.accept)
 		body := expiringResponse(t, rec, l.cl)
 		if len(body.Expiring) != 1 {
 			t.Fatalf("%s: %+v, want one warning", l.accept, body)
@@ -567,30 +750,30 @@ func TestExpiring(t *testing.T) {
 		}
 	}
 	// A shorter window leaves it out.
-	if body := expiringResponse(t, e.do(http.MethodGet, "/expiring?account=bob&within=168h", nil, ""), "en"); len(body.Expiring) != 0 {
+	if body := expiringResponse(t, e.call(http.MethodGet, "/expiring?account=bob&within=168h", nil, ""), "en"); len(body.Expiring) != 0 {
 		t.Errorf("within a week: %+v", body)
 	}
 
 	// After the expiry the warning says so.
 	e.clock.Advance(30 * 24 * time.Hour)
-	body := expiringResponse(t, e.do(http.MethodGet, "/expiring?account=bob&within=1h", nil, ""), "en")
+	body := expiringResponse(t, e.call(http.MethodGet, "/expiring?account=bob&within=1h", nil, ""), "en")
 	if len(body.Expiring) != 1 || !body.Expiring[0].Expired || !strings.Contains(body.Expiring[0].Message, "expired on 2025-05-30") {
 		t.Errorf("expired: %+v", body)
 	}
 
 	// alice's completed filing is listed once its instance is near its end.
 	e.clock.Advance(250 * 24 * time.Hour)
-	body = expiringResponse(t, e.do(http.MethodGet, "/expiring?account=alice&within=720h", nil, ""), "en")
+	body = expiringResponse(t, e.call(http.MethodGet, "/expiring?account=alice&within=720h", nil, ""), "en")
 	if len(body.Expiring) != 1 || !body.Expiring[0].Filed || body.Expiring[0].Instance != "i-ecs" || body.Expiring[0].Expired {
 		t.Errorf("alice: %+v", body)
 	}
 
 	// A bad window is the client's mistake; no account is the applicant's.
 	for _, q := range []string{"within=tomorrow", "within=-1h", "within=0s", "within=10000h", "within=%zz"} {
-		rec := e.do(http.MethodGet, "/expiring?account=bob&"+q, nil, "zh-CN")
-		wantRequestProblem(t, rec, http.StatusBadRequest, "zh-Hans")
+		rec := e.call(http.MethodGet, "/expiring?account=bob&"+q, nil, "zh-CN")
+		wantInternalProblem(t, rec, http.StatusBadRequest)
 	}
-	rec = e.do(http.MethodGet, "/expiring?within=720h", nil, "")
+	rec = e.call(http.MethodGet, "/expiring?within=720h", nil, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
 }
 
@@ -599,64 +782,52 @@ func TestExpiring(t *testing.T) {
 func TestAuditTrail(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	wantStatus(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", "S"), ""), http.StatusOK)
-	wantProblem(t, e.do(http.MethodPost, "/verify", verifyBody(icpverify.ProductSLB, code, "alice", "S"), ""),
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "S"), "alice", ""), http.StatusOK)
+	wantProblem(t, e.verify("/verify", verifyBody(icpverify.ProductSLB, code, "S"), "alice", ""),
 		http.StatusUnprocessableEntity, icpverify.ReasonProductNotFileable, "en")
-	if err := e.v.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got := e.logs.String()
-	for _, want := range []string{
+	got := waitLog(t, e.logs,
 		`msg="icpverify decision" op=issue`,
 		`op=verify`,
+		`account=alice`,
 		`verdict=passed`,
 		`verdict=refused reason=product_not_fileable`,
-		`code=` + icpverify.MaskServiceCode(code),
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("log lacks %q:\n%s", want, got)
-		}
-	}
+		`code=`+icpverify.MaskServiceCode(code),
+	)
 	if strings.Contains(got, code) {
 		t.Errorf("log holds the service code unmasked:\n%s", got)
 	}
-	if n := e.v.Dropped(); n != 0 {
-		t.Errorf("%d records dropped", n)
-	}
 }
 
-// brokenStore is an InstanceStore and QuotaStore whose backend is down.
-type brokenStore struct{}
+// failingStore is an inventory whose backend is down.
+type failingStore struct {
+	icpverify.InstanceStore // nil: only the methods below are called
+}
 
 // errBackend has text that must not reach the client.
 var errBackend = errors.New("dial tcp 10.9.8.7:5432: connect: connection refused (user=icp_rw db=filing-prod)")
 
-func (brokenStore) Instance(context.Context, string) (icpverify.Instance, error) {
+func (failingStore) Instance(context.Context, string) (icpverify.Instance, error) {
 	return icpverify.Instance{}, errBackend
 }
-func (brokenStore) ServiceCode(context.Context, string) (icpverify.ServiceCode, error) {
+
+func (failingStore) ServiceCode(context.Context, string) (icpverify.ServiceCode, error) {
 	return icpverify.ServiceCode{}, errBackend
 }
-func (brokenStore) AddServiceCode(context.Context, icpverify.ServiceCode, int) (int, bool, error) {
-	return 0, false, errBackend
+
+// failingQuotas is a quota store whose backend is down.
+type failingQuotas struct {
+	icpverify.QuotaStore // nil: only the methods below are called
 }
-func (brokenStore) GrantServiceCode(context.Context, string, string) error { return errBackend }
-func (brokenStore) Reserve(context.Context, icpverify.Reservation, int) (icpverify.Outcome, int, error) {
-	return 0, 0, errBackend
-}
-func (brokenStore) Reservation(context.Context, string) (icpverify.Reservation, error) {
+
+func (failingQuotas) Release(context.Context, icpverify.Reservation) (icpverify.Reservation, error) {
 	return icpverify.Reservation{}, errBackend
 }
-func (brokenStore) Usage(context.Context, string, string) (int, bool, error) {
-	return 0, false, errBackend
-}
-func (brokenStore) Release(context.Context, string) (icpverify.Reservation, error) {
+
+func (failingQuotas) Complete(context.Context, icpverify.Reservation) (icpverify.Reservation, error) {
 	return icpverify.Reservation{}, errBackend
 }
-func (brokenStore) Complete(context.Context, string) (icpverify.Reservation, error) {
-	return icpverify.Reservation{}, errBackend
-}
-func (brokenStore) ListReservations(context.Context, string, int) ([]icpverify.Reservation, error) {
+
+func (failingQuotas) ListReservations(context.Context, string, int) ([]icpverify.Reservation, error) {
 	return nil, errBackend
 }
 
@@ -665,17 +836,21 @@ func TestStoreFailure(t *testing.T) {
 	code := newEnv(t).issue("i-ecs", "alice")
 
 	logs := &syncBuffer{}
-	h := newServer(icpverify.New(brokenStore{}, brokenStore{}), slog.New(slog.NewTextHandler(logs, nil)))
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	v := icpverify.New(failingStore{}, failingQuotas{})
+	app, internal := newApplicantHandler(v, testTokens, logger), newInternalHandler(v, logger)
 	reqs := []struct {
+		h            http.Handler
 		method, path string
 		body         map[string]string
 	}{
-		{http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", "S")},
-		{http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "alice", "S")},
-		{http.MethodPost, "/release", map[string]string{"service_code": code}},
-		{http.MethodPost, "/complete", map[string]string{"service_code": code}},
-		{http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
-		{http.MethodGet, "/expiring?account=alice", nil},
+		{app, http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "S")},
+		{app, http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "S")},
+		{internal, http.MethodPost, "/release", map[string]string{"service_code": code}},
+		{internal, http.MethodPost, "/complete", map[string]string{"service_code": code}},
+		{internal, http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
+		{internal, http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}},
+		{internal, http.MethodGet, "/expiring?account=alice", nil},
 	}
 	for _, r := range reqs {
 		for _, lang := range []struct{ accept, cl, title string }{
@@ -683,9 +858,12 @@ func TestStoreFailure(t *testing.T) {
 			{"zh-CN", "zh-Hans", "产品验证未能完成。"},
 			{"zh-TW", "zh-Hant", "產品驗證未能完成。"},
 		} {
-			rec := do(t, h, r.method, r.path, r.body, lang.accept)
+			req := newRequest(t, r.method, r.path, r.body, lang.accept)
+			req.Header.Set("Authorization", "Bearer t-alice")
+			rec := httptest.NewRecorder()
+			r.h.ServeHTTP(rec, req)
 			p := decodeProblem(t, rec, http.StatusInternalServerError, lang.cl)
-			if p.Type != icpverify.ProblemTypePrefix+"failure" || p.Title != lang.title || p.Reason != "" || p.Alternatives != nil {
+			if p.Type != icphttp.ProblemTypePrefix+"failure" || p.Title != lang.title || p.Reason != "" || p.Alternatives != nil {
 				t.Errorf("%s: %+v", r.path, p)
 			}
 			for _, secret := range []string{"10.9.8.7", "5432", "icp_rw", "filing-prod", "dial", "icpverify:"} {
@@ -697,8 +875,8 @@ func TestStoreFailure(t *testing.T) {
 	}
 	// The operator sees the failures in the log.
 	got := logs.String()
-	for _, path := range []string{"/verify", "/codes", "/expiring"} {
-		if !strings.Contains(got, "level=ERROR msg=\"request failed\" method=") || !strings.Contains(got, "path="+path+" err=") {
+	for _, path := range []string{"/verify", "/check", "/release", "/codes", "/grant", "/expiring"} {
+		if !strings.Contains(got, "level=ERROR msg=\"request failed\" method=") || !strings.Contains(got, "path="+path+" ") {
 			t.Errorf("log lacks the failure of %s:\n%s", path, got)
 		}
 	}
@@ -720,7 +898,7 @@ func TestConcurrentVerify(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, code := range codes {
 		wg.Go(func() {
-			rec := do(t, e.h, http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "alice", fmt.Sprint("subject ", i)), "")
+			rec := e.verify("/verify", verifyBody(icpverify.ProductECS, code, fmt.Sprint("subject ", i)), "alice", "")
 			statuses[i] = rec.Code
 		})
 	}
@@ -739,14 +917,16 @@ func TestConcurrentVerify(t *testing.T) {
 func TestRequestContext(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	b, _ := json.Marshal(verifyBody(icpverify.ProductECS, code, "alice", "S"))
+	b, _ := json.Marshal(verifyBody(icpverify.ProductECS, code, "S"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/verify", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer t-alice")
 	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
+	e.app.ServeHTTP(rec, req)
 	p := decodeProblem(t, rec, http.StatusServiceUnavailable, "en")
-	if p.Type != icpverify.ProblemTypePrefix+"failure" || p.Reason != "" {
+	if p.Type != icphttp.ProblemTypePrefix+"failure" || p.Reason != "" {
 		t.Errorf("canceled: %+v", p)
 	}
 	used, _, _ := e.store.Usage(context.Background(), "i-ecs", "S")
@@ -755,6 +935,28 @@ func TestRequestContext(t *testing.T) {
 	}
 	if got := e.logs.String(); !strings.Contains(got, `level=INFO msg="request ended early"`) {
 		t.Errorf("log lacks the canceled request:\n%s", got)
+	}
+}
+
+func TestBearerAuth(t *testing.T) {
+	auth := bearerAuth(map[string]string{"tok": "acct"})
+	for _, c := range []struct{ header, account string }{
+		{"Bearer tok", "acct"},
+		{"bearer tok", "acct"},
+		{"Bearer tok2", ""},
+		{"Bearer ", ""},
+		{"Basic tok", ""},
+		{"tok", ""},
+		{"", ""},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/verify", nil)
+		if c.header != "" {
+			r.Header.Set("Authorization", c.header)
+		}
+		account, err := auth(r)
+		if account != c.account || (err == nil) != (c.account != "") {
+			t.Errorf("%q: %q, %v; want %q", c.header, account, err, c.account)
+		}
 	}
 }
 
@@ -768,24 +970,27 @@ func TestSeed(t *testing.T) {
 	if len(codes) != 2 {
 		t.Fatalf("%d demo codes, want 2", len(codes))
 	}
-	h := newServer(v, nil)
+	app := newApplicantHandler(v, map[string]string{"t-demo": demoAccount}, nil)
 	for _, c := range codes {
-		rec := do(t, h, http.MethodPost, "/verify", verifyBody(c.product, c.code, demoAccount, "Demo Co., Ltd."), "")
+		req := newRequest(t, http.MethodPost, "/verify", verifyBody(c.product, c.code, "Demo Co., Ltd."), "")
+		req.Header.Set("Authorization", "Bearer t-demo")
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
 		wantStatus(t, rec, http.StatusOK)
 	}
-	rec := do(t, h, http.MethodPost, "/codes", map[string]string{"instance": "i-demo-ecs-payg", "account": demoAccount}, "")
+	rec := do(t, newInternalHandler(v, nil), http.MethodPost, "/codes", map[string]string{"instance": "i-demo-ecs-payg", "account": demoAccount}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonNotSubscription, "en")
 }
 
-// TestRun serves on a free port, stops when the context ends, and logs the
-// audit trail.
+// TestRun serves on two free ports, stops when the context ends, and logs
+// the audit trail.
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil))) }()
+	go func() { done <- run(ctx, "127.0.0.1:0", "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil))) }()
 
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	var addr string
 	for addr == "" && time.Now().Before(deadline) {
 		if _, rest, ok := strings.Cut(out.String(), "Listening on "); ok {
@@ -798,25 +1003,58 @@ func TestRun(t *testing.T) {
 		cancel()
 		t.Fatalf("server did not start; output:\n%s", out.String())
 	}
-	resp, err := http.Post(addr+"/verify", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
+	printed := out.String()
+	field := func(prefix string) string {
+		_, rest, ok := strings.Cut(printed, prefix)
+		if !ok {
+			t.Fatalf("output lacks %q:\n%s", prefix, printed)
+		}
+		line, _, _ := strings.Cut(rest, "\n")
+		return strings.TrimSpace(line)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" {
+	token := field(`Bearer token of account "demo": `)
+	internalAddr := field("Internal endpoints (never expose them to applicants) on ")
+
+	post := func(url, token, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post(addr+"/verify", token, `{}`); resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("POST /verify {}: status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp := post(addr+"/verify", "", `{}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /verify without a token: status %d", resp.StatusCode)
+	}
+	if resp := post(internalAddr+"/release", "", `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("POST /release on the internal listener: status %d", resp.StatusCode)
+	}
+	if resp := post(addr+"/release", token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /release on the applicants' listener: status %d", resp.StatusCode)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("run: %v", err)
 	}
-	if !strings.Contains(out.String(), "i-demo-ecs-hz") {
-		t.Errorf("output lacks the demo codes:\n%s", out.String())
+	if !strings.Contains(printed, "i-demo-ecs-hz") {
+		t.Errorf("output lacks the demo codes:\n%s", printed)
 	}
-	// run closed the Verifier: every decision is in the log.
-	got := logs.String()
-	if strings.Count(got, `msg="icpverify decision" op=issue`) != 2 || !strings.Contains(got, "op=verify") {
-		t.Errorf("log lacks the audit trail:\n%s", got)
+	got := waitLog(t, logs, `op=verify`, `account=demo`, `op=release`)
+	if strings.Count(got, `msg="icpverify decision" op=issue`) != 2 {
+		t.Errorf("log lacks the audit trail of the issues:\n%s", got)
 	}
 }
 

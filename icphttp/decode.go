@@ -1,0 +1,177 @@
+package icphttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxDepth bounds the nesting of objects and arrays in a request body.
+const maxDepth = 32
+
+// Why a body is refused. They reach the log, never the client.
+var (
+	errEmpty       = errors.New("empty body")
+	errInvalidUTF8 = errors.New("the body is not valid UTF-8")
+	errNotObject   = errors.New("the body is not a JSON object")
+	errTrailing    = errors.New("data after the JSON object")
+	errTooDeep     = errors.New("objects or arrays nested too deep")
+	errNull        = errors.New("a member is null")
+	errReplacement = errors.New("a string holds U+FFFD or an unpaired surrogate")
+)
+
+// fieldNames returns the JSON names of the fields of struct type t: its
+// exported fields' json tag names, or their names.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			n, _, _ := strings.Cut(tag, ",")
+			if n == "-" {
+				continue
+			}
+			if n != "" {
+				name = n
+			}
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// frame is an object or array open in the body being checked.
+type frame struct {
+	object  bool
+	wantKey bool                // an object's next token is a key or '}'
+	keys    map[string]struct{} // an object's keys so far, folded
+}
+
+// decodeStrict decodes data, a request body, into dst, a pointer to a
+// struct whose fields' JSON names are fields, more strictly than
+// json.Unmarshal does. data must be valid UTF-8 and hold one JSON object
+// and nothing after it but white space. Its members must be named exactly
+// as fields (no other name, nor one that differs from a field's only by
+// case or Unicode folding, such as "Subject" or "ſubject"), none null. No
+// object at any depth may repeat a key, even folded or escaped
+// differently, and no string may hold U+FFFD, which is what
+// encoding/json makes of an unpaired surrogate escape. A member left out
+// leaves its field as it was.
+//
+// It reads the body as a stream of tokens (json.Decoder.Token) to check
+// all this, then lets json.Unmarshal check the types and fill dst.
+func decodeStrict(data []byte, dst any, fields []string) error {
+	if !utf8.Valid(data) {
+		return errInvalidUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // no number is out of range while checking
+	tok, err := dec.Token()
+	switch {
+	case err == io.EOF:
+		return errEmpty
+	case err != nil:
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errNotObject
+	}
+	stack := []frame{{object: true, wantKey: true}}
+	for len(stack) > 0 {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+		top := &stack[len(stack)-1]
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top.object && top.wantKey {
+			key, _ := tok.(string) // the decoder allows only a string here
+			if err := checkKey(top, key, len(stack) == 1, fields); err != nil {
+				return err
+			}
+			top.wantKey = false
+			continue
+		}
+		// A value.
+		if top.object {
+			top.wantKey = true
+		}
+		switch t := tok.(type) {
+		case nil:
+			if len(stack) == 1 {
+				return errNull
+			}
+		case string:
+			if strings.ContainsRune(t, utf8.RuneError) {
+				return errReplacement
+			}
+		case json.Delim: // '{' or '['
+			if len(stack) >= maxDepth {
+				return errTooDeep
+			}
+			stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailing
+	}
+	return json.Unmarshal(data, dst)
+}
+
+// checkKey checks the key of a member of the object f: at the top level,
+// it must be one of fields, exactly; at any level, it must not fold to a
+// key that f already has.
+func checkKey(f *frame, key string, top bool, fields []string) error {
+	if strings.ContainsRune(key, utf8.RuneError) {
+		return errReplacement
+	}
+	if top && !slices.Contains(fields, key) {
+		for _, name := range fields {
+			if strings.EqualFold(key, name) {
+				return fmt.Errorf("member %q is not %q: names are exact", key, name)
+			}
+		}
+		return fmt.Errorf("unknown member %q", key)
+	}
+	folded := foldKey(key)
+	if _, dup := f.keys[folded]; dup {
+		return fmt.Errorf("member %q repeated", key)
+	}
+	if f.keys == nil {
+		f.keys = make(map[string]struct{})
+	}
+	f.keys[folded] = struct{}{}
+	return nil
+}
+
+// foldKey returns a key with each rune replaced by the least rune that
+// folds to it, so that two keys fold to the same string exactly when
+// strings.EqualFold, and so encoding/json, takes them for one.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
