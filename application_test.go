@@ -328,3 +328,19 @@ func TestStoreNotFoundIsAFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestStrangerDecisionKeepsTheCause(t *testing.T) {
+	ctx := context.Background()
+	c := &collector{}
+	f := newFixture(t, WithObserver(c))
+	code := f.instanceWithCode("i-1", "a")
+	for _, req := range []Request{request(code, "stranger", "S"), request(mustCode(t), "stranger", "S")} {
+		_, err := f.v.Verify(ctx, req)
+		requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
+	}
+	ds := c.all()
+	require.Len(t, ds, 3)
+	assert.Equal(t, ReasonCodeNotOwned, ds[1].Cause, "support staff see why")
+	assert.Equal(t, "i-1", ds[1].Instance, "and which instance")
+	assert.Empty(t, ds[2].Cause, "a code that does not exist has no other cause")
+}

@@ -88,24 +88,27 @@ type Error struct {
 	// now, best first, offered with a quota or expiry refusal of Verify
 	// or Check when the InstanceStore is an InstanceLister.
 	Alternatives []Alternative
-	// cause is the true reason of a refusal that hides it from a
-	// stranger to the code, for the Decision.
-	cause Reason
+	// cause and causeInstance are the true reason of a refusal that hides
+	// it from a stranger to the code, and the instance concerned, for the
+	// Decision.
+	cause         Reason
+	causeInstance string
 }
 
 // unknownCode is the refusal of a code that does not exist, and of one
 // that exists but is neither the applicant's nor granted to them: a
 // stranger learns nothing of a code from it. cause is the true reason of
-// the second.
-func unknownCode(selected ProductType, cause Reason) *Error {
-	return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: selected, cause: cause}
+// the second, and instance its instance.
+func unknownCode(selected ProductType, cause Reason, instance string) *Error {
+	return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: selected, cause: cause, causeInstance: instance}
 }
 
 // notReserved is the refusal of Withdraw, Release or Complete for a code
 // that holds no reservation, and of a Withdraw by an account that may not
-// withdraw it; cause is the true reason of the second.
-func notReserved(cause Reason) *Error {
-	return &Error{Err: ErrNotFound, Reason: ReasonNotReserved, cause: cause}
+// withdraw it; cause is the true reason of the second, and instance the
+// reservation's instance.
+func notReserved(cause Reason, instance string) *Error {
+	return &Error{Err: ErrNotFound, Reason: ReasonNotReserved, cause: cause, causeInstance: instance}
 }
 
 // Alternative is an instance of the applicant's that would pass product

@@ -115,6 +115,9 @@ func (d *Decision) complete(start, end time.Time, err error) {
 		if e.Instance != "" {
 			d.Instance = e.Instance
 		}
+		if e.causeInstance != "" {
+			d.Instance = e.causeInstance
+		}
 		if e.Limit != 0 {
 			d.Used, d.Limit = e.Used, e.Limit
 		}

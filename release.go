@@ -74,7 +74,7 @@ func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now ti
 	}
 	r, err := v.quotas.Reservation(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return notReserved("")
+		return notReserved("", "")
 	}
 	if err != nil {
 		return fmt.Errorf("icpverify: looking up reservation: %w", err)
@@ -105,7 +105,7 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 	switch op {
 	case OpWithdraw:
 		if err != nil || !entitled(actor, sc, inst) || actor != r.Account && actor != ownerOf(sc, inst) {
-			return notReserved(ReasonCodeNotOwned), nil
+			return notReserved(ReasonCodeNotOwned, r.Instance), nil
 		}
 	case OpComplete:
 		if err != nil {
@@ -134,7 +134,7 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 	if errors.Is(err, ErrNotFound) && v.replaced(ctx, r) {
 		// Released, or released and reserved anew, since it was read:
 		// this call comes after that one.
-		return notReserved("")
+		return notReserved("", "")
 	}
 	if err != nil {
 		return storeFailure("updating reservation", err)

@@ -264,7 +264,7 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 	}
 	rec, err := v.lookupCode(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return unknownCode("", "")
+		return unknownCode("", "", "")
 	}
 	if err != nil {
 		return err
@@ -272,7 +272,7 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 	sc, inst := rec.Code, rec.Instance
 	d.Instance = sc.Instance
 	if owner != ownerOf(sc, inst) {
-		return unknownCode("", ReasonCodeNotOwned)
+		return unknownCode("", ReasonCodeNotOwned, sc.Instance)
 	}
 	if grantee != "" {
 		if e := valid(sc, inst, v.policy(inst.Product), now); e != nil {
@@ -325,7 +325,7 @@ func (v *Verifier) revoke(ctx context.Context, code string, d *Decision) error {
 	}
 	err := v.instances.RevokeServiceCode(ctx, c)
 	if errors.Is(err, ErrNotFound) {
-		return unknownCode("", "")
+		return unknownCode("", "", "")
 	}
 	if err != nil {
 		return fmt.Errorf("icpverify: revoking service code: %w", err)

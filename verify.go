@@ -87,7 +87,7 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req Request, now ti
 	}
 	rec, err := v.lookupCode(ctx, r.Code)
 	if errors.Is(err, ErrNotFound) {
-		return Result{}, unknownCode(req.Product, "")
+		return Result{}, unknownCode(req.Product, "", "")
 	}
 	if err != nil {
 		return Result{}, err
@@ -169,7 +169,7 @@ func (v *Verifier) lookupCode(ctx context.Context, code string) (CodeRecord, err
 func checkCode(req Request, rec CodeRecord, pol Policy, now time.Time) *Error {
 	sc, inst := rec.Code, rec.Instance
 	if !entitled(req.Account, sc, inst) {
-		return unknownCode(req.Product, ReasonCodeNotOwned)
+		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
 	}
 	if inst.ID != "" && inst.Product != req.Product {
 		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Instance: inst.ID,
