@@ -4,11 +4,11 @@
 //
 // A Verifier checks that the product type the applicant selected can be
 // filed and matches the product they bought, that the ICP filing service
-// code is valid (well formed, issued or granted to the applicant, its
-// instance neither expired nor released, not used by another subject), and
-// that the product's quota of filing subjects is not used up. Each failure is
-// an *Error wrapping one of three sentinels, named after the prompts of the
-// provider's FAQ:
+// code is valid (well formed, the applicant's or granted to them, not
+// revoked, its instance neither expired nor released, not used by another
+// application), and that the product's quota of filing subjects is not used
+// up. Each failure is an *Error wrapping one of three sentinels, named after
+// the prompts of the provider's FAQ:
 //
 //   - ErrInvalidProduct: "Invalid product information";
 //   - ErrServiceCodeInvalid: "Product information verification failed.
@@ -20,16 +20,26 @@
 // Chinese or Traditional Chinese, with the FAQ's advice; MatchLanguage picks
 // the language from an Accept-Language header.
 //
+// Verify reserves the subject's slot on the product and binds the code to
+// one application: an account filing one website for one subject. The
+// applicant withdraws with Withdraw; Release, Complete and RevokeServiceCode
+// are the provider's own actions. A stranger to a code learns nothing of it:
+// it is refused as a code that does not exist.
+//
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the
 // quota holds atomically. MemoryStore implements both for one process; a
 // backend that runs several replicas plugs in a store they share, such as
 // the SQL stores of the module github.com/icpfiling/icpverify/sqlstore. The
-// package storetest checks that a store keeps the contract.
+// package storetest checks that a store keeps the contract, and the package
+// icphttp serves the applicant's operations over HTTP with RFC 9457
+// problem details.
 //
 // For a filing backend in production, WithObserver keeps an audit trail of
 // every decision (SlogObserver logs it), a quota or expiry refusal offers
-// the applicant's other instances that would pass (Error.Alternatives),
-// Expiring warns of instances about to expire, and NewProblem turns any
-// error into an RFC 9457 problem details response.
+// the applicant's other instances that would pass (Error.Alternatives), and
+// Expiring warns of instances about to expire.
+//
+// The package starts no goroutine and does no work when it is imported: the
+// built-in messages are built on first use.
 package icpverify
