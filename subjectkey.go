@@ -53,6 +53,49 @@ func subjectKey(name string) (string, bool) {
 	if plainSubjectKey(name) {
 		return name, true
 	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return foldSubjectName(name)
+		}
+	}
+	return asciiSubjectKey(name)
+}
+
+// asciiSubjectKey is subjectKey of a name in ASCII, which normalization
+// leaves as it is and case folding lowers.
+func asciiSubjectKey(s string) (string, bool) {
+	var buf [maxSubjectKey + 2]byte // a key and the two bytes that exceed it
+	b := buf[:0]
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			space = len(b) > 0
+			continue
+		case c < 0x20 || c == 0x7f:
+			return "", false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+		if len(b) > maxSubjectKey {
+			return "", false
+		}
+	}
+	if len(b) == 0 {
+		return "", false
+	}
+	return string(b), true
+}
+
+// foldSubjectName is subjectKey of a name of at most maxSubjectInput
+// bytes, in general.
+func foldSubjectName(name string) (string, bool) {
 	if !utf8.ValidString(name) {
 		return "", false
 	}

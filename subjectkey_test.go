@@ -131,6 +131,12 @@ func FuzzSubjectKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		key, ok := subjectKey(s)
+		if len(s) <= maxSubjectInput {
+			// The fast paths agree with the general one.
+			if k, o := foldSubjectName(s); k != key || o != ok {
+				t.Fatalf("%q has key %q, %v, but in general %q, %v", s, key, ok, k, o)
+			}
+		}
 		if !ok {
 			if key != "" {
 				t.Fatalf("refused %q as %q", s, key)
@@ -167,6 +173,7 @@ func BenchmarkSubjectKey(b *testing.B) {
 		{"canonical-latin", "example tech (hangzhou) co., ltd."},
 		{"full-width", "示例（杭州）科技有限公司\u3000"},
 		{"latin-mixed-case", "Example Tech (Hangzhou) Co., Ltd."},
+		{"latin-accented", "Café Tech (Hangzhou) Co., Ltd."},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -227,4 +234,30 @@ func plainRune(r rune) bool {
 	p := norm.NFKC.PropertiesString(string(r))
 	return unicode.SimpleFold(r) == r && p.Decomposition() == nil && p.CCC() == 0 && p.BoundaryBefore() &&
 		!unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !invisible(r)
+}
+
+func TestSubjectKeyASCIIBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"longest", strings.Repeat("A", maxSubjectKey), true},
+		{"too long", strings.Repeat("A", maxSubjectKey+1), false},
+		{"spaces at the end dropped", strings.Repeat("A ", maxSubjectKey/2) + "  ", true}, // 255 bytes
+		{"space at the bound", strings.Repeat("A", maxSubjectKey-1) + " B", false},
+		{"collapsed to the bound", "A" + strings.Repeat("   A", maxSubjectKey/2-1) + "B", true}, // 256 bytes
+		{"collapsed beyond the bound", "A" + strings.Repeat("   A", maxSubjectKey/2) + "B", false},
+		{"only controls", "\x01", false},
+		{"vertical tab", "A\vB", false},
+		{"DEL", "A\x7fB", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key, ok := subjectKey(tt.in)
+			k, o := foldSubjectName(tt.in)
+			assert.Equal(t, k, key)
+			assert.Equal(t, o, ok)
+			assert.Equal(t, tt.ok, ok)
+			assert.LessOrEqual(t, len(key), maxSubjectKey)
+		})
+	}
 }
