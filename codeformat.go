@@ -19,7 +19,7 @@ import (
 // among them) as "-", and line breaks (CR, LF, U+2028) as "-", a separator;
 // zero-width spaces and byte order marks are dropped.
 //
-// A CodeFormat is safe for concurrent use.
+// A CodeFormat must be safe for concurrent use; the library's are.
 type CodeFormat interface {
 	// Normalize returns the canonical form of a typed code and reports
 	// whether it is well formed in this format; it reads nothing but the
