@@ -1,0 +1,278 @@
+package icpverify
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The test vectors of DOMAIN.md (python-stdnum's tests).
+const (
+	usccValid1 = "91110000600037341L"
+	usccValid2 = "91350100M000100Y43"
+	usccBad    = "91110000600037341N"
+	ridValid1  = "360426199101010071"
+	ridValid2  = "44011320141005001X"
+	ridBad     = "36042619910102009X"
+)
+
+// usccCheckOf computes a USCC check character from the definition, apart
+// from the code under test: weights 3^i mod 31.
+func usccCheckOf(body string) byte {
+	sum, w := 0, 1
+	for i := range len(body) {
+		sum += strings.IndexByte(usccAlphabet, body[i]) * w
+		w = w * 3 % 31
+	}
+	return usccAlphabet[(31-sum%31)%31]
+}
+
+// ridCheckOf computes a resident identity number's check character as
+// python-stdnum does, apart from the code under test: (1 - 2·n) mod 11,
+// n the 17 digits read in base 13.
+func ridCheckOf(body string) byte {
+	n := 0
+	for i := range len(body) {
+		n = (n*13 + int(body[i]-'0')) % 11
+	}
+	c := ((1-2*n)%11 + 11) % 11
+	if c == 10 {
+		return 'X'
+	}
+	return byte('0' + c)
+}
+
+func rid(region, birth, seq string) string {
+	body := region + birth + seq
+	return body + string(ridCheckOf(body))
+}
+
+func TestCheckDefinitions(t *testing.T) {
+	w := 1
+	for i := range idLen - 1 {
+		assert.Equal(t, w, usccWeights[i], "USCC weight %d", i)
+		w = w * 3 % 31
+	}
+	for i := range idLen - 1 {
+		assert.Equal(t, (1<<(17-i))%11, ridWeights[i], "MOD 11-2 weight %d", i)
+	}
+	assert.Equal(t, usccValid1[17], usccCheckOf(usccValid1[:17]))
+	assert.Equal(t, usccValid2[17], usccCheckOf(usccValid2[:17]))
+	assert.Equal(t, ridValid1[17], ridCheckOf(ridValid1[:17]))
+	assert.Equal(t, ridValid2[17], ridCheckOf(ridValid2[:17]))
+	assert.Len(t, usccAlphabet, 31)
+	for _, c := range "IOSVZ" {
+		assert.NotContains(t, usccAlphabet, string(c))
+	}
+}
+
+func TestNormalizeSubjectID(t *testing.T) {
+	// A code whose weighted sum is divisible by 31: its check symbol is 0.
+	var zeroCheck string
+	for _, c := range []byte(usccAlphabet) {
+		body := "9111000060003734" + string(c)
+		if usccCheckOf(body) == '0' {
+			zeroCheck = body + "0"
+		}
+	}
+	require.NotEmpty(t, zeroCheck)
+	// An agriculture authority's code starts with letters, "N2".
+	nBody := "N2330100MA2AB1CD0"
+	nCode := nBody + string(usccCheckOf(nBody))
+	uscc := func(n string) SubjectID { return SubjectID{CertUSCC, n} }
+	res := func(n string) SubjectID { return SubjectID{CertResidentID, n} }
+	other := func(n string) SubjectID { return SubjectID{CertOther, n} }
+	tests := []struct {
+		name string
+		in   SubjectID
+		want string // "" for not well formed
+	}{
+		{"USCC", uscc(usccValid1), usccValid1},
+		{"USCC with letters", uscc(usccValid2), usccValid2},
+		{"USCC check symbol 0", uscc(zeroCheck), zeroCheck},
+		{"USCC letters first", uscc(nCode), nCode},
+		{"USCC lower case", uscc(strings.ToLower(usccValid2)), usccValid2},
+		{"USCC spaced", uscc(" 9 1 350100 M000100Y4 3\t"), usccValid2},
+		{"USCC dashes", uscc("91350100-M000100Y4-3"), usccValid2},
+		{"USCC full-width", uscc("９１３５０１００Ｍ０００１００Ｙ４３"), usccValid2},
+		{"USCC full-width lower", uscc("９１３５０１００ｍ０００１００ｙ４３"), usccValid2},
+		{"USCC ideographic space", uscc("\u300091350100M000100Y43\u3000"), usccValid2},
+		{"USCC wrong check", uscc(usccBad), ""},
+		{"USCC too short", uscc(usccValid1[:17]), ""},
+		{"USCC too long", uscc(usccValid1 + "0"), ""},
+		{"USCC letter in region", uscc("91A10000600037341L"), ""},
+		{"USCC with O", uscc("9111000060003734OL"), ""},
+		{"USCC with I", uscc("91110000600037341I"), ""},
+		{"USCC with S, V, Z", uscc("9111000060003734SL"), ""},
+		{"resident", res(ridValid1), ridValid1},
+		{"resident X", res(ridValid2), ridValid2},
+		{"resident x", res(strings.ToLower(ridValid2)), ridValid2},
+		{"resident full-width", res("４４０１１３２０１４１００５００１ｘ"), ridValid2},
+		{"resident grouped", res("440113 20141005 001X"), ridValid2},
+		{"resident wrong check", res(ridBad), ""},
+		{"resident 29 February of a leap year", res(rid("110105", "20000229", "123")), rid("110105", "20000229", "123")},
+		{"resident 29 February 1900", res(rid("110105", "19000229", "123")), ""},
+		{"resident 29 February 2023", res(rid("110105", "20230229", "123")), ""},
+		{"resident 31 April", res(rid("110105", "19910431", "123")), ""},
+		{"resident 31 December", res(rid("110105", "19911231", "123")), rid("110105", "19911231", "123")},
+		{"resident month 13", res(rid("110105", "19911301", "123")), ""},
+		{"resident month 0", res(rid("110105", "19910001", "123")), ""},
+		{"resident day 0", res(rid("110105", "19910100", "123")), ""},
+		{"resident born 1899", res(rid("110105", "18991231", "123")), ""},
+		{"resident born 1900", res(rid("110105", "19000101", "123")), rid("110105", "19000101", "123")},
+		{"resident born 2100", res(rid("110105", "21000101", "123")), ""},
+		{"resident X not last", res("4401132014100500X1"), ""},
+		{"resident 15 digits", res("360426910101007"), ""},
+		{"resident letter", res("36042619910101007A"), ""},
+		{"other", other("E12345678"), "E12345678"},
+		{"other lower, dashed, spaced", other(" h-1234 5678 "), "H12345678"},
+		{"other full-width", other("Ｈ１２３４５６７８"), "H12345678"},
+		{"other shortest", other("AB12"), "AB12"},
+		{"other too short", other("AB1"), ""},
+		{"other longest", other(strings.Repeat("A", maxOtherID)), strings.Repeat("A", maxOtherID)},
+		{"other too long", other(strings.Repeat("A", maxOtherID+1)), ""},
+		{"other underscore", other("AB_1234"), ""},
+		{"other ideograph", other("粤12345678"), ""},
+		{"other slash", other("AB/1234"), ""},
+		{"empty", uscc(""), ""},
+		{"only spaces", other("   "), ""},
+		{"unknown type", SubjectID{"passport", "E12345678"}, ""},
+		{"empty type", SubjectID{"", usccValid1}, ""},
+		{"type in another case", SubjectID{"USCC", usccValid1}, ""},
+		{"NUL", uscc(usccValid1 + "\x00"), ""},
+		{"ESC", uscc("\x1b" + usccValid1), ""},
+		{"C1", uscc(usccValid1[:9] + "\u009b" + usccValid1[9:]), ""},
+		{"line break", uscc(usccValid1[:9] + "\r\n" + usccValid1[9:]), usccValid1},
+		{"non-UTF-8", uscc(usccValid1 + "\xff"), ""},
+		{"bidi override", uscc("\u202e" + usccValid1), ""},
+		{"input too long", uscc(usccValid1 + strings.Repeat(" ", maxIDInput)), ""},
+		{"input longest", uscc(usccValid1 + strings.Repeat(" ", maxIDInput-len(usccValid1))), usccValid1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := NormalizeSubjectID(tt.in)
+			if tt.want == "" {
+				assert.False(t, ok)
+				assert.Equal(t, SubjectID{}, got)
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, SubjectID{tt.in.Type, tt.want}, got)
+			again, ok := NormalizeSubjectID(got)
+			assert.True(t, ok)
+			assert.Equal(t, got, again)
+		})
+	}
+}
+
+// TestSubjectIDCatchesTypos changes each symbol of valid numbers to every
+// other symbol: no such number is well formed, as the check characters
+// guarantee.
+func TestSubjectIDCatchesTypos(t *testing.T) {
+	for _, id := range []SubjectID{{CertUSCC, usccValid1}, {CertUSCC, usccValid2}} {
+		for i := range idLen {
+			for _, c := range []byte(usccAlphabet) {
+				if c == id.Number[i] {
+					continue
+				}
+				typo := id.Number[:i] + string(c) + id.Number[i+1:]
+				_, ok := NormalizeSubjectID(SubjectID{id.Type, typo})
+				assert.False(t, ok, typo)
+			}
+		}
+	}
+	for _, id := range []SubjectID{{CertResidentID, ridValid1}, {CertResidentID, ridValid2}} {
+		for i := range idLen {
+			for _, c := range []byte("0123456789X") {
+				if c == id.Number[i] {
+					continue
+				}
+				typo := id.Number[:i] + string(c) + id.Number[i+1:]
+				_, ok := NormalizeSubjectID(SubjectID{id.Type, typo})
+				assert.False(t, ok, typo)
+			}
+		}
+	}
+}
+
+func TestNormalizeSubjectIDCanonicalDoesNotAllocate(t *testing.T) {
+	for _, id := range []SubjectID{{CertUSCC, usccValid2}, {CertResidentID, ridValid2}, {CertOther, "E12345678"}} {
+		n := testing.AllocsPerRun(100, func() {
+			if got, ok := NormalizeSubjectID(id); !ok || got != id {
+				t.Fatal(id)
+			}
+		})
+		assert.Zero(t, n, id.Type)
+	}
+}
+
+var certTypes = []CertType{CertUSCC, CertResidentID, CertOther, "", "USCC", "passport"}
+
+// FuzzNormalizeSubjectID checks NormalizeSubjectID: never a panic; a
+// refusal returns the zero SubjectID; a result is canonical (upper-case
+// ASCII letters and digits, its own normal form) of the same type; the
+// number typed in lower case with spaces around is the same subject.
+func FuzzNormalizeSubjectID(f *testing.F) {
+	for _, s := range []string{usccValid1, usccValid2, usccBad, ridValid1, ridValid2, ridBad,
+		"９１３５０１００Ｍ０００１００Ｙ４３", " h-1234 5678 ", "", "\xff", "\u202eAB12"} {
+		for i := range 3 {
+			f.Add(uint8(i), s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, typ uint8, number string) {
+		in := SubjectID{certTypes[int(typ)%len(certTypes)], number}
+		got, ok := NormalizeSubjectID(in)
+		if !ok {
+			if got != (SubjectID{}) {
+				t.Fatalf("%+v refused as %+v", in, got)
+			}
+			return
+		}
+		if got.Type != in.Type {
+			t.Fatalf("%+v normalized to type %q", in, got.Type)
+		}
+		if !utf8.ValidString(got.Number) || !validOtherID(got.Number) && got.Type == CertOther {
+			t.Fatalf("%+v normalized to %q", in, got.Number)
+		}
+		for i := range len(got.Number) {
+			if c := got.Number[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+				t.Fatalf("%+v normalized to %q", in, got.Number)
+			}
+		}
+		if again, ok := NormalizeSubjectID(got); !ok || again != got {
+			t.Fatalf("not idempotent: %+v, %+v, %+v", in, got, again)
+		}
+		if len(number) <= maxIDInput-4 {
+			typed := SubjectID{in.Type, " " + strings.ToLower(number) + "\u3000"}
+			if again, ok := NormalizeSubjectID(typed); !ok || again != got {
+				t.Fatalf("%+v is %+v, but %+v is %+v", in, got, typed, again)
+			}
+		}
+	})
+}
+
+func BenchmarkNormalizeSubjectID(b *testing.B) {
+	for _, bm := range []struct {
+		name string
+		id   SubjectID
+	}{
+		{"uscc/canonical", SubjectID{CertUSCC, usccValid2}},
+		{"uscc/lower", SubjectID{CertUSCC, strings.ToLower(usccValid2)}},
+		{"uscc/full-width", SubjectID{CertUSCC, "９１３５０１００Ｍ０００１００Ｙ４３"}},
+		{"resident/canonical", SubjectID{CertResidentID, ridValid2}},
+		{"resident/spaced", SubjectID{CertResidentID, "440113 20141005 001x"}},
+		{"other/canonical", SubjectID{CertOther, "E12345678"}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := NormalizeSubjectID(bm.id); !ok {
+					b.Fatal(bm.id)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,263 @@
+package icpverify
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
+)
+
+func TestSubjectKeySameName(t *testing.T) {
+	const name = "杭州示例科技有限公司"
+	for _, tt := range []struct{ name, in string }{
+		{"canonical", name},
+		{"trailing space", name + " "},
+		{"spaces around", "  " + name + "\t"},
+		{"ideographic space", "\u3000" + name + "\u3000"},
+		{"line break", name + "\r\n"},
+		{"zero-width space", "杭州\u200b示例科技有限公司"},
+		{"zero-width joiners", "杭州\u200c示例\u200d科技有限公司"},
+		{"word joiner and BOM", "\ufeff杭州示例\u2060科技有限公司"},
+		{"soft hyphen", "杭州示例\u00ad科技有限公司"},
+		{"variation selector", "杭\ufe00州示例科技有限公司"},
+		{"ideographic variation selector", "杭\U000e0100州示例科技有限公司"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := subjectKey(tt.in)
+			require.True(t, ok)
+			assert.Equal(t, name, got)
+		})
+	}
+	const latin = "café (hangzhou) co., ltd."
+	for _, tt := range []struct{ name, in string }{
+		{"canonical", latin},
+		{"upper case", "CAFÉ (HANGZHOU) CO., LTD."},
+		{"title case", "Café (Hangzhou) Co., Ltd."},
+		{"decomposed (NFD)", "Cafe\u0301 (Hangzhou) Co., Ltd."},
+		{"full-width letters and signs", "Ｃａｆé　（Ｈａｎｇｚｈｏｕ）　Ｃｏ．，　Ｌｔｄ．"},
+		{"double inner spaces", "Café  (Hangzhou)\u3000\u3000Co.,\t Ltd."},
+		{"no-break spaces", "Café\u00a0(Hangzhou)\u202fCo., Ltd."},
+	} {
+		t.Run("latin/"+tt.name, func(t *testing.T) {
+			got, ok := subjectKey(tt.in)
+			require.True(t, ok)
+			assert.Equal(t, latin, got)
+		})
+	}
+	for _, tt := range []struct{ name, in, want string }{
+		{"full-width parentheses", "示例（杭州）科技有限公司", "示例(杭州)科技有限公司"},
+		{"half-width parentheses", "示例(杭州)科技有限公司", "示例(杭州)科技有限公司"},
+		{"sharp s folds", "Straße GmbH", "strasse gmbh"},
+		{"capital sharp s folds", "STRAẞE GMBH", "strasse gmbh"},
+		{"Greek final sigma", "ΟΔΟΣ", "οδοσ"},
+		{"ligature", "ﬁne", "fine"},
+		{"half-width katakana", "ｶﾀｶﾅ", "カタカナ"},
+		{"middle dot", "微软·中国", "微软·中国"},
+		{"Kelvin sign", "\u212a", "k"},
+		{"compatibility ideograph", "\uf900", "\u8c48"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := subjectKey(tt.in)
+			require.True(t, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestSubjectKeyRefused(t *testing.T) {
+	for _, tt := range []struct{ name, in string }{
+		{"empty", ""},
+		{"only spaces", " \t\u3000 "},
+		{"only invisible", "\u200b\ufeff"},
+		{"non-UTF-8", "示例\xff公司"},
+		{"NUL", "示例\x00公司"},
+		{"ESC sequence", "示例\x1b[31m公司"},
+		{"DEL", "示例\x7f公司"},
+		{"C1", "示例\u0085公司"},
+		{"CSI", "示例\u009b31m公司"},
+		{"vertical tab", "示例\v公司"},
+		{"LRM", "示例\u200e公司"},
+		{"RLM", "示例\u200f公司"},
+		{"Arabic letter mark", "示例\u061c公司"},
+		{"RLO", "示例\u202e公司"},
+		{"LRE", "示例\u202a公司"},
+		{"PDF", "示例\u202c公司"},
+		{"RLI", "示例\u2067公司"},
+		{"PDI", "示例\u2069公司"},
+		{"tag character", "示例\U000e0041公司"},
+		{"too long input", strings.Repeat(" ", maxSubjectInput) + "公司"},
+		{"too long key", strings.Repeat("公", maxSubjectKey/3+1)},
+		{"too long key after folding", strings.Repeat("ﬃ", maxSubjectKey/3+1)}, // 258 bytes of "ffi"
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := subjectKey(tt.in)
+			assert.False(t, ok)
+			assert.Empty(t, got)
+		})
+	}
+	// The bounds themselves.
+	long := strings.Repeat("公", maxSubjectKey/3)
+	got, ok := subjectKey(long)
+	assert.True(t, ok)
+	assert.Equal(t, long, got)
+	got, ok = subjectKey(strings.Repeat(" ", maxSubjectInput-len(long)) + long)
+	assert.True(t, ok)
+	assert.Equal(t, long, got)
+}
+
+func TestSubjectKeyCanonicalDoesNotAllocate(t *testing.T) {
+	for _, name := range []string{"杭州示例科技有限公司", "示例(杭州)科技有限公司", "example tech co., ltd.", "微软·中国"} {
+		require.True(t, plainSubjectKey(name), name)
+		n := testing.AllocsPerRun(100, func() {
+			if got, ok := subjectKey(name); !ok || got != name {
+				t.Fatal(name)
+			}
+		})
+		assert.Zero(t, n, name)
+	}
+}
+
+// FuzzSubjectKey checks subjectKey: never a panic; a key is valid UTF-8,
+// 1 to maxSubjectKey bytes, NFKC, without control or format characters,
+// spaces only single and inside, its own key; the name with spaces and
+// invisible characters around has the same key.
+func FuzzSubjectKey(f *testing.F) {
+	for _, s := range []string{"杭州示例科技有限公司", "Café  (Hangzhou)", "Ｃａｆé（Ｈ）", "\u202e示例", "\xff", "ΟΔΟΣ", " \u0301x", "ﬃ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, ok := subjectKey(s)
+		if len(s) <= maxSubjectInput {
+			// The fast paths agree with the general one.
+			if k, o := foldSubjectName(s); k != key || o != ok {
+				t.Fatalf("%q has key %q, %v, but in general %q, %v", s, key, ok, k, o)
+			}
+		}
+		if !ok {
+			if key != "" {
+				t.Fatalf("refused %q as %q", s, key)
+			}
+			return
+		}
+		if key == "" || len(key) > maxSubjectKey || !utf8.ValidString(key) || !norm.NFKC.IsNormalString(key) {
+			t.Fatalf("%q has key %q", s, key)
+		}
+		if key[0] == ' ' || key[len(key)-1] == ' ' || strings.Contains(key, "  ") {
+			t.Fatalf("%q has key %q, spaced", s, key)
+		}
+		for _, r := range key {
+			if r != ' ' && unicode.IsSpace(r) || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || invisible(r) {
+				t.Fatalf("%q has key %q, with %U", s, key, r)
+			}
+		}
+		if again, ok := subjectKey(key); !ok || again != key {
+			t.Fatalf("not idempotent: %q, %q, %q", s, key, again)
+		}
+		if len(s) <= maxSubjectInput-9 {
+			padded := "\u3000\u200b" + s + " \ufeff"
+			if again, ok := subjectKey(padded); !ok || again != key {
+				t.Fatalf("%q has key %q, but %q has %q", s, key, padded, again)
+			}
+		}
+	})
+}
+
+func BenchmarkSubjectKey(b *testing.B) {
+	for _, bm := range []struct{ name, in string }{
+		{"canonical", "杭州示例科技有限公司"},
+		{"canonical-long", "示例(杭州)网络科技股份有限公司北京分公司"},
+		{"canonical-latin", "example tech (hangzhou) co., ltd."},
+		{"full-width", "示例（杭州）科技有限公司\u3000"},
+		{"latin-mixed-case", "Example Tech (Hangzhou) Co., Ltd."},
+		{"latin-accented", "Café Tech (Hangzhou) Co., Ltd."},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := subjectKey(bm.in); !ok {
+					b.Fatal(bm.in)
+				}
+			}
+		})
+	}
+}
+
+func TestSubjectKeyCherokee(t *testing.T) {
+	// Cherokee small letters fold to capitals (CaseFolding.txt), capitals
+	// to themselves.
+	for _, in := range []string{"\u13a0\u13f0", "\uab70\u13f8", "\u13a0\u13f8"} {
+		got, ok := subjectKey(in)
+		require.True(t, ok)
+		assert.Equal(t, "\u13a0\u13f0", got, "%+q", in)
+	}
+}
+
+// TestSubjectKeyEveryRune checks, for every rune of the planes with case
+// and decompositions (the basic and supplementary multilingual planes, the
+// CJK compatibility ideographs supplement, tags and variation selectors),
+// alone, before a combining acute accent and after a capital A, that
+// subjectKey either refuses it or gives a key that is its own key. Runes
+// without case, decomposition or combining class, which stay as they are
+// whatever surrounds them, are skipped.
+func TestSubjectKeyEveryRune(t *testing.T) {
+	if testing.Short() {
+		t.Skip("130,000 runes")
+	}
+	bad := 0
+	for _, span := range [][2]rune{{0, 0x1FFFF}, {0x2F800, 0x2FA1F}, {0xE0000, 0xE01EF}} {
+		for r := span[0]; r <= span[1] && bad < 10; r++ {
+			if !utf8.ValidRune(r) || plainRune(r) {
+				continue
+			}
+			for _, s := range []string{string(r), string(r) + "\u0301", "A" + string(r)} {
+				key, ok := subjectKey(s)
+				if !ok {
+					continue
+				}
+				if again, ok := subjectKey(key); !ok || again != key {
+					t.Errorf("%+q has key %+q, whose key is %+q, %v", s, key, again, ok)
+					bad++
+				}
+			}
+		}
+	}
+}
+
+// plainRune reports whether r has no case, no decomposition, does not
+// combine with what precedes it, and is neither white space nor a control,
+// format or invisible character.
+func plainRune(r rune) bool {
+	p := norm.NFKC.PropertiesString(string(r))
+	return unicode.SimpleFold(r) == r && p.Decomposition() == nil && p.CCC() == 0 && p.BoundaryBefore() &&
+		!unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !invisible(r)
+}
+
+func TestSubjectKeyASCIIBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"longest", strings.Repeat("A", maxSubjectKey), true},
+		{"too long", strings.Repeat("A", maxSubjectKey+1), false},
+		{"spaces at the end dropped", strings.Repeat("A ", maxSubjectKey/2) + "  ", true}, // 255 bytes
+		{"space at the bound", strings.Repeat("A", maxSubjectKey-1) + " B", false},
+		{"collapsed to the bound", "A" + strings.Repeat("   A", maxSubjectKey/2-1) + "B", true}, // 256 bytes
+		{"collapsed beyond the bound", "A" + strings.Repeat("   A", maxSubjectKey/2) + "B", false},
+		{"only controls", "\x01", false},
+		{"vertical tab", "A\vB", false},
+		{"DEL", "A\x7fB", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key, ok := subjectKey(tt.in)
+			k, o := foldSubjectName(tt.in)
+			assert.Equal(t, k, key)
+			assert.Equal(t, o, ok)
+			assert.Equal(t, tt.ok, ok)
+			assert.LessOrEqual(t, len(key), maxSubjectKey)
+		})
+	}
+}
