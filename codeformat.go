@@ -46,14 +46,14 @@ type checkedFormat struct{}
 
 // Normalize implements CodeFormat.
 func (checkedFormat) Normalize(typed string) (string, bool) {
-	if c, ok := NormalizeServiceCode(typed); ok {
+	if c, ok := normalizeCode(typed); ok {
 		return c, true
 	}
 	f, ok := foldInputForms(typed)
 	if !ok || len(f) == len(typed) && f == typed {
 		return "", false
 	}
-	return NormalizeServiceCode(f)
+	return normalizeCode(f)
 }
 
 // New implements CodeFormat.

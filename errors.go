@@ -42,6 +42,7 @@ const (
 	ReasonNoPublicIP         Reason = "no_public_ip"         // the instance has no public IP
 	ReasonNotRunning         Reason = "not_running"          // the instance is not running
 	ReasonTrialInstance      Reason = "trial_instance"       // the instance is a free trial
+	ReasonSubjectIDMalformed Reason = "subject_id_malformed" // the subject's certificate number is not well formed, or missing where required
 )
 
 // Reasons under ErrServiceCodeInvalid.

@@ -176,5 +176,5 @@ func ExampleWithObserver() {
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S"})
 	// Output:
 	// verify refused code_malformed ****
-	// verify refused code_not_found 0000-****-****-0000
+	// verify refused code_not_found ****-****-****-0000
 }

@@ -66,7 +66,7 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 		if inst.ExpiresAt.IsZero() || inst.ExpiresAt.After(deadline) {
 			continue
 		}
-		out = append(out, Expiry{Code: MaskServiceCode(r.Code), Instance: r.Instance, Subject: r.Subject,
+		out = append(out, Expiry{Code: maskTyped(r.Code, v.format), Instance: r.Instance, Subject: r.Subject,
 			Filed: r.Filed, ExpiresAt: inst.ExpiresAt, Expired: expired(inst, now)})
 	}
 	slices.SortFunc(out, func(a, b Expiry) int {

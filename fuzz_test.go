@@ -32,7 +32,8 @@ func FuzzValidServiceCodeFormat(f *testing.F) {
 		if c2, _ := NormalizeServiceCode(c); c2 != c {
 			t.Fatalf("normalizing is not idempotent: %q, %q", c, c2)
 		}
-		if strings.ToUpper(strings.NewReplacer("-", "", " ", "", "\t", "", "O", "0", "I", "1", "L", "1").Replace(strings.ToUpper(s))) !=
+		typed, _ := foldInputForms(s)
+		if strings.ToUpper(strings.NewReplacer("-", "", " ", "", "\t", "", "O", "0", "I", "1", "L", "1").Replace(strings.ToUpper(typed))) !=
 			strings.ReplaceAll(c, "-", "") {
 			t.Fatalf("%q normalized to %q, which is not what was typed", s, c)
 		}
@@ -46,13 +47,18 @@ func FuzzValidServiceCodeFormat(f *testing.F) {
 func FuzzVerify(f *testing.F) {
 	// "C1" and "C2" stand for the fixture's two real codes, which are
 	// random: C1 is reserved for subject "S", C2 is free.
-	f.Add("ecs", "C1", "a", "S")
-	f.Add("ecs", "C2", "a", "T")
-	f.Add("ecs", "c2", "b", "T")
-	f.Add("swas", "C1", "b", "\xff")
-	f.Add("", "", "", "")
-	f.Add("ecs", "7KQ2-M9XD-4TRB-WH6C", "a", strings.Repeat("x", 300))
-	f.Fuzz(func(t *testing.T, product, typed, account, subject string) {
+	f.Add("ecs", "C1", "a", "S", "", "", "")
+	f.Add("ecs", "C2", "a", "T", "", "", "")
+	f.Add("ecs", "c2", "b", "T", "", "", "")
+	f.Add("ecs", "C2", "a", "s ", "", "", "www.example.com")
+	f.Add("ecs", "C2", "a", "T", "uscc", "91110000600037341L", "")
+	f.Add("ecs", "C2", "a", "T", "uscc", "91110000600037341N", "")
+	f.Add("ecs", "C2", "a", "T", "resident_id", "44011320141005001x", "EXAMPLE.com.")
+	f.Add("ecs", "C2", "a", "\u202eT", "other", "\x00", "\xff")
+	f.Add("swas", "C1", "b", "\xff", "", "", "")
+	f.Add("", "", "", "", "", "", "")
+	f.Add("ecs", "7KQ2-M9XD-4TRB-WH6C", "a", strings.Repeat("x", 300), "x", strings.Repeat("9", 300), strings.Repeat("a.", 200))
+	f.Fuzz(func(t *testing.T, product, typed, account, subject, certType, certNumber, website string) {
 		fx := newFixture(t)
 		fx.put(ecs("i-1", "a"))
 		c1, c2 := fx.issue("i-1", "a"), fx.issue("i-1", "a")
@@ -66,7 +72,8 @@ func FuzzVerify(f *testing.F) {
 		case "C2":
 			typed = c2
 		}
-		req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: subject}
+		req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: subject,
+			SubjectID: SubjectID{Type: CertType(certType), Number: certNumber}, Website: website}
 		for _, call := range []func(context.Context, Request) (Result, error){fx.v.Check, fx.v.Verify} {
 			res, err := call(context.Background(), req)
 			if err == nil {
@@ -75,33 +82,60 @@ func FuzzVerify(f *testing.F) {
 				}
 				continue
 			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("not a refusal: %v", err)
-			}
-			if !errors.Is(err, ErrInvalidProduct) && !errors.Is(err, ErrServiceCodeInvalid) && !errors.Is(err, ErrQuotaReached) {
-				t.Fatalf("refusal without a sentinel: %v", err)
-			}
-			// A formatting complaint, unless the input itself says %!.
-			complaint := !strings.Contains(product+typed+account+subject, "%")
-			for _, tag := range []language.Tag{language.English, language.SimplifiedChinese} {
-				if msg := Localize(err, tag); msg == "" || !utf8.ValidString(msg) || complaint && strings.Contains(msg, "%!") {
-					t.Fatalf("bad message %q for %v", msg, err)
-				}
-			}
+			checkRefusal(t, err, product+typed+account+subject+certType+certNumber+website)
 		}
-		used := fx.used("i-1")
-		newSubject := product == string(ProductECS) && account == "a" && subject != "S" &&
-			subject != "" && len(subject) <= maxField && utf8.ValidString(subject)
-		if typed2, ok := NormalizeServiceCode(typed); !ok || typed2 != c2 {
-			newSubject = false
-		}
-		want := 1
-		if newSubject {
-			want = 2
-		}
-		if used != want {
+		if used, want := fx.used("i-1"), 1+newSubject(req, c2); used != want {
 			t.Fatalf("%d slots used after %+v, want %d", used, req, want)
 		}
 	})
+}
+
+// checkRefusal fails the fuzz target unless err is a refusal with a
+// sentinel and a clean message in English and Chinese. A formatting
+// complaint is allowed only if the input itself holds a "%".
+func checkRefusal(t *testing.T, err error, input string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("not a refusal: %v", err)
+	}
+	if !errors.Is(err, ErrInvalidProduct) && !errors.Is(err, ErrServiceCodeInvalid) && !errors.Is(err, ErrQuotaReached) {
+		t.Fatalf("refusal without a sentinel: %v", err)
+	}
+	complaint := !strings.Contains(input, "%")
+	for _, tag := range []language.Tag{language.English, language.SimplifiedChinese} {
+		if msg := Localize(err, tag); msg == "" || !utf8.ValidString(msg) || complaint && strings.Contains(msg, "%!") {
+			t.Fatalf("bad message %q for %v", msg, err)
+		}
+	}
+}
+
+// newSubject returns 1 if req, against the fixture of FuzzVerify, asks for
+// a new subject's slot with the free code c2, and 0 otherwise.
+func newSubject(req Request, c2 string) int {
+	if req.Product != ProductECS || req.Account != "a" {
+		return 0
+	}
+	if code, ok := NormalizeServiceCode(req.ServiceCode); !ok || code != c2 {
+		return 0
+	}
+	name, ok := subjectKey(req.Subject)
+	if !ok {
+		return 0
+	}
+	key := "name:" + name
+	if req.SubjectID != (SubjectID{}) {
+		id, ok := NormalizeSubjectID(req.SubjectID)
+		if !ok {
+			return 0
+		}
+		key = "id:" + string(id.Type) + ":" + id.Number
+	}
+	if _, ok := websiteKey(req.Website); req.Website != "" && !ok {
+		return 0
+	}
+	if key == "name:s" {
+		return 0 // the subject of C1: its slot is held already
+	}
+	return 1
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message/catalog"
@@ -407,17 +409,28 @@ func promptKey(e *Error) string {
 // maxProductName bounds how much of an unknown product type is shown.
 const maxProductName = 32
 
-// productName returns the display name of a product type: the catalog's, or
-// the type itself, cut short and made valid UTF-8, for a type it lacks.
+// productName returns the display name of a product type: the catalog's,
+// or for a type it lacks the type itself, quoted, with at most
+// maxProductName bytes of its printable characters: control characters,
+// escape sequences, bidirectional controls and invalid bytes are dropped,
+// so that text the applicant typed cannot disguise the message.
 func (l *locale) productName(t ProductType) string {
 	if name, ok := l.text["product."+string(t)]; ok {
 		return name
 	}
-	s := string(t)
-	if len(s) > maxProductName {
-		s = s[:maxProductName]
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range string(t) {
+		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > maxProductName+1 {
+			break
+		}
+		b.WriteRune(r)
 	}
-	return `"` + strings.ToValidUTF8(s, "") + `"`
+	b.WriteByte('"')
+	return b.String()
 }
 
 // builtin holds the catalog behind Localize and MatchLanguage, made on

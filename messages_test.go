@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,6 +29,7 @@ var allReasons = map[Reason]error{
 	ReasonNoPublicIP:         ErrInvalidProduct,
 	ReasonNotRunning:         ErrInvalidProduct,
 	ReasonTrialInstance:      ErrInvalidProduct,
+	ReasonSubjectIDMalformed: ErrInvalidProduct,
 	ReasonCodeMalformed:      ErrServiceCodeInvalid,
 	ReasonCodeNotFound:       ErrServiceCodeInvalid,
 	ReasonCodeNotOwned:       ErrServiceCodeInvalid,
@@ -269,4 +272,20 @@ func TestCatalogConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestProductNameIsSanitized(t *testing.T) {
+	for _, typed := range []ProductType{"\x1b[31mecs\x1b[0m", "ecs\u202egnp.exe", "e\x00c\u200bs", "ecs\xff", ProductType(strings.Repeat("字", 100))} {
+		e := &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: typed}
+		for _, tag := range languages {
+			msg := Localize(e, tag)
+			for _, r := range msg {
+				assert.True(t, unicode.IsPrint(r) && !unicode.Is(unicode.Cf, r), "%q in %q", r, msg)
+			}
+			assert.True(t, utf8.ValidString(msg))
+			assert.Less(t, len(msg), 1000)
+		}
+	}
+	e := &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: "\x1b[31mecs\u202e"}
+	assert.Contains(t, Localize(e, language.English), `"[31mecs"`)
 }

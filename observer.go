@@ -102,10 +102,20 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
+// maskTyped masks a code as typed, read in format: hidden whole if it is not
+// well formed.
+func maskTyped(code string, format CodeFormat) string {
+	c, ok := format.Normalize(code)
+	if !ok {
+		return "****"
+	}
+	return maskCode(c)
+}
+
 // complete fills in a Decision whose operation began at start, ended at
 // end and returned err: its time, its verdict and the details of a
 // refusal; it masks the code and cuts text to size.
-func (d *Decision) complete(start, end time.Time, err error) {
+func (d *Decision) complete(start, end time.Time, err error, format CodeFormat) {
 	d.Time, d.Duration, d.Err = start, end.Sub(start), err
 	switch e := asError(err); {
 	case err == nil:
@@ -125,7 +135,7 @@ func (d *Decision) complete(start, end time.Time, err error) {
 		d.Verdict = Failed
 	}
 	if d.Code != "" {
-		d.Code = MaskServiceCode(d.Code)
+		d.Code = maskTyped(d.Code, format)
 	}
 	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))

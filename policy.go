@@ -35,6 +35,9 @@ type Policy struct {
 	// CodeTTL is how long a code stays valid after it is issued; zero
 	// means for as long as its instance. Some providers give a year.
 	CodeTTL time.Duration
+	// RequireSubjectID refuses a request that does not identify its
+	// subject by certificate (Request.SubjectID).
+	RequireSubjectID bool
 }
 
 // fileable reports whether the policy's product type can be filed.

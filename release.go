@@ -63,7 +63,7 @@ func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now ti
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, ok := NormalizeServiceCode(code)
+	c, ok := v.format.Normalize(code)
 	if !ok {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}

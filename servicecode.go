@@ -95,20 +95,35 @@ func encodeCode(v *[codeSymbols]byte) string {
 	return string(b[:])
 }
 
-// ValidServiceCodeFormat reports whether code is a well-formed service code,
-// without asking any store: 16 symbols of the code alphabet whose check
-// symbol matches. Case, and spaces and dashes anywhere, are ignored.
+// ValidServiceCodeFormat reports whether code is a well-formed service code
+// of DefaultCodeFormat, without asking any store: 16 symbols of the code
+// alphabet whose check symbol matches. Case, spaces and dashes anywhere,
+// and the forms input methods type (see CodeFormat), are ignored.
 func ValidServiceCodeFormat(code string) bool {
 	var v [codeSymbols]byte
-	ok, _ := decodeCode(code, &v)
+	if ok, _ := decodeCode(code, &v); ok {
+		return true
+	}
+	f, ok := foldInputForms(code)
+	if !ok || f == code {
+		return false
+	}
+	ok, _ = decodeCode(f, &v)
 	return ok
 }
 
-// NormalizeServiceCode returns the canonical form of a typed code: upper
-// case, in four dash-separated groups of four, with O read as 0 and I and L
-// as 1. It reports false if code is not well formed. Stores keep codes in
-// this form; a code already in it is returned as it is, without allocating.
+// NormalizeServiceCode returns the canonical form of a typed code of
+// DefaultCodeFormat: upper case, in four dash-separated groups of four,
+// with O read as 0 and I and L as 1, and the forms input methods type
+// folded (see CodeFormat). It reports false if code is not well formed.
+// Stores keep codes in this form; a code already in it is returned as it
+// is, without allocating.
 func NormalizeServiceCode(code string) (string, bool) {
+	return checkedFormat{}.Normalize(code)
+}
+
+// normalizeCode is NormalizeServiceCode without folding input forms.
+func normalizeCode(code string) (string, bool) {
 	var v [codeSymbols]byte
 	ok, canonical := decodeCode(code, &v)
 	switch {
@@ -120,16 +135,13 @@ func NormalizeServiceCode(code string) (string, bool) {
 	return encodeCode(&v), true
 }
 
-// MaskServiceCode returns a form of a code safe to log or show to someone
-// other than its owner: the first and last group, the middle hidden, as in
-// "7KQ2-****-****-WH6C". Input that is not a well-formed code is hidden whole.
-func MaskServiceCode(code string) string {
-	c, ok := NormalizeServiceCode(code)
-	if !ok {
-		return "****"
-	}
-	return c[:5] + "****-****" + c[14:]
-}
+// MaskServiceCode returns a form of a code of DefaultCodeFormat safe to log
+// or show to someone other than its owner: only its last 4 symbols, the
+// last of them the check symbol, are shown, as in "****-****-****-WH6C".
+// Input that is not a well-formed code is hidden whole, as "****". A
+// Verifier masks the codes of its own CodeFormat alike, showing at most 4
+// symbols of any code.
+func MaskServiceCode(code string) string { return maskTyped(code, checkedFormat{}) }
 
 // newCode draws a random code from r.
 func newCode(r io.Reader) (string, error) {
@@ -205,9 +217,9 @@ func (v *Verifier) issue(ctx context.Context, instanceID, account string, now ti
 // the store holds the one drawn.
 func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, now time.Time) (string, error) {
 	for range issueAttempts {
-		code, err := newCode(v.rand)
+		code, err := v.format.New(v.rand)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("icpverify: drawing a service code: %w", err)
 		}
 		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: now}
 		issued, added, err := v.instances.AddServiceCode(ctx, sc, pol.CodeLimit)
@@ -250,7 +262,7 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, ok := NormalizeServiceCode(code)
+	c, ok := v.format.Normalize(code)
 	if !ok {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}
@@ -319,7 +331,7 @@ func (v *Verifier) revoke(ctx context.Context, code string, d *Decision) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, ok := NormalizeServiceCode(code)
+	c, ok := v.format.Normalize(code)
 	if !ok {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
 	}

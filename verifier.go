@@ -19,6 +19,7 @@ type Verifier struct {
 	mainland  func(region string) bool
 	policies  map[ProductType]Policy
 	rand      io.Reader
+	format    CodeFormat
 	obs       Observer // nil without one
 }
 
@@ -52,6 +53,18 @@ func WithMainland(mainland func(region string) bool) Option {
 	}
 }
 
+// WithCodeFormat sets the format of service codes: how a typed code is read
+// and how IssueServiceCode makes one. The default is DefaultCodeFormat; a
+// provider that embeds the library in a backend that has codes already
+// uses InventoryCodeFormat, or a format of its own.
+func WithCodeFormat(f CodeFormat) Option {
+	return func(v *Verifier) {
+		if f != nil {
+			v.format = f
+		}
+	}
+}
+
 // New returns a Verifier that reads instances and service codes from
 // instances and keeps reservations in quotas. One MemoryStore can serve as
 // both. If quotas is a CodeLookup, Verify and Check read codes through it.
@@ -62,6 +75,7 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 		now:       time.Now,
 		mainland:  Mainland,
 		rand:      rand.Reader,
+		format:    DefaultCodeFormat(),
 		policies: map[ProductType]Policy{
 			ProductECS:                     DefaultPolicy(ProductECS),
 			ProductSimpleApplicationServer: DefaultPolicy(ProductSimpleApplicationServer),
@@ -96,7 +110,7 @@ func (v *Verifier) begin() (time.Time, error) {
 // err and the time taken, and hands it over.
 func (v *Verifier) end(d *Decision, start time.Time, err error) error {
 	if v.obs != nil {
-		d.complete(start, v.now(), err)
+		d.complete(start, v.now(), err, v.format)
 		observe(v.obs, d)
 	}
 	return err

@@ -12,7 +12,16 @@ type Request struct {
 	Product     ProductType // the product type the applicant selected
 	ServiceCode string      // the ICP filing service code, as typed
 	Account     string      // the applicant's account
-	Subject     string      // the filing subject: the entity the websites are filed for
+	// Subject is the filing subject: the entity the websites are filed
+	// for, by name. Without a SubjectID the subject is known by its name,
+	// in a canonical form that ignores case, width, spacing and invisible
+	// characters; with one, it is only shown.
+	Subject string
+	// SubjectID is the subject's certificate, by which filing systems
+	// tell subjects apart: when given, the subject's slot and the code's
+	// binding key on it (see NormalizeSubjectID). Policy.RequireSubjectID
+	// makes it mandatory.
+	SubjectID SubjectID
 	// Website is the domain of the website filed with the code, if the
 	// backend knows it: a code files one website, so once reserved for
 	// one it cannot be reserved for another. Case, a trailing dot and
@@ -113,7 +122,7 @@ func (v *Verifier) validate(req Request) (Reservation, Policy, *Error) {
 	if !pol.fileable() {
 		return Reservation{}, pol, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
 	}
-	code, ok := NormalizeServiceCode(req.ServiceCode)
+	code, ok := v.format.Normalize(req.ServiceCode)
 	if !ok {
 		return Reservation{}, pol, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed, Selected: req.Product}
 	}

@@ -1,0 +1,227 @@
+package icpverify
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
+)
+
+// company is a subject's name, and spellings of it that are the same
+// subject.
+const company = "杭州示例科技（中国）有限公司 Example Ltd"
+
+var companySpellings = []string{
+	company + " ",
+	company + "\u3000",
+	"\u200b" + company,
+	strings.ReplaceAll(strings.ReplaceAll(company, "（", "("), "）", ")"),
+	strings.ReplaceAll(company, "Example", "Ｅｘａｍｐｌｅ"),
+	strings.ReplaceAll(company, " ", "  "),
+	strings.ReplaceAll(company, "Example Ltd", "EXAMPLE ltd"),
+	norm.NFD.String(company),
+	"\ufeff" + company + "\u200d",
+}
+
+// TestOneCompanyOneSlot: a company typed in many ways takes one slot, and a
+// resubmission typed otherwise is a retry.
+func TestOneCompanyOneSlot(t *testing.T) {
+	ctx := context.Background()
+	pol := DefaultPolicy(ProductECS)
+	pol.CodeLimit = 20
+	f := newFixture(t, WithPolicy(ProductECS, pol))
+	f.put(ecs("i-1", "a"))
+	first := f.issue("i-1", "a")
+	_, err := f.v.Verify(ctx, request(first, "a", company))
+	require.NoError(t, err)
+	for _, name := range companySpellings {
+		res, err := f.v.Verify(ctx, request(first, "a", name))
+		require.NoError(t, err, "%q", name)
+		assert.True(t, res.Retry, "%q resubmits the same application", name)
+		res, err = f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", name))
+		require.NoError(t, err, "%q", name)
+		assert.Equal(t, 1, res.Used, "%q is the same subject: one slot", name)
+	}
+	// NFD of a name with an accent is its NFC.
+	_, err = f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", "Café Co"))
+	require.NoError(t, err)
+	res, err := f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", norm.NFD.String("Café Co")))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Used)
+}
+
+func TestSubjectNamesRefused(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	for _, name := range []string{"", " ", "\u3000", "\x00", "\u200b", "\x1b[31mEvil Co\x1b[0m", "\u202eoC liveE",
+		"Evil\u2066Co", "Evil\u200fCo", "a\xffb", strings.Repeat("字", 1<<20)} {
+		for _, call := range []func(context.Context, Request) (Result, error){f.v.Verify, f.v.Check} {
+			_, err := call(ctx, request(code, "a", name))
+			e := requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
+			assert.Equal(t, "subject", e.Field, "%q", name)
+		}
+	}
+	assert.Zero(t, f.used("i-1"))
+}
+
+func TestSubjectID(t *testing.T) {
+	ctx := context.Background()
+	pol := DefaultPolicy(ProductECS)
+	pol.CodeLimit = 20
+	f := newFixture(t, WithPolicy(ProductECS, pol))
+	f.put(ecs("i-1", "a"))
+	code := f.issue("i-1", "a")
+	uscc := SubjectID{Type: CertUSCC, Number: "91110000600037341L"}
+	req := request(code, "a", "Example Ltd")
+	req.SubjectID = uscc
+	res, err := f.v.Verify(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, "Example Ltd", res.Subject, "the name is shown")
+
+	// The certificate, not the name, is the subject: another name for it
+	// is a retry, and takes no second slot with another code.
+	renamed := req
+	renamed.Subject = "示例有限公司"
+	renamed.SubjectID.Number = " 9111 0000 6000 3734 1l"
+	res, err = f.v.Verify(ctx, renamed)
+	require.NoError(t, err)
+	assert.True(t, res.Retry)
+	renamed.ServiceCode = f.issue("i-1", "a")
+	res, err = f.v.Verify(ctx, renamed)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Used)
+
+	// The same name with another certificate is another subject.
+	other := req
+	other.ServiceCode = f.issue("i-1", "a")
+	other.SubjectID = SubjectID{Type: CertResidentID, Number: "44011320141005001X"}
+	res, err = f.v.Verify(ctx, other)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Used)
+
+	// Without a certificate the name is the key: not the same subject.
+	byName := request(f.issue("i-1", "a"), "a", "Example Ltd")
+	res, err = f.v.Verify(ctx, byName)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Used)
+
+	for _, id := range []SubjectID{
+		{Type: CertUSCC, Number: "91110000600037341N"},     // wrong check character
+		{Type: CertResidentID, Number: "36042619910102009X"}, // wrong check character
+		{Type: CertResidentID, Number: "360426199102300075"}, // no such date
+		{Type: "passport2", Number: "E12345678"},
+		{Type: CertUSCC},
+		{Type: CertUSCC, Number: strings.Repeat("9", 1<<20)},
+		{Type: CertUSCC, Number: "9111\x000000600037341L"},
+		{Number: "91110000600037341L"},
+	} {
+		bad := request(f.issue("i-1", "a"), "a", "S")
+		bad.SubjectID = id
+		_, err := f.v.Check(ctx, bad)
+		e := requireReason(t, err, ErrInvalidProduct, ReasonSubjectIDMalformed)
+		assert.Equal(t, "subject_id", e.Field)
+	}
+	assert.Equal(t, 3, f.used("i-1"))
+
+	required := DefaultPolicy(ProductECS)
+	required.RequireSubjectID = true
+	g := newFixture(t, WithPolicy(ProductECS, required))
+	c := g.instanceWithCode("i-1", "a")
+	_, err = g.v.Verify(ctx, request(c, "a", "S"))
+	requireReason(t, err, ErrInvalidProduct, ReasonSubjectIDMalformed)
+	withID := request(c, "a", "S")
+	withID.SubjectID = uscc
+	_, err = g.v.Verify(ctx, withID)
+	require.NoError(t, err)
+}
+
+func TestOneCodeOneWebsite(t *testing.T) {
+	ctx := context.Background()
+	pol := DefaultPolicy(ProductECS)
+	pol.CodeLimit = 20
+	f := newFixture(t, WithPolicy(ProductECS, pol))
+	code := f.instanceWithCode("i-1", "a")
+	req := request(code, "a", "S")
+	req.Website = "www.example.com"
+	_, err := f.v.Verify(ctx, req)
+	require.NoError(t, err)
+	for _, same := range []string{"WWW.Example.COM", "www.example.com.", "ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ", " www.example.com "} {
+		r := req
+		r.Website = same
+		res, err := f.v.Verify(ctx, r)
+		require.NoError(t, err, "%q", same)
+		assert.True(t, res.Retry, "%q is the same website", same)
+	}
+	for _, other := range []string{"shop.example.com", ""} {
+		r := req
+		r.Website = other
+		_, err := f.v.Verify(ctx, r)
+		requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeInUse)
+	}
+	for _, bad := range []string{"exa mple.com", "-x.com", "例子.com", "a..b", "x\x00.com", strings.Repeat("a", 300) + ".com", "\xff.com"} {
+		r := request(f.issue("i-1", "a"), "a", "T")
+		r.Website = bad
+		_, err := f.v.Check(ctx, r)
+		e := requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
+		assert.Equal(t, "website", e.Field, "%q", bad)
+	}
+	assert.Equal(t, 1, f.used("i-1"))
+}
+
+func TestCodeFormats(t *testing.T) {
+	ctx := context.Background()
+	t.Run("input methods, default format", func(t *testing.T) {
+		f := newFixture(t)
+		code := f.instanceWithCode("i-1", "a")
+		fullWidth := strings.Map(func(r rune) rune {
+			switch {
+			case r == '-':
+				return '\uff0d'
+			case r < 0x7f:
+				return r + 0xfee0
+			}
+			return r
+		}, code)
+		for _, typed := range []string{fullWidth, strings.ReplaceAll(code, "-", "\u3000"), strings.ReplaceAll(code, "-", "\u2014"),
+			strings.ReplaceAll(code, "-", "\n")} {
+			res, err := f.v.Verify(ctx, request(typed, "a", "S"))
+			require.NoError(t, err, "%q", typed)
+			assert.Equal(t, code, res.ServiceCode)
+		}
+	})
+	t.Run("an existing inventory", func(t *testing.T) {
+		store := NewMemoryStore()
+		require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+		format := InventoryCodeFormat(InventoryOptions{})
+		v := New(store, store, WithClock(func() time.Time { return t0 }), WithCodeFormat(format))
+		existing := "4F9F0D9C-5B3E-4A1D-9C2B-7E6F5A4B3C2D"
+		_, _, err := store.AddServiceCode(ctx, ServiceCode{Code: existing, Instance: "i-1", Owner: "a", IssuedAt: t0}, 5)
+		require.NoError(t, err)
+		res, err := v.Verify(ctx, request(strings.ToLower(existing), "a", "S"))
+		require.NoError(t, err, "a code in the provider's own format verifies")
+		assert.Equal(t, existing, res.ServiceCode)
+		issued, err := v.IssueServiceCode(ctx, "i-1", "a")
+		require.NoError(t, err)
+		c, ok := format.Normalize(issued)
+		assert.True(t, ok)
+		assert.Equal(t, issued, c)
+		_, err = v.Verify(ctx, request("not/a code", "a", "S"))
+		requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeMalformed)
+	})
+	t.Run("decisions mask any format", func(t *testing.T) {
+		c := &collector{}
+		store := NewMemoryStore()
+		require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c),
+			WithCodeFormat(InventoryCodeFormat(InventoryOptions{})))
+		code := "ABCDEFGHJK23456789XY"
+		_, _ = v.Verify(ctx, request(code, "a", "S"))
+		require.Len(t, c.all(), 1)
+		assert.Equal(t, "****************89XY", c.all()[0].Code)
+	})
+}
