@@ -111,7 +111,7 @@ func TestSubjectID(t *testing.T) {
 	assert.Equal(t, 3, res.Used)
 
 	for _, id := range []SubjectID{
-		{Type: CertUSCC, Number: "91110000600037341N"},     // wrong check character
+		{Type: CertUSCC, Number: "91110000600037341N"},       // wrong check character
 		{Type: CertResidentID, Number: "36042619910102009X"}, // wrong check character
 		{Type: CertResidentID, Number: "360426199102300075"}, // no such date
 		{Type: "passport2", Number: "E12345678"},
