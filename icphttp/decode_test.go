@@ -30,7 +30,8 @@ func TestFieldNames(t *testing.T) {
 	}
 	_ = body{}.hidden
 	assert.Equal(t, []string{"a", "b", "C", "E"}, fieldNames(reflect.TypeFor[body]()))
-	assert.Equal(t, []string{"product", "service_code", "subject"}, fieldNames(reflect.TypeFor[requestBody]()))
+	assert.Equal(t, []string{"product", "service_code", "subject", "website"}, fieldNames(reflect.TypeFor[requestBody]()))
+	assert.Equal(t, []string{"service_code"}, fieldNames(reflect.TypeFor[codeBody]()))
 }
 
 func TestDecodeStrict(t *testing.T) {
@@ -39,7 +40,8 @@ func TestDecodeStrict(t *testing.T) {
 		body string
 		want requestBody
 	}{
-		{`{"product":"ecs","service_code":"C","subject":"S"}`, requestBody{"ecs", "C", "S"}},
+		{`{"product":"ecs","service_code":"C","subject":"S"}`, requestBody{"ecs", "C", "S", ""}},
+		{`{"product":"ecs","service_code":"C","subject":"S","website":"a.example"}`, requestBody{"ecs", "C", "S", "a.example"}},
 		{" \n{}\r\n\t ", requestBody{}},
 		{`{"subject":"S"}`, requestBody{Subject: "S"}},
 		// An escape of the exact name is the exact name.
@@ -81,6 +83,8 @@ func TestDecodeStrict(t *testing.T) {
 		{"kelvin sign", `{"product":"ecs","service_code":"C","subject":"S","\u212aey":"x"}`},
 		{"unknown", `{"servicecode":"C"}`},
 		{"null member", `{"subject":null}`},
+		{"null website", `{"subject":"S","website":null}`},
+		{"capital website", `{"subject":"S","Website":"a.example"}`},
 		{"number member", `{"subject":5}`},
 		{"object member", `{"subject":{}}`},
 		{"array member", `{"subject":["S"]}`},

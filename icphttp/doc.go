@@ -9,11 +9,13 @@
 //	tag := icpverify.MatchLanguage(r.Header.Get("Accept-Language"))
 //	icphttp.NewProblem(err, tag).ServeHTTP(w, r)
 //
-// NewHandler serves the applicant's operations, verify and check, with
-// strict JSON input and the account that the backend's Authenticator
-// returns, never one from the request body. The provider's own operations
-// (Release, Complete) and the instance owner's (IssueServiceCode,
+// NewHandler serves the applicant's operations, verify, check and
+// withdraw (POST /verify, /check and /withdraw), with strict JSON input
+// and the account that the backend's Authenticator returns, never one from
+// the request body. The provider's own operations (Release, Complete,
+// RevokeServiceCode) and the instance owner's (IssueServiceCode,
 // GrantServiceCode) are not served here: they belong to the provider's
 // filing workflow and to the owner's console, and must never be open to
-// applicants.
+// applicants. An applicant who gives up an application withdraws it
+// through /withdraw.
 package icphttp

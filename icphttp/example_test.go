@@ -56,6 +56,9 @@ func ExampleNewHandler() {
 	post("/filing/verify", `{"product":"ecs","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "en")
 	post("/filing/verify", `{"product":"swas","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "zh-CN")
 	post("/filing/check", `{"product":"ecs","service_code":"`+code+`","subject":"S","account":"acct-2"}`, "zh-TW")
+	// The applicant withdraws the application: 204, and the slot is free.
+	post("/filing/withdraw", `{"service_code":"`+code+`"}`, "en")
+	post("/filing/withdraw", `{"service_code":"`+code+`"}`, "en")
 	// Output:
 	// 200
 	// {"instance":"i-bp1example","product":"ecs","service_code":"<code>","subject":"Hangzhou Example Co., Ltd.","used":1,"limit":5,"retry":false}
@@ -63,6 +66,9 @@ func ExampleNewHandler() {
 	// {"type":"tag:icpverify,2026:problem:product_mismatch","title":"产品信息无效。","status":422,"detail":"您选择的是轻量应用服务器，但该备案服务码属于云服务器ECS实例i-bp1example。请选择与您购买的产品一致的产品类型。","reason":"product_mismatch"}
 	// 400 zh-Hant
 	// {"type":"about:blank","title":"請求無效","status":400,"detail":"無法讀取請求，請重新整理頁面後再提交。"}
+	// 204
+	// 404 en
+	// {"type":"tag:icpverify,2026:problem:not_reserved","title":"No reservation was found for this ICP filing service code.","status":404,"detail":"It may have been released already.","reason":"not_reserved"}
 }
 
 func ExampleNewProblem() {

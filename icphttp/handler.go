@@ -76,17 +76,27 @@ func WithAuthChallenge(challenge string) Option {
 // Its routes, relative to where it is mounted (use http.StripPrefix to
 // mount it under a prefix):
 //
-//	POST /verify  Verifier.Verify: reserves the subject's slot
-//	POST /check   Verifier.Check: the same checks, reserving nothing
+//	POST /verify    Verifier.Verify: reserves the subject's slot
+//	POST /check     Verifier.Check: the same checks, reserving nothing
+//	POST /withdraw  Verifier.Withdraw: withdraws the account's application
 //
-// Both take a JSON object {"product", "service_code", "subject"}; a member
-// left out is empty, and the Verifier refuses it. The account is the one
-// the Authenticator returns, never the body's: a body with an "account"
-// member is refused like any other unknown member.
+// /verify and /check take a JSON object {"product", "service_code",
+// "subject", "website"}; "website", the domain filed with the code
+// (icpverify.Request.Website), is optional. Any other member left out is
+// empty, and the Verifier refuses it. /withdraw takes {"service_code"}
+// alone. The account is the one the Authenticator returns, never the
+// body's: a body with an "account" member is refused like any other
+// unknown member.
 //
 // A passed verification is answered with 200 and a JSON object of the
 // icpverify.Result: {"instance", "product", "service_code" (canonical),
-// "subject", "used", "limit", "retry"}.
+// "subject", "used", "limit", "retry"}. A withdrawal is answered with 204
+// No Content and no body. The account may withdraw an application it made,
+// or one made with a code of an instance it owns. A code that holds no
+// reservation, and one whose reservation the account may not withdraw, get
+// the same 404 problem with the Reason not_reserved, so that a stranger
+// learns nothing of another's application; an application whose filing is
+// complete cannot be withdrawn (422 code_used).
 //
 // Every error is answered with a Problem (application/problem+json) whose
 // title and detail are in the language of the Accept-Language header, as
@@ -118,8 +128,13 @@ type Handler struct {
 }
 
 // operation serves a route: it decodes the body and calls the Verifier for
-// the authenticated account. A body it cannot decode is a *requestError.
+// the authenticated account. It returns the response body, answered with
+// 200, or noContent, answered with 204. A body it cannot decode is a
+// *requestError.
 type operation func(ctx context.Context, account string, body []byte) (any, error)
+
+// noContent is the result of an operation answered with 204 No Content.
+type noContent struct{}
 
 // NewHandler returns a Handler that serves the applicant's operations with
 // v, for the account that auth returns. It panics if v or auth is nil.
@@ -148,21 +163,12 @@ func NewHandler(v *icpverify.Verifier, auth Authenticator, opts ...Option) *Hand
 		"/check": post(func(ctx context.Context, account string, b requestBody) (any, error) {
 			return result(v.Check(ctx, b.request(account)))
 		}),
-		// Withdraw: when Verifier.Withdraw(ctx, code, account) exists,
-		// its route is one more entry here (and a line in the doc of
-		// Handler), with a body type of its own:
-		//
-		//	"/withdraw": post(func(ctx context.Context, account string, b codeBody) (any, error) {
-		//		if err := v.Withdraw(ctx, b.ServiceCode, account); err != nil {
-		//			return nil, err
-		//		}
-		//		return statusBody{Status: "withdrawn"}, nil
-		//	}),
-		//
-		// where codeBody is struct{ ServiceCode string `json:"service_code"` }
-		// and statusBody struct{ Status string `json:"status"` }. The
-		// strict decoding, the authentication and the problems need
-		// nothing more; the tests need its cases (handler_test.go).
+		"/withdraw": post(func(ctx context.Context, account string, b codeBody) (any, error) {
+			if err := v.Withdraw(ctx, b.ServiceCode, account); err != nil {
+				return nil, err
+			}
+			return noContent{}, nil
+		}),
 	}
 	return h
 }
@@ -186,6 +192,13 @@ type requestBody struct {
 	Product     string `json:"product"`
 	ServiceCode string `json:"service_code"`
 	Subject     string `json:"subject"`
+	Website     string `json:"website"` // optional
+}
+
+// codeBody is the body of /withdraw: the code alone. It has no account:
+// the account is the authenticated one.
+type codeBody struct {
+	ServiceCode string `json:"service_code"`
 }
 
 // request returns the Verifier's request of b for account.
@@ -195,6 +208,7 @@ func (b requestBody) request(account string) icpverify.Request {
 		ServiceCode: b.ServiceCode,
 		Account:     account,
 		Subject:     b.Subject,
+		Website:     b.Website,
 	}
 }
 
@@ -276,6 +290,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := op(r.Context(), account, body)
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if _, ok := res.(noContent); ok {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -216,6 +216,7 @@ func TestRules(t *testing.T) {
 	ok := e.body("Example Co., Ltd.")
 	huge := `{"product":"ecs","service_code":"` + e.code + `","subject":"` + strings.Repeat("x", DefaultMaxBodyBytes) + `"}`
 	form := "product=ecs&service_code=" + e.code + "&subject=Example"
+	okWithdraw := `{"service_code":"` + e.code + `"}`
 	cases := []struct {
 		name   string
 		req    request
@@ -284,6 +285,33 @@ func TestRules(t *testing.T) {
 		{"nested duplicate", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":{"a":"S","a":"T"}}`}, 400},
 		{"invalid UTF-8", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + "\",\"subject\":\"S\xff\"}"}, 400},
 		{"unpaired surrogate", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S\ud800"}`}, 400},
+		// The optional website member of /verify and /check.
+		{"null website", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","website":null}`}, 400},
+		{"website not a string", request{path: "/check", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","website":["a.example"]}`}, 400},
+		{"Website", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","Website":"a.example"}`}, 400},
+		{"duplicate website", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","website":"a.example","website":"b.example"}`}, 400},
+		{"domain member", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","domain":"a.example"}`}, 400},
+		// /withdraw: the same rules, with the code alone.
+		{"withdraw: trailing slash", request{path: "/withdraw/", body: okWithdraw}, 404},
+		{"withdraw: capital path", request{path: "/Withdraw", body: okWithdraw}, 404},
+		{"withdraw: GET", request{method: http.MethodGet, path: "/withdraw"}, 405},
+		{"withdraw: DELETE", request{method: http.MethodDelete, path: "/withdraw", body: okWithdraw}, 405},
+		{"withdraw: no credentials", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Authorization": {""}}}, 401},
+		{"withdraw: no account", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Authorization": {"Bearer t-nobody"}}}, 401},
+		{"withdraw: cross-site form", request{path: "/withdraw", body: "service_code=" + e.code, header: http.Header{"Authorization": {""},
+			"Cookie": {"session=s-alice"}, "Content-Type": {"application/x-www-form-urlencoded"}}}, 415},
+		{"withdraw: text/plain", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Content-Type": {"text/plain"}}}, 415},
+		{"withdraw: huge body", request{path: "/withdraw", body: okWithdraw + strings.Repeat(" ", DefaultMaxBodyBytes)}, 413},
+		{"withdraw: empty body", request{path: "/withdraw"}, 400},
+		{"withdraw: string", request{path: "/withdraw", body: `"` + e.code + `"`}, 400},
+		{"withdraw: account member", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`}, 400},
+		{"withdraw: the body of /verify", request{path: "/withdraw", body: ok}, 400},
+		{"withdraw: subject member", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","subject":"S"}`}, 400},
+		{"withdraw: duplicate code", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","service_code":"` + e.code + `"}`}, 400},
+		{"withdraw: Service_Code", request{path: "/withdraw", body: `{"Service_Code":"` + e.code + `"}`}, 400},
+		{"withdraw: null code", request{path: "/withdraw", body: `{"service_code":null}`}, 400},
+		{"withdraw: code not a string", request{path: "/withdraw", body: `{"service_code":1}`}, 400},
+		{"withdraw: trailing data", request{path: "/withdraw", body: okWithdraw + okWithdraw}, 400},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -301,6 +329,8 @@ func TestRules(t *testing.T) {
 	}
 	// Nothing of the above reached the Verifier: the one well-formed
 	// request went only with a wrong method, media type or credentials.
+	// (A /withdraw that reached it would have been a 404 not_reserved,
+	// not the Handler's own problem.)
 	assert.Equal(t, 0, e.used())
 	// A body of exactly the bound is read.
 	atBound := ok + strings.Repeat(" ", DefaultMaxBodyBytes-len(ok))
@@ -361,12 +391,18 @@ func TestVerifyAndCheck(t *testing.T) {
 	rec = serve(e.h, request{path: "/verify", body: body, header: http.Header{"Authorization": {""}, "Cookie": {"session=s-alice"}}}, "")
 	assertResult(t, rec, want)
 
-	// bob's token: the Verifier sees bob, who holds no grant of the code.
+	// bob's token: the Verifier sees bob, who holds no grant of the code,
+	// and refuses it exactly as a code that does not exist: the same
+	// status, headers and body, so bob learns nothing of alice's code.
+	unknown := newEnv(t).code // well formed, but not in e's store
+	bob := http.Header{"Authorization": {"Bearer t-bob"}}
 	for _, path := range []string{"/verify", "/check"} {
-		rec = serve(e.h, request{path: path, body: e.body("Bob Co., Ltd."), header: http.Header{"Authorization": {"Bearer t-bob"}}}, "zh-CN")
+		rec = serve(e.h, request{path: path, body: e.body("Bob Co., Ltd."), header: bob}, "zh-CN")
 		p := decodeProblem(t, rec, http.StatusUnprocessableEntity, "zh-Hans")
-		assert.Equal(t, icpverify.ReasonCodeNotOwned, p.Reason)
-		assert.Equal(t, ProblemTypePrefix+"code_not_owned", p.Type)
+		assert.Equal(t, icpverify.ReasonCodeNotFound, p.Reason)
+		assert.Equal(t, ProblemTypePrefix+"code_not_found", p.Type)
+		assertSameResponse(t, rec, serve(e.h, request{path: path, body: strings.Replace(e.body("Bob Co., Ltd."), e.code, unknown, 1), header: bob}, "zh-CN"))
+		assertSameResponse(t, rec, serve(e.h, request{path: path, body: strings.Replace(e.body("Alice Co., Ltd."), e.code, unknown, 1)}, "zh-CN"))
 	}
 	// An "account" in the body does not make bob alice.
 	withAccount := `{"product":"ecs","service_code":"` + e.code + `","subject":"Bob Co., Ltd.","account":"alice"}`
@@ -375,31 +411,196 @@ func TestVerifyAndCheck(t *testing.T) {
 	assert.Equal(t, 1, e.used())
 }
 
-// TestAuthenticatedAccountIsUsed records the Request the Verifier gets.
+// TestWithdraw checks /withdraw: the applicant withdraws their own
+// application; a stranger gets what anyone gets for a code that holds no
+// reservation, and changes nothing.
+func TestWithdraw(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	withdraw := func(code, token, accept string) *httptest.ResponseRecorder {
+		t.Helper()
+		b, err := json.Marshal(map[string]string{"service_code": code})
+		require.NoError(t, err)
+		return serve(e.h, request{path: "/withdraw", body: string(b), header: http.Header{"Authorization": {"Bearer " + token}}}, accept)
+	}
+	assertResult(t, serve(e.h, request{path: "/verify", body: e.body("Example Co., Ltd.")}, ""), map[string]any{
+		"instance": "i-ecs", "product": "ecs", "service_code": e.code, "subject": "Example Co., Ltd.", "used": 1.0, "limit": 5.0, "retry": false})
+	held, err := e.store.Reservation(ctx, e.code)
+	require.NoError(t, err)
+	unchanged := func() {
+		t.Helper()
+		assert.Equal(t, 1, e.used())
+		r, err := e.store.Reservation(ctx, e.code)
+		require.NoError(t, err)
+		assert.Equal(t, held, r)
+	}
+
+	// bob withdrawing alice's application gets, in every language, the
+	// very response of a code that holds no reservation: alice's own
+	// unreserved code, asked by her or by bob, and a code that does not
+	// exist.
+	unreserved, err := e.v.IssueServiceCode(ctx, "i-swas", "alice")
+	require.NoError(t, err)
+	unknown := newEnv(t).code
+	for _, l := range languages {
+		stranger := withdraw(e.code, "t-bob", l.accept)
+		p := decodeProblem(t, stranger, http.StatusNotFound, l.contentLanguage)
+		assert.Equal(t, icpverify.ReasonNotReserved, p.Reason)
+		assert.Equal(t, ProblemTypePrefix+"not_reserved", p.Type)
+		assert.Empty(t, p.Used)
+		assert.Empty(t, p.Alternatives)
+		assertSameResponse(t, stranger, withdraw(unreserved, "t-alice", l.accept))
+		assertSameResponse(t, stranger, withdraw(unreserved, "t-bob", l.accept))
+		assertSameResponse(t, stranger, withdraw(unknown, "t-bob", l.accept))
+		assert.NotContains(t, stranger.Body.String(), "i-ecs")
+		assert.NotContains(t, stranger.Body.String(), "alice")
+	}
+	unchanged()
+
+	// An "account" member is refused, not believed, whoever sends it.
+	for _, token := range []string{"t-bob", "t-alice"} {
+		rec := serve(e.h, request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`,
+			header: http.Header{"Authorization": {"Bearer " + token}}}, "zh-CN")
+		wantStatusProblem(t, rec, http.StatusBadRequest, "zh-Hans")
+	}
+	unchanged()
+	// A malformed code is the Verifier's refusal, as for /verify.
+	p := decodeProblem(t, withdraw("nonsense", "t-alice", ""), http.StatusUnprocessableEntity, "en")
+	assert.Equal(t, icpverify.ReasonCodeMalformed, p.Reason)
+	unchanged()
+
+	// alice withdraws her application, the code typed in lower case: 204
+	// with no body, and the slot is free.
+	rec := withdraw(strings.ToLower(e.code), "t-alice", "zh-CN")
+	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	assert.Empty(t, rec.Body.String())
+	assert.Empty(t, rec.Header().Values("Content-Type"))
+	assert.Empty(t, rec.Header().Values("Content-Language"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+	assert.Equal(t, 0, e.used())
+	_, err = e.store.Reservation(ctx, e.code)
+	assert.ErrorIs(t, err, icpverify.ErrNotFound)
+	// Withdrawn already: the 404 a stranger gets.
+	again := withdraw(e.code, "t-alice", "zh-TW")
+	p = decodeProblem(t, again, http.StatusNotFound, "zh-Hant")
+	assert.Equal(t, icpverify.ReasonNotReserved, p.Reason)
+	assertSameResponse(t, again, withdraw(unknown, "t-bob", "zh-TW"))
+
+	// The code serves a new application, not a retry of the old one.
+	rec = serve(e.h, request{path: "/verify", body: e.body("Other Co., Ltd.")}, "")
+	assertResult(t, rec, map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code,
+		"subject": "Other Co., Ltd.", "used": 1.0, "limit": 5.0, "retry": false})
+
+	// Once the filing is complete, alice is told so (422 code_used) and
+	// bob still gets the 404 of a code with no reservation.
+	require.NoError(t, e.v.Complete(ctx, e.code))
+	p = decodeProblem(t, withdraw(e.code, "t-alice", ""), http.StatusUnprocessableEntity, "en")
+	assert.Equal(t, icpverify.ReasonCodeUsed, p.Reason)
+	assertSameResponse(t, withdraw(e.code, "t-bob", ""), withdraw(unknown, "t-bob", ""))
+	assert.Equal(t, 1, e.used())
+
+	// A grantee withdraws the application they made with a granted code.
+	granted, err := e.v.IssueServiceCode(ctx, "i-ecs", "alice")
+	require.NoError(t, err)
+	require.NoError(t, e.v.GrantServiceCode(ctx, granted, "alice", "bob"))
+	rec = serve(e.h, request{path: "/verify", body: strings.Replace(e.body("Bob Co., Ltd."), e.code, granted, 1),
+		header: http.Header{"Authorization": {"Bearer t-bob"}}}, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, 2, e.used())
+	assert.Equal(t, http.StatusNoContent, withdraw(granted, "t-bob", "").Code)
+	assert.Equal(t, 1, e.used())
+}
+
+// TestWebsite checks the optional website member of /verify and /check:
+// it is the Request's Website, so a code reserved for one website is
+// refused for another.
+func TestWebsite(t *testing.T) {
+	e := newEnv(t)
+	body := func(subject, website string) string {
+		b, err := json.Marshal(map[string]string{"product": "ecs", "service_code": e.code, "subject": subject, "website": website})
+		require.NoError(t, err)
+		return string(b)
+	}
+	want := map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code, "subject": "S",
+		"used": 0.0, "limit": 5.0, "retry": false}
+	assertResult(t, serve(e.h, request{path: "/check", body: body("S", "www.example.com")}, ""), want)
+	want["used"] = 1.0
+	assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "www.example.com")}, ""), want)
+	r, err := e.store.Reservation(context.Background(), e.code)
+	require.NoError(t, err)
+	assert.Equal(t, "www.example.com", r.Website)
+	assert.Equal(t, "alice", r.Account)
+
+	// The same website, in another case and with a trailing dot: a retry.
+	want["retry"] = true
+	assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "WWW.Example.COM.")}, ""), want)
+	// Another website, or none (the member left out or empty), is
+	// another application: the code is in use.
+	for _, b := range []string{body("S", "shop.example.com"), e.body("S"), body("S", "")} {
+		for _, path := range []string{"/check", "/verify"} {
+			p := decodeProblem(t, serve(e.h, request{path: path, body: b}, "zh-CN"), http.StatusUnprocessableEntity, "zh-Hans")
+			assert.Equal(t, icpverify.ReasonCodeInUse, p.Reason, "%s %s", path, b)
+		}
+	}
+	// A website too long is refused by the Verifier.
+	p := decodeProblem(t, serve(e.h, request{path: "/check", body: body("S", strings.Repeat("a", 1<<10)+".example")}, ""),
+		http.StatusUnprocessableEntity, "en")
+	assert.Equal(t, icpverify.ReasonInvalidRequest, p.Reason)
+	assert.Equal(t, 1, e.used())
+}
+
+// TestAuthenticatedAccountIsUsed records the Decisions of the Verifier:
+// each operation acts for the account of the token, and a stranger's
+// withdrawal keeps its true cause in the Decision while the response hides
+// it.
 func TestAuthenticatedAccountIsUsed(t *testing.T) {
 	e := newEnv(t)
+	type record struct {
+		op              icpverify.Op
+		account, holder string
+		verdict         icpverify.Verdict
+		reason, cause   icpverify.Reason
+	}
 	var mu sync.Mutex
-	var accounts []string
+	var got []record
 	v := icpverify.New(e.store, e.store, icpverify.WithClock(func() time.Time { return start }),
 		icpverify.WithObserver(icpverify.ObserverFunc(func(d icpverify.Decision) {
 			mu.Lock()
 			defer mu.Unlock()
-			accounts = append(accounts, d.Account)
+			got = append(got, record{d.Op, d.Account, d.Holder, d.Verdict, d.Reason, d.Cause})
 		})))
 	h := NewHandler(v, testAuth)
+	as := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+	withdraw := `{"service_code":"` + e.code + `"}`
 	for _, token := range []string{"t-alice", "t-bob"} {
-		serve(h, request{path: "/check", body: e.body("S"), header: http.Header{"Authorization": {"Bearer " + token}}}, "")
+		serve(h, request{path: "/check", body: e.body("S"), header: as(token)}, "")
 	}
+	serve(h, request{path: "/verify", body: e.body("S"), header: as("t-alice")}, "")
+	serve(h, request{path: "/withdraw", body: withdraw, header: as("t-bob")}, "")
+	serve(h, request{path: "/withdraw", body: withdraw, header: as("t-alice")}, "")
 	// Refused before the Verifier: nothing recorded.
 	serve(h, request{path: "/check", body: `{"account":"mallory","subject":"S"}`}, "")
-	assert.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(accounts) == 2
-	}, 5*time.Second, time.Millisecond)
+	serve(h, request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`, header: as("t-bob")}, "")
+
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Equal(t, []string{"alice", "bob"}, accounts)
+	assert.Equal(t, []record{
+		{icpverify.OpCheck, "alice", "", icpverify.Passed, "", ""},
+		{icpverify.OpCheck, "bob", "", icpverify.Refused, icpverify.ReasonCodeNotFound, icpverify.ReasonCodeNotOwned},
+		{icpverify.OpVerify, "alice", "", icpverify.Passed, "", ""},
+		{icpverify.OpWithdraw, "bob", "alice", icpverify.Refused, icpverify.ReasonNotReserved, icpverify.ReasonCodeNotOwned},
+		{icpverify.OpWithdraw, "alice", "alice", icpverify.Passed, "", ""},
+	}, got)
+}
+
+// assertSameResponse checks that two responses cannot be told apart: the
+// same status, headers and body.
+func assertSameResponse(t *testing.T, want, got *httptest.ResponseRecorder) {
+	t.Helper()
+	assert.Equal(t, want.Code, got.Code)
+	assert.Equal(t, want.Header(), got.Header())
+	assert.Equal(t, want.Body.String(), got.Body.String())
 }
 
 // assertResult checks a successful response.

@@ -7,19 +7,21 @@
 // The applicants' listener (-addr) serves icphttp.Handler, with a toy
 // authenticator that maps a bearer token to an account:
 //
-//	POST /verify    {"product","service_code","subject"} -> the result
+//	POST /verify    {"product","service_code","subject"[,"website"]} -> the result
 //	POST /check     the same, as a dry run that reserves nothing
+//	POST /withdraw  {"service_code"}: the applicant withdraws their application (204)
 //
 // The internal listener (-internal-addr) serves the provider-side
-// endpoints, which must NEVER face applicants: release and complete are the
-// provider's own actions, issuing and granting codes belong to the instance
-// owner's console, and expiry warnings to the provider's reminders. They
-// trust the account they are given.
+// endpoints, which must NEVER face applicants: release, complete and
+// revoke are the provider's own actions, issuing and granting codes belong
+// to the instance owner's console, and expiry warnings to the provider's
+// reminders. They trust the account they are given.
 //
 //	POST /codes     {"instance","account"} -> a new service code
-//	POST /grant     {"service_code","owner","grantee"}
-//	POST /release   {"service_code"}: the application was withdrawn or rejected
+//	POST /grant     {"service_code","owner","grantee"}: "grantee":"" withdraws the grant
+//	POST /release   {"service_code"}: the provider rejected the application
 //	POST /complete  {"service_code"}: the filing was approved
+//	POST /revoke    {"service_code"}: the provider invalidates the code for good
 //	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //
 // It keeps everything in a MemoryStore seeded with demo instances, and

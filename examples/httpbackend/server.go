@@ -23,9 +23,9 @@ import (
 // The applicant-facing side: icphttp's Handler behind a toy authenticator.
 
 // newApplicantHandler returns the handler of the applicants' listener:
-// POST /verify and POST /check (icphttp.Handler), for the account that
-// the bearer token of the request names in tokens. It logs the server's
-// failures to log.
+// POST /verify, POST /check and POST /withdraw (icphttp.Handler), for the
+// account that the bearer token of the request names in tokens. It logs
+// the server's failures to log.
 func newApplicantHandler(v *icpverify.Verifier, tokens map[string]string, log *slog.Logger) http.Handler {
 	return icphttp.NewHandler(v, bearerAuth(tokens),
 		icphttp.WithLogger(log),
@@ -54,14 +54,16 @@ func bearerAuth(tokens map[string]string) icphttp.Authenticator {
 
 // The provider-side: endpoints that must NEVER face applicants.
 //
-// /release and /complete are the provider's own actions, taken by its
-// filing workflow when an application is withdrawn, rejected or approved;
-// they act on a service code alone. /codes and /grant belong to the
-// instance owner's console, which authenticates the owner itself and then
-// acts for them; /expiring serves the provider's renewal reminders. None
-// of them authenticates its caller: each trusts the account it is given.
-// They are served on a listener of their own (-internal-addr), which only
-// the provider's systems may reach.
+// /release, /complete and /revoke are the provider's own actions, taken by
+// its filing workflow when it rejects or approves an application, or
+// invalidates a code; they act on a service code alone. An applicant who
+// gives up an application withdraws it on the applicants' listener
+// (/withdraw), which checks that the application is theirs. /codes and
+// /grant belong to the instance owner's console, which authenticates the
+// owner itself and then acts for them; /expiring serves the provider's
+// renewal reminders. None of them authenticates its caller: each trusts
+// the account it is given. They are served on a listener of their own
+// (-internal-addr), which only the provider's systems may reach.
 
 // Bounds of the within parameter of /expiring.
 const (
@@ -93,6 +95,7 @@ func newInternalHandler(v *icpverify.Verifier, log *slog.Logger) http.Handler {
 	mux.Handle("/grant", s.allow(s.grant, http.MethodPost))
 	mux.Handle("/release", s.allow(s.release, http.MethodPost))
 	mux.Handle("/complete", s.allow(s.complete, http.MethodPost))
+	mux.Handle("/revoke", s.allow(s.revoke, http.MethodPost))
 	mux.Handle("/expiring", s.allow(s.expiring, http.MethodGet, http.MethodHead))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &requestError{status: http.StatusNotFound, err: fmt.Errorf("no endpoint %q", r.URL.Path)})
@@ -129,7 +132,7 @@ func (e *requestError) Error() string {
 // Unwrap returns what was wrong.
 func (e *requestError) Unwrap() error { return e.err }
 
-// codeRequest is the body of /release and /complete.
+// codeRequest is the body of /release, /complete and /revoke.
 type codeRequest struct {
 	ServiceCode string `json:"service_code"`
 }
@@ -144,10 +147,14 @@ type issueRequest struct {
 type grantRequest struct {
 	ServiceCode string `json:"service_code"`
 	Owner       string `json:"owner"` // the code's owner, as the console authenticated them
-	Grantee     string `json:"grantee"`
+	// Grantee is the account granted the code; "" withdraws the grant.
+	// The member is required, so that a body that forgot it withdraws
+	// nothing.
+	Grantee *string `json:"grantee"`
 }
 
-// statusBody is the response of /codes, /grant, /release and /complete.
+// statusBody is the response of /codes, /grant, /release, /complete and
+// /revoke.
 type statusBody struct {
 	Status      string `json:"status"`
 	ServiceCode string `json:"service_code,omitempty"`
@@ -192,11 +199,20 @@ func (s *internal) grant(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.v.GrantServiceCode(r.Context(), req.ServiceCode, req.Owner, req.Grantee); err != nil {
+	if req.Grantee == nil {
+		s.fail(w, r, &requestError{status: http.StatusBadRequest,
+			err: errors.New(`no "grantee" member: give the account to grant the code to, or "" to withdraw the grant`)})
+		return
+	}
+	if err := s.v.GrantServiceCode(r.Context(), req.ServiceCode, req.Owner, *req.Grantee); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statusBody{Status: "granted"})
+	status := "granted"
+	if *req.Grantee == "" {
+		status = "grant_withdrawn"
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: status})
 }
 
 func (s *internal) release(w http.ResponseWriter, r *http.Request) {
@@ -223,6 +239,19 @@ func (s *internal) complete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, statusBody{Status: "completed"})
+}
+
+func (s *internal) revoke(w http.ResponseWriter, r *http.Request) {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.v.RevokeServiceCode(r.Context(), req.ServiceCode); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: "revoked"})
 }
 
 // expiring serves /expiring?account=...&within=720h: the account's service

@@ -262,9 +262,8 @@ func wantInternalProblem(t *testing.T, rec *httptest.ResponseRecorder, status in
 	}
 }
 
-// waitLog waits until the log holds every one of want, for the Verifier's
-// Observer hands its decisions over on a goroutine of its own, and returns
-// it.
+// waitLog waits until the log holds every one of want, for a server run
+// by TestRun logs on goroutines of its own, and returns it.
 func waitLog(t *testing.T, logs *syncBuffer, want ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -328,9 +327,11 @@ func TestCheckReservesNothing(t *testing.T) {
 func TestAccountFromToken(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	// mallory holds no grant of alice's code.
+	// mallory holds no grant of alice's code: it is refused as a code
+	// that does not exist, with the very same response.
 	rec := e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Mallory Co."), "mallory", "")
-	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
+	wantSameResponse(t, rec, e.verify("/verify", verifyBody(icpverify.ProductECS, foreignCode(t), "Mallory Co."), "mallory", ""))
 	// Saying "account":"alice" in the body is refused, not believed.
 	withAccount := map[string]string{"product": "ecs", "service_code": code, "subject": "Mallory Co.", "account": "alice"}
 	wantRequestProblem(t, e.verify("/verify", withAccount, "mallory", ""), http.StatusBadRequest, "en")
@@ -370,11 +371,20 @@ func TestCrossSiteForm(t *testing.T) {
 		e.app.ServeHTTP(rec, req)
 		wantRequestProblem(t, rec, http.StatusUnsupportedMediaType, "en")
 
-		req = httptest.NewRequest(http.MethodPost, "/release", strings.NewReader(`{"service_code":"`+code+`"}`))
+		req = httptest.NewRequest(http.MethodPost, "/withdraw", strings.NewReader(`{"service_code":"`+code+`"}`))
 		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer t-alice")
 		rec = httptest.NewRecorder()
-		e.internal.ServeHTTP(rec, req)
-		wantInternalProblem(t, rec, http.StatusUnsupportedMediaType)
+		e.app.ServeHTTP(rec, req)
+		wantRequestProblem(t, rec, http.StatusUnsupportedMediaType, "en")
+
+		for _, path := range []string{"/release", "/revoke"} {
+			req = httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"service_code":"`+code+`"}`))
+			req.Header.Set("Content-Type", ct)
+			rec = httptest.NewRecorder()
+			e.internal.ServeHTTP(rec, req)
+			wantInternalProblem(t, rec, http.StatusUnsupportedMediaType)
+		}
 	}
 }
 
@@ -420,7 +430,9 @@ func TestRefusalLanguages(t *testing.T) {
 				{"unknown product", verifyBody("vps", ecsCode, "S"), "alice", 422, icpverify.ReasonProductNotFileable, l.invalidProduct, `"vps"`},
 				{"empty subject", verifyBody(icpverify.ProductECS, ecsCode, ""), "alice", 422, icpverify.ReasonInvalidRequest, l.invalidProduct, ""},
 				{"malformed code", verifyBody(icpverify.ProductECS, mistype(ecsCode), "S"), "alice", 422, icpverify.ReasonCodeMalformed, l.codeInvalid, "XXXX-XXXX-XXXX-XXXX"},
-				{"not owned", verifyBody(icpverify.ProductECS, ecsCode, "S"), "mallory", 422, icpverify.ReasonCodeNotOwned, l.codeInvalid, ""},
+				// Another's code is refused as one that does not exist.
+				{"not owned", verifyBody(icpverify.ProductECS, ecsCode, "S"), "mallory", 422, icpverify.ReasonCodeNotFound, l.codeInvalid, ""},
+				{"not found", verifyBody(icpverify.ProductECS, foreignCode(t), "S"), "alice", 422, icpverify.ReasonCodeNotFound, l.codeInvalid, ""},
 			}
 			for _, c := range cases {
 				rec := e.verify("/verify", c.body, c.account, l.accept)
@@ -520,12 +532,13 @@ func TestCodesAndGrant(t *testing.T) {
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceNotFound, "en")
 
 	// alice grants a code to bob, who can then verify with it; only its
-	// owner can grant it.
+	// owner can grant it: to anyone else it is a code that does not exist.
 	code := e.issue("i-ecs", "alice")
 	bobs := verifyBody(icpverify.ProductECS, code, "Bob Co., Ltd.")
-	wantProblem(t, e.verify("/check", bobs, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	wantProblem(t, e.verify("/check", bobs, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
 	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "bob", "grantee": "bob"}, "")
-	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotOwned, "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
+	wantSameResponse(t, rec, e.call(http.MethodPost, "/grant", map[string]string{"service_code": foreignCode(t), "owner": "bob", "grantee": "bob"}, ""))
 	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}, "")
 	wantStatus(t, rec, http.StatusOK)
 	var st statusBody
@@ -534,8 +547,19 @@ func TestCodesAndGrant(t *testing.T) {
 		t.Errorf("grant: %+v", st)
 	}
 	wantStatus(t, e.verify("/verify", bobs, "bob", ""), http.StatusOK)
-	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": first, "owner": "alice"}, "")
+	// A body without a grantee is the console's mistake, not a
+	// withdrawal of the grant; an empty owner is refused.
+	for _, body := range []string{
+		`{"service_code":"` + first + `","owner":"alice"}`,
+		`{"service_code":"` + code + `","owner":"alice","grantee":null}`,
+	} {
+		wantInternalProblem(t, e.call(http.MethodPost, "/grant", body, ""), http.StatusBadRequest)
+	}
+	rec = e.call(http.MethodPost, "/grant", map[string]string{"service_code": first, "owner": "", "grantee": "bob"}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
+	if r, err := e.store.Reservation(context.Background(), code); err != nil || r.Account != "bob" {
+		t.Errorf("bob's reservation after refused grants: %+v, %v", r, err)
+	}
 
 	e.clock.Advance(100 * 24 * time.Hour)
 	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-short", "account": "bob"}, "zh-TW")
@@ -586,6 +610,180 @@ func TestReleaseAndComplete(t *testing.T) {
 	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 }
 
+// used returns how many subjects hold a slot on instance.
+func (e *env) used(instance string) int {
+	e.t.Helper()
+	n, _, err := e.store.Usage(context.Background(), instance, "nobody")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// decisions returns the audit trail's lines of op.
+func decisions(logs *syncBuffer, op icpverify.Op) []string {
+	var lines []string
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, `msg="icpverify decision" op=`+string(op)+" ") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// TestWithdraw checks that applicants withdraw their own applications on
+// the applicants' listener, and only their own.
+func TestWithdraw(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	withdraw := func(code, account, lang string) *httptest.ResponseRecorder {
+		t.Helper()
+		return e.verify("/withdraw", map[string]string{"service_code": code}, account, lang)
+	}
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
+
+	// mallory cannot withdraw alice's application, and cannot tell it
+	// from a code that holds none.
+	unknown := foreignCode(t)
+	for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
+		rec := withdraw(code, "mallory", lang.accept)
+		wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, lang.cl)
+		wantSameResponse(t, rec, withdraw(unknown, "mallory", lang.accept))
+		wantSameResponse(t, rec, withdraw(unknown, "alice", lang.accept))
+	}
+	// Nor by naming alice in the body.
+	rec := e.verify("/withdraw", map[string]string{"service_code": code, "account": "alice"}, "mallory", "")
+	wantRequestProblem(t, rec, http.StatusBadRequest, "en")
+	// Nor without a token.
+	wantRequestProblem(t, withdraw(code, "", ""), http.StatusUnauthorized, "en")
+	if r, err := e.store.Reservation(context.Background(), code); err != nil || r.Account != "alice" || e.used("i-ecs") != 1 {
+		t.Fatalf("after mallory's attempts: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	}
+
+	// alice withdraws hers: 204, and the slot is free.
+	rec = withdraw(code, "alice", "")
+	wantStatus(t, rec, http.StatusNoContent)
+	if rec.Body.Len() != 0 || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("withdrawn: headers %v, body %q", rec.Header(), rec.Body.String())
+	}
+	if n := e.used("i-ecs"); n != 0 {
+		t.Errorf("%d used after the withdrawal", n)
+	}
+	wantProblem(t, withdraw(code, "alice", "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
+
+	// The audit trail names who acted, and keeps the true cause of
+	// mallory's refusal.
+	lines := decisions(e.logs, icpverify.OpWithdraw)
+	var mallory, alice bool
+	for _, l := range lines {
+		mallory = mallory || strings.Contains(l, "account=mallory holder=alice") && strings.Contains(l, "reason=not_reserved cause=code_not_owned")
+		alice = alice || strings.Contains(l, "account=alice holder=alice") && strings.Contains(l, "verdict=passed")
+	}
+	if !mallory || !alice {
+		t.Errorf("audit trail of the withdrawals:\n%s", strings.Join(lines, ""))
+	}
+}
+
+// TestRevoke checks the provider's /revoke: the code is invalid for good,
+// its unfiled reservation is released and a filed one stays.
+func TestRevoke(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	body := map[string]string{"service_code": code}
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "A"), "alice", ""), http.StatusOK)
+
+	for range 2 { // revoking twice is not an error
+		rec := e.call(http.MethodPost, "/revoke", body, "")
+		wantStatus(t, rec, http.StatusOK)
+		var st statusBody
+		decodeJSON(t, rec, &st)
+		if st != (statusBody{Status: "revoked"}) {
+			t.Errorf("revoke: %+v", st)
+		}
+	}
+	if n := e.used("i-ecs"); n != 0 {
+		t.Errorf("%d used after the revocation; want the reservation released", n)
+	}
+	for _, path := range []string{"/verify", "/check"} {
+		wantProblem(t, e.verify(path, verifyBody(icpverify.ProductECS, code, "A"), "alice", "zh-TW"),
+			http.StatusUnprocessableEntity, icpverify.ReasonCodeRevoked, "zh-Hant")
+	}
+	wantProblem(t, e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}, ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonCodeRevoked, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", body, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.verify("/withdraw", body, "alice", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+
+	// A filed code: the filing stands.
+	filed := e.issue("i-ecs", "alice")
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "B"), "alice", ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/revoke", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || e.used("i-ecs") != 1 {
+		t.Errorf("filed code after the revocation: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	}
+
+	rec := e.call(http.MethodPost, "/revoke", map[string]string{"service_code": foreignCode(t)}, "zh-CN")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "zh-Hans")
+	rec = e.call(http.MethodPost, "/revoke", map[string]string{"service_code": "nonsense"}, "")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
+
+	// The revocation is the provider's: its decision names no account.
+	lines := decisions(e.logs, icpverify.OpRevoke)
+	if len(lines) != 5 {
+		t.Errorf("%d revoke decisions, want 5:\n%s", len(lines), strings.Join(lines, ""))
+	}
+	for _, l := range lines {
+		if strings.Contains(l, " account=") {
+			t.Errorf("a revocation names an account: %s", l)
+		}
+	}
+}
+
+// TestGrantWithdrawal checks /grant with an empty grantee: the grant is
+// withdrawn and the grantee's unfiled reservation released.
+func TestGrantWithdrawal(t *testing.T) {
+	e := newEnv(t)
+	code := e.issue("i-ecs", "alice")
+	grant := func(code, owner, grantee string) *httptest.ResponseRecorder {
+		t.Helper()
+		return e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": owner, "grantee": grantee}, "")
+	}
+	wantStatus(t, grant(code, "alice", "bob"), http.StatusOK)
+	bobs := verifyBody(icpverify.ProductECS, code, "Bob Co., Ltd.")
+	wantStatus(t, e.verify("/verify", bobs, "bob", ""), http.StatusOK)
+
+	// Only the owner may withdraw the grant.
+	wantProblem(t, grant(code, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
+	wantStatus(t, e.verify("/verify", bobs, "bob", ""), http.StatusOK) // a retry: still bob's
+
+	for range 2 { // withdrawing twice is not an error
+		rec := grant(code, "alice", "")
+		wantStatus(t, rec, http.StatusOK)
+		var st statusBody
+		decodeJSON(t, rec, &st)
+		if st != (statusBody{Status: "grant_withdrawn"}) {
+			t.Errorf("grant withdrawal: %+v", st)
+		}
+	}
+	if _, err := e.store.Reservation(context.Background(), code); !errors.Is(err, icpverify.ErrNotFound) || e.used("i-ecs") != 0 {
+		t.Errorf("bob's reservation after the grant was withdrawn: %v, %d used", err, e.used("i-ecs"))
+	}
+	// bob no longer has the code; alice does.
+	wantProblem(t, e.verify("/check", bobs, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
+	wantProblem(t, e.verify("/withdraw", map[string]string{"service_code": code}, "bob", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
+
+	// A grantee's completed filing stays when the grant is withdrawn.
+	filed := e.issue("i-ecs", "alice")
+	wantStatus(t, grant(filed, "alice", "bob"), http.StatusOK)
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Bob Co., Ltd."), "bob", ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, grant(filed, "alice", ""), http.StatusOK)
+	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || r.Account != "bob" || e.used("i-ecs") != 2 {
+		t.Errorf("bob's filing after the grant was withdrawn: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	}
+}
+
 // TestApplicantEndpointsOnly checks that the applicants' listener serves
 // nothing of the provider's.
 func TestApplicantEndpointsOnly(t *testing.T) {
@@ -598,8 +796,10 @@ func TestApplicantEndpointsOnly(t *testing.T) {
 	}{
 		{"/release", map[string]string{"service_code": code}},
 		{"/complete", map[string]string{"service_code": code}},
+		{"/revoke", map[string]string{"service_code": code}},
 		{"/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{"/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "mallory"}},
+		{"/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": ""}},
 		{"/expiring", nil},
 	} {
 		wantRequestProblem(t, e.verify(c.path, c.body, "alice", "zh-CN"), http.StatusNotFound, "zh-Hans")
@@ -608,8 +808,12 @@ func TestApplicantEndpointsOnly(t *testing.T) {
 	if used, _, _ := e.store.Usage(context.Background(), "i-ecs", "another subject"); used != 1 {
 		t.Errorf("%d used, want 1", used)
 	}
-	// And the internal listener serves no verification.
+	// The code is still alice's, unrevoked, ungranted.
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "A"), "alice", ""), http.StatusOK)
+	// And the internal listener serves none of the applicant's operations.
 	wantInternalProblem(t, e.call(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "A"), ""), http.StatusNotFound)
+	wantInternalProblem(t, e.call(http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "A"), ""), http.StatusNotFound)
+	wantInternalProblem(t, e.call(http.MethodPost, "/withdraw", map[string]string{"service_code": code}, ""), http.StatusNotFound)
 }
 
 func TestBadRequests(t *testing.T) {
@@ -630,6 +834,10 @@ func TestBadRequests(t *testing.T) {
 		{"two objects", "/check", `{"subject":"x"}{"subject":"y"}`, http.StatusBadRequest},
 		{"trailing garbage", "/verify", `{"subject":"x"} x`, http.StatusBadRequest},
 		{"huge body", "/verify", huge, http.StatusRequestEntityTooLarge},
+		{"withdraw: empty body", "/withdraw", "", http.StatusBadRequest},
+		{"withdraw: account member", "/withdraw", `{"service_code":"` + code + `","account":"alice"}`, http.StatusBadRequest},
+		{"withdraw: subject member", "/withdraw", `{"service_code":"` + code + `","subject":"x"}`, http.StatusBadRequest},
+		{"withdraw: two objects", "/withdraw", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
 	} {
 		for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
 			wantRequestProblem(t, e.verify(c.path, c.body, "alice", lang.accept), c.status, lang.cl)
@@ -644,6 +852,8 @@ func TestBadRequests(t *testing.T) {
 		{"array", "/complete", `[]`, http.StatusBadRequest},
 		{"unknown field", "/codes", `{"instance":"i-ecs","acount":"alice"}`, http.StatusBadRequest},
 		{"two objects", "/release", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
+		{"unknown field", "/revoke", `{"service_code":"x","reason":"fraud"}`, http.StatusBadRequest},
+		{"no grantee", "/grant", `{"service_code":"x","owner":"alice"}`, http.StatusBadRequest},
 		{"trailing garbage", "/codes", `{"instance":"i-ecs","account":"alice"} x`, http.StatusBadRequest},
 		{"huge body", "/grant", `{"service_code":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge},
 		{"huge body after an object", "/complete", `{"service_code":"x"}` + strings.Repeat(" ", maxBody), http.StatusRequestEntityTooLarge},
@@ -659,7 +869,7 @@ func TestBadRequests(t *testing.T) {
 
 func TestMethodAndPath(t *testing.T) {
 	e := newEnv(t)
-	for _, path := range []string{"/verify", "/check"} {
+	for _, path := range []string{"/verify", "/check", "/withdraw"} {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 			rec := do(t, e.app, method, path, nil, "zh-CN")
 			wantRequestProblem(t, rec, http.StatusMethodNotAllowed, "zh-Hans")
@@ -668,7 +878,7 @@ func TestMethodAndPath(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range []string{"/release", "/complete", "/codes", "/grant"} {
+	for _, path := range []string{"/release", "/complete", "/revoke", "/codes", "/grant"} {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 			rec := e.call(method, path, nil, "zh-CN")
 			wantInternalProblem(t, rec, http.StatusMethodNotAllowed)
@@ -814,9 +1024,17 @@ func (failingStore) ServiceCode(context.Context, string) (icpverify.ServiceCode,
 	return icpverify.ServiceCode{}, errBackend
 }
 
+func (failingStore) RevokeServiceCode(context.Context, string) error {
+	return errBackend
+}
+
 // failingQuotas is a quota store whose backend is down.
 type failingQuotas struct {
 	icpverify.QuotaStore // nil: only the methods below are called
+}
+
+func (failingQuotas) Reservation(context.Context, string) (icpverify.Reservation, error) {
+	return icpverify.Reservation{}, errBackend
 }
 
 func (failingQuotas) Release(context.Context, icpverify.Reservation) (icpverify.Reservation, error) {
@@ -846,8 +1064,10 @@ func TestStoreFailure(t *testing.T) {
 	}{
 		{app, http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "S")},
 		{app, http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "S")},
+		{app, http.MethodPost, "/withdraw", map[string]string{"service_code": code}},
 		{internal, http.MethodPost, "/release", map[string]string{"service_code": code}},
 		{internal, http.MethodPost, "/complete", map[string]string{"service_code": code}},
+		{internal, http.MethodPost, "/revoke", map[string]string{"service_code": code}},
 		{internal, http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{internal, http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}},
 		{internal, http.MethodGet, "/expiring?account=alice", nil},
@@ -875,7 +1095,7 @@ func TestStoreFailure(t *testing.T) {
 	}
 	// The operator sees the failures in the log.
 	got := logs.String()
-	for _, path := range []string{"/verify", "/check", "/release", "/codes", "/grant", "/expiring"} {
+	for _, path := range []string{"/verify", "/check", "/withdraw", "/release", "/complete", "/revoke", "/codes", "/grant", "/expiring"} {
 		if !strings.Contains(got, "level=ERROR msg=\"request failed\" method=") || !strings.Contains(got, "path="+path+" ") {
 			t.Errorf("log lacks the failure of %s:\n%s", path, got)
 		}
@@ -1042,8 +1262,16 @@ func TestRun(t *testing.T) {
 	if resp := post(internalAddr+"/release", "", `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("POST /release on the internal listener: status %d", resp.StatusCode)
 	}
-	if resp := post(addr+"/release", token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("POST /release on the applicants' listener: status %d", resp.StatusCode)
+	for _, path := range []string{"/release", "/complete", "/revoke", "/codes", "/grant"} {
+		if resp := post(addr+path, token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s on the applicants' listener: status %d", path, resp.StatusCode)
+		}
+	}
+	if resp := post(addr+"/withdraw", token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("POST /withdraw on the applicants' listener: status %d", resp.StatusCode)
+	}
+	if resp := post(internalAddr+"/withdraw", "", `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /withdraw on the internal listener: status %d", resp.StatusCode)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -1052,9 +1280,35 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(printed, "i-demo-ecs-hz") {
 		t.Errorf("output lacks the demo codes:\n%s", printed)
 	}
-	got := waitLog(t, logs, `op=verify`, `account=demo`, `op=release`)
+	got := waitLog(t, logs, `op=verify`, `account=demo`, `op=release`, `op=withdraw`)
 	if strings.Count(got, `msg="icpverify decision" op=issue`) != 2 {
 		t.Errorf("log lacks the audit trail of the issues:\n%s", got)
+	}
+}
+
+// foreignCode returns a well-formed service code that no test env's store
+// holds: one issued from another store.
+func foreignCode(t *testing.T) string {
+	t.Helper()
+	store := icpverify.NewMemoryStore()
+	if err := store.PutInstance(icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
+		Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "198.51.100.1",
+		Status: icpverify.Running}); err != nil {
+		t.Fatal(err)
+	}
+	code, err := icpverify.New(store, store).IssueServiceCode(context.Background(), "i-elsewhere", "someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// wantSameResponse fails unless two responses cannot be told apart: the
+// same status, headers and body.
+func wantSameResponse(t *testing.T, want, got *httptest.ResponseRecorder) {
+	t.Helper()
+	if got.Code != want.Code || got.Body.String() != want.Body.String() || fmt.Sprint(got.Header()) != fmt.Sprint(want.Header()) {
+		t.Errorf("responses differ:\n%d %v %s\n%d %v %s", want.Code, want.Header(), want.Body.String(), got.Code, got.Header(), got.Body.String())
 	}
 }
 
