@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -115,53 +114,6 @@ func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commi
 		return err
 	}
 	return tx.Commit()
-}
-
-func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) (bool, error)) error {
-	// SQLite has one writer at a time. Writers of this Store queue here,
-	// handing over at once, rather than poll the file lock with the busy
-	// handler's sleeps; writers of other processes still meet the busy
-	// timeout.
-	select {
-	case s.writer <- struct{}{}:
-		defer func() { <-s.writer }()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if done {
-			return
-		}
-		// Roll back even if ctx is done. If that fails too, the
-		// connection may still be in the transaction: discard it.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	commit, err := fn(conn)
-	if err == nil && commit {
-		err = runHook(ctx, name+":before-commit", conn)
-	}
-	if err != nil || !commit {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
-	}
-	done = true
-	return nil
 }
 
 // affected returns the rows affected by a statement.
