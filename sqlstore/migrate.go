@@ -231,7 +231,7 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
 
 func (s *Store) migrateSQLite(ctx context.Context, ms []migration) error {
 	return s.retry(ctx, func() error {
-		return s.inSQLiteTx(ctx, "migrate", func(q querier) (bool, error) {
+		return s.inSQLiteTx(ctx, func(q querier) (bool, error) {
 			return true, s.apply(ctx, q, ms)
 		})
 	})

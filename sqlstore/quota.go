@@ -82,7 +82,7 @@ func (s *Store) Release(ctx context.Context, code string) (icpverify.Reservation
 	}
 	var r icpverify.Reservation
 	err := s.retry(ctx, func() error {
-		return s.inTx(ctx, "release", func(q querier) (bool, error) {
+		return s.inTx(ctx, func(q querier) (bool, error) {
 			var err error
 			r, err = s.reservation(ctx, q, s.q.reservationForUpdate, code)
 			if err != nil || r.Filed {
@@ -130,7 +130,7 @@ func (s *Store) Complete(ctx context.Context, code string) (icpverify.Reservatio
 		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
 	err := s.retry(ctx, func() error {
-		return s.inTx(ctx, "complete", func(q querier) (bool, error) {
+		return s.inTx(ctx, func(q querier) (bool, error) {
 			if _, err := q.ExecContext(ctx, s.q.complete, true, code); err != nil {
 				return false, err
 			}

@@ -87,7 +87,7 @@ func (s *Store) existing(ctx context.Context, r icpverify.Reservation) (bool, ic
 func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, limit int64) (icpverify.Outcome, int, error) {
 	var used int
 	var full bool
-	err := s.inTx(ctx, "reserve", func(q querier) (bool, error) {
+	err := s.inTx(ctx, func(q querier) (bool, error) {
 		var err error
 		used, full, err = s.reserveWrites(ctx, q, r, at, limit)
 		return err == nil && !full, err

@@ -66,7 +66,7 @@ func (s *Store) reserveSQLite(ctx context.Context, q querier, r icpverify.Reserv
 
 // inSQLiteTx is inTx on SQLite: the transaction is BEGIN IMMEDIATE on a
 // pinned connection.
-func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) (bool, error)) error {
+func (s *Store) inSQLiteTx(ctx context.Context, fn func(q querier) (bool, error)) error {
 	// SQLite has one writer at a time. Writers of this Store queue here,
 	// handing over at once, rather than poll the file lock with the busy
 	// handler's sleeps; writers of other processes still meet the busy
@@ -97,9 +97,6 @@ func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) 
 		}
 	}()
 	commit, err := fn(conn)
-	if err == nil && commit {
-		err = runHook(ctx, name+":before-commit", conn)
-	}
 	if err != nil || !commit {
 		return err
 	}

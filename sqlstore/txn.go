@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,20 +29,6 @@ var errRetry = errors.New("sqlstore: concurrent change, retrying")
 // errContention is returned when an operation still met concurrent changes
 // after maxAttempts runs.
 var errContention = errors.New("sqlstore: too much contention: gave up after retrying")
-
-// hook, when set by a test, is called at named points inside transactions
-// with the transaction's querier. An error it returns fails the
-// transaction.
-type hookFunc func(ctx context.Context, point string, q querier) error
-
-var testHook atomic.Pointer[hookFunc]
-
-func runHook(ctx context.Context, point string, q querier) error {
-	if h := testHook.Load(); h != nil {
-		return (*h)(ctx, point, q)
-	}
-	return nil
-}
 
 // retry runs op until it succeeds, fails for good or has run maxAttempts
 // times. op is run again when it returns errRetry or an error the dialect
@@ -78,12 +63,12 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	}
 }
 
-// inTx runs fn, the operation called name, in a write transaction and
-// commits it if fn returns true and no error, else rolls it back. Every
-// write of the Store runs in one, even a single statement: a statement sent
-// in autocommit mode may still commit after its context has ended (the
-// server notices a dropped connection only once the statement is done),
-// while a transaction whose COMMIT was never sent is rolled back.
+// inTx runs fn in a write transaction and commits it if fn returns true
+// and no error, else rolls it back. Every write of the Store runs in one,
+// even a single statement: a statement sent in autocommit mode may still
+// commit after its context has ended (the server notices a dropped
+// connection only once the statement is done), while a transaction whose
+// COMMIT was never sent is rolled back.
 //
 // On SQLite the transaction is BEGIN IMMEDIATE on a pinned connection, so
 // that it takes the write lock first and waits for it with the connection's
@@ -93,11 +78,11 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 // costs nothing, "begin isolation level read committed" is one round trip.
 // On MySQL it is at the server's default level (setting one would cost a
 // round trip), which InnoDB's writes ignore: they read the latest version.
-func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commit bool, err error)) error {
+func (s *Store) inTx(ctx context.Context, fn func(q querier) (commit bool, err error)) error {
 	var opts *sql.TxOptions
 	switch s.d {
 	case SQLite:
-		return s.inSQLiteTx(ctx, name, fn)
+		return s.inSQLiteTx(ctx, fn)
 	case Postgres:
 		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
@@ -106,9 +91,6 @@ func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commi
 		return err
 	}
 	commit, err := fn(tx)
-	if err == nil && commit {
-		err = runHook(ctx, name+":before-commit", tx)
-	}
 	if err != nil || !commit {
 		_ = tx.Rollback()
 		return err
