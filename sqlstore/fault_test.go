@@ -251,7 +251,9 @@ func TestCancelledMidReservation(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Verify cancelled before commit = %+v, no error; want an error", res)
 			}
-			t.Logf("Verify cancelled before commit: %v", err)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Verify cancelled before commit: %v; want an error wrapping context.Canceled", err)
+			}
 			if committed.Load() {
 				t.Error("the store sent COMMIT after its context was cancelled")
 			}

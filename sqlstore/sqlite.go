@@ -65,7 +65,7 @@ func (s *Store) reserveSQLite(ctx context.Context, q querier, r icpverify.Reserv
 }
 
 // inSQLiteTx is inTx on SQLite: the transaction is BEGIN IMMEDIATE on a
-// pinned connection.
+// pinned connection, and the Store's writers take turns.
 func (s *Store) inSQLiteTx(ctx context.Context, fn func(q querier) (bool, error)) error {
 	// SQLite has one writer at a time. Writers of this Store queue here,
 	// handing over at once, rather than poll the file lock with the busy
@@ -73,39 +73,55 @@ func (s *Store) inSQLiteTx(ctx context.Context, fn func(q querier) (bool, error)
 	// timeout.
 	select {
 	case s.writer <- struct{}{}:
-		defer func() { <-s.writer }()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	conn, err := s.beginImmediate(ctx)
+	if err != nil {
+		<-s.writer
+		return err
+	}
+	commit, err := fn(conn)
+	if err == nil && commit {
+		return finish(ctx, func() error { return s.endSQLiteTx(ctx, conn, true) })
+	}
+	_ = finish(ctx, func() error { return s.endSQLiteTx(ctx, conn, false) })
+	return err
+}
+
+// beginImmediate pins a connection and begins a write transaction on it.
+func (s *Store) beginImmediate(ctx context.Context) (*sql.Conn, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
+		conn.Close()
+		return nil, err
 	}
-	done := false
-	defer func() {
-		if done {
-			return
+	return conn, nil
+}
+
+// endSQLiteTx ends the transaction that inSQLiteTx began on conn: it
+// commits it if commit is true and ctx has not ended, else (or if the
+// COMMIT fails) rolls it back. Then it returns conn to the pool and hands
+// the write lock over to the Store's next writer. It returns the error
+// that prevented the commit.
+func (s *Store) endSQLiteTx(ctx context.Context, conn *sql.Conn, commit bool) error {
+	defer func() { <-s.writer }()
+	defer conn.Close()
+	var err error
+	if commit {
+		if err = ctx.Err(); err == nil {
+			if _, err = conn.ExecContext(ctx, "COMMIT"); err == nil {
+				return nil
+			}
 		}
-		// Roll back even if ctx is done. If that fails too, the
-		// connection may still be in the transaction: discard it.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	commit, err := fn(conn)
-	if err != nil || !commit {
-		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	// Roll back even if ctx is done. If that fails too, the connection
+	// may still be in the transaction: discard it.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
-	}
-	done = true
-	return nil
+	return err
 }

@@ -70,6 +70,12 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 // connection only once the statement is done), while a transaction whose
 // COMMIT was never sent is rolled back.
 //
+// inTx returns by ctx's deadline: the drivers stop a statement when its
+// context ends, inTx sends no COMMIT once ctx has ended, and it waits for
+// the COMMIT or ROLLBACK with finish, which gives up when ctx ends. A
+// COMMIT in flight when ctx ended may still commit; the call then returns
+// ctx's error, and a retry finds what the COMMIT did.
+//
 // On SQLite the transaction is BEGIN IMMEDIATE on a pinned connection, so
 // that it takes the write lock first and waits for it with the connection's
 // busy timeout, whatever the DSN says. On PostgreSQL it is READ COMMITTED:
@@ -91,11 +97,43 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) (commit bool, err e
 		return err
 	}
 	commit, err := fn(tx)
+	if err == nil && commit {
+		err = ctx.Err()
+	}
 	if err != nil || !commit {
-		_ = tx.Rollback()
+		_ = finish(ctx, tx.Rollback)
 		return err
 	}
-	return tx.Commit()
+	return finish(ctx, tx.Commit)
+}
+
+// finish runs end, which ends a transaction with its COMMIT or ROLLBACK
+// (or a session, releasing its lock), and returns end's error; but if ctx
+// ends first it returns ctx's error at once. end then runs on in a
+// goroutine, which ends when end returns.
+//
+// Drivers need not watch the context while a transaction ends, and some do
+// not: database/sql's Tx.Commit and Rollback take none, and
+// go-sql-driver/mysql does not watch it during COMMIT, so that a call
+// would wait for a server that answers late, or not at all, past its
+// deadline.
+func finish(ctx context.Context, end func() error) error {
+	if ctx.Done() == nil {
+		return end() // ctx never ends
+	}
+	done := make(chan error, 1)
+	go func() { done <- end() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done: // it ended as well: its answer is known
+		return err
+	default:
+		return ctx.Err()
+	}
 }
 
 // affected returns the rows affected by a statement.
