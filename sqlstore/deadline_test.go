@@ -187,3 +187,51 @@ func checkNoStoreGoroutine(t *testing.T) {
 	}
 	t.Errorf("a goroutine of the store is still running:\n%s", left)
 }
+
+// TestReadWhileAnotherPrepares delays the PREPARE of a read's statement,
+// on its first use, past the deadline of a second call of the same read:
+// the second call must not wait for the first's PREPARE.
+func TestReadWhileAnotherPrepares(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		db := newDatabase(t, d)
+		pool, faults := db.openFaults(t)
+		s := db.storeOn(t, pool)
+		inst := eligible("i-prepare", "acct")
+		if err := s.PutInstance(context.Background(), inst); err != nil {
+			t.Fatal(err)
+		}
+		reached, release := make(chan struct{}), make(chan struct{})
+		faults.onNextPrepare(func(string) {
+			close(reached)
+			select {
+			case <-release:
+			case <-time.After(commitDelay):
+			}
+		})
+		first := make(chan error, 1)
+		go func() {
+			_, err := s.Instance(context.Background(), inst.ID)
+			first <- err
+		}()
+		select {
+		case <-reached:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the first read did not prepare its statement")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), callDeadline)
+		defer cancel()
+		begun := time.Now()
+		_, err := s.Instance(ctx, inst.ID)
+		took := time.Since(begun)
+		close(release)
+		if took > callDeadline+deadlineMargin {
+			t.Errorf("the second read returned %v after it began, past its deadline (%v) and a margin of %v", took, callDeadline, deadlineMargin)
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the second read returned %v; want no error, or one wrapping context.DeadlineExceeded", err)
+		}
+		if err := <-first; err != nil {
+			t.Errorf("the first read: %v", err)
+		}
+	})
+}

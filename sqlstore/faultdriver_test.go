@@ -14,7 +14,7 @@ import (
 
 // faults steers the connections of a pool opened by openFaults: a test
 // sets hooks that run inside the pool's transactions, at their COMMIT and
-// after each of their statements. The store under test knows nothing of
+// after each of their statements, and before a statement is prepared. The store under test knows nothing of
 // it: it sees a *sql.DB whose driver is the real one, wrapped.
 //
 // A transaction is one begun with BeginTx (PostgreSQL, MySQL) or by a
@@ -27,6 +27,7 @@ type faults struct {
 	mu        sync.Mutex
 	commit    commitHook
 	statement func(n int)
+	prepare   func(query string)
 }
 
 // commitHook runs in place of a transaction's COMMIT, with c, the
@@ -67,6 +68,23 @@ func (f *faults) statementHook() func(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.statement
+}
+
+// onNextPrepare makes h run before the next statement of any connection
+// of the pool is prepared, once.
+func (f *faults) onNextPrepare(h func(query string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prepare = h
+}
+
+// takePrepare returns the hook for this prepare, if any, and clears it.
+func (f *faults) takePrepare() func(query string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.prepare
+	f.prepare = nil
+	return h
 }
 
 // openFaults returns a new pool on the namespace, one replica as open
@@ -231,8 +249,12 @@ func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	return &faultTx{Tx: tx, c: c}, nil
 }
 
-// PrepareContext implements driver.ConnPrepareContext.
+// PrepareContext implements driver.ConnPrepareContext, running the
+// prepare hook first.
 func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if h := c.f.takePrepare(); h != nil {
+		h(query)
+	}
 	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
 		return pc.PrepareContext(ctx, query)
 	}
