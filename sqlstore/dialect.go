@@ -36,6 +36,7 @@ func (d Dialect) String() string {
 	return "Dialect(" + strconv.Itoa(int(d)) + ")"
 }
 
+// valid reports whether d is one of the supported dialects.
 func (d Dialect) valid() bool { return d >= Postgres && d <= SQLite }
 
 // rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...

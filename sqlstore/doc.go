@@ -52,10 +52,14 @@
 // that READ UNCOMMITTED cannot show it a reservation that will be rolled
 // back). SQLite transactions are BEGIN IMMEDIATE: one writer at a time.
 //
-// Every write runs in a transaction, PostgreSQL's at READ COMMITTED: a call
-// that returns an error has changed nothing, unless the connection broke
-// while its COMMIT was in flight, when the outcome is unknown (a retried
-// Verify then reports Retry if it had committed).
+// Every write runs in a transaction, PostgreSQL's at READ COMMITTED, and no
+// COMMIT is sent once the call's context has ended. Every call returns when
+// its context ends, with the context's error if it had not finished, even
+// when the driver does not watch the context during COMMIT: the store then
+// leaves the COMMIT to finish in a goroutine of its own. A call that returns an error
+// has changed nothing, unless its COMMIT was in flight as the connection
+// broke or the context ended, when the outcome is unknown: a retry of the
+// call finds it (Reserve reports Held, a retried Verify reports Retry).
 //
 // # Values
 //

@@ -38,6 +38,7 @@ type database struct {
 	admin *sql.DB
 }
 
+// randomName returns prefix followed by 12 random hexadecimal digits.
 func randomName(prefix string) string {
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -135,6 +136,7 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 	return dsn + " search_path=" + schema
 }
 
+// driverName returns the name the tests' driver of d is registered as.
 func driverName(d sqlstore.Dialect) string {
 	switch d {
 	case sqlstore.Postgres:
@@ -145,18 +147,26 @@ func driverName(d sqlstore.Dialect) string {
 	return "sqlite"
 }
 
+// openDB opens a pool with the driver registered as driver, and sets it up
+// as setUpDB does.
 func openDB(t testing.TB, driver, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatalf("sql.Open(%s): %v", driver, err)
 	}
+	return setUpDB(t, db)
+}
+
+// setUpDB sizes the pool db, closes it when the test ends, and connects.
+func setUpDB(t testing.TB, db *sql.DB) *sql.DB {
+	t.Helper()
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(time.Minute)
 	t.Cleanup(func() { db.Close() })
 	if err := db.PingContext(context.Background()); err != nil {
-		t.Fatalf("connecting (%s): %v", driver, err)
+		t.Fatalf("connecting: %v", err)
 	}
 	return db
 }
@@ -170,7 +180,13 @@ func (db *database) open(t testing.TB) *sql.DB {
 // store returns a Store on a new pool on the namespace, migrated.
 func (db *database) store(t testing.TB, opts ...sqlstore.Option) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.New(db.open(t), db.d, opts...)
+	return db.storeOn(t, db.open(t), opts...)
+}
+
+// storeOn returns a Store on pool, a pool on the namespace, migrated.
+func (db *database) storeOn(t testing.TB, pool *sql.DB, opts ...sqlstore.Option) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(pool, db.d, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

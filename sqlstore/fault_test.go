@@ -15,18 +15,23 @@ import (
 
 // faultFixture is an instance with one subject's slot taken and a code of
 // another subject's about to be reserved.
+// Its store's pool runs through the wrapping driver of faultdriver_test.go,
+// steered by faults.
 type faultFixture struct {
-	db   *database
-	s    *sqlstore.Store
-	v    *icpverify.Verifier
-	req  icpverify.Request // the reservation the fault hits
-	inst string
+	db     *database
+	s      *sqlstore.Store
+	faults *faults
+	v      *icpverify.Verifier
+	req    icpverify.Request // the reservation the fault hits
+	inst   string
 }
 
+// newFaultFixture makes a faultFixture on a fresh namespace of d.
 func newFaultFixture(t *testing.T, d sqlstore.Dialect) *faultFixture {
 	t.Helper()
 	db := newDatabase(t, d)
-	s := db.store(t)
+	pool, faults := db.openFaults(t)
+	s := db.storeOn(t, pool)
 	v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
 	reqs := issueCodes(t, s, v, 2)
 	if _, err := v.Verify(context.Background(), reqs[0]); err != nil {
@@ -36,7 +41,7 @@ func newFaultFixture(t *testing.T, d sqlstore.Dialect) *faultFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &faultFixture{db: db, s: s, v: v, req: reqs[1], inst: res.Instance}
+	return &faultFixture{db: db, s: s, faults: faults, v: v, req: reqs[1], inst: res.Instance}
 }
 
 // checkUntouched checks that the failed reservation left nothing behind and
@@ -61,6 +66,26 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 		t.Errorf("retry after the failure: Verify = %+v, %v; want a first reservation with 2 used", res, err)
 	}
 	checkRows(t, f.s.DB(), 2, 2)
+}
+
+// lastStatement returns the number of statements the transaction of the
+// fixture's reservation runs: it runs the reservation once with its COMMIT
+// refused, which rolls it back, leaving the fixture as it was.
+func (f *faultFixture) lastStatement(t *testing.T) int {
+	t.Helper()
+	refused := errors.New("COMMIT refused by the test")
+	n := 0
+	f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+		n = c.statements()
+		return refused
+	})
+	if _, err := f.v.Verify(context.Background(), f.req); !errors.Is(err, refused) {
+		t.Fatalf("Verify with its COMMIT refused: %v; want %v", err, refused)
+	}
+	if n == 0 {
+		t.Fatal("the reservation's transaction ran no statement")
+	}
+	return n
 }
 
 // blockSlot makes the fixture's reservation wait inside its transaction
@@ -136,7 +161,9 @@ func (f *faultFixture) kill(ctx context.Context, id int64) error {
 
 // TestKilledConnection kills the connection of a reservation from another
 // connection, in the middle of its transaction: while it waits for a slot
-// row another transaction holds, and, through a test hook, just before it commits.
+// row another transaction holds, and just before it commits (from the
+// wrapping driver's commit hook, which reads the connection's ID on the
+// connection itself).
 func TestKilledConnection(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.Postgres, sqlstore.MySQL} {
 		t.Run(d.String(), func(t *testing.T) {
@@ -163,25 +190,25 @@ func TestKilledConnection(t *testing.T) {
 			t.Run("BeforeCommit", func(t *testing.T) {
 				f := newFaultFixture(t, d)
 				var fired atomic.Bool
-				restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
-					if point != "reserve:before-commit" || !fired.CompareAndSwap(false, true) {
-						return nil
-					}
+				f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+					fired.Store(true)
+					ctx := context.Background()
 					query := "SELECT CONNECTION_ID()"
 					if d == sqlstore.Postgres {
 						query = "SELECT pg_backend_pid()"
 					}
-					var id int64
-					if err := q.QueryRowContext(ctx, query).Scan(&id); err != nil {
+					id, err := c.queryInt(ctx, query)
+					if err != nil {
 						return err
 					}
-					return f.kill(ctx, id)
+					if err := f.kill(ctx, id); err != nil {
+						return err
+					}
+					return commit()
 				})
-				defer restore()
 				res, err := f.v.Verify(context.Background(), f.req)
-				restore()
 				if !fired.Load() {
-					t.Fatal("the hook did not run")
+					t.Fatal("the commit hook did not run")
 				}
 				if err == nil {
 					t.Fatalf("Verify with its connection killed = %+v, no error; want an error", res)
@@ -193,8 +220,6 @@ func TestKilledConnection(t *testing.T) {
 	}
 }
 
-type pauseKey struct{}
-
 // TestCancelledMidReservation cancels the context of a reservation inside
 // its transaction: just before it commits, and while it waits for a lock
 // another transaction holds (on SQLite, the write lock).
@@ -202,24 +227,35 @@ func TestCancelledMidReservation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		t.Run("BeforeCommit", func(t *testing.T) {
 			f := newFaultFixture(t, d)
-			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), pauseKey{}, true))
+			last := f.lastStatement(t)
+			// Cancel once the transaction's last statement has
+			// returned: the store must then not commit.
+			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var fired atomic.Bool
-			restore := sqlstore.SetTestHook(func(ctx context.Context, point string, q sqlstore.Querier) error {
-				if point == "reserve:before-commit" && ctx.Value(pauseKey{}) != nil {
-					fired.Store(true)
+			var fired, committed atomic.Bool
+			f.faults.afterStatement(func(n int) {
+				if n == last && fired.CompareAndSwap(false, true) {
 					cancel()
 				}
-				return nil
 			})
-			defer restore()
+			f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+				committed.Store(true)
+				return commit()
+			})
 			res, err := f.v.Verify(ctx, f.req)
-			restore()
+			f.faults.afterStatement(nil)
+			f.faults.onNextCommit(nil)
 			if !fired.Load() {
-				t.Fatal("the hook did not run")
+				t.Fatal("the statement hook did not run")
 			}
 			if err == nil {
 				t.Fatalf("Verify cancelled before commit = %+v, no error; want an error", res)
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Verify cancelled before commit: %v; want an error wrapping context.Canceled", err)
+			}
+			if committed.Load() {
+				t.Error("the store sent COMMIT after its context was cancelled")
 			}
 			f.checkUntouched(t)
 		})

@@ -135,6 +135,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// versionTable returns the statement that creates the table recording
+// the schema versions applied.
 func (s *Store) versionTable() string {
 	switch s.d {
 	case Postgres:
@@ -181,57 +183,65 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 	return nil
 }
 
+// migratePostgres applies ms on PostgreSQL in one transaction (inTx's:
+// READ COMMITTED whatever the server's default, since at REPEATABLE READ
+// the snapshot would be taken by the lock statement, before a concurrent
+// migration's commit, and miss its version row), after taking a
+// transaction-scoped advisory lock.
 func (s *Store) migratePostgres(ctx context.Context, ms []migration) error {
-	// READ COMMITTED whatever the server's default: at REPEATABLE READ
-	// the snapshot would be taken by the lock statement, before a
-	// concurrent migration's commit, and miss its version row.
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// A transaction-scoped lock: released by COMMIT or ROLLBACK on the
-	// transaction's own connection, whatever the pool does.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('icpverify.sqlstore'), hashtext(current_schema() || '.' || $1))`, s.prefix); err != nil {
-		return fmt.Errorf("taking the migration lock: %w", err)
-	}
-	if err := s.apply(ctx, tx, ms); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.inTx(ctx, func(q querier) (bool, error) {
+		// A transaction-scoped lock: released by COMMIT or ROLLBACK on
+		// the transaction's own connection, whatever the pool does.
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('icpverify.sqlstore'), hashtext(current_schema() || '.' || $1))`, s.prefix); err != nil {
+			return false, fmt.Errorf("taking the migration lock: %w", err)
+		}
+		if err := s.apply(ctx, q, ms); err != nil {
+			return false, err
+		}
+		return true, nil
+	})
 }
 
 // mysqlLockWait is how long Migrate waits for another replica's migration.
 const mysqlLockWait = 60 * time.Second
 
+// migrateMySQL applies ms on MySQL, whose DDL is not transactional, with
+// statements that are idempotent by themselves, on one pinned connection
+// that holds a GET_LOCK session lock meanwhile.
 func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
 	// GET_LOCK is held by the session, so everything runs on this one
 	// pinned connection. Lock names are at most 64 characters.
 	name := `CONCAT('icpverify:', SHA1(CONCAT(DATABASE(), '.', ?)))`
 	var got sql.NullInt64
 	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+name+`, ?)`, s.prefix, int(mysqlLockWait/time.Second)).Scan(&got); err != nil {
+		conn.Close()
 		return fmt.Errorf("taking the migration lock: %w", err)
 	}
 	if !got.Valid || got.Int64 != 1 {
+		conn.Close()
 		return errors.New("taking the migration lock: timed out waiting for another migration")
 	}
-	defer func() {
+	err = s.apply(ctx, conn, ms)
+	// Release the lock even if ctx has ended, but return by its
+	// deadline: the release then goes on without the call.
+	_ = finish(ctx, func() error {
 		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `DO RELEASE_LOCK(`+name+`)`, s.prefix); err != nil {
 			// Closing the session releases the lock.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
-	}()
-	return s.apply(ctx, conn, ms)
+		return conn.Close()
+	})
+	return err
 }
 
+// migrateSQLite applies ms on SQLite in one BEGIN IMMEDIATE transaction.
 func (s *Store) migrateSQLite(ctx context.Context, ms []migration) error {
 	return s.retry(ctx, func() error {
-		return s.inSQLiteTx(ctx, "migrate", func(q querier) (bool, error) {
+		return s.inSQLiteTx(ctx, func(q querier) (bool, error) {
 			return true, s.apply(ctx, q, ms)
 		})
 	})

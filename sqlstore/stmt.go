@@ -20,26 +20,42 @@ type stmtCache struct {
 // preparing it on first use. If it cannot be prepared, as before Migrate,
 // it runs the query unprepared.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	c := &s.stmts
+	if st := s.stmts.get(ctx, s.db, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+// get returns the statement of query prepared on db, preparing it if it is
+// not yet; nil if it cannot be prepared or the cache is closed. It prepares
+// without holding the lock, so that a call waits for its own PREPARE, which
+// its ctx bounds, never for another's: two calls may then prepare the same
+// query, and the one that comes second closes its statement.
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
 	c.mu.RLock()
 	st, closed := c.m[query], c.closed
 	c.mu.RUnlock()
+	if st != nil || closed {
+		return st
+	}
+	p, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	st, closed = c.m[query], c.closed
 	if st == nil && !closed {
-		c.mu.Lock()
-		if st = c.m[query]; st == nil && !c.closed {
-			if p, err := s.db.PrepareContext(ctx, query); err == nil {
-				if c.m == nil {
-					c.m = make(map[string]*sql.Stmt)
-				}
-				c.m[query], st = p, p
-			}
+		if c.m == nil {
+			c.m = make(map[string]*sql.Stmt)
 		}
-		c.mu.Unlock()
+		c.m[query] = p
 	}
-	if st == nil {
-		return s.db.QueryRowContext(ctx, query, args...)
+	c.mu.Unlock()
+	if st != nil || closed {
+		p.Close()
+		return st
 	}
-	return st.QueryRowContext(ctx, args...)
+	return p
 }
 
 // Close releases the statements the Store prepared. It does not close the

@@ -138,7 +138,7 @@ func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error 
 		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
 	}
 	err = s.retry(ctx, func() error {
-		return s.inTx(ctx, "put-instance", func(q querier) (bool, error) {
+		return s.inTx(ctx, func(q querier) (bool, error) {
 			_, err := q.ExecContext(ctx, s.q.putInstance, inst.ID, inst.Account, string(inst.Product), inst.Region,
 				string(inst.Billing), int64(inst.TermMonths), inst.PublicIP, inst.Trial, string(inst.Status), exp)
 			return err == nil, err
@@ -245,7 +245,7 @@ func (s *Store) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, li
 	err = s.retry(ctx, func() error {
 		issued, added = 0, false
 		var exists bool
-		err := s.inTx(ctx, "add-code", func(q querier) (bool, error) {
+		err := s.inTx(ctx, func(q querier) (bool, error) {
 			n, err := affected(q.ExecContext(ctx, s.q.codeCount, sc.Instance, clampLimit(limit)))
 			if err != nil {
 				return false, err
@@ -300,7 +300,7 @@ func (s *Store) GrantServiceCode(ctx context.Context, code, grantee string) erro
 		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, icpverify.ErrNotFound)
 	}
 	err := s.retry(ctx, func() error {
-		return s.inTx(ctx, "grant", func(q querier) (bool, error) {
+		return s.inTx(ctx, func(q querier) (bool, error) {
 			n, err := affected(q.ExecContext(ctx, s.q.grant, grantee, code))
 			if err != nil || n > 0 {
 				return err == nil, err

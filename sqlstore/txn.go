@@ -3,11 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 )
 
@@ -31,20 +29,6 @@ var errRetry = errors.New("sqlstore: concurrent change, retrying")
 // errContention is returned when an operation still met concurrent changes
 // after maxAttempts runs.
 var errContention = errors.New("sqlstore: too much contention: gave up after retrying")
-
-// hook, when set by a test, is called at named points inside transactions
-// with the transaction's querier. An error it returns fails the
-// transaction.
-type hookFunc func(ctx context.Context, point string, q querier) error
-
-var testHook atomic.Pointer[hookFunc]
-
-func runHook(ctx context.Context, point string, q querier) error {
-	if h := testHook.Load(); h != nil {
-		return (*h)(ctx, point, q)
-	}
-	return nil
-}
 
 // retry runs op until it succeeds, fails for good or has run maxAttempts
 // times. op is run again when it returns errRetry or an error the dialect
@@ -79,12 +63,18 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	}
 }
 
-// inTx runs fn, the operation called name, in a write transaction and
-// commits it if fn returns true and no error, else rolls it back. Every
-// write of the Store runs in one, even a single statement: a statement sent
-// in autocommit mode may still commit after its context has ended (the
-// server notices a dropped connection only once the statement is done),
-// while a transaction whose COMMIT was never sent is rolled back.
+// inTx runs fn in a write transaction and commits it if fn returns true
+// and no error, else rolls it back. Every write of the Store runs in one,
+// even a single statement: a statement sent in autocommit mode may still
+// commit after its context has ended (the server notices a dropped
+// connection only once the statement is done), while a transaction whose
+// COMMIT was never sent is rolled back.
+//
+// inTx returns by ctx's deadline: the drivers stop a statement when its
+// context ends, inTx sends no COMMIT once ctx has ended, and it waits for
+// the COMMIT or ROLLBACK with finish, which gives up when ctx ends. A
+// COMMIT in flight when ctx ended may still commit; the call then returns
+// ctx's error, and a retry finds what the COMMIT did.
 //
 // On SQLite the transaction is BEGIN IMMEDIATE on a pinned connection, so
 // that it takes the write lock first and waits for it with the connection's
@@ -94,11 +84,11 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 // costs nothing, "begin isolation level read committed" is one round trip.
 // On MySQL it is at the server's default level (setting one would cost a
 // round trip), which InnoDB's writes ignore: they read the latest version.
-func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commit bool, err error)) error {
+func (s *Store) inTx(ctx context.Context, fn func(q querier) (commit bool, err error)) error {
 	var opts *sql.TxOptions
 	switch s.d {
 	case SQLite:
-		return s.inSQLiteTx(ctx, name, fn)
+		return s.inSQLiteTx(ctx, fn)
 	case Postgres:
 		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
@@ -108,60 +98,42 @@ func (s *Store) inTx(ctx context.Context, name string, fn func(q querier) (commi
 	}
 	commit, err := fn(tx)
 	if err == nil && commit {
-		err = runHook(ctx, name+":before-commit", tx)
+		err = ctx.Err()
 	}
 	if err != nil || !commit {
-		_ = tx.Rollback()
+		_ = finish(ctx, tx.Rollback)
 		return err
 	}
-	return tx.Commit()
+	return finish(ctx, tx.Commit)
 }
 
-func (s *Store) inSQLiteTx(ctx context.Context, name string, fn func(q querier) (bool, error)) error {
-	// SQLite has one writer at a time. Writers of this Store queue here,
-	// handing over at once, rather than poll the file lock with the busy
-	// handler's sleeps; writers of other processes still meet the busy
-	// timeout.
+// finish runs end, which ends a transaction with its COMMIT or ROLLBACK
+// (or a session, releasing its lock), and returns end's error; but if ctx
+// ends first it returns ctx's error at once. end then runs on in a
+// goroutine, which ends when end returns.
+//
+// Drivers need not watch the context while a transaction ends, and some do
+// not: database/sql's Tx.Commit and Rollback take none, and
+// go-sql-driver/mysql does not watch it during COMMIT, so that a call
+// would wait for a server that answers late, or not at all, past its
+// deadline.
+func finish(ctx context.Context, end func() error) error {
+	if ctx.Done() == nil {
+		return end() // ctx never ends
+	}
+	done := make(chan error, 1)
+	go func() { done <- end() }()
 	select {
-	case s.writer <- struct{}{}:
-		defer func() { <-s.writer }()
+	case err := <-done:
+		return err
 	case <-ctx.Done():
+	}
+	select {
+	case err := <-done: // it ended as well: its answer is known
+		return err
+	default:
 		return ctx.Err()
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if done {
-			return
-		}
-		// Roll back even if ctx is done. If that fails too, the
-		// connection may still be in the transaction: discard it.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	commit, err := fn(conn)
-	if err == nil && commit {
-		err = runHook(ctx, name+":before-commit", conn)
-	}
-	if err != nil || !commit {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return err
-	}
-	done = true
-	return nil
 }
 
 // affected returns the rows affected by a statement.

@@ -77,6 +77,7 @@ type timeCol struct {
 	t *time.Time
 }
 
+// Scan implements sql.Scanner.
 func (c timeCol) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
@@ -98,6 +99,8 @@ func (c timeCol) Scan(src any) error {
 	return fmt.Errorf("sqlstore: malformed time column: unexpected %T", src)
 }
 
+// parse reads a time kept as text, in any of the layouts the dialects
+// return, into c.
 func (c timeCol) parse(s string) error {
 	for _, layout := range []string{sqliteTime, time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -111,6 +114,7 @@ func (c timeCol) parse(s string) error {
 // boolCol scans a boolean column: BOOLEAN, TINYINT(1) or INTEGER 0/1.
 type boolCol struct{ b *bool }
 
+// Scan implements sql.Scanner.
 func (c boolCol) Scan(src any) error {
 	var n sql.NullBool
 	if err := n.Scan(src); err != nil {

@@ -1,0 +1,351 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// faults steers the connections of a pool opened by openFaults: a test
+// sets hooks that run inside the pool's transactions, at their COMMIT and
+// after each of their statements, and before a statement is prepared. The store under test knows nothing of
+// it: it sees a *sql.DB whose driver is the real one, wrapped.
+//
+// A transaction is one begun with BeginTx (PostgreSQL, MySQL) or by a
+// statement "BEGIN ..." run on the connection (the store's BEGIN IMMEDIATE
+// on SQLite), which then ends with "COMMIT" or "ROLLBACK". Statements of a
+// transaction run through a prepared statement are not counted; the store
+// runs its transactions' statements directly (MySQL needs
+// interpolateParams=true for that, as the tests' DSN has).
+type faults struct {
+	mu        sync.Mutex
+	commit    commitHook
+	statement func(n int)
+	prepare   func(query string)
+}
+
+// commitHook runs in place of a transaction's COMMIT, with c, the
+// connection the transaction runs on. commit sends the COMMIT and returns
+// the driver's answer; the hook returns what the transaction's commit
+// returns to database/sql. If the hook does not call commit, the
+// transaction is rolled back, and the hook must return an error.
+type commitHook func(c *faultConn, commit func() error) error
+
+// onNextCommit makes h run in place of the next COMMIT of any connection
+// of the pool, once. A nil h clears a hook that has not run yet.
+func (f *faults) onNextCommit(h commitHook) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commit = h
+}
+
+// takeCommit returns the hook for this COMMIT, if any, and clears it.
+func (f *faults) takeCommit() commitHook {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.commit
+	f.commit = nil
+	return h
+}
+
+// afterStatement makes h run after each statement of a transaction
+// returns, before its answer reaches database/sql, with its number in its
+// transaction: 1, 2, ... A nil h clears it.
+func (f *faults) afterStatement(h func(n int)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statement = h
+}
+
+// statementHook returns the hook set by afterStatement.
+func (f *faults) statementHook() func(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.statement
+}
+
+// onNextPrepare makes h run before the next statement of any connection
+// of the pool is prepared, once.
+func (f *faults) onNextPrepare(h func(query string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prepare = h
+}
+
+// takePrepare returns the hook for this prepare, if any, and clears it.
+func (f *faults) takePrepare() func(query string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.prepare
+	f.prepare = nil
+	return h
+}
+
+// openFaults returns a new pool on the namespace, one replica as open
+// returns, whose connections run through faultConn, and the faults that
+// steer them.
+func (db *database) openFaults(t testing.TB) (*sql.DB, *faults) {
+	t.Helper()
+	plain, err := sql.Open(driverName(db.d), db.dsn)
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	drv := plain.Driver()
+	plain.Close()
+	var connector driver.Connector = dsnConnector{drv, db.dsn}
+	if dc, ok := drv.(driver.DriverContext); ok {
+		if connector, err = dc.OpenConnector(db.dsn); err != nil {
+			t.Fatalf("OpenConnector: %v", err)
+		}
+	}
+	f := &faults{}
+	return setUpDB(t, sql.OpenDB(&faultConnector{Connector: connector, f: f})), f
+}
+
+// dsnConnector is the connector of a driver that has no OpenConnector, as
+// sql.Open makes it.
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+// Connect opens a connection with the driver's Open.
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver returns the driver.
+func (c dsnConnector) Driver() driver.Driver { return c.drv }
+
+// faultConnector opens the connections of a driver's Connector as
+// faultConns.
+type faultConnector struct {
+	driver.Connector
+	f *faults
+}
+
+// Connect opens a connection and wraps it. It is a faultValidConn if the
+// driver's connection is a driver.Validator, else a faultConn, so that
+// database/sql treats it as it treats the driver's own.
+func (fc *faultConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := fc.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &faultConn{Conn: conn, f: fc.f}
+	if _, ok := conn.(driver.Validator); ok {
+		return faultValidConn{c}, nil
+	}
+	return c, nil
+}
+
+// Close closes the driver's Connector if it has a Close method.
+func (fc *faultConnector) Close() error {
+	if c, ok := fc.Connector.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// faultConn is a driver's connection that runs the hooks of its faults.
+// database/sql uses a connection from one goroutine at a time, so its
+// fields need no lock.
+type faultConn struct {
+	driver.Conn
+	f     *faults
+	inTx  bool
+	stmts int // statements of the current transaction
+}
+
+// faultValidConn is a faultConn whose driver's connection is a
+// driver.Validator.
+type faultValidConn struct{ *faultConn }
+
+// IsValid implements driver.Validator.
+func (c faultValidConn) IsValid() bool { return c.Conn.(driver.Validator).IsValid() }
+
+// statements returns the number of statements run so far in the current
+// transaction.
+func (c *faultConn) statements() int { return c.stmts }
+
+// queryInt runs query, whose answer is one integer, on the driver's
+// connection itself: in a commit hook, inside the transaction.
+func (c *faultConn) queryInt(ctx context.Context, query string) (int64, error) {
+	qc, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return 0, errors.New("faultConn: the driver's connection has no QueryContext")
+	}
+	rows, err := qc.QueryContext(ctx, query, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(dest); err != nil {
+		return 0, fmt.Errorf("%s: %w", query, err)
+	}
+	var n sql.NullInt64
+	if err := n.Scan(dest[0]); err != nil || !n.Valid {
+		return 0, fmt.Errorf("%s: not an integer: %v (%v)", query, dest[0], err)
+	}
+	return n.Int64, nil
+}
+
+// begin records that a transaction began.
+func (c *faultConn) begin() { c.inTx, c.stmts = true, 0 }
+
+// ran counts a statement that returned and runs the statement hook if it
+// was in a transaction.
+func (c *faultConn) ran() {
+	if !c.inTx {
+		return
+	}
+	c.stmts++
+	if h := c.f.statementHook(); h != nil {
+		h(c.stmts)
+	}
+}
+
+// commit ends the transaction with send, which sends its COMMIT, through
+// the commit hook if one is set; if the hook does not call send, rollback
+// ends it.
+func (c *faultConn) commit(send, rollback func() error) error {
+	h := c.f.takeCommit()
+	defer func() { c.inTx = false }()
+	if h == nil {
+		return send()
+	}
+	sent := false
+	err := h(c, func() error {
+		sent = true
+		return send()
+	})
+	if !sent {
+		if rerr := rollback(); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if err == nil {
+			return errors.New("faultConn: the commit hook rolled the transaction back without an error")
+		}
+	}
+	return err
+}
+
+// BeginTx implements driver.ConnBeginTx.
+func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	bt, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errors.New("faultConn: the driver's connection has no BeginTx")
+	}
+	tx, err := bt.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.begin()
+	return &faultTx{Tx: tx, c: c}, nil
+}
+
+// PrepareContext implements driver.ConnPrepareContext, running the
+// prepare hook first.
+func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if h := c.f.takePrepare(); h != nil {
+		h(query)
+	}
+	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
+		return pc.PrepareContext(ctx, query)
+	}
+	return c.Conn.Prepare(query)
+}
+
+// ExecContext implements driver.ExecerContext. It sees the BEGIN, COMMIT
+// and ROLLBACK statements of transactions run as statements.
+func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ec, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	word := strings.ToUpper(strings.TrimSpace(query))
+	switch {
+	case strings.HasPrefix(word, "BEGIN"):
+		res, err := ec.ExecContext(ctx, query, args)
+		if err == nil {
+			c.begin()
+		}
+		return res, err
+	case word == "COMMIT" && c.inTx:
+		var res driver.Result = driver.ResultNoRows
+		err := c.commit(func() error {
+			r, err := ec.ExecContext(ctx, query, args)
+			if r != nil {
+				res = r
+			}
+			return err
+		}, func() error {
+			_, err := ec.ExecContext(context.WithoutCancel(ctx), "ROLLBACK", nil)
+			return err
+		})
+		return res, err
+	case word == "ROLLBACK":
+		c.inTx = false
+		return ec.ExecContext(ctx, query, args)
+	}
+	res, err := ec.ExecContext(ctx, query, args)
+	c.ran()
+	return res, err
+}
+
+// QueryContext implements driver.QueryerContext.
+func (c *faultConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	qc, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	rows, err := qc.QueryContext(ctx, query, args)
+	c.ran()
+	return rows, err
+}
+
+// Ping implements driver.Pinger.
+func (c *faultConn) Ping(ctx context.Context) error {
+	if p, ok := c.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// ResetSession implements driver.SessionResetter.
+func (c *faultConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+// CheckNamedValue implements driver.NamedValueChecker: the driver's own
+// check, or database/sql's default conversion.
+func (c *faultConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if nc, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return nc.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// faultTx is a driver's transaction whose Commit goes through the commit
+// hook.
+type faultTx struct {
+	driver.Tx
+	c *faultConn
+}
+
+// Commit implements driver.Tx.
+func (t *faultTx) Commit() error { return t.c.commit(t.Tx.Commit, t.Tx.Rollback) }
+
+// Rollback implements driver.Tx.
+func (t *faultTx) Rollback() error {
+	t.c.inTx = false
+	return t.Tx.Rollback()
+}

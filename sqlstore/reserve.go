@@ -1,0 +1,142 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/icpfiling/icpverify"
+)
+
+// Reserve implements icpverify.QuotaStore.
+//
+// A retry is answered by one SELECT of the code's reservation, outside any
+// transaction. Otherwise one transaction inserts the reservation (its code
+// is the primary key), takes or shares the subject's slot with an upsert on
+// the (instance, subject) primary key that counts the subject's
+// reservations, and, only when that slot is new, counts it on the instance's
+// quota row with a conditional increment (used < limit); if that changes no
+// row the instance is Full and the transaction is rolled back. Every
+// decision is read from the outcome of a write on a single row, which the
+// database serializes with a row lock at any isolation level, so N
+// concurrent calls for the last slot have one winner. A unique violation,
+// serialization failure or deadlock runs the call again, starting with the
+// SELECT, which then reports the winner's reservation as Held or Taken.
+func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	masked := icpverify.MaskServiceCode(r.Code)
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"code", r.Code, true}, {"instance", r.Instance, true},
+		{"subject", r.Subject, true}, {"account", r.Account, false},
+	} {
+		if err := checkText(f.name, f.v, f.required); err != nil {
+			return 0, 0, fmt.Errorf("sqlstore: Reserve: %w", err)
+		}
+	}
+	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
+	}
+	lim := clampLimit(limit)
+	var out icpverify.Outcome
+	var used int
+	err = s.retry(ctx, func() error {
+		var found bool
+		var err error
+		found, out, used, err = s.existing(ctx, r)
+		if err != nil || found {
+			return err
+		}
+		out, used, err = s.reserveTx(ctx, r, at, lim)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
+	}
+	return out, used, nil
+}
+
+// existing reports whether r.Code is reserved already, and if so the
+// outcome of reserving it again and the usage of r.Instance.
+func (s *Store) existing(ctx context.Context, r icpverify.Reservation) (bool, icpverify.Outcome, int, error) {
+	var instance, subject string
+	var filed bool
+	var used int
+	err := s.queryRow(ctx, s.q.reserveCheck, r.Instance, r.Code).Scan(&instance, &subject, boolCol{&filed}, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, 0, 0, nil
+	}
+	if err != nil {
+		return false, 0, 0, err
+	}
+	if filed || instance != r.Instance || subject != r.Subject {
+		return true, icpverify.Taken, used, nil
+	}
+	return true, icpverify.Held, used, nil
+}
+
+// reserveTx stores r in one transaction and reports the outcome and the
+// instance's usage afterwards. It returns errRetry if the code was
+// reserved concurrently.
+func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, limit int64) (icpverify.Outcome, int, error) {
+	var used int
+	var full bool
+	err := s.inTx(ctx, func(q querier) (bool, error) {
+		var err error
+		used, full, err = s.reserveWrites(ctx, q, r, at, limit)
+		return err == nil && !full, err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	if full {
+		// Rolled back: report the usage as it is now.
+		used, _, err := s.usage(ctx, r.Instance, r.Subject)
+		return icpverify.Full, used, err
+	}
+	return icpverify.Reserved, used, nil
+}
+
+// reserveWrites runs the writes of reserving r in the transaction q, as the
+// Store's dialect does them: reservePostgres, reserveMySQL or
+// reserveSQLite. It returns the instance's usage afterwards, or full if the
+// instance has no free slot (the transaction must then be rolled back), or
+// errRetry if the code was reserved concurrently.
+func (s *Store) reserveWrites(ctx context.Context, q querier, r icpverify.Reservation, at any, limit int64) (used int, full bool, err error) {
+	switch s.d {
+	case Postgres:
+		return s.reservePostgres(ctx, q, r, at, limit)
+	case MySQL:
+		return s.reserveMySQL(ctx, q, r, at, limit)
+	}
+	return s.reserveSQLite(ctx, q, r, at, limit)
+}
+
+// insertReservation inserts the row of r, not filed, reserved at at. It
+// returns errRetry if the code is reserved already: another call reserved
+// it since the read that found it free.
+func (s *Store) insertReservation(ctx context.Context, q querier, r icpverify.Reservation, at any) error {
+	n, err := affected(q.ExecContext(ctx, s.q.reserveInsert, r.Code, r.Instance, r.Account, r.Subject, false, at))
+	if s.d.classify(err) == errUnique || (err == nil && n == 0) {
+		return errRetry
+	}
+	return err
+}
+
+// sharedSlotUsage reads the usage of instance after a reservation joined
+// a slot its subject held already, so that the instance's quota row must
+// exist.
+func (s *Store) sharedSlotUsage(ctx context.Context, q querier, instance string) (int, error) {
+	var used int
+	err := q.QueryRowContext(ctx, s.q.quotaUsed, instance).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlstore: malformed quota: instance %q has a slot but no quota row", instance)
+	}
+	return used, err
+}
