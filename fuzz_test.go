@@ -119,17 +119,12 @@ func newSubject(req Request, c2 string) int {
 	if code, ok := NormalizeServiceCode(req.ServiceCode); !ok || code != c2 {
 		return 0
 	}
-	name, ok := subjectKey(req.Subject)
-	if !ok {
+	if _, ok := subjectKey(req.Subject); !ok {
 		return 0
 	}
-	key := "name:" + name
-	if req.SubjectID != (SubjectID{}) {
-		id, ok := NormalizeSubjectID(req.SubjectID)
-		if !ok {
-			return 0
-		}
-		key = "id:" + string(id.Type) + ":" + id.Number
+	key, ok := SubjectKey(req.Subject, req.SubjectID)
+	if !ok {
+		return 0
 	}
 	if _, ok := websiteKey(req.Website); req.Website != "" && !ok {
 		return 0

@@ -225,3 +225,23 @@ func TestCodeFormats(t *testing.T) {
 		assert.Equal(t, "****************89XY", c.all()[0].Code)
 	})
 }
+
+func TestSubjectKey(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		id   SubjectID
+		key  string
+		ok   bool
+	}{
+		{"Example  LTD\u3000", SubjectID{}, "name:example ltd", true},
+		{"", SubjectID{Type: CertUSCC, Number: "91110000600037341l"}, "id:uscc:91110000600037341L", true},
+		{"Example", SubjectID{Type: CertResidentID, Number: "44011320141005001x"}, "id:resident_id:44011320141005001X", true},
+		{"", SubjectID{}, "", false},
+		{"\u202eX", SubjectID{}, "", false},
+		{"X", SubjectID{Type: CertUSCC, Number: "91110000600037341N"}, "", false},
+	} {
+		key, ok := SubjectKey(tt.name, tt.id)
+		assert.Equal(t, tt.ok, ok, "%q %+v", tt.name, tt.id)
+		assert.Equal(t, tt.key, key, "%q %+v", tt.name, tt.id)
+	}
+}
