@@ -35,7 +35,7 @@ const (
 	ReasonProductNotFileable Reason = "product_not_fileable" // the product type cannot be filed
 	ReasonProductMismatch    Reason = "product_mismatch"     // the selected type is not the instance's
 	ReasonInstanceNotFound   Reason = "instance_not_found"   // no such instance
-	ReasonNotInstanceOwner   Reason = "not_instance_owner"   // the account does not own the instance
+	ReasonNotInstanceOwner   Reason = "not_instance_owner"   // the account does not own the instance (a Decision's Cause)
 	ReasonNotSubscription    Reason = "not_subscription"     // the instance is pay-as-you-go
 	ReasonTermTooShort       Reason = "term_too_short"       // the purchased term is under the minimum
 	ReasonNotMainland        Reason = "not_mainland"         // the region is outside the Chinese mainland
@@ -68,8 +68,10 @@ const (
 	ReasonCodeLimit    Reason = "code_limit"    // the instance has issued all the codes it may
 )
 
-// ReasonNotReserved is the reason of an *Error wrapping ErrNotFound: Release
-// or Complete was given a code that holds no reservation.
+// ReasonNotReserved is the reason of an *Error wrapping ErrNotFound:
+// Withdraw, Release or Complete was given a code that holds no reservation,
+// or Withdraw was asked by an account that may not withdraw the code's
+// application, which learns no more than that.
 const ReasonNotReserved Reason = "not_reserved"
 
 // Error is a refusal with its details. It wraps one of ErrInvalidProduct,
@@ -84,7 +86,7 @@ type Error struct {
 	Actual    ProductType // the instance's product type, if known
 	Used      int         // quota reasons: slots or codes in use
 	Limit     int         // quota reasons, ReasonTermTooShort: the limit
-	ExpiresAt time.Time   // ReasonInstanceExpired: when the instance expired
+	ExpiresAt time.Time   // ReasonInstanceExpired, ReasonRemainingTooShort: the instance's expiry; ReasonCodeExpired: the code's
 	// Alternatives are the applicant's other instances that would pass
 	// now, best first, offered with a quota or expiry refusal of Verify
 	// or Check when the InstanceStore is an InstanceLister.
@@ -173,7 +175,7 @@ func (e *Error) Error() string {
 		b.WriteString(strconv.Itoa(e.Limit))
 	}
 	if !e.ExpiresAt.IsZero() {
-		b.WriteString(", expired ")
+		b.WriteString(", expiry ")
 		b.WriteString(e.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return b.String()

@@ -119,7 +119,7 @@ func ExampleVerifier_IssueServiceCode() {
 	// 4 true 19
 	// 5 true 19
 	// 6 icpverify: ICP filing quota reached: code_limit, instance "i-bp1example", actual "ecs", 5 of 5
-	// icpverify: invalid product information: not_instance_owner, instance "i-bp1example"
+	// icpverify: invalid product information: instance_not_found, instance "i-bp1example"
 }
 
 func ExampleLocalize() {

@@ -169,8 +169,9 @@ func newCode(r io.Reader) (string, error) {
 }
 
 // IssueServiceCode issues a new ICP filing service code from an instance, for
-// the account that owns it. The instance must be eligible under its product
-// type's Policy: owned by account, fileable, a subscription of at least the
+// the account that owns it; another account's instance is refused as one
+// that does not exist (ReasonInstanceNotFound). The instance must be
+// eligible under its product type's Policy: fileable, a subscription of at least the
 // minimum term, in a mainland region, with a public IP, running, unexpired
 // and not a trial. A refusal is an *Error wrapping ErrInvalidProduct with
 // its Reason; an instance that has issued its Policy.CodeLimit codes gets
@@ -204,6 +205,12 @@ func (v *Verifier) issue(ctx context.Context, instanceID, account string, now ti
 	}
 	if err != nil {
 		return "", fmt.Errorf("icpverify: looking up instance: %w", err)
+	}
+	if inst.Account != account {
+		// Another account's instance is refused as one that does not
+		// exist.
+		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInstanceNotFound, Instance: instanceID,
+			cause: ReasonNotInstanceOwner, causeInstance: instanceID}
 	}
 	d.Product = inst.Product
 	pol := v.policy(inst.Product)

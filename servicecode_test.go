@@ -154,7 +154,7 @@ func TestIssueServiceCodeEligibility(t *testing.T) {
 		as     string
 		reason Reason
 	}{
-		{"other owner", nil, "acct-2", ReasonNotInstanceOwner},
+		{"other owner, as if it did not exist", nil, "acct-2", ReasonInstanceNotFound},
 		{"SLB", func(i *Instance) { i.Product = ProductSLB }, acct, ReasonProductNotFileable},
 		{"unknown product", func(i *Instance) { i.Product = "mainframe" }, acct, ReasonProductNotFileable},
 		{"trial", func(i *Instance) { i.Trial = true }, acct, ReasonTrialInstance},
