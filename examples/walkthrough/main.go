@@ -5,6 +5,10 @@
 // a quota refusal offers, and how a backend warns of instances about to
 // expire.
 //
+// Along the way it shows the applicant's Withdraw, the provider's
+// RevokeServiceCode, and what counts as one filing subject: its certificate
+// (Request.SubjectID), or else its name however it is typed.
+//
 // It runs on a MemoryStore with a fixed clock, so its output is the same on
 // every run: service codes are random, so they are never printed. An
 // Observer counts the Verifier's decisions, as an audit trail would record
@@ -21,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,13 +89,23 @@ const (
 )
 
 // maskedCode stands for a masked service code in the output: the masked
-// form keeps eight of the random code's characters.
-const maskedCode = "XXXX-****-****-XXXX"
+// form shows the code's last four characters, which are random.
+const maskedCode = "****-****-****-XXXX"
 
-// tally counts the decisions an Observer receives, by verdict.
+// maskedLike reports whether masked, a service code masked by icpverify,
+// has the shape of maskedCode: its last four symbols shown, the rest hidden.
+func maskedLike(masked string) bool {
+	const hidden = len(maskedCode) - 4
+	return len(masked) == len(maskedCode) && masked[:hidden] == maskedCode[:hidden] &&
+		!strings.Contains(masked[hidden:], "*")
+}
+
+// tally counts the decisions an Observer receives, by verdict, and keeps
+// the last one.
 type tally struct {
-	mu sync.Mutex
-	n  map[icpverify.Verdict]int
+	mu   sync.Mutex
+	n    map[icpverify.Verdict]int
+	last icpverify.Decision
 }
 
 // Observe counts d.
@@ -100,6 +113,14 @@ func (t *tally) Observe(d icpverify.Decision) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.n[d.Verdict]++
+	t.last = d
+}
+
+// lastDecision returns the last decision observed.
+func (t *tally) lastDecision() icpverify.Decision {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last
 }
 
 // count returns the decisions counted with verdict v.
@@ -140,7 +161,7 @@ func run(w io.Writer) error {
 	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now),
 		icpverify.WithObserver(icpverify.ObserverFunc(k.decisions.Observe)))
 
-	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.expiring}
+	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.subjects, k.expiring}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -284,7 +305,28 @@ func (k *walk) serviceCodeInvalid() error {
 	}
 	k.printf("  The check character catches the typo before any store is asked (ValidServiceCodeFormat: %t).\n",
 		icpverify.ValidServiceCodeFormat(typo))
-	return nil
+
+	studio := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: alicesCode, Account: alice, Subject: "Hangzhou Example Studio"}
+	k.printf("\nalice types the code right.\n")
+	res, err := k.v.Verify(k.ctx, studio)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+	k.printf("\nThe provider invalidates the code, say because it leaked (RevokeServiceCode).\n")
+	if err := k.v.RevokeServiceCode(k.ctx, alicesCode); err != nil {
+		return fmt.Errorf("unexpected: revoking alice's code: %w", err)
+	}
+	used, err := k.used(ecsMain)
+	if err != nil {
+		return err
+	}
+	if used != res.Used-1 {
+		return fmt.Errorf("unexpected: the revoked code's reservation was not released: %d used, want %d", used, res.Used-1)
+	}
+	k.printf("  revoked; its reservation is released: %d of %d subject slots of %s used (MemoryStore.Usage)\n", used, res.Limit, ecsMain)
+	k.printf("\nalice submits the form again with that code.\n")
+	_, err = k.v.Verify(k.ctx, studio)
+	return k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeRevoked)
 }
 
 // quotaReached shows "The ICP Filing subject quantity limit has been
@@ -337,30 +379,142 @@ func (k *walk) quotaReached() error {
 	k.printf("  The refusal offers the agency's other instance, %s: a service code from it\n", ecsSpare)
 	k.printf("  would pass now (Verify asks the MemoryStore, an InstanceLister).\n")
 
-	k.printf("\nThe agency keeps to %s instead. The application of subject 5 is withdrawn:\n", ecsAgency)
-	k.printf("Release its service code.\n")
-	if err := k.v.Release(k.ctx, codes[4]); err != nil {
-		return fmt.Errorf("unexpected: releasing the code of subject 5: %w", err)
+	k.printf("\nThe agency keeps to %s instead: it will withdraw the application of subject 5.\n", ecsAgency)
+	k.printf("But first bob, no client of the agency, who has seen subject 5's code, tries to withdraw it.\n")
+	err = k.v.Withdraw(k.ctx, codes[4], bob)
+	if err := k.refused(err, icpverify.ErrNotFound, icpverify.ReasonNotReserved); err != nil {
+		return err
 	}
-	k.printf("  released\n")
+	d := k.decisions.lastDecision()
+	if d.Op != icpverify.OpWithdraw || d.Cause != icpverify.ReasonCodeNotOwned || d.Holder != agency {
+		return fmt.Errorf("unexpected: the audit trail of bob's Withdraw: %+v", d)
+	}
+	// A code that holds no reservation: the agency's sixth, for now.
+	if err := k.sameAnswer(err, k.v.Withdraw(k.ctx, codes[5], bob)); err != nil {
+		return err
+	}
+	k.printf("  bob learns nothing: the sixth code, which holds no reservation, gets him the same answer\n")
+	k.printf("  word for word. Only the audit trail tells support staff the truth:\n")
+	k.printf("  Decision.Cause %q, Decision.Holder %q.\n", d.Cause, d.Holder)
+
+	k.printf("\nThe agency withdraws the application of subject 5 (Withdraw).\n")
+	if err := k.v.Withdraw(k.ctx, codes[4], agency); err != nil {
+		return fmt.Errorf("unexpected: withdrawing the application of subject 5: %w", err)
+	}
+	used, err := k.used(ecsAgency)
+	if err != nil {
+		return err
+	}
+	if used != 4 {
+		return fmt.Errorf("unexpected: %d subject slots used after the withdrawal, want 4", used)
+	}
+	k.printf("  withdrawn: %d of 5 subject slots of %s used (MemoryStore.Usage)\n", used, ecsAgency)
 	k.printf("\nThe sixth subject tries again.\n")
 	res, err := k.v.Verify(k.ctx, req)
 	if err := k.passed(res, err, false); err != nil {
 		return err
 	}
 
-	k.printf("\nThe filing of subject 1 is approved: Complete its code. Releasing it now is refused.\n")
+	k.printf("\nThe filing of subject 1 is approved: Complete its code. Withdrawing it now is refused.\n")
 	if err := k.v.Complete(k.ctx, codes[0]); err != nil {
 		return fmt.Errorf("unexpected: completing the code of subject 1: %w", err)
 	}
-	err = k.v.Release(k.ctx, codes[0])
-	return k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeUsed)
+	err = k.v.Withdraw(k.ctx, codes[0], agency)
+	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeUsed); err != nil {
+		return err
+	}
+	var e *icpverify.Error
+	if err := k.v.Release(k.ctx, codes[0]); !errors.As(err, &e) || e.Reason != icpverify.ReasonCodeUsed {
+		return fmt.Errorf("unexpected: releasing the filed code of subject 1: %v", err)
+	}
+	k.printf("  The provider's Release is refused alike (%s).\n", e.Reason)
+	return nil
+}
+
+// subjects shows what counts as one filing subject: its certificate when
+// the request gives one, or else its name in a canonical form.
+func (k *walk) subjects() error {
+	k.printf("\n== 5. One subject, one slot: its certificate (Request.SubjectID), or else its name ==\n")
+	k.printf("\nThe agency files two new clients on its second instance, %s.\n", ecsSpare)
+
+	// A subject known by its certificate, whatever it is called.
+	first, err := k.issue(ecsSpare, agency)
+	if err != nil {
+		return err
+	}
+	byID := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: first, Account: agency,
+		Subject:   "Fuzhou Example Information Co., Ltd.",
+		SubjectID: icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91350100M000100Y43"},
+		Website:   "www.example-fz.cn"}
+	k.printf("\nThe agency files %s for %q,\nwith its unified social credit code %s.\n", byID.Website, byID.Subject, byID.SubjectID.Number)
+	res, err := k.v.Verify(k.ctx, byID)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+
+	other := byID
+	other.Website = "shop.example-fz.cn"
+	k.printf("\nThe same code for the client's second website, %s, is refused: a code files one website.\n", other.Website)
+	_, err = k.v.Verify(k.ctx, other)
+	// Only the program's view is shown: the applicant's text of
+	// code_in_use speaks of a code used by another subject.
+	if err := k.refusedQuietly(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeInUse); err != nil {
+		return err
+	}
+
+	second, err := k.issue(ecsSpare, agency)
+	if err != nil {
+		return err
+	}
+	other.ServiceCode = second
+	other.Subject = "福州示例信息技术有限公司"
+	other.SubjectID.Number = "９１３５０１００ｍ０００１００ｙ４３"
+	k.printf("\nThe shop is filed with the new code. The clerk names the client in Chinese, %q,\n", other.Subject)
+	k.printf("and types its certificate with the input method's full-width forms, %q.\n", other.SubjectID.Number)
+	res, err = k.v.Verify(k.ctx, other)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+	if res.Used != 1 {
+		return fmt.Errorf("unexpected: one certificate took %d subject slots", res.Used)
+	}
+	k.printf("  One certificate, one subject: the second website takes no second slot, still %d of %d used.\n", res.Used, res.Limit)
+
+	typo := other
+	typo.SubjectID.Number = "91350100M000010Y43"
+	k.printf("\nA certificate typed with two characters swapped, %s, is refused before any store is asked.\n", typo.SubjectID.Number)
+	_, err = k.v.Verify(k.ctx, typo)
+	if err := k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonSubjectIDMalformed); err != nil {
+		return err
+	}
+
+	// A subject known by its name: the canonical form folds how it is typed.
+	third, err := k.issue(ecsSpare, agency)
+	if err != nil {
+		return err
+	}
+	byName := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: third, Account: agency,
+		Subject: "示例网络科技（深圳）有限公司\u3000"}
+	k.printf("\nThe other client gives no certificate, so it is known by its name, typed here with\n")
+	k.printf("full-width parentheses and a trailing ideographic space: %q.\n", byName.Subject)
+	res, err = k.v.Verify(k.ctx, byName)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+	byName.Subject = "示例网络科技(深圳)有限公司"
+	k.printf("\nThe form is sent again with the name typed plainly, %q.\n", byName.Subject)
+	res, err = k.v.Verify(k.ctx, byName)
+	if err := k.passed(res, err, true); err != nil {
+		return err
+	}
+	k.printf("  Width, case, spacing and invisible characters are folded: one name, so a retry, still %d of %d used.\n", res.Used, res.Limit)
+	return nil
 }
 
 // expiring shows the renewal warnings of Verifier.Expiring, as a backend
 // would send them before a filing fails.
 func (k *walk) expiring() error {
-	k.printf("\n== 5. Renewal warnings (Expiring, Catalog.LocalizeExpiry) ==\n")
+	k.printf("\n== 6. Renewal warnings (Expiring, Catalog.LocalizeExpiry) ==\n")
 	catalog := icpverify.NewCatalog()
 	k.clock.Advance(245 * 24 * time.Hour)
 	now := k.clock.Now()
@@ -374,21 +528,17 @@ func (k *walk) expiring() error {
 	if len(xs) != 2 {
 		return fmt.Errorf("unexpected: Expiring gave %d warnings, want 2: %+v", len(xs), xs)
 	}
-	// Expiring orders the codes of one instance by their masked form,
-	// which is random here: order them by subject instead.
-	slices.SortStableFunc(xs, func(a, b icpverify.Expiry) int {
-		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Subject, b.Subject)
-	})
+	// Expiring orders the warnings by date, instance and subject.
 	for _, x := range xs {
 		state := "under review"
 		if x.Filed {
 			state = "filed"
 		}
 		k.printf("  -> %s, %q (%s), expires %s\n", x.Instance, x.Subject, state, x.ExpiresAt.In(cst).Format(time.DateOnly))
-		x.Code = maskedCode // its masked form varies from run to run
+		if !maskedLike(x.Code) {
+			return fmt.Errorf("unexpected: Expiry.Code %q is not masked as %s is", x.Code, maskedCode)
+		}
+		x.Code = maskedCode // its last four symbols vary from run to run
 		for _, l := range languages[:2] {
 			k.printf("     %s  %s\n", l.label, catalog.LocalizeExpiry(x, l.tag))
 		}
@@ -399,7 +549,33 @@ func (k *walk) expiring() error {
 	x.Expired = true
 	k.printf("\nThe same warning on %s, when the instance has expired:\n", after.In(cst).Format(time.DateOnly))
 	k.printf("     %s  %s\n", languages[0].label, catalog.LocalizeExpiry(x, languages[0].tag))
-	k.printf("  (Service codes are shown masked as %s here: the masked form keeps eight random characters.)\n", maskedCode)
+	k.printf("  (Service codes are shown masked as %s here: the masked form shows the last four\n", maskedCode)
+	k.printf("  characters, which are random.)\n")
+	return nil
+}
+
+// used returns the number of subject slots used on an instance, as the
+// store keeps it.
+func (k *walk) used(instance string) (int, error) {
+	n, _, err := k.store.Usage(k.ctx, instance, "")
+	if err != nil {
+		return 0, fmt.Errorf("unexpected: reading the usage of %s: %w", instance, err)
+	}
+	return n, nil
+}
+
+// sameAnswer returns an error unless two refusals have the same Reason and
+// read alike in every language.
+func (k *walk) sameAnswer(a, b error) error {
+	var ea, eb *icpverify.Error
+	if !errors.As(a, &ea) || !errors.As(b, &eb) || ea.Reason != eb.Reason || a.Error() != b.Error() {
+		return fmt.Errorf("unexpected: two answers differ: %v; %v", a, b)
+	}
+	for _, l := range languages {
+		if icpverify.Localize(a, l.tag) != icpverify.Localize(b, l.tag) {
+			return fmt.Errorf("unexpected: two answers read differently in %s: %v; %v", l.tag, a, b)
+		}
+	}
 	return nil
 }
 
@@ -449,6 +625,17 @@ func (k *walk) refused(err, sentinel error, reason icpverify.Reason) error {
 	for _, l := range languages {
 		k.printf("     %s  %s\n", l.label, icpverify.Localize(err, l.tag))
 	}
+	return nil
+}
+
+// refusedQuietly prints a refusal as a program sees it, or returns an error
+// if err is not the expected refusal.
+func (k *walk) refusedQuietly(err, sentinel error, reason icpverify.Reason) error {
+	var e *icpverify.Error
+	if !errors.Is(err, sentinel) || !errors.As(err, &e) || e.Reason != reason {
+		return fmt.Errorf("unexpected result, want %v (%s): %v", sentinel, reason, err)
+	}
+	k.printf("  -> refused: errors.Is(err, icpverify.%s) is true; errors.As gives Reason %q\n", sentinelName(sentinel), e.Reason)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/icpfiling/icpverify"
 )
 
 func TestRun(t *testing.T) {
@@ -34,6 +36,15 @@ func TestRun(t *testing.T) {
 		`zh-Hant  驗證產品資訊失敗，介面異常。`,
 		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_malformed"`,
 
+		// A revoked code: its reservation is released, and the next
+		// Verify is refused.
+		`subject "Hangzhou Example Studio", 3 of 5 subject slots used, Retry false`,
+		`revoked; its reservation is released: 2 of 5 subject slots of i-bp1ecs0001hz used`,
+		`errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_revoked"`,
+		`en       Product information verification failed. Interface exception. The ICP filing service code has been invalidated.`,
+		`zh-Hans  验证产品信息失败，接口异常。该备案服务码已失效。`,
+		`zh-Hant  驗證產品資訊失敗，介面異常。此備案服務碼已失效。`,
+
 		// "The ICP Filing subject quantity limit has been reached".
 		`5 of 5 subject slots used`,
 		`errors.Is(err, icpverify.ErrQuotaReached) is true; errors.As gives Reason "code_limit", 5 of 5`,
@@ -49,28 +60,57 @@ func TestRun(t *testing.T) {
 		`您的以下实例当前可通过验证：实例i-wz9ecs0005sz剩余5个主体名额。`,
 		`您的以下實例目前可通過驗證：實例i-wz9ecs0005sz剩餘5個主體名額。`,
 
-		// Release, then the sixth subject passes.
-		"Release its service code.\n  released\n\nThe sixth subject tries again.\n" +
+		// A stranger's Withdraw tells nothing; the audit trail tells the
+		// truth.
+		`errors.Is(err, icpverify.ErrNotFound) is true; errors.As gives Reason "not_reserved"` + "\n" +
+			`     en       No reservation was found for this ICP filing service code.`,
+		`bob learns nothing: the sixth code, which holds no reservation, gets him the same answer`,
+		`Decision.Cause "code_not_owned", Decision.Holder "agency".`,
+
+		// The agency's Withdraw frees the slot, then the sixth subject
+		// passes.
+		"The agency withdraws the application of subject 5 (Withdraw).\n" +
+			"  withdrawn: 4 of 5 subject slots of i-wz9ecs0004sz used (MemoryStore.Usage)\n\nThe sixth subject tries again.\n" +
 			`  -> passed: instance i-wz9ecs0004sz (ecs), subject "Shenzhen Example Client 6 Co., Ltd.", 5 of 5 subject slots used, Retry false`,
-		`errors.As gives Reason "code_used"`,
+
+		// A filed code is neither withdrawn nor released.
+		"Withdrawing it now is refused.\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_used"`,
+		`The provider's Release is refused alike (code_used).`,
+
+		// One subject by its certificate: one slot for two websites, each
+		// with its own code.
+		`subject "Fuzhou Example Information Co., Ltd.", 1 of 5 subject slots used, Retry false`,
+		"is refused: a code files one website.\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_in_use"`,
+		`subject "福州示例信息技术有限公司", 1 of 5 subject slots used, Retry false`,
+		`One certificate, one subject: the second website takes no second slot, still 1 of 5 used.`,
+		`errors.Is(err, icpverify.ErrInvalidProduct) is true; errors.As gives Reason "subject_id_malformed"`,
+		`zh-Hans  产品信息无效。主办单位证件号码缺失或无效`,
+
+		// One subject by its name, however typed: a retry.
+		`subject "示例网络科技（深圳）有限公司\u3000", 2 of 5 subject slots used, Retry false`,
+		`subject "示例网络科技(深圳)有限公司", 2 of 5 subject slots used, Retry true`,
 
 		// Renewal warnings: both of alice's subjects, by subject.
 		"245 days later the clock reads 2026-02-09 10:00 CST.",
 		`  -> i-bp1ecs0001hz, "Hangzhou Example Technology Co., Ltd." (under review), expires 2026-03-01` + "\n" +
-			`     en       Instance i-bp1ecs0001hz, which the ICP filing of Hangzhou Example Technology Co., Ltd. uses (service code XXXX-****-****-XXXX), expires on 2026-03-01. Renew it before then`,
-		`     zh-Hans  Hangzhou Example Technology Co., Ltd.的ICP备案所用的实例i-bp1ecs0001hz（备案服务码XXXX-****-****-XXXX）将于2026-03-01到期。`,
+			`     en       Instance i-bp1ecs0001hz, which the ICP filing of Hangzhou Example Technology Co., Ltd. uses (service code ****-****-****-XXXX), expires on 2026-03-01. Renew it before then`,
+		`     zh-Hans  Hangzhou Example Technology Co., Ltd.的ICP备案所用的实例i-bp1ecs0001hz（备案服务码****-****-****-XXXX）将于2026-03-01到期。`,
 		`  -> i-bp1ecs0001hz, "Hangzhou Example Trading Co., Ltd." (under review), expires 2026-03-01`,
 		`expired on 2026-03-01, and its ICP filing service codes are invalid.`,
 
-		// The audit trail, counted after Close.
-		"All steps turned out as expected.\n28 decisions recorded (20 passed, 8 refused, 0 failed).\n",
+		`the masked form shows the last four` + "\n" + `  characters, which are random.`,
+
+		// The audit trail, counted by the Observer.
+		"All steps turned out as expected.\n43 decisions recorded (29 passed, 14 refused, 0 failed).\n",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q", w)
 		}
 	}
-	if !strings.HasSuffix(got, "decisions recorded (20 passed, 8 refused, 0 failed).\n") {
+	if !strings.HasSuffix(got, "decisions recorded (29 passed, 14 refused, 0 failed).\n") {
 		t.Error("the count of decisions is not the last line")
 	}
 	if t.Failed() {
@@ -103,6 +143,21 @@ func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
 func TestRunWriteError(t *testing.T) {
 	if err := run(failWriter{}); !errors.Is(err, errWrite) {
 		t.Errorf("run on a failing writer: got %v, want %v", err, errWrite)
+	}
+}
+
+// TestMaskedLike checks the placeholder of masked codes against the masked
+// form of icpverify.MaskServiceCode.
+func TestMaskedLike(t *testing.T) {
+	const code = "60RK-4CSM-6MV3-EE1P" // a well-formed code
+	masked := icpverify.MaskServiceCode(code)
+	if masked != "****-****-****-EE1P" || !maskedLike(masked) {
+		t.Errorf("MaskServiceCode(%q) = %q, maskedLike %t; want ****-****-****-EE1P, true", code, masked, maskedLike(masked))
+	}
+	for _, s := range []string{code, "****", "****-****-****-****", "XXXX-****-****-XXXX", maskedCode[:len(maskedCode)-1]} {
+		if maskedLike(s) {
+			t.Errorf("maskedLike(%q) is true", s)
+		}
 	}
 }
 
