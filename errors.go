@@ -53,7 +53,7 @@ const (
 	ReasonCodeRevoked      Reason = "code_revoked"      // the provider invalidated the code
 	ReasonInstanceExpired  Reason = "instance_expired"  // the code's instance has expired
 	ReasonInstanceReleased Reason = "instance_released" // the code's instance was released
-	ReasonCodeInUse        Reason = "code_in_use"       // the code is reserved for another subject or website
+	ReasonCodeInUse        Reason = "code_in_use"       // the code is reserved for another application: another account, subject or website
 	ReasonCodeUsed         Reason = "code_used"         // the code's filing is complete
 
 	ReasonCodeExpired       Reason = "code_expired"        // the code is older than Policy.CodeTTL

@@ -526,8 +526,9 @@ func TestCodesAndGrant(t *testing.T) {
 		t.Errorf("code limit: %+v", p)
 	}
 
+	// Another account's instance is refused as one that does not exist.
 	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "bob"}, "")
-	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonNotInstanceOwner, "en")
+	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceNotFound, "en")
 	rec = e.call(http.MethodPost, "/codes", map[string]string{"instance": "i-nope", "account": "bob"}, "")
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceNotFound, "en")
 
