@@ -12,22 +12,32 @@ import (
 
 // BenchmarkVerifyRetry verifies a subject that already holds its slot: the
 // path of a client that retries. Sub-benchmarks: without an Observer, with
-// one that does nothing (the cost of the audit trail), and with the default
-// clock, time.Now, instead of the fixture's.
+// one that does nothing (the cost of the audit trail), with the default
+// clock, time.Now, instead of the fixture's, with the subject named by its
+// certificate (a USCC), and by a Chinese company name with a website.
 func BenchmarkVerifyRetry(b *testing.B) {
 	nop := ObserverFunc(func(Decision) {})
+	uscc := SubjectID{Type: CertUSCC, Number: "91110000600037341L"}
 	for _, bm := range []struct {
 		name string
 		opts []Option
+		edit func(*Request)
 	}{
-		{"plain", nil},
-		{"observed", []Option{WithObserver(nop)}},
-		{"time.Now", []Option{WithClock(time.Now)}},
+		{"plain", nil, nil},
+		{"observed", []Option{WithObserver(nop)}, nil},
+		{"time.Now", []Option{WithClock(time.Now)}, nil},
+		{"subject ID", nil, func(r *Request) { r.SubjectID = uscc }},
+		{"Chinese name and website", nil, func(r *Request) {
+			r.Subject, r.Website = "杭州示例网络科技有限公司", "www.example.com"
+		}},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			f := newFixture(b, bm.opts...)
 			code := f.instanceWithCode("i-1", "a")
 			req := request(code, "a", "Subject")
+			if bm.edit != nil {
+				bm.edit(&req)
+			}
 			ctx := context.Background()
 			if _, err := f.v.Verify(ctx, req); err != nil {
 				b.Fatal(err)

@@ -28,17 +28,20 @@ func SubjectKey(name string, id SubjectID) (string, bool) {
 // SubjectKey does. The name must be a valid name even with a SubjectID, as
 // it is shown and logged.
 func subjectKeyOf(req Request, pol Policy) (string, *Error) {
-	if _, ok := subjectKey(req.Subject); !ok {
+	name, ok := subjectKey(req.Subject)
+	switch {
+	case !ok:
 		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
-	}
-	if req.SubjectID == (SubjectID{}) && pol.RequireSubjectID {
+	case req.SubjectID != (SubjectID{}):
+		key, ok := SubjectKey("", req.SubjectID)
+		if !ok {
+			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonSubjectIDMalformed, Field: "subject_id"}
+		}
+		return key, nil
+	case pol.RequireSubjectID:
 		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonSubjectIDMalformed, Field: "subject_id"}
 	}
-	key, ok := SubjectKey(req.Subject, req.SubjectID)
-	if !ok {
-		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonSubjectIDMalformed, Field: "subject_id"}
-	}
-	return key, nil
+	return "name:" + name, nil
 }
 
 // websiteOf returns the canonical domain of req's website, or "" if it
