@@ -119,6 +119,17 @@ func (s *failingStore) ServiceCode(ctx context.Context, code string) (ServiceCod
 	return s.MemoryStore.ServiceCode(ctx, code)
 }
 
+// LookupServiceCode fails as ServiceCode or Instance would, so that the
+// failures reach a Verifier that reads through the lookup.
+func (s *failingStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
+	for _, op := range []string{"LookupServiceCode", "ServiceCode", "Instance"} {
+		if err := s.check(op); err != nil {
+			return CodeRecord{}, err
+		}
+	}
+	return s.MemoryStore.LookupServiceCode(ctx, code)
+}
+
 func (s *failingStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
 	if err := s.check("AddServiceCode"); err != nil {
 		return 0, false, err

@@ -17,36 +17,39 @@ func SubjectKey(name string, id SubjectID) (string, bool) {
 		}
 		return "id:" + string(id.Type) + ":" + id.Number, true
 	}
-	key, ok := subjectKey(name)
-	if !ok {
-		return "", false
-	}
-	return "name:" + key, true
+	return prefixedSubjectKey("name:", name)
 }
 
 // subjectKeyOf returns the key that identifies the subject of req, as
 // SubjectKey does. The name must be a valid name even with a SubjectID, as
 // it is shown and logged.
-func subjectKeyOf(req Request, pol Policy) (string, *Error) {
-	name, ok := subjectKey(req.Subject)
-	switch {
-	case !ok:
-		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
-	case req.SubjectID != (SubjectID{}):
-		key, ok := SubjectKey("", req.SubjectID)
-		if !ok {
+func subjectKeyOf(req *Request, pol Policy) (string, *Error) {
+	if req.SubjectID == (SubjectID{}) {
+		if pol.RequireSubjectID {
+			if !validSubjectName(req.Subject) {
+				return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
+			}
 			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonSubjectIDMalformed, Field: "subject_id"}
 		}
+		key, ok := prefixedSubjectKey("name:", req.Subject)
+		if !ok {
+			return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
+		}
 		return key, nil
-	case pol.RequireSubjectID:
+	}
+	if !validSubjectName(req.Subject) {
+		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
+	}
+	key, ok := SubjectKey("", req.SubjectID)
+	if !ok {
 		return "", &Error{Err: ErrInvalidProduct, Reason: ReasonSubjectIDMalformed, Field: "subject_id"}
 	}
-	return "name:" + name, nil
+	return key, nil
 }
 
 // websiteOf returns the canonical domain of req's website, or "" if it
 // names none.
-func websiteOf(req Request) (string, *Error) {
+func websiteOf(req *Request) (string, *Error) {
 	if req.Website == "" {
 		return "", nil
 	}

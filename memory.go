@@ -18,7 +18,7 @@ const shardCount = 64
 // replica; several replicas need a shared, durable store. The zero value is
 // not usable: call NewMemoryStore. It is safe for concurrent use.
 //
-// It also implements InstanceLister and ReservationLister.
+// It also implements CodeLookup, InstanceLister and ReservationLister.
 type MemoryStore struct {
 	seed      maphash.Seed              // of the shard hash
 	instances [shardCount]instanceShard // by instance ID
@@ -95,6 +95,7 @@ func remove(m map[string]set, owner, key string) {
 var (
 	_ InstanceStore     = (*MemoryStore)(nil)
 	_ QuotaStore        = (*MemoryStore)(nil)
+	_ CodeLookup        = (*MemoryStore)(nil)
 	_ InstanceLister    = (*MemoryStore)(nil)
 	_ ReservationLister = (*MemoryStore)(nil)
 )
@@ -263,7 +264,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	old, ok := csh.reserved[r.Code]
 	csh.mu.RUnlock()
 	if ok {
-		return outcomeOf(old.Reservation, r), int(old.e.used.Load()), nil
+		return outcomeOf(&old.Reservation, &r), int(old.e.used.Load()), nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -276,7 +277,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 		used = int(e.used.Load())
 	}
 	if old, ok := csh.reserved[r.Code]; ok {
-		return outcomeOf(old.Reservation, r), int(old.e.used.Load()), nil
+		return outcomeOf(&old.Reservation, &r), int(old.e.used.Load()), nil
 	}
 	k := slot{r.Instance, r.SubjectKey}
 	held := ish.slots[k]
@@ -291,6 +292,33 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 		e.used.Add(1)
 	}
 	return Reserved, int(e.used.Load()), nil
+}
+
+// LookupServiceCode implements CodeLookup: it reads the code and its
+// reservation under one lock, then the instance.
+func (s *MemoryStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return CodeRecord{}, err
+	}
+	csh := s.codeShard(code)
+	csh.mu.RLock()
+	sc, ok := csh.codes[code]
+	r, reserved := csh.reserved[code]
+	csh.mu.RUnlock()
+	if !ok {
+		return CodeRecord{}, ErrNotFound
+	}
+	rec := CodeRecord{Code: sc}
+	if reserved {
+		rec.Reservation, rec.Used = r.Reservation, int(r.e.used.Load())
+	}
+	ish := s.instanceShard(sc.Instance)
+	ish.mu.RLock()
+	if e := ish.m[sc.Instance]; e != nil && e.known {
+		rec.Instance = e.inst
+	}
+	ish.mu.RUnlock()
+	return rec, nil
 }
 
 // Reservation implements QuotaStore.

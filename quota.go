@@ -10,14 +10,14 @@ import (
 // tells what Reserve would do for a Check, and reports the outcome and the
 // subjects holding a slot on the instance. A code whose reservation the
 // CodeLookup read with it is decided from that read, without the store.
-func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r Reservation, rec CodeRecord, limit int) (Outcome, int, error) {
-	if known := rec.Reservation; known.Code == r.Code {
-		return outcomeOf(known, r), rec.Used, nil
+func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, limit int) (Outcome, int, error) {
+	if rec.Reservation.Code == r.Code {
+		return outcomeOf(&rec.Reservation, r), rec.Used, nil
 	}
 	if !reserve {
 		return v.peek(ctx, r, limit)
 	}
-	outcome, used, err := v.quotas.Reserve(ctx, r, limit)
+	outcome, used, err := v.quotas.Reserve(ctx, *r, limit)
 	if err != nil {
 		return 0, 0, storeFailure("reserving a subject slot", err)
 	}
@@ -27,18 +27,18 @@ func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r Reservation, re
 // outcomeOf is what reserving a code for r does when the code already has
 // the reservation old: Held for the same application, Taken if old serves
 // another one or its filing is complete.
-func outcomeOf(old, r Reservation) Outcome {
-	if old.Filed || old.Instance != r.Instance || !old.SameApplication(r) {
+func outcomeOf(old, r *Reservation) Outcome {
+	if old.Filed || old.Instance != r.Instance || !old.SameApplication(*r) {
 		return Taken
 	}
 	return Held
 }
 
 // peek tells what Reserve would do with r, changing nothing.
-func (v *Verifier) peek(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
+func (v *Verifier) peek(ctx context.Context, r *Reservation, limit int) (Outcome, int, error) {
 	old, err := v.quotas.Reservation(ctx, r.Code)
 	switch {
-	case err == nil && outcomeOf(old, r) == Taken:
+	case err == nil && outcomeOf(&old, r) == Taken:
 		return Taken, 0, nil
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return 0, 0, fmt.Errorf("icpverify: looking up reservation: %w", err)
@@ -59,7 +59,7 @@ func (v *Verifier) peek(ctx context.Context, r Reservation, limit int) (Outcome,
 // takenReason tells a code reserved for another subject from a code whose
 // filing is complete, from the reservation rec holds or, if it holds none,
 // from the QuotaStore. It runs only on that refusal.
-func (v *Verifier) takenReason(ctx context.Context, code string, rec CodeRecord) Reason {
+func (v *Verifier) takenReason(ctx context.Context, code string, rec *CodeRecord) Reason {
 	r := rec.Reservation
 	if r.Code != code {
 		r, _ = v.quotas.Reservation(ctx, code)

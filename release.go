@@ -97,7 +97,8 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 	if op == OpRelease {
 		return nil, nil
 	}
-	rec, err := v.lookupCode(ctx, r.Code)
+	var rec CodeRecord
+	err := v.lookupCode(ctx, r.Code, &rec)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}

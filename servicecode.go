@@ -281,7 +281,8 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 			return e
 		}
 	}
-	rec, err := v.lookupCode(ctx, c)
+	var rec CodeRecord
+	err := v.lookupCode(ctx, c, &rec)
 	if errors.Is(err, ErrNotFound) {
 		return unknownCode("", "", "")
 	}

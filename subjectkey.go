@@ -1,6 +1,7 @@
 package icpverify
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,32 +47,43 @@ var caseFold = cases.Fold()
 // characters), or whose key is empty or longer than 256 bytes. A key is
 // its own key; one already in that form, such as a Chinese company name of
 // ideographs and printable ASCII, is returned as it is, without allocating.
-func subjectKey(name string) (string, bool) {
+func subjectKey(name string) (string, bool) { return prefixedSubjectKey("", name) }
+
+// prefixedSubjectKey returns prefix followed by the subjectKey of name, in
+// one allocation unless name needs more than ASCII folding (none if prefix
+// is empty and name is a key already).
+func prefixedSubjectKey(prefix, name string) (string, bool) {
 	if len(name) > maxSubjectInput {
 		return "", false
 	}
 	if plainSubjectKey(name) {
-		return name, true
+		return prefix + name, true
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] >= utf8.RuneSelf {
-			return foldSubjectName(name)
+			key, ok := foldSubjectName(name)
+			if !ok {
+				return "", false
+			}
+			return prefix + key, true
 		}
 	}
-	return asciiSubjectKey(name)
+	return asciiSubjectKey(prefix, name)
 }
 
-// asciiSubjectKey is subjectKey of a name in ASCII, which normalization
-// leaves as it is and case folding lowers.
-func asciiSubjectKey(s string) (string, bool) {
-	var buf [maxSubjectKey + 2]byte // a key and the two bytes that exceed it
-	b := buf[:0]
-	space := false
+// asciiSubjectKey is prefix followed by the subjectKey of a name in ASCII,
+// which normalization leaves as it is and case folding lowers, built in one
+// allocation.
+func asciiSubjectKey(prefix, s string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(prefix) + min(len(s), maxSubjectKey+1))
+	b.WriteString(prefix)
+	n, space := 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			space = len(b) > 0
+			space = n > 0
 			continue
 		case c < 0x20 || c == 0x7f:
 			return "", false
@@ -79,18 +91,46 @@ func asciiSubjectKey(s string) (string, bool) {
 			c += 'a' - 'A'
 		}
 		if space {
-			b = append(b, ' ')
+			b.WriteByte(' ')
+			n++
 			space = false
 		}
-		b = append(b, c)
-		if len(b) > maxSubjectKey {
+		b.WriteByte(c)
+		if n++; n > maxSubjectKey {
 			return "", false
 		}
 	}
-	if len(b) == 0 {
+	if n == 0 {
 		return "", false
 	}
-	return string(b), true
+	return b.String(), true
+}
+
+// validSubjectName reports whether subjectKey(name) succeeds, without
+// allocating for a name in ASCII or already a key.
+func validSubjectName(name string) bool {
+	if len(name) > maxSubjectInput {
+		return false
+	}
+	if plainSubjectKey(name) {
+		return true
+	}
+	n := 0 // letters other than space
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= utf8.RuneSelf:
+			_, ok := foldSubjectName(name)
+			return ok
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c < 0x20 || c == 0x7f:
+			return false
+		default:
+			n++
+		}
+	}
+	// Runs of space fold to one: the key is at most as long as the name.
+	_, ok := asciiSubjectKey("", name)
+	return n > 0 && (len(name) <= maxSubjectKey || ok)
 }
 
 // foldSubjectName is subjectKey of a name of at most maxSubjectInput

@@ -77,7 +77,10 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := v.verify(ctx, op == OpVerify, req, start)
+	res, err := v.verify(ctx, op == OpVerify, &req, start)
+	if v.obs == nil {
+		return res, err
+	}
 	d := Decision{Op: op, Account: req.Account, Subject: req.Subject, Product: req.Product,
 		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit}
 	return res, v.end(&d, start, err)
@@ -86,7 +89,7 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 // verify runs the stages of Verify (reserve) or Check: validate the
 // request, read the code, check the code and its instance, take or peek at
 // the subject's slot, and conclude.
-func (v *Verifier) verify(ctx context.Context, reserve bool, req Request, now time.Time) (Result, error) {
+func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now time.Time) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -94,30 +97,31 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req Request, now ti
 	if e != nil {
 		return Result{}, e
 	}
-	rec, err := v.lookupCode(ctx, r.Code)
+	var rec CodeRecord
+	err := v.lookupCode(ctx, r.Code, &rec)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, unknownCode(req.Product, "", "")
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	if e := checkCode(req, rec, pol, now); e != nil {
-		return Result{}, v.offerAlternatives(ctx, e, req, now)
+	if e := checkCode(req, &rec, pol, now); e != nil {
+		return Result{}, v.offerAlternatives(ctx, e, *req, now)
 	}
 	r.Instance, r.ReservedAt = rec.Instance.ID, now
-	outcome, used, err := v.takeSlot(ctx, reserve, r, rec, pol.SubjectLimit)
+	outcome, used, err := v.takeSlot(ctx, reserve, &r, &rec, pol.SubjectLimit)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: r.Code,
 		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit}
-	return v.conclude(ctx, outcome, res, req, rec, now)
+	return v.conclude(ctx, outcome, res, req, &rec, now)
 }
 
 // validate checks what can be checked of a request offline, in the order
 // of Verify, and returns the reservation it asks for, without its instance
 // and time, and the policy of the selected product type.
-func (v *Verifier) validate(req Request) (Reservation, Policy, *Error) {
+func (v *Verifier) validate(req *Request) (Reservation, Policy, *Error) {
 	pol := v.policy(req.Product)
 	if !pol.fileable() {
 		return Reservation{}, pol, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
@@ -140,42 +144,45 @@ func (v *Verifier) validate(req Request) (Reservation, Policy, *Error) {
 	return Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key, Website: site}, pol, nil
 }
 
-// lookupCode reads a service code and its instance, the zero Instance if
-// the inventory does not hold it; a missing code is ErrNotFound. A
-// CodeLookup reads the code's reservation too; a code it does not hold is
-// read from the InstanceStore.
-func (v *Verifier) lookupCode(ctx context.Context, code string) (CodeRecord, error) {
+// lookupCode reads a service code and its instance into rec, the zero
+// Instance if the inventory does not hold it; a missing code is
+// ErrNotFound. A CodeLookup reads the code's reservation too; a code it
+// does not hold is read from the InstanceStore.
+func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord) error {
+	var err error
 	if v.lookup != nil {
-		rec, err := v.lookup.LookupServiceCode(ctx, code)
+		*rec, err = v.lookup.LookupServiceCode(ctx, code)
 		if err == nil {
-			return rec, nil
+			return nil
 		}
+		*rec = CodeRecord{}
 		if !errors.Is(err, ErrNotFound) {
-			return CodeRecord{}, fmt.Errorf("icpverify: looking up service code: %w", err)
+			return fmt.Errorf("icpverify: looking up service code: %w", err)
 		}
 	}
-	sc, err := v.instances.ServiceCode(ctx, code)
+	rec.Code, err = v.instances.ServiceCode(ctx, code)
 	if errors.Is(err, ErrNotFound) {
-		return CodeRecord{}, err
+		return err
 	}
 	if err != nil {
-		return CodeRecord{}, fmt.Errorf("icpverify: looking up service code: %w", err)
+		return fmt.Errorf("icpverify: looking up service code: %w", err)
 	}
-	inst, err := v.instances.Instance(ctx, sc.Instance)
+	rec.Instance, err = v.instances.Instance(ctx, rec.Code.Instance)
 	if errors.Is(err, ErrNotFound) {
-		return CodeRecord{Code: sc}, nil
+		rec.Instance = Instance{}
+		return nil
 	}
 	if err != nil {
-		return CodeRecord{}, fmt.Errorf("icpverify: looking up instance: %w", err)
+		return fmt.Errorf("icpverify: looking up instance: %w", err)
 	}
-	return CodeRecord{Code: sc, Instance: inst}, nil
+	return nil
 }
 
 // checkCode returns why the code read in rec may not serve req now, or nil.
 // A code that is neither the applicant's nor granted to them is refused as
 // if it did not exist, before anything about its instance is told. Then the
 // selected type must be its instance's, and the code must be valid.
-func checkCode(req Request, rec CodeRecord, pol Policy, now time.Time) *Error {
+func checkCode(req *Request, rec *CodeRecord, pol Policy, now time.Time) *Error {
 	sc, inst := rec.Code, rec.Instance
 	if !entitled(req.Account, sc, inst) {
 		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
@@ -193,7 +200,7 @@ func checkCode(req Request, rec CodeRecord, pol Policy, now time.Time) *Error {
 
 // conclude turns the outcome of taking the slot into the Result, or into
 // the refusal of a full instance or of a code another subject uses.
-func (v *Verifier) conclude(ctx context.Context, outcome Outcome, res Result, req Request, rec CodeRecord, now time.Time) (Result, error) {
+func (v *Verifier) conclude(ctx context.Context, outcome Outcome, res Result, req *Request, rec *CodeRecord, now time.Time) (Result, error) {
 	switch outcome {
 	case Reserved:
 		return res, nil
@@ -203,7 +210,7 @@ func (v *Verifier) conclude(ctx context.Context, outcome Outcome, res Result, re
 	case Full:
 		e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: res.Instance,
 			Selected: req.Product, Actual: res.Product, Used: res.Used, Limit: res.Limit}
-		return Result{}, v.offerAlternatives(ctx, e, req, now)
+		return Result{}, v.offerAlternatives(ctx, e, *req, now)
 	case Taken:
 		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: v.takenReason(ctx, res.ServiceCode, rec),
 			Instance: res.Instance, Selected: req.Product, Actual: res.Product}

@@ -758,9 +758,9 @@ func TestNewWithAnyStores(t *testing.T) {
 		lookups    bool         // whether the Verifier reads through lookup
 		lookupUsed bool
 	}{
-		{"one store passed twice", m, m, m, false, false},
-		{"two different stores", m, other, other, false, false},
-		{"a func-typed store", byFunc, m, m, false, false},
+		{"one store passed twice", m, m, m, true, false},
+		{"two different stores", m, other, other, true, false},
+		{"a func-typed store", byFunc, m, m, true, false},
 		{"a decorator of func-typed stores, twice", decorator{byFunc, m}, decorator{byFunc, m}, m, false, false},
 		{"a decorator hides the lookup", decorator{m, lookup}, decorator{m, lookup}, m, false, false},
 		{"a decorator forwards the lookup", m, forwarding{decorator{m, lookup}, lookup}, m, true, true},
