@@ -178,3 +178,55 @@ func ExampleWithObserver() {
 	// verify refused code_malformed ****
 	// verify refused code_not_found ****-****-****-0000
 }
+
+func ExampleVerifier_Withdraw() {
+	store := inventory()
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := v.Verify(ctx, icpverify.Request{
+		Product:     icpverify.ProductECS,
+		ServiceCode: code,
+		Account:     "acct-1",
+		Subject:     "杭州示例科技有限公司",
+		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91110000600037341L"},
+	})
+	fmt.Println(res.Used, err)
+
+	// A stranger who learned the code cannot withdraw the application, and
+	// learns no more than of a code with none.
+	err = v.Withdraw(ctx, code, "someone-else")
+	fmt.Println(errors.Is(err, icpverify.ErrNotFound))
+
+	// The applicant withdraws: the slot is free again.
+	fmt.Println(v.Withdraw(ctx, code, "acct-1"))
+	// Output:
+	// 1 <nil>
+	// true
+	// <nil>
+}
+
+func ExampleVerifier_RevokeServiceCode() {
+	store := inventory()
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The provider invalidates the code, as its own action.
+	if err := v.RevokeServiceCode(ctx, code); err != nil {
+		log.Fatal(err)
+	}
+	_, err = v.Verify(ctx, icpverify.Request{
+		Product: icpverify.ProductECS, ServiceCode: code, Account: "acct-1", Subject: "S",
+	})
+	var e *icpverify.Error
+	if errors.As(err, &e) {
+		fmt.Println(errors.Is(err, icpverify.ErrServiceCodeInvalid), e.Reason)
+	}
+	// Output: true code_revoked
+}
