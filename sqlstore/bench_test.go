@@ -53,7 +53,7 @@ func issueCodes(b testing.TB, s *sqlstore.Store, v *icpverify.Verifier, n int) [
 			for i := w; i < (n+4)/5 && failed.Load() == nil; i += workers {
 				account := fmt.Sprintf("acct-%s-%d", tag, i)
 				id := fmt.Sprintf("i-%s-%d", tag, i)
-				if err := s.PutInstance(ctx, eligible(id, account)); err != nil {
+				if err := s.PutInstanceContext(ctx, eligible(id, account)); err != nil {
 					failed.CompareAndSwap(nil, &err)
 					return
 				}
@@ -134,7 +134,8 @@ func BenchmarkStore(b *testing.B) {
 					}
 				})
 				b.Run("ReserveHeld", func(b *testing.B) {
-					r := icpverify.Reservation{Code: res.ServiceCode, Instance: res.Instance, Account: req.Account, Subject: req.Subject}
+					r := icpverify.Reservation{Code: res.ServiceCode, Instance: res.Instance, Account: req.Account, Subject: req.Subject,
+						SubjectKey: nameKey(b, req.Subject)}
 					for b.Loop() {
 						if out, _, err := s.Reserve(ctx, r, benchPolicy.SubjectLimit); err != nil || out != icpverify.Held {
 							b.Fatal(out, err)

@@ -110,7 +110,8 @@ func TestCommitPastDeadline(t *testing.T) {
 func testReservePastDeadline(t *testing.T, d sqlstore.Dialect, sendFirst bool) {
 	f := newFaultFixture(t, d)
 	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
-	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject}
+	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject,
+		SubjectKey: nameKey(t, f.req.Subject)}
 	dc := newDelayedCommit(sendFirst)
 	callPastDeadline(t, f, dc, func(ctx context.Context) error {
 		out, used, err := f.s.Reserve(ctx, r, 10)
@@ -147,19 +148,23 @@ func testReleasePastDeadline(t *testing.T, d sqlstore.Dialect) {
 		t.Fatal(err)
 	}
 	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	r, err := f.s.Reservation(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dc := newDelayedCommit(true)
 	callPastDeadline(t, f, dc, func(ctx context.Context) error {
-		_, err := f.s.Release(ctx, code)
+		_, err := f.s.Release(ctx, r)
 		return err
 	})
 	if err := dc.wait(t); err != nil {
 		t.Fatalf("the delayed COMMIT failed: %v", err)
 	}
 	// The COMMIT released it: the retry finds no reservation.
-	if r, err := f.s.Release(context.Background(), code); !errors.Is(err, icpverify.ErrNotFound) {
-		t.Errorf("Release retried = %+v, %v; want ErrNotFound", r, err)
+	if got, err := f.s.Release(context.Background(), r); !errors.Is(err, icpverify.ErrNotFound) {
+		t.Errorf("Release retried = %+v, %v; want ErrNotFound", got, err)
 	}
-	if used, held, err := f.s.Usage(context.Background(), f.inst, f.req.Subject); err != nil || used != 1 || held {
+	if used, held, err := f.s.Usage(context.Background(), f.inst, r.SubjectKey); err != nil || used != 1 || held {
 		t.Errorf("Usage after the release = %d, %v, %v; want 1 (the other subject), not held", used, held, err)
 	}
 }
@@ -197,7 +202,7 @@ func TestReadWhileAnotherPrepares(t *testing.T) {
 		pool, faults := db.openFaults(t)
 		s := db.storeOn(t, pool)
 		inst := eligible("i-prepare", "acct")
-		if err := s.PutInstance(context.Background(), inst); err != nil {
+		if err := s.PutInstanceContext(context.Background(), inst); err != nil {
 			t.Fatal(err)
 		}
 		reached, release := make(chan struct{}), make(chan struct{})

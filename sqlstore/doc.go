@@ -8,32 +8,47 @@
 //	if err != nil { ... }
 //	if err := store.Migrate(ctx); err != nil { ... }
 //	v := icpverify.New(store, store)
+//	err = store.PutInstanceContext(ctx, inst) // load the inventory
 //
-// The package imports no driver: the program does.
+// The package imports no driver: the program does. A Store implements
+// icpverify.InstanceStore, QuotaStore, CodeLookup, InstanceLister and
+// ReservationLister, and is a storetest.Store as it is.
 //
 // # How the quota holds
 //
 // Five tables keep the state: instances (with an issued counter of service
 // codes), service_codes, reservations (one row per code: the code is the
-// primary key), slots (one row per subject holding a slot on an instance,
-// with the number of its reservations there; primary key (instance,
-// subject)) and quota (one row per instance with the number of its slots,
-// used).
+// primary key; with the account, subject key and website of the application
+// it was reserved for, and the subject's name as typed), slots (one row per
+// subject key holding a slot on an instance, with the number of its
+// reservations there; primary key (instance, subject_key)) and quota (one
+// row per instance with the number of its slots, used). Slots are counted per
+// subject key, so that two spellings of one name, or one certificate under
+// two names, take one slot.
 //
 // LookupServiceCode reads a code, its instance, its reservation and the
 // usage with one join; a Verifier whose InstanceStore and QuotaStore are the
 // same Store answers a retry from that read alone, in one round trip.
 //
-// Reserve first reads the code's reservation: a retry is answered there,
-// Held or Taken, in one round trip. Otherwise one transaction inserts the
-// reservation; adds one to the subject's slot with an upsert, which inserts
-// it if the subject held none; and, only if the slot is new, adds one to the
-// instance's quota row with a conditional increment, used < limit. If the
-// increment changes no row the instance is Full: the transaction is rolled
-// back and nothing is stored. Release deletes the reservation, takes one off
-// the slot, and if that was the slot's last reservation deletes it and takes
-// one off the quota row. AddServiceCode counts codes the same way, with a
-// conditional increment of the instance's issued counter.
+// Reserve first reads the code's reservation: a retry is answered there in
+// one round trip, Held if the reservation is unfiled and for the same
+// application (account, subject key and website) on the same instance, Taken
+// otherwise. Otherwise one transaction inserts the reservation; adds one to
+// the subject key's slot with an upsert, which inserts it if the key held
+// none; and, only if the slot is new, adds one to the instance's quota row
+// with a conditional increment, used < limit. If the increment changes no
+// row the instance is Full: the transaction is rolled back and nothing is
+// stored. AddServiceCode counts codes the same way, with a conditional
+// increment of the instance's issued counter.
+//
+// Release and Complete take the reservation the caller read and act only on
+// its application: each locks the code's reservation in a transaction and
+// goes on only if it has the same account, subject key and website, else it
+// returns icpverify.ErrNotFound and changes nothing, so that a Release
+// retried after the code was reserved anew frees nothing. Release deletes
+// an unfiled reservation, takes one off its slot, and if that was the slot's
+// last reservation deletes it and takes one off the quota row; it leaves a
+// filed one as it is. Complete marks it filed.
 //
 // Every decision comes from the result of a write on one row identified by
 // its primary key (a row inserted or not, updated or not, and the value the
@@ -61,11 +76,25 @@
 // broke or the context ended, when the outcome is unknown: a retry of the
 // call finds it (Reserve reports Held, a retried Verify reports Retry).
 //
+// # Schema versions
+//
+// Migrate creates the tables, or upgrades them to SchemaVersion, from any
+// number of replicas at once. Version 2 added the subject key and website
+// of reservations and keyed the slots by subject key; Migrate upgrades a
+// version-1 database in place: each reservation gets the key the Verifier
+// gives its name (icpverify.SubjectKey without a SubjectID: "name:" and the
+// canonical name), or "v1:" and the name as it was if the name yields no
+// key, and website ""; the slots of names that share a key on an instance
+// are merged, their holds summed, and each instance's used count is counted
+// anew. The README describes the steps, and what a migration cut short on
+// MySQL, whose DDL is not transactional, leaves for the next one.
+//
 // # Values
 //
-// Text fields are at most MaxLen bytes of UTF-8 without NUL, and compared
-// byte for byte (MySQL keeps them as VARBINARY, so case and trailing spaces
-// count). Times are kept in UTC to the microsecond and come back in UTC; the
-// zero time is NULL. A value the store cannot keep faithfully is refused with
-// an error wrapping ErrInvalid; a key that cannot be stored is not found.
+// Text fields are at most MaxLen bytes of UTF-8 without NUL, a subject key
+// at most MaxSubjectKeyLen, and compared byte for byte (MySQL keeps them as
+// VARBINARY, so case and trailing spaces count). Times are kept in UTC to the
+// microsecond and come back in UTC; the zero time is NULL. A value the store
+// cannot keep faithfully is refused with an error wrapping ErrInvalid; a key
+// that cannot be stored is not found.
 package sqlstore

@@ -53,7 +53,7 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 	if r, err := f.s.Reservation(ctx, code); !errors.Is(err, icpverify.ErrNotFound) {
 		t.Errorf("after the failure: Reservation = %+v, %v; want ErrNotFound", r, err)
 	}
-	if used, held, err := f.s.Usage(ctx, f.inst, f.req.Subject); err != nil || used != 1 || held {
+	if used, held, err := f.s.Usage(ctx, f.inst, nameKey(t, f.req.Subject)); err != nil || used != 1 || held {
 		t.Errorf("after the failure: Usage = %d, %v, %v; want 1 (the other subject), not held", used, held, err)
 	}
 	checkRows(t, f.s.DB(), 1, 1)
@@ -88,10 +88,10 @@ func (f *faultFixture) lastStatement(t *testing.T) int {
 	return n
 }
 
-// blockSlot makes the fixture's reservation wait inside its transaction
-// another transaction inserts the
-// subject's slot row and holds it uncommitted until release is called,
-// which rolls it back. On SQLite it holds the database's write lock.
+// blockSlot makes the fixture's reservation wait inside its transaction:
+// another transaction inserts the subject key's slot row and holds it
+// uncommitted until release is called, which rolls it back. On SQLite it
+// holds the database's write lock.
 func (f *faultFixture) blockSlot(t *testing.T) (release func()) {
 	t.Helper()
 	ctx := context.Background()
@@ -112,11 +112,11 @@ func (f *faultFixture) blockSlot(t *testing.T) (release func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject, holds) VALUES (?, ?, 1)"
+	q := "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject_key, holds) VALUES (?, ?, 1)"
 	if f.db.d == sqlstore.Postgres {
-		q = "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject, holds) VALUES ($1, $2, 1)"
+		q = "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject_key, holds) VALUES ($1, $2, 1)"
 	}
-	if _, err := tx.ExecContext(ctx, q, f.inst, f.req.Subject); err != nil {
+	if _, err := tx.ExecContext(ctx, q, f.inst, nameKey(t, f.req.Subject)); err != nil {
 		t.Fatal(err)
 	}
 	return func() { tx.Rollback() }

@@ -3,11 +3,23 @@ package sqlstore_test
 import (
 	"errors"
 	"sync"
+	"testing"
 
 	"github.com/icpfiling/icpverify"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, icpverify.ErrNotFound) }
+
+// nameKey returns the subject key the Verifier gives a subject named name,
+// without a SubjectID.
+func nameKey(t testing.TB, name string) string {
+	t.Helper()
+	key, ok := icpverify.SubjectKey(name, icpverify.SubjectID{})
+	if !ok {
+		t.Fatalf("icpverify.SubjectKey(%q) yields no key", name)
+	}
+	return key
+}
 
 // errgroup runs functions in goroutines and keeps the first error.
 type errgroup struct {

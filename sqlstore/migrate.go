@@ -24,7 +24,15 @@ var schemaFS embed.FS
 type migration struct {
 	version int
 	name    string
-	stmts   []string
+	steps   []step
+}
+
+// step is a part of a migration file: the statements that follow a line
+// "-- step NAME", or the statements of a file that has no such line (name
+// ""). A named step runs as its stepRule says.
+type step struct {
+	name  string
+	stmts []string
 }
 
 // migrations returns the migrations of d in order.
@@ -46,7 +54,13 @@ func (s *Store) migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: name, stmts: splitSQL(strings.ReplaceAll(string(text), "${p}", s.prefix))})
+		steps := splitSteps(strings.ReplaceAll(string(text), "${p}", s.prefix))
+		for _, st := range steps {
+			if _, ok := stepRules[st.name]; !ok && st.name != "" {
+				return nil, fmt.Errorf("sqlstore: migration %s: unknown step %q", name, st.name)
+			}
+		}
+		ms = append(ms, migration{version: v, name: name, steps: steps})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
@@ -57,31 +71,47 @@ func (s *Store) migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// splitSQL splits a migration into statements: it drops "--" comment lines
-// and cuts after each line that ends with a semicolon.
-func splitSQL(text string) []string {
-	var out []string
+// stepPrefix starts the line that names a step of a migration file.
+const stepPrefix = "-- step "
+
+// splitSteps splits a migration into steps, each headed by a line
+// "-- step NAME", and each step into statements: it drops other "--"
+// comment lines and cuts after each line that ends with a semicolon.
+// Statements before the first such line form a step named "".
+func splitSteps(text string) []step {
+	var out []step
+	cur := step{}
 	var b strings.Builder
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
+		if name, ok := strings.CutPrefix(t, stepPrefix); ok {
+			if cur.name != "" || len(cur.stmts) > 0 {
+				out = append(out, cur)
+			}
+			cur = step{name: strings.TrimSpace(name)}
+			continue
+		}
 		if t == "" || strings.HasPrefix(t, "--") {
 			continue
 		}
 		b.WriteString(line)
 		b.WriteByte('\n')
 		if strings.HasSuffix(t, ";") {
-			out = append(out, strings.TrimSuffix(strings.TrimSpace(b.String()), ";"))
+			cur.stmts = append(cur.stmts, strings.TrimSuffix(strings.TrimSpace(b.String()), ";"))
 			b.Reset()
 		}
 	}
-	if strings.TrimSpace(b.String()) != "" {
-		out = append(out, strings.TrimSpace(b.String()))
+	if rest := strings.TrimSpace(b.String()); rest != "" {
+		cur.stmts = append(cur.stmts, rest)
+	}
+	if cur.name != "" || len(cur.stmts) > 0 {
+		out = append(out, cur)
 	}
 	return out
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table
@@ -95,8 +125,17 @@ const SchemaVersion = 1
 //     GET_LOCK on it (a session lock, released on that same connection, or
 //     by the server if the connection dies) and runs statements that are
 //     idempotent by themselves (CREATE TABLE IF NOT EXISTS, with the
-//     indexes inline), recording the version with an upsert.
+//     indexes inline), or steps it skips once they are done (see
+//     stepRules), recording the version with an upsert; so a migration cut
+//     short is taken up by the next.
 //   - SQLite runs all of it in one BEGIN IMMEDIATE transaction.
+//
+// Version 2 upgrades a version-1 database in place, with its data: each
+// reservation gets the subject key the Verifier gives its name,
+// icpverify.SubjectKey(subject, icpverify.SubjectID{}), or "v1:" and the
+// name as it was for a name that yields no key, and the website ""; the
+// slots of names that now share a key on an instance are merged, their
+// holds summed, and each instance's used count is counted anew.
 //
 // If the recorded version is current it returns at once, without DDL or
 // lock, so a role with only SELECT, INSERT, UPDATE and DELETE on the tables
@@ -171,9 +210,13 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 		record += ` ON DUPLICATE KEY UPDATE version = version`
 	}
 	for _, m := range ms[current:] {
-		for _, stmt := range m.stmts {
-			if _, err := q.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+		for _, st := range m.steps {
+			if err := s.runStep(ctx, q, st); err != nil {
+				where := m.name
+				if st.name != "" {
+					where += ", step " + st.name
+				}
+				return fmt.Errorf("%s: %w", where, err)
 			}
 		}
 		if _, err := q.ExecContext(ctx, record, m.version); err != nil {

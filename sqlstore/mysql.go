@@ -32,21 +32,25 @@ func mysqlQueries(q *queries) {
 	// UNCOMMITTED, or miss the count of one just committed at REPEATABLE
 	// READ). Both rows are in the locking read, so the count agrees with
 	// the reservation.
-	q.reserveCheck = `SELECT r.instance, r.subject, r.filed, COALESCE(u.used, 0)
+	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed, COALESCE(u.used, 0)
 		FROM ${p}reservations r LEFT JOIN ${p}quota u ON u.instance = ?
 		WHERE r.code = ? LOCK IN SHARE MODE`
-	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, filed, reserved_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
-	q.slotTake = `INSERT INTO ${p}slots (instance, subject, holds) VALUES (?, ?, 1)
+	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
 		ON DUPLICATE KEY UPDATE holds = holds + 1`
 	q.quotaEnsure = `INSERT INTO ${p}quota (instance, used) VALUES (?, 0) ON DUPLICATE KEY UPDATE used = used`
 	q.quotaTake = `UPDATE ${p}quota SET used = used + 1 WHERE instance = ? AND used < ?`
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
+
+	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?)`
+	q.subjectKeysConflict = ` ON DUPLICATE KEY UPDATE subject = subject`
 }
 
 // reserveMySQL runs the writes of reserving r in the transaction q: it
-// inserts the reservation, takes the subject's slot, and if the slot is
+// inserts the reservation, takes the subject key's slot, and if the slot is
 // new counts it on the instance's quota row (created first if missing) with
 // a conditional increment. It returns the instance's usage afterwards, or
 // full if the instance has no free slot, or errRetry if the code was
@@ -56,7 +60,7 @@ func (s *Store) reserveMySQL(ctx context.Context, q querier, r icpverify.Reserva
 		return 0, false, err
 	}
 	// 1 row affected: the slot is inserted, it is new; 2: updated.
-	n, err := affected(q.ExecContext(ctx, s.q.slotTake, r.Instance, r.Subject))
+	n, err := affected(q.ExecContext(ctx, s.q.slotTake, r.Instance, r.SubjectKey))
 	if err != nil {
 		return 0, false, err
 	}

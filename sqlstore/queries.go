@@ -11,7 +11,8 @@ type queries struct {
 	putInstance, instance, listInstances string
 
 	// Service codes.
-	serviceCode, lookupCode, codeCount, issuedOf, codeInsert, grant, codeExists string
+	serviceCode, lookupCode, codeCount, issuedOf, codeInsert string
+	grant, revoke, codeExists                                string
 
 	// Reserve: reserveCheck, then reservePG on PostgreSQL, or
 	// reserveInsert, slotTake, quotaEnsure (MySQL only) and quotaTake.
@@ -23,10 +24,19 @@ type queries struct {
 	reservation, reservationForUpdate, listReservations string
 	releaseDelete, slotDrop, slotDelete, quotaFree      string
 	complete                                            string
+
+	// Migrate: whether a table has a column; the subjects of the
+	// version-1 tables, a page at a time, and how a key stored already is
+	// left alone.
+	hasColumn, v1Subjects, v1SlotSubjects, subjectKeysConflict string
 }
 
 // reservationSelect selects reservationCols of the reservations.
 const reservationSelect = `SELECT ` + reservationCols + ` FROM ${p}reservations`
+
+// sameApplication is the condition that a reservation row is for the
+// application of the account, subject key and website bound after it.
+const sameApplication = ` AND account = ? AND subject_key = ? AND website = ?`
 
 // buildQueries returns the statements of dialect d, with the table prefix
 // and the placeholders of d.
@@ -50,11 +60,13 @@ func buildQueries(d Dialect, prefix string) queries {
 func (q *queries) all() []*string {
 	return []*string{
 		&q.putInstance, &q.instance, &q.listInstances,
-		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert, &q.grant, &q.codeExists,
+		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert,
+		&q.grant, &q.revoke, &q.codeExists,
 		&q.reserveCheck, &q.reservePG, &q.reserveInsert, &q.slotTake, &q.quotaEnsure, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,
 		&q.releaseDelete, &q.slotDrop, &q.slotDelete, &q.quotaFree, &q.complete,
+		&q.hasColumn, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 	}
 }
 
@@ -78,6 +90,7 @@ func portableQueries() queries {
 		COALESCE(i.public_ip, ''), COALESCE(i.trial, FALSE), COALESCE(i.status, ''), i.expires_at,
 		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
 		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
+		COALESCE(r.subject_key, ''), COALESCE(r.website, ''),
 		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(u.used, 0)
 		FROM ${p}service_codes sc
 		LEFT JOIN ${p}instances i ON i.id = sc.instance
@@ -86,19 +99,25 @@ func portableQueries() queries {
 		WHERE sc.code = ?`
 	q.codeCount = `UPDATE ${p}instances SET issued = issued + 1 WHERE id = ? AND issued < ?`
 	q.issuedOf = `SELECT issued FROM ${p}instances WHERE id = ?`
-	q.grant = `UPDATE ${p}service_codes SET grantee = ? WHERE code = ?`
+	q.grant = `UPDATE ${p}service_codes SET owner = ?, grantee = ? WHERE code = ?`
+	q.revoke = `UPDATE ${p}service_codes SET revoked = ? WHERE code = ?`
 	q.codeExists = `SELECT 1 FROM ${p}service_codes WHERE code = ?`
 
 	q.quotaUsed = `SELECT used FROM ${p}quota WHERE instance = ?`
 	q.usage = `SELECT COALESCE((SELECT used FROM ${p}quota WHERE instance = ?), 0),
-		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject = ?)`
+		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject_key = ?)`
 
 	q.reservation = reservationSelect + ` WHERE code = ?`
 	q.listReservations = reservationSelect + ` WHERE account = ? ORDER BY code LIMIT ?`
-	q.releaseDelete = `DELETE FROM ${p}reservations WHERE code = ?`
-	q.slotDrop = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject = ?`
-	q.slotDelete = `DELETE FROM ${p}slots WHERE instance = ? AND subject = ? AND holds <= 0`
+	q.releaseDelete = `DELETE FROM ${p}reservations WHERE code = ?` + sameApplication
+	q.slotDrop = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject_key = ?`
+	q.slotDelete = `DELETE FROM ${p}slots WHERE instance = ? AND subject_key = ? AND holds <= 0`
 	q.quotaFree = `UPDATE ${p}quota SET used = used - 1 WHERE instance = ? AND used > 0`
-	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?`
+	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?` + sameApplication
+
+	// The version-1 tables, in the order of their primary keys.
+	q.v1Subjects = `SELECT code, subject FROM ${p}reservations WHERE code > ? ORDER BY code LIMIT ?`
+	q.v1SlotSubjects = `SELECT instance, subject FROM ${p}slots
+		WHERE (instance, subject) > (?, ?) ORDER BY instance, subject LIMIT ?`
 	return q
 }

@@ -23,12 +23,13 @@ func (s *Store) Reservation(ctx context.Context, code string) (icpverify.Reserva
 
 // reservationCols are the columns of a reservation, as scanReservation
 // reads them.
-const reservationCols = "code, instance, account, subject, filed, reserved_at"
+const reservationCols = "code, instance, account, subject, subject_key, website, filed, reserved_at"
 
 // scanReservation reads the columns reservationCols.
 func (s *Store) scanReservation(sc interface{ Scan(...any) error }) (icpverify.Reservation, error) {
 	var r icpverify.Reservation
-	err := sc.Scan(&r.Code, &r.Instance, &r.Account, &r.Subject, boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt})
+	err := sc.Scan(&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
+		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt})
 	return r, err
 }
 
@@ -46,11 +47,11 @@ func (s *Store) reservation(ctx context.Context, q querier, query, code string) 
 }
 
 // Usage implements icpverify.QuotaStore.
-func (s *Store) Usage(ctx context.Context, instance, subject string) (int, bool, error) {
+func (s *Store) Usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	used, held, err := s.usage(ctx, instance, subject)
+	used, held, err := s.usage(ctx, instance, subjectKey)
 	if err != nil {
 		return 0, false, fmt.Errorf("sqlstore: Usage of %q: %w", instance, err)
 	}
@@ -59,90 +60,124 @@ func (s *Store) Usage(ctx context.Context, instance, subject string) (int, bool,
 
 // usage is Usage without the checks of ctx and the wrapping of errors; it
 // reads outside any transaction.
-func (s *Store) usage(ctx context.Context, instance, subject string) (int, bool, error) {
+func (s *Store) usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
 	if !checkKey(instance) {
 		return 0, false, nil
 	}
-	if !checkKey(subject) {
-		subject = "" // matches no slot
+	if !checkKeyLen(subjectKey, MaxSubjectKeyLen) {
+		subjectKey = "" // matches no slot
 	}
 	var used int
 	var held bool
-	err := s.db.QueryRowContext(ctx, s.q.usage, instance, instance, subject).Scan(&used, boolCol{&held})
+	err := s.db.QueryRowContext(ctx, s.q.usage, instance, instance, subjectKey).Scan(&used, boolCol{&held})
 	return used, held, err
 }
 
-// Release implements icpverify.QuotaStore. In one transaction it locks and
-// deletes the reservation, counts one reservation less on the subject's
-// slot, and if that was the last one deletes the slot and counts it off the
+// errOtherApplication is the error of Release and Complete for a code
+// reserved for another application than theirs.
+var errOtherApplication = fmt.Errorf("reserved for another application: %w", icpverify.ErrNotFound)
+
+// findable reports whether a reservation for r's application could be
+// stored; if not, none is.
+func findable(r icpverify.Reservation) bool {
+	return checkKey(r.Code) && checkText("account", r.Account, false) == nil &&
+		checkText("website", r.Website, false) == nil &&
+		checkTextLen("subject key", r.SubjectKey, false, MaxSubjectKeyLen) == nil
+}
+
+// lockApplication reads the reservation of r.Code in the transaction q,
+// locking it, and returns it if it is for r's application (see
+// icpverify.Reservation.SameApplication); else ErrNotFound.
+func (s *Store) lockApplication(ctx context.Context, q querier, r icpverify.Reservation) (icpverify.Reservation, error) {
+	if !findable(r) {
+		return icpverify.Reservation{}, icpverify.ErrNotFound
+	}
+	old, err := s.reservation(ctx, q, s.q.reservationForUpdate, r.Code)
+	if err == nil && !old.SameApplication(r) {
+		return icpverify.Reservation{}, errOtherApplication
+	}
+	return old, err
+}
+
+// Release implements icpverify.QuotaStore. In one transaction it locks the
+// reservation of r.Code and, if it is for r's application and not filed,
+// deletes it, counts one reservation less on its subject key's slot, and
+// if that was the last one deletes the slot and counts it off the
 // instance's quota row.
-func (s *Store) Release(ctx context.Context, code string) (icpverify.Reservation, error) {
+func (s *Store) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return icpverify.Reservation{}, err
 	}
-	var r icpverify.Reservation
+	var old icpverify.Reservation
 	err := s.retry(ctx, func() error {
 		return s.inTx(ctx, func(q querier) (bool, error) {
 			var err error
-			r, err = s.reservation(ctx, q, s.q.reservationForUpdate, code)
-			if err != nil || r.Filed {
+			old, err = s.lockApplication(ctx, q, r)
+			if err != nil || old.Filed {
 				return false, err
 			}
-			n, err := affected(q.ExecContext(ctx, s.q.releaseDelete, code))
-			if err != nil {
-				return false, err
-			}
-			if n != 1 {
-				return false, errRetry
-			}
-			if n, err = affected(q.ExecContext(ctx, s.q.slotDrop, r.Instance, r.Subject)); err != nil {
-				return false, err
-			}
-			if n != 1 {
-				return false, fmt.Errorf("sqlstore: malformed quota: reservation on instance %q has no slot", r.Instance)
-			}
-			if n, err = affected(q.ExecContext(ctx, s.q.slotDelete, r.Instance, r.Subject)); err != nil || n == 0 {
-				return err == nil, err
-			}
-			if n, err = affected(q.ExecContext(ctx, s.q.quotaFree, r.Instance)); err != nil {
-				return false, err
-			}
-			if n != 1 {
-				return false, fmt.Errorf("sqlstore: malformed quota: instance %q has a slot but no quota row", r.Instance)
-			}
-			return true, nil
+			return true, s.releaseWrites(ctx, q, old)
 		})
 	})
 	if err != nil {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Release %s: %w", icpverify.MaskServiceCode(code), err)
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Release %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
-	return r, nil
+	return old, nil
+}
+
+// releaseWrites deletes the reservation r, read and locked in the
+// transaction q, and frees its slot if it was the slot's last.
+func (s *Store) releaseWrites(ctx context.Context, q querier, r icpverify.Reservation) error {
+	n, err := affected(q.ExecContext(ctx, s.q.releaseDelete, r.Code, r.Account, r.SubjectKey, r.Website))
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return errRetry
+	}
+	if n, err = affected(q.ExecContext(ctx, s.q.slotDrop, r.Instance, r.SubjectKey)); err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("sqlstore: malformed quota: reservation on instance %q has no slot", r.Instance)
+	}
+	if n, err = affected(q.ExecContext(ctx, s.q.slotDelete, r.Instance, r.SubjectKey)); err != nil || n == 0 {
+		return err
+	}
+	if n, err = affected(q.ExecContext(ctx, s.q.quotaFree, r.Instance)); err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("sqlstore: malformed quota: instance %q has a slot but no quota row", r.Instance)
+	}
+	return nil
 }
 
 // Complete implements icpverify.QuotaStore: in one transaction it marks the
-// reservation filed and reads it back.
-func (s *Store) Complete(ctx context.Context, code string) (icpverify.Reservation, error) {
+// reservation of r.Code filed if it is for r's application, and reads it
+// back.
+func (s *Store) Complete(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return icpverify.Reservation{}, err
 	}
-	var r icpverify.Reservation
-	if !checkKey(code) {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
-	}
+	var out icpverify.Reservation
 	err := s.retry(ctx, func() error {
 		return s.inTx(ctx, func(q querier) (bool, error) {
-			if _, err := q.ExecContext(ctx, s.q.complete, true, code); err != nil {
+			if !findable(r) {
+				return false, icpverify.ErrNotFound
+			}
+			if _, err := q.ExecContext(ctx, s.q.complete, true, r.Code, r.Account, r.SubjectKey, r.Website); err != nil {
 				return false, err
 			}
 			var err error
-			r, err = s.reservation(ctx, q, s.q.reservationForUpdate, code)
+			out, err = s.lockApplication(ctx, q, r)
 			return err == nil, err
 		})
 	})
 	if err != nil {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(code), err)
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
-	return r, nil
+	return out, nil
 }
 
 // ListReservations implements icpverify.ReservationLister.

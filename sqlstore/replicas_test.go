@@ -136,7 +136,7 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 	for w := range 8 {
 		setup.Go(func() error {
 			for p := w; p < products; p += 8 {
-				if err := stores[p%replicas].PutInstance(ctx, eligible(ids[p], "owner-"+tag)); err != nil {
+				if err := stores[p%replicas].PutInstanceContext(ctx, eligible(ids[p], "owner-"+tag)); err != nil {
 					return err
 				}
 				for j := range codesPer {
@@ -169,7 +169,8 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 			for range opsPer {
 				p := rng.IntN(products)
 				c := call{p: p, code: codes[p][rng.IntN(codesPer)], subject: pool[p][rng.IntN(len(pool[p]))]}
-				r := icpverify.Reservation{Code: c.code, Instance: ids[p], Account: "acct-" + c.subject, Subject: c.subject, ReservedAt: time.Now()}
+				r := application(c.code, c.subject)
+				r.Instance, r.ReservedAt = ids[p], time.Now()
 				var err error
 				c.out, c.used, err = s.Reserve(ctx, r, limit)
 				if err != nil {
@@ -241,7 +242,7 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 			t.Errorf("product %d: a call was told Full, but only %d subjects hold a slot", p, len(holders[p]))
 		}
 		for _, sub := range pool[p] {
-			used, held, err := stores[p%replicas].Usage(ctx, ids[p], sub)
+			used, held, err := stores[p%replicas].Usage(ctx, ids[p], application("", sub).SubjectKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,10 +261,14 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 		}
 	}
 
-	// Release every reservation twice, concurrently, from all replicas.
-	var all []string
-	for code := range owner {
-		all = append(all, code, code)
+	// Release every reservation twice, concurrently, from all replicas,
+	// among releases of each code for another website, which free nothing.
+	var all []icpverify.Reservation
+	for code, sub := range owner {
+		r := application(code, sub)
+		other := r
+		other.Website = "other.example.com"
+		all = append(all, r, r, other)
 	}
 	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	released := make([]int, goroutines)
@@ -273,6 +278,8 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 			for i := g; i < len(all); i += goroutines {
 				_, err := s.Release(ctx, all[i])
 				switch {
+				case err == nil && all[i].Website != "":
+					t.Errorf("Release of %s for another website succeeded", all[i].Code)
 				case err == nil:
 					released[g]++
 				case !errorsIsNotFound(err):
@@ -297,9 +304,16 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 	}
 }
 
+// application returns the reservation of code that raceReplicas makes for
+// subject, without its instance and time: its own account, and a subject
+// key that is not the subject's name.
+func application(code, subject string) icpverify.Reservation {
+	return icpverify.Reservation{Code: code, Account: "acct-" + subject, Subject: subject, SubjectKey: "key:" + subject}
+}
+
 // checkRows checks the tables against each other: every slot is counted on
-// its quota row, every reservation on its slot, no subject has two slots on
-// an instance, and there are wantReservations reservations.
+// its quota row, every reservation on its subject key's slot, no key has
+// two slots on an instance, and there are wantReservations reservations.
 func checkRows(t *testing.T, db *sql.DB, wantReservations, wantCodes int) {
 	t.Helper()
 	ctx := context.Background()
@@ -318,8 +332,8 @@ func checkRows(t *testing.T, db *sql.DB, wantReservations, wantCodes int) {
 	if n := one("SELECT COUNT(DISTINCT code) FROM " + p + "reservations"); n != wantCodes {
 		t.Errorf("%d reserved codes, want %d", n, wantCodes)
 	}
-	if n := one("SELECT COUNT(*) FROM (SELECT instance, subject FROM " + p + "slots GROUP BY instance, subject HAVING COUNT(*) > 1) x"); n != 0 {
-		t.Errorf("%d subjects hold two slots of one instance", n)
+	if n := one("SELECT COUNT(*) FROM (SELECT instance, subject_key FROM " + p + "slots GROUP BY instance, subject_key HAVING COUNT(*) > 1) x"); n != 0 {
+		t.Errorf("%d subject keys hold two slots of one instance", n)
 	}
 	// Quota rows that disagree with the count of their slots.
 	if n := one(`SELECT COUNT(*) FROM ` + p + `quota q WHERE q.used <> (SELECT COUNT(*) FROM ` + p + `slots s WHERE s.instance = q.instance)`); n != 0 {
@@ -329,10 +343,10 @@ func checkRows(t *testing.T, db *sql.DB, wantReservations, wantCodes int) {
 		t.Errorf("%d slots have no quota row", n)
 	}
 	// Slots that disagree with the count of their reservations.
-	if n := one(`SELECT COUNT(*) FROM ` + p + `slots s WHERE s.holds <> (SELECT COUNT(*) FROM ` + p + `reservations r WHERE r.instance = s.instance AND r.subject = s.subject)`); n != 0 {
+	if n := one(`SELECT COUNT(*) FROM ` + p + `slots s WHERE s.holds <> (SELECT COUNT(*) FROM ` + p + `reservations r WHERE r.instance = s.instance AND r.subject_key = s.subject_key)`); n != 0 {
 		t.Errorf("%d slots disagree with their reservations", n)
 	}
-	if n := one(`SELECT COUNT(*) FROM ` + p + `reservations r WHERE NOT EXISTS (SELECT 1 FROM ` + p + `slots s WHERE r.instance = s.instance AND r.subject = s.subject)`); n != 0 {
+	if n := one(`SELECT COUNT(*) FROM ` + p + `reservations r WHERE NOT EXISTS (SELECT 1 FROM ` + p + `slots s WHERE r.instance = s.instance AND r.subject_key = s.subject_key)`); n != 0 {
 		t.Errorf("%d reservations have no slot", n)
 	}
 }

@@ -12,33 +12,27 @@ import (
 // Reserve implements icpverify.QuotaStore.
 //
 // A retry is answered by one SELECT of the code's reservation, outside any
-// transaction. Otherwise one transaction inserts the reservation (its code
-// is the primary key), takes or shares the subject's slot with an upsert on
-// the (instance, subject) primary key that counts the subject's
-// reservations, and, only when that slot is new, counts it on the instance's
-// quota row with a conditional increment (used < limit); if that changes no
-// row the instance is Full and the transaction is rolled back. Every
-// decision is read from the outcome of a write on a single row, which the
-// database serializes with a row lock at any isolation level, so N
-// concurrent calls for the last slot have one winner. A unique violation,
-// serialization failure or deadlock runs the call again, starting with the
-// SELECT, which then reports the winner's reservation as Held or Taken.
+// transaction: Held if it is unfiled and for the same application (account,
+// subject key and website) on the same instance, Taken otherwise. Otherwise
+// one transaction inserts the reservation (its code is the primary key),
+// takes or shares the subject key's slot with an upsert on the (instance,
+// subject_key) primary key that counts the key's reservations, and, only
+// when that slot is new, counts it on the instance's quota row with a
+// conditional increment (used < limit); if that changes no row the instance
+// is Full and the transaction is rolled back. Every decision is read from
+// the outcome of a write on a single row, which the database serializes
+// with a row lock at any isolation level, so N concurrent calls for the
+// last slot have one winner. A unique violation, serialization failure or
+// deadlock runs the call again, starting with the SELECT, which then
+// reports the winner's reservation as Held or Taken.
 func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	masked := icpverify.MaskServiceCode(r.Code)
-	for _, f := range []struct {
-		name, v  string
-		required bool
-	}{
-		{"code", r.Code, true}, {"instance", r.Instance, true},
-		{"subject", r.Subject, true}, {"account", r.Account, false},
-	} {
-		if err := checkText(f.name, f.v, f.required); err != nil {
-			return 0, 0, fmt.Errorf("sqlstore: Reserve: %w", err)
-		}
+	if err := checkReservation(r); err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: Reserve: %w", err)
 	}
+	masked := icpverify.MaskServiceCode(r.Code)
 	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
@@ -62,20 +56,38 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 	return out, used, nil
 }
 
+// checkReservation returns an error if r cannot be stored: its code,
+// instance and subject key are required, and a subject key may be up to
+// MaxSubjectKeyLen bytes.
+func checkReservation(r icpverify.Reservation) error {
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"code", r.Code, true}, {"instance", r.Instance, true},
+		{"subject", r.Subject, false}, {"account", r.Account, false}, {"website", r.Website, false},
+	} {
+		if err := checkText(f.name, f.v, f.required); err != nil {
+			return err
+		}
+	}
+	return checkSubjectKey(r.SubjectKey)
+}
+
 // existing reports whether r.Code is reserved already, and if so the
 // outcome of reserving it again and the usage of r.Instance.
 func (s *Store) existing(ctx context.Context, r icpverify.Reservation) (bool, icpverify.Outcome, int, error) {
-	var instance, subject string
-	var filed bool
+	var old icpverify.Reservation
 	var used int
-	err := s.queryRow(ctx, s.q.reserveCheck, r.Instance, r.Code).Scan(&instance, &subject, boolCol{&filed}, &used)
+	err := s.queryRow(ctx, s.q.reserveCheck, r.Instance, r.Code).
+		Scan(&old.Instance, &old.Account, &old.SubjectKey, &old.Website, boolCol{&old.Filed}, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, 0, 0, nil
 	}
 	if err != nil {
 		return false, 0, 0, err
 	}
-	if filed || instance != r.Instance || subject != r.Subject {
+	if old.Filed || old.Instance != r.Instance || !old.SameApplication(r) {
 		return true, icpverify.Taken, used, nil
 	}
 	return true, icpverify.Held, used, nil
@@ -97,7 +109,7 @@ func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, 
 	}
 	if full {
 		// Rolled back: report the usage as it is now.
-		used, _, err := s.usage(ctx, r.Instance, r.Subject)
+		used, _, err := s.usage(ctx, r.Instance, r.SubjectKey)
 		return icpverify.Full, used, err
 	}
 	return icpverify.Reserved, used, nil
@@ -122,7 +134,8 @@ func (s *Store) reserveWrites(ctx context.Context, q querier, r icpverify.Reserv
 // returns errRetry if the code is reserved already: another call reserved
 // it since the read that found it free.
 func (s *Store) insertReservation(ctx context.Context, q querier, r icpverify.Reservation, at any) error {
-	n, err := affected(q.ExecContext(ctx, s.q.reserveInsert, r.Code, r.Instance, r.Account, r.Subject, false, at))
+	n, err := affected(q.ExecContext(ctx, s.q.reserveInsert, r.Code, r.Instance, r.Account, r.Subject,
+		r.SubjectKey, r.Website, false, at))
 	if s.d.classify(err) == errUnique || (err == nil && n == 0) {
 		return errRetry
 	}
@@ -130,7 +143,7 @@ func (s *Store) insertReservation(ctx context.Context, q querier, r icpverify.Re
 }
 
 // sharedSlotUsage reads the usage of instance after a reservation joined
-// a slot its subject held already, so that the instance's quota row must
+// a slot its subject key held already, so that the instance's quota row must
 // exist.
 func (s *Store) sharedSlotUsage(ctx context.Context, q querier, instance string) (int, error) {
 	var used int

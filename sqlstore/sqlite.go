@@ -23,13 +23,13 @@ func sqliteQueries(q *queries) {
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 
-	q.reserveCheck = `SELECT r.instance, r.subject, r.filed,
+	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
 		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
 		FROM ${p}reservations r WHERE r.code = ?`
-	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, filed, reserved_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
-	q.slotTake = `INSERT INTO ${p}slots (instance, subject, holds) VALUES (?, ?, 1)
-		ON CONFLICT (instance, subject) DO UPDATE SET holds = ${p}slots.holds + 1
+	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
+	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
+		ON CONFLICT (instance, subject_key) DO UPDATE SET holds = ${p}slots.holds + 1
 		RETURNING holds`
 	// A conditional upsert: it returns the new count, or no row if the
 	// instance is full.
@@ -38,10 +38,13 @@ func sqliteQueries(q *queries) {
 		RETURNING used`
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ?`
+
+	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM pragma_table_info(?) WHERE name = ?)`
+	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
 }
 
 // reserveSQLite runs the writes of reserving r in the transaction q: it
-// inserts the reservation, takes the subject's slot, and if the slot is
+// inserts the reservation, takes the subject key's slot, and if the slot is
 // new counts it on the instance's quota row with a conditional upsert. It
 // returns the instance's usage afterwards, or full if the instance has no
 // free slot, or errRetry if the code was reserved concurrently.
@@ -50,7 +53,7 @@ func (s *Store) reserveSQLite(ctx context.Context, q querier, r icpverify.Reserv
 		return 0, false, err
 	}
 	var holds int
-	if err := q.QueryRowContext(ctx, s.q.slotTake, r.Instance, r.Subject).Scan(&holds); err != nil {
+	if err := q.QueryRowContext(ctx, s.q.slotTake, r.Instance, r.SubjectKey).Scan(&holds); err != nil {
 		return 0, false, err
 	}
 	if holds != 1 {

@@ -114,9 +114,10 @@ func (s *Store) scanInstance(sc interface{ Scan(...any) error }, extra ...any) (
 	return inst, nil
 }
 
-// PutInstance adds an instance to the inventory or replaces it. Replacing
-// keeps the count of service codes it has issued.
-func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error {
+// PutInstanceContext adds an instance to the inventory or replaces it.
+// Replacing keeps the count of service codes it has issued. It has the
+// name and form of icpverify.MemoryStore's, which storetest.Store asks for.
+func (s *Store) PutInstanceContext(ctx context.Context, inst icpverify.Instance) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -130,12 +131,12 @@ func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error 
 		{"status", string(inst.Status), false},
 	} {
 		if err := checkText(f.name, f.v, f.required); err != nil {
-			return fmt.Errorf("sqlstore: PutInstance: %w", err)
+			return fmt.Errorf("sqlstore: PutInstanceContext: %w", err)
 		}
 	}
 	exp, err := s.d.timeArg("ExpiresAt", inst.ExpiresAt)
 	if err != nil {
-		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
+		return fmt.Errorf("sqlstore: PutInstanceContext %q: %w", inst.ID, err)
 	}
 	err = s.retry(ctx, func() error {
 		return s.inTx(ctx, func(q querier) (bool, error) {
@@ -145,7 +146,7 @@ func (s *Store) PutInstance(ctx context.Context, inst icpverify.Instance) error 
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("sqlstore: PutInstance %q: %w", inst.ID, err)
+		return fmt.Errorf("sqlstore: PutInstanceContext %q: %w", inst.ID, err)
 	}
 	return nil
 }
@@ -203,7 +204,8 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 	sc, r := &rec.Code, &rec.Reservation
 	inst, err := s.scanInstance(s.queryRow(ctx, s.q.lookupCode, code),
 		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
-		&r.Code, &r.Instance, &r.Account, &r.Subject, boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &rec.Used)
+		&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
+		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &rec.Used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
@@ -243,37 +245,8 @@ func (s *Store) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, li
 	var issued int
 	var added bool
 	err = s.retry(ctx, func() error {
-		issued, added = 0, false
-		var exists bool
-		err := s.inTx(ctx, func(q querier) (bool, error) {
-			n, err := affected(q.ExecContext(ctx, s.q.codeCount, sc.Instance, clampLimit(limit)))
-			if err != nil {
-				return false, err
-			}
-			if err := q.QueryRowContext(ctx, s.q.issuedOf, sc.Instance).Scan(&issued); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return false, icpverify.ErrNotFound
-				}
-				return false, err
-			}
-			if n == 0 {
-				return false, nil // at the limit
-			}
-			ins, err := affected(q.ExecContext(ctx, s.q.codeInsert, sc.Code, sc.Instance, sc.Owner, sc.Grantee, sc.Revoked, issuedAt))
-			if s.d.classify(err) == errUnique || (err == nil && ins == 0) {
-				exists = true
-				issued--
-				return false, nil
-			}
-			if err != nil {
-				return false, err
-			}
-			added = true
-			return true, nil
-		})
-		if err == nil && exists {
-			err = icpverify.ErrExists
-		}
+		var err error
+		issued, added, err = s.addCode(ctx, sc, issuedAt, clampLimit(limit))
 		return err
 	})
 	switch {
@@ -287,25 +260,78 @@ func (s *Store) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, li
 	return issued, added, nil
 }
 
-// GrantServiceCode implements icpverify.InstanceStore.
-func (s *Store) GrantServiceCode(ctx context.Context, code, grantee string) error {
+// addCode runs the transaction of AddServiceCode once: it reports how
+// many codes the instance has issued and whether sc was added, or
+// ErrExists if the code is stored already, or ErrNotFound if the instance
+// is not.
+func (s *Store) addCode(ctx context.Context, sc icpverify.ServiceCode, issuedAt any, limit int64) (issued int, added bool, err error) {
+	var exists bool
+	err = s.inTx(ctx, func(q querier) (bool, error) {
+		n, err := affected(q.ExecContext(ctx, s.q.codeCount, sc.Instance, limit))
+		if err != nil {
+			return false, err
+		}
+		if err := q.QueryRowContext(ctx, s.q.issuedOf, sc.Instance).Scan(&issued); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, icpverify.ErrNotFound
+			}
+			return false, err
+		}
+		if n == 0 {
+			return false, nil // at the limit
+		}
+		ins, err := affected(q.ExecContext(ctx, s.q.codeInsert, sc.Code, sc.Instance, sc.Owner, sc.Grantee, sc.Revoked, issuedAt))
+		if s.d.classify(err) == errUnique || (err == nil && ins == 0) {
+			exists = true
+			issued--
+			return false, nil
+		}
+		added = err == nil
+		return added, err
+	})
+	if err == nil && exists {
+		err = icpverify.ErrExists
+	}
+	return issued, added, err
+}
+
+// GrantServiceCode implements icpverify.InstanceStore: it sets the code's
+// owner and grantee.
+func (s *Store) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	masked := icpverify.MaskServiceCode(code)
-	if err := checkText("grantee", grantee, false); err != nil {
-		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, err)
+	for _, f := range []struct{ name, v string }{{"owner", owner}, {"grantee", grantee}} {
+		if err := checkText(f.name, f.v, false); err != nil {
+			return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", icpverify.MaskServiceCode(code), err)
+		}
 	}
+	return s.updateCode(ctx, "GrantServiceCode", code, s.q.grant, owner, grantee, code)
+}
+
+// RevokeServiceCode implements icpverify.InstanceStore.
+func (s *Store) RevokeServiceCode(ctx context.Context, code string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.updateCode(ctx, "RevokeServiceCode", code, s.q.revoke, true, code)
+}
+
+// updateCode runs query, an UPDATE of the service code code, with args, in
+// a transaction; it returns ErrNotFound if the code is not stored. op names
+// the call in errors.
+func (s *Store) updateCode(ctx context.Context, op, code, query string, args ...any) error {
+	masked := icpverify.MaskServiceCode(code)
 	if !checkKey(code) {
-		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, icpverify.ErrNotFound)
+		return fmt.Errorf("sqlstore: %s %s: %w", op, masked, icpverify.ErrNotFound)
 	}
 	err := s.retry(ctx, func() error {
 		return s.inTx(ctx, func(q querier) (bool, error) {
-			n, err := affected(q.ExecContext(ctx, s.q.grant, grantee, code))
+			n, err := affected(q.ExecContext(ctx, query, args...))
 			if err != nil || n > 0 {
 				return err == nil, err
 			}
-			// MySQL counts a row updated to the value it had as
+			// MySQL counts a row updated to the values it had as
 			// unaffected.
 			var one int
 			err = q.QueryRowContext(ctx, s.q.codeExists, code).Scan(&one)
@@ -316,7 +342,7 @@ func (s *Store) GrantServiceCode(ctx context.Context, code, grantee string) erro
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", masked, err)
+		return fmt.Errorf("sqlstore: %s %s: %w", op, masked, err)
 	}
 	return nil
 }

@@ -52,20 +52,20 @@ func TestValues(t *testing.T) {
 			at := time.Date(2030, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("UTC+8", 8*3600))
 			inst := eligible("i-times", "acct")
 			inst.ExpiresAt = at
-			require.NoError(t, s.PutInstance(ctx, inst))
+			require.NoError(t, s.PutInstanceContext(ctx, inst))
 			got, err := s.Instance(ctx, inst.ID)
 			require.NoError(t, err)
 			assert.Equal(t, at.UTC().Truncate(time.Microsecond), got.ExpiresAt)
 			assert.Equal(t, time.UTC, got.ExpiresAt.Location())
 
 			inst.ExpiresAt = time.Time{}
-			require.NoError(t, s.PutInstance(ctx, inst))
+			require.NoError(t, s.PutInstanceContext(ctx, inst))
 			got, err = s.Instance(ctx, inst.ID)
 			require.NoError(t, err)
 			assert.True(t, got.ExpiresAt.IsZero(), "zero time came back as %v", got.ExpiresAt)
 
 			inst.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-			assert.ErrorIs(t, s.PutInstance(ctx, inst), sqlstore.ErrInvalid)
+			assert.ErrorIs(t, s.PutInstanceContext(ctx, inst), sqlstore.ErrInvalid)
 		})
 
 		t.Run("ExactKeys", func(t *testing.T) {
@@ -77,7 +77,7 @@ func TestValues(t *testing.T) {
 				_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: code, Instance: "i-times", Owner: "acct"}, 100)
 				require.NoError(t, err)
 				require.True(t, added)
-				out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: code, Instance: "i-times", Subject: sub}, 100)
+				out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: code, Instance: "i-times", Subject: sub, SubjectKey: sub}, 100)
 				require.NoError(t, err)
 				assert.Equal(t, icpverify.Reserved, out, "subject %q", sub)
 				assert.Equal(t, i+1, used, "subject %q should take its own slot", sub)
@@ -86,6 +86,7 @@ func TestValues(t *testing.T) {
 				r, err := s.Reservation(ctx, "CODE-"+string(rune('A'+i)))
 				require.NoError(t, err)
 				assert.Equal(t, sub, r.Subject)
+				assert.Equal(t, sub, r.SubjectKey)
 			}
 			_, err := s.Reservation(ctx, "code-a")
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
@@ -97,11 +98,19 @@ func TestValues(t *testing.T) {
 				{ID: ""}, {ID: long}, {ID: "i\x00"}, {ID: "i\xff"},
 				{ID: "i-ok", Account: long}, {ID: "i-ok", Region: "bad\xfe"},
 			} {
-				assert.ErrorIs(t, s.PutInstance(ctx, inst), sqlstore.ErrInvalid, "PutInstance(%q)", inst.ID)
+				assert.ErrorIs(t, s.PutInstanceContext(ctx, inst), sqlstore.ErrInvalid, "PutInstance(%q)", inst.ID)
 			}
-			_, _, err := s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i", Subject: long}, 5)
-			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
-			_, _, err = s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i"}, 5)
+			for _, r := range []icpverify.Reservation{
+				{Code: "C", Instance: "i", Subject: long, SubjectKey: "k"},
+				{Code: "C", Instance: "i", Subject: "s"}, // no subject key
+				{Code: "C", Instance: "i", SubjectKey: strings.Repeat("k", sqlstore.MaxSubjectKeyLen+1)},
+				{Code: "C", Instance: "i", SubjectKey: "k", Website: long},
+				{Code: "C", Instance: "i", SubjectKey: "k\x00"},
+			} {
+				_, _, err := s.Reserve(ctx, r, 5)
+				assert.ErrorIs(t, err, sqlstore.ErrInvalid, "Reserve(%+v)", r)
+			}
+			_, _, err := s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i"}, 5)
 			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
 			_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Instance: "i-times"}, 5)
 			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
@@ -110,19 +119,44 @@ func TestValues(t *testing.T) {
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
 			_, err = s.ServiceCode(ctx, "\xff")
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
-			_, err = s.Release(ctx, "")
+			_, err = s.Release(ctx, icpverify.Reservation{})
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			_, err = s.Complete(ctx, icpverify.Reservation{Code: "CODE-A", SubjectKey: "\xff"})
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			assert.ErrorIs(t, s.GrantServiceCode(ctx, long, "o", "g"), icpverify.ErrNotFound)
+			assert.ErrorIs(t, s.GrantServiceCode(ctx, "CODE-A", long, "g"), sqlstore.ErrInvalid)
+			assert.ErrorIs(t, s.RevokeServiceCode(ctx, "\xff"), icpverify.ErrNotFound)
 			used, held, err := s.Usage(ctx, long, long)
 			assert.NoError(t, err)
 			assert.Equal(t, 0, used)
 			assert.False(t, held)
 		})
 
+		t.Run("LongSubjectKey", func(t *testing.T) {
+			// A key of a name of MaxLen bytes is longer than MaxLen.
+			key := "name:" + strings.Repeat("键", sqlstore.MaxLen/3)
+			require.Greater(t, len(key), sqlstore.MaxLen)
+			_, _, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "LONG-KEY", Instance: "i-times"}, 100)
+			require.NoError(t, err)
+			r := icpverify.Reservation{Code: "LONG-KEY", Instance: "i-times", Subject: "s", SubjectKey: key, Website: "example.com"}
+			out, _, err := s.Reserve(ctx, r, 100)
+			require.NoError(t, err)
+			assert.Equal(t, icpverify.Reserved, out)
+			got, err := s.Reservation(ctx, r.Code)
+			require.NoError(t, err)
+			assert.Equal(t, key, got.SubjectKey)
+			_, held, err := s.Usage(ctx, "i-times", key)
+			require.NoError(t, err)
+			assert.True(t, held)
+			_, err = s.Release(ctx, r)
+			assert.NoError(t, err)
+		})
+
 		t.Run("ZeroLimit", func(t *testing.T) {
 			_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "Z1", Instance: "i-times"}, 0)
 			require.NoError(t, err)
 			assert.False(t, added)
-			out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: "Z2", Instance: "i-zero", Subject: "s"}, 0)
+			out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: "Z2", Instance: "i-zero", Subject: "s", SubjectKey: "s"}, 0)
 			require.NoError(t, err)
 			assert.Equal(t, icpverify.Full, out)
 			assert.Equal(t, 0, used)
@@ -146,12 +180,12 @@ func TestMalformedRow(t *testing.T) {
 	assert.False(t, errors.Is(err, icpverify.ErrNotFound))
 	assert.ErrorContains(t, err, "malformed time")
 
-	_, err = s.DB().ExecContext(ctx, `INSERT INTO icpverify_reservations (code, instance, account, subject, filed, reserved_at)
-		VALUES ('C1', 'i-x', 'a', 's', 0, NULL)`)
+	_, err = s.DB().ExecContext(ctx, `INSERT INTO icpverify_reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
+		VALUES ('C1', 'i-x', 'a', 's', 'k', '', 0, NULL)`)
 	require.NoError(t, err)
 	// A reservation without its slot: Release reports it, and changes
 	// nothing.
-	_, err = s.Release(ctx, "C1")
+	_, err = s.Release(ctx, icpverify.Reservation{Code: "C1", Account: "a", SubjectKey: "k"})
 	assert.ErrorContains(t, err, "malformed quota")
 	_, err = s.Reservation(ctx, "C1")
 	assert.NoError(t, err)
@@ -163,7 +197,7 @@ func TestVerifierFlow(t *testing.T) {
 		s := newDatabase(t, d).store(t)
 		ctx := context.Background()
 		v := icpverify.New(s, s)
-		require.NoError(t, s.PutInstance(ctx, eligible("i-flow", "owner")))
+		require.NoError(t, s.PutInstanceContext(ctx, eligible("i-flow", "owner")))
 		var codes []string
 		for range 5 {
 			code, err := v.IssueServiceCode(ctx, "i-flow", "owner")
@@ -174,7 +208,8 @@ func TestVerifierFlow(t *testing.T) {
 		assert.ErrorIs(t, err, icpverify.ErrQuotaReached)
 
 		for i, code := range codes {
-			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: strings.ToLower(code), Account: "owner", Subject: "subject-" + string(rune('A'+i))}
+			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: strings.ToLower(code), Account: "owner",
+				Subject: "subject-" + string(rune('A'+i)), Website: "WWW.Example-" + string(rune('a'+i)) + ".com."}
 			res, err := v.Verify(ctx, req)
 			require.NoError(t, err)
 			assert.Equal(t, i+1, res.Used)
@@ -182,6 +217,17 @@ func TestVerifierFlow(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, res.Retry)
 		}
+		// The same application with the subject typed otherwise is a
+		// retry; for another website the code is in use.
+		again, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner",
+			Subject: "  SUBJECT-a ", Website: "www.example-a.com"})
+		require.NoError(t, err)
+		assert.True(t, again.Retry)
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner",
+			Subject: "subject-A", Website: "other.example.com"})
+		var inUse *icpverify.Error
+		require.ErrorAs(t, err, &inUse)
+		assert.Equal(t, icpverify.ReasonCodeInUse, inUse.Reason)
 		// A sixth subject with a used code: taken.
 		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-F"})
 		assert.ErrorIs(t, err, icpverify.ErrServiceCodeInvalid)
@@ -210,6 +256,8 @@ func TestVerifierFlow(t *testing.T) {
 		assert.Equal(t, "i-flow", rec.Code.Instance)
 		assert.Equal(t, icpverify.Instance{}, rec.Instance)
 		assert.Equal(t, "subject-A", rec.Reservation.Subject)
+		assert.Equal(t, nameKey(t, "subject-A"), rec.Reservation.SubjectKey)
+		assert.Equal(t, "www.example-a.com", rec.Reservation.Website)
 		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-A"})
 		var e *icpverify.Error
 		require.ErrorAs(t, err, &e)
@@ -225,7 +273,7 @@ func TestSameSubjectConcurrent(t *testing.T) {
 		ctx := context.Background()
 		for round := range 5 {
 			inst := "i-same-" + string(rune('a'+round))
-			require.NoError(t, s.PutInstance(ctx, eligible(inst, "acct")))
+			require.NoError(t, s.PutInstanceContext(ctx, eligible(inst, "acct")))
 			const n = 16
 			codes := make([]string, n)
 			for i := range codes {
@@ -238,7 +286,7 @@ func TestSameSubjectConcurrent(t *testing.T) {
 			for i := range codes {
 				g.Go(func() error {
 					<-start
-					out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: codes[i], Instance: inst, Subject: "one"}, 5)
+					out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: codes[i], Instance: inst, Subject: "one", SubjectKey: "one"}, 5)
 					if err == nil && (out != icpverify.Reserved || used != 1) {
 						err = errors.New("Reserve = " + strconv.Itoa(int(out)) + ", used " + strconv.Itoa(used) + "; want Reserved, used 1")
 					}

@@ -10,9 +10,15 @@ import (
 )
 
 // MaxLen is the longest text, in bytes, the store keeps in a field: an
-// instance ID, account, subject, service code, product type, region, public
-// IP and so on. Longer values are refused with ErrInvalid rather than cut.
+// instance ID, account, subject, website, service code, product type,
+// region, public IP and so on; a subject key may be up to MaxSubjectKeyLen.
+// Longer values are refused with ErrInvalid rather than cut.
 const MaxLen = 256
+
+// MaxSubjectKeyLen is the longest subject key, in bytes, the store keeps
+// (icpverify.Reservation.SubjectKey): longer than MaxLen, since a key is
+// made of a name of up to MaxLen bytes and a prefix, such as "name:".
+const MaxSubjectKeyLen = 2 * MaxLen
 
 // ErrInvalid is wrapped by the error for a value the store cannot keep
 // faithfully: an empty key, text over MaxLen bytes, not valid UTF-8 or
@@ -21,11 +27,22 @@ var ErrInvalid = errors.New("sqlstore: invalid value")
 
 // checkText returns an error if s cannot be stored as a text field.
 func checkText(field, s string, required bool) error {
+	return checkTextLen(field, s, required, MaxLen)
+}
+
+// checkSubjectKey returns an error if key cannot be stored as a subject key.
+func checkSubjectKey(key string) error {
+	return checkTextLen("subject key", key, true, MaxSubjectKeyLen)
+}
+
+// checkTextLen returns an error if s cannot be stored as a text field of
+// at most maxLen bytes.
+func checkTextLen(field, s string, required bool, maxLen int) error {
 	switch {
 	case s == "" && required:
 		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
-	case len(s) > MaxLen:
-		return fmt.Errorf("%w: %s is %d bytes, over %d", ErrInvalid, field, len(s), MaxLen)
+	case len(s) > maxLen:
+		return fmt.Errorf("%w: %s is %d bytes, over %d", ErrInvalid, field, len(s), maxLen)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
 	case strings.IndexByte(s, 0) >= 0:
@@ -36,8 +53,11 @@ func checkText(field, s string, required bool) error {
 
 // checkKey is checkText for a value looked up by key: a value that cannot be
 // stored cannot be found either.
-func checkKey(s string) bool {
-	return s != "" && len(s) <= MaxLen && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+func checkKey(s string) bool { return checkKeyLen(s, MaxLen) }
+
+// checkKeyLen is checkKey for a field of at most maxLen bytes.
+func checkKeyLen(s string, maxLen int) bool {
+	return s != "" && len(s) <= maxLen && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // The layouts of times kept as text.

@@ -122,7 +122,7 @@ func run(ctx context.Context, w io.Writer, db *sql.DB, d sqlstore.Dialect, prefi
 		Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.7",
 		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0),
 	}
-	if err := store.PutInstance(ctx, inst); err != nil {
+	if err := store.PutInstanceContext(ctx, inst); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "instance %s of %s: %d subjects, %d codes\n", inst.ID, owner, pol.SubjectLimit, pol.CodeLimit)

@@ -1,0 +1,191 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/icpfiling/icpverify"
+)
+
+// stepRule is how Migrate runs a named step of a migration file.
+type stepRule struct {
+	// skipIf names a column whose existence shows that the step is done;
+	// needs, a column without which it is done, or needless.
+	skipIf, needs column
+	// tx runs the step's statements in one transaction on MySQL. (On
+	// PostgreSQL and SQLite the whole migration is one.)
+	tx bool
+	// then, if set, runs after the step's statements.
+	then func(s *Store, ctx context.Context, q querier) error
+}
+
+// column names a column of one of the store's tables, without the prefix.
+type column struct{ table, name string }
+
+// stepRules are the rules of the named steps of the migration files, those
+// of version 2 (schema/<dialect>/0002_subject_keys.sql). On MySQL, whose DDL
+// is not transactional, they let Migrate take up a migration that was cut
+// short: a step that is done is skipped, and "rekey", which runs again if
+// it committed before the migration stopped, finds its work done (it keys
+// only rows without a key, merges only slots that share a key, and counts
+// the slots anew).
+var stepRules = map[string]stepRule{
+	"columns":     {skipIf: column{"reservations", "subject_key"}},
+	"slot-column": {skipIf: column{"slots", "subject_key"}},
+	"keys":        {needs: column{"slots", "subject"}, then: (*Store).fillSubjectKeys},
+	"rekey":       {needs: column{"slots", "subject"}, tx: true},
+	"key-slots":   {needs: column{"slots", "subject"}},
+	"cleanup":     {},
+}
+
+// runStep runs the step st of a migration on q, as its rule says.
+func (s *Store) runStep(ctx context.Context, q querier, st step) error {
+	rule := stepRules[st.name]
+	for _, c := range []struct {
+		col  column
+		want bool // the step runs if the column's existence is want
+	}{{rule.skipIf, false}, {rule.needs, true}} {
+		if c.col.table == "" {
+			continue
+		}
+		var has bool
+		if err := q.QueryRowContext(ctx, s.q.hasColumn, s.prefix+c.col.table, c.col.name).Scan(boolCol{&has}); err != nil {
+			return err
+		}
+		if has != c.want {
+			return nil
+		}
+	}
+	var err error
+	if conn, ok := q.(*sql.Conn); ok && rule.tx && s.d == MySQL {
+		err = s.execInTx(ctx, conn, st.stmts)
+	} else {
+		err = execAll(ctx, q, st.stmts)
+	}
+	if err == nil && rule.then != nil {
+		err = rule.then(s, ctx, q)
+	}
+	return err
+}
+
+// execAll runs stmts on q in order.
+func execAll(ctx context.Context, q querier, stmts []string) error {
+	for _, stmt := range stmts {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// execInTx runs stmts in one transaction on conn, and commits it unless
+// ctx has ended.
+func (s *Store) execInTx(ctx context.Context, conn *sql.Conn, stmts []string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := execAll(ctx, tx, stmts); err != nil {
+		_ = finish(ctx, tx.Rollback)
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = finish(ctx, tx.Rollback)
+		return err
+	}
+	return finish(ctx, tx.Commit)
+}
+
+// v1SubjectKey returns the subject key of a reservation that version 1 of
+// the schema kept by the subject's name alone: the key the Verifier gives
+// the name without a SubjectID ("name:" and its canonical form), or, for a
+// name that yields none (one the Verifier now refuses), "v1:" and the name
+// as it is, a key no request can have.
+func v1SubjectKey(subject string) string {
+	if key, ok := icpverify.SubjectKey(subject, icpverify.SubjectID{}); ok {
+		return key
+	}
+	return "v1:" + subject
+}
+
+// subjectPageSize is how many rows fillSubjectKeys reads at a time.
+const subjectPageSize = 500
+
+// fillSubjectKeys fills ${p}v1_subject_keys with the key of every subject
+// of the version-1 tables reservations and slots, reading them a page at a
+// time in the order of their primary keys.
+func (s *Store) fillSubjectKeys(ctx context.Context, q querier) error {
+	for _, src := range []struct {
+		query  string
+		cursor int // columns read that continue the primary key's order
+	}{{s.q.v1Subjects, 1}, {s.q.v1SlotSubjects, 2}} {
+		after := []any{"", ""}[:src.cursor]
+		for after != nil {
+			var subjects []string
+			var err error
+			subjects, after, err = subjectPage(ctx, q, src.query, after)
+			if err == nil {
+				err = s.insertSubjectKeys(ctx, q, subjects)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// subjectPage reads the page of subjects after the cursor after with
+// query, which selects a key column and the subject, and returns them with
+// the cursor of the next page, nil after the last.
+func subjectPage(ctx context.Context, q querier, query string, after []any) ([]string, []any, error) {
+	args := append(append(make([]any, 0, len(after)+1), after...), subjectPageSize)
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var key, subject string
+	var subjects []string
+	for rows.Next() {
+		if err := rows.Scan(&key, &subject); err != nil {
+			return nil, nil, err
+		}
+		subjects = append(subjects, subject)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(subjects) < subjectPageSize {
+		return subjects, nil, nil
+	}
+	return subjects, []any{key, subject}[:len(after)], nil
+}
+
+// insertSubjectKeys stores the key of each of subjects in
+// ${p}v1_subject_keys, with one statement; a subject stored already is
+// left as it is.
+func (s *Store) insertSubjectKeys(ctx context.Context, q querier, subjects []string) error {
+	if len(subjects) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ${p}v1_subject_keys (subject, subject_key) VALUES `)
+	seen := make(map[string]bool, len(subjects))
+	args := make([]any, 0, 2*len(subjects))
+	for _, subject := range subjects {
+		if seen[subject] {
+			continue
+		}
+		seen[subject] = true
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		args = append(args, subject, v1SubjectKey(subject))
+	}
+	b.WriteString(s.q.subjectKeysConflict)
+	_, err := q.ExecContext(ctx, sqlText(s.d, s.prefix, b.String()), args...)
+	return err
+}
