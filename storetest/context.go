@@ -41,6 +41,8 @@ func testContextCancelled(t *testing.T, s Store) {
 	fail("AddServiceCode", err)
 	err = s.GrantServiceCode(ctx, free.Code, free.Owner, f.k.account())
 	fail("GrantServiceCode", err)
+	err = s.RevokeServiceCode(ctx, free.Code)
+	fail("RevokeServiceCode", err)
 	newcomer := icpverify.Reservation{Code: free.Code, Instance: inst.ID, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
 	newcomer.SubjectKey = newcomer.Subject
 	_, _, err = s.Reserve(ctx, newcomer, bigLimit)
@@ -64,7 +66,7 @@ func testContextCancelled(t *testing.T, s Store) {
 
 	// Nothing changed.
 	f.checkInstance(inst)
-	f.checkCode(free)         // not granted
+	f.checkCode(free)         // neither granted nor revoked
 	f.checkNoCode(added.Code) // not added
 	f.checkIssued(inst.ID, 2)
 	f.checkNoReservation(free.Code) // not reserved

@@ -24,7 +24,7 @@ func testInstanceNotFound(t *testing.T, s Store) {
 	}
 }
 
-// testInstanceRoundTrip: Instance returns what PutInstance stored, every
+// testInstanceRoundTrip: Instance returns what PutInstanceContext stored, every
 // field unchanged, with Unicode text, a long ID and a zero ExpiresAt.
 func testInstanceRoundTrip(t *testing.T, s Store) {
 	f := newFixture(t, s)
@@ -62,7 +62,7 @@ func testInstanceRoundTrip(t *testing.T, s Store) {
 	}
 }
 
-// testInstanceReplace: PutInstance of a stored ID replaces the instance,
+// testInstanceReplace: PutInstanceContext of a stored ID replaces the instance,
 // every field, a non-zero ExpiresAt by a zero one included.
 func testInstanceReplace(t *testing.T, s Store) {
 	f := newFixture(t, s)

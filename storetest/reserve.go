@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/icpfiling/icpverify"
@@ -288,7 +289,9 @@ func testReserveSubjectKey(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
 	inst := f.newInstance(account)
-	name, key, other := f.k.unicodeSubject(), f.k.subject(), f.k.subject()
+	name, other := f.k.unicodeSubject(), f.k.subject()
+	key := f.k.subject() + ":" + strings.Repeat("键", 80) // as long as keys get
+	key += strings.Repeat("k", 300-len(key))
 
 	a := f.reservation(inst, account, name)
 	a.SubjectKey = key

@@ -48,9 +48,10 @@
 //
 //   - Data is used as the Verifier uses it: every service code is a
 //     canonical code (see icpverify.NormalizeServiceCode) stored with
-//     AddServiceCode on an instance stored with PutInstance before it is
+//     AddServiceCode on an instance stored with PutInstanceContext before it is
 //     reserved, so a store whose tables reference each other (foreign keys)
-//     passes. IDs, accounts and subjects may be up to 200 bytes of UTF-8.
+//     passes. IDs, accounts and subjects may be up to 200 bytes of UTF-8,
+//     and subject keys up to 300.
 //   - Times (Instance.ExpiresAt, ServiceCode.IssuedAt,
 //     Reservation.ReservedAt) are compared at second precision: truncated
 //     to the second, then with time.Time.Equal. A store may keep them to
@@ -60,7 +61,7 @@
 //     back zero (IsZero).
 //   - With a cancelled context every method of InstanceStore, QuotaStore
 //     and the listers returns an error, of any kind, and changes nothing.
-//     PutInstance is not tested with one.
+//     PutInstanceContext is not tested with one.
 //   - ListInstances and ListReservations return exactly limit items when
 //     the account has more, and may return nil for an account with none.
 //   - The outcome of AddServiceCode for a code that is already stored, on
