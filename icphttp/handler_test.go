@@ -714,7 +714,10 @@ func (failingStore) ServiceCode(context.Context, string) (icpverify.ServiceCode,
 func TestStoreFailure(t *testing.T) {
 	e := newEnv(t)
 	logs := &syncBuffer{}
-	h := NewHandler(icpverify.New(failingStore{}, e.store), testAuth, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	// The memory store is a CodeLookup, which the Verifier would ask
+	// instead of the failing inventory: hide it.
+	quotas := struct{ icpverify.QuotaStore }{e.store}
+	h := NewHandler(icpverify.New(failingStore{}, quotas), testAuth, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	for _, path := range []string{"/verify", "/check"} {
 		for _, l := range languages {
 			rec := serve(h, request{path: path, body: e.body("S")}, l.accept)
