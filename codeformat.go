@@ -209,6 +209,13 @@ func (f inventoryFormat) New(rand io.Reader) (string, error) {
 // ASCII letters, digits and dashes, or more than 511 bytes, is hidden whole
 // as "****".
 func maskCode(canonical string) string {
+	if len(canonical) == codeLen && canonical[4] == '-' && canonical[9] == '-' && canonical[14] == '-' {
+		// The default format's: one concatenation.
+		c := canonical[15:]
+		if validSymbols(canonical[:4]) && validSymbols(canonical[5:9]) && validSymbols(canonical[10:14]) && validSymbols(c) {
+			return "****-****-****-" + c
+		}
+	}
 	if len(canonical) > 2*maxInventorySymbols-1 {
 		return "****"
 	}
@@ -226,16 +233,31 @@ func maskCode(canonical string) string {
 		return "****"
 	}
 	hidden := n - min(4, n/4)
-	var buf [2*maxInventorySymbols - 1]byte
-	b := buf[:copy(buf[:], canonical)]
-	for i, c := range b {
-		if c == '-' {
-			continue
-		}
-		if hidden > 0 {
-			b[i] = '*'
+	var buf [32]byte
+	b := buf[:0]
+	if len(canonical) > len(buf) {
+		b = make([]byte, 0, len(canonical))
+	}
+	for i := range len(canonical) {
+		switch c := canonical[i]; {
+		case c == '-':
+			b = append(b, '-')
+		case hidden > 0:
+			b = append(b, '*')
 			hidden--
+		default:
+			b = append(b, c)
 		}
 	}
 	return string(b)
+}
+
+// validSymbols reports whether s holds only ASCII letters and digits.
+func validSymbols(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Op names an operation of a Verifier in a Decision.
@@ -96,6 +97,9 @@ func observe(o Observer, d *Decision) {
 // clip cuts a text from a request to maxField bytes of valid UTF-8, so
 // that a record stays small and printable whatever was sent.
 func clip(s string) string {
+	if len(s) <= maxField && utf8.ValidString(s) {
+		return s
+	}
 	if len(s) > maxField {
 		s = s[:maxField]
 	}
@@ -115,7 +119,7 @@ func maskTyped(code string, format CodeFormat) string {
 // complete fills in a Decision whose operation began at start, ended at
 // end and returned err: its time, its verdict and the details of a
 // refusal; it masks the code and cuts text to size.
-func (d *Decision) complete(start, end time.Time, err error, format CodeFormat) {
+func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, canonical bool) {
 	d.Time, d.Duration, d.Err = start, end.Sub(start), err
 	switch e := asError(err); {
 	case err == nil:
@@ -134,8 +138,19 @@ func (d *Decision) complete(start, end time.Time, err error, format CodeFormat) 
 	default:
 		d.Verdict = Failed
 	}
-	if d.Code != "" {
+	switch _, checked := format.(checkedFormat); {
+	case canonical && checked && len(d.Code) == codeLen:
+		d.Code = "****-****-****-" + d.Code[15:] // the default format's mask
+	case canonical:
+		d.Code = maskCode(d.Code)
+	case d.Code != "":
 		d.Code = maskTyped(d.Code, format)
+	}
+	if err == nil {
+		// The operation read its text fields as valid and, but for a
+		// subject's name, short.
+		d.Subject = clip(d.Subject)
+		return
 	}
 	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))

@@ -54,7 +54,7 @@ func (v *Verifier) settleOp(ctx context.Context, op Op, code, actor string) erro
 		return err
 	}
 	d := Decision{Op: op, Account: actor, Code: code}
-	return v.end(&d, start, v.settle(ctx, op, code, actor, start, &d))
+	return v.end(&d, start, v.settle(ctx, op, code, actor, start, &d), false)
 }
 
 // settle reads the reservation of a typed code, checks that op may act on

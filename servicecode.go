@@ -185,7 +185,7 @@ func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account str
 	d := Decision{Op: OpIssue, Account: account, Instance: instanceID}
 	code, err := v.issue(ctx, instanceID, account, start, &d)
 	d.Code = code
-	return code, v.end(&d, start, err)
+	return code, v.end(&d, start, err, err == nil)
 }
 
 // issue issues a code; it notes the instance's product type in d.
@@ -260,7 +260,7 @@ func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee st
 		return err
 	}
 	d := Decision{Op: OpGrant, Account: owner, Grantee: grantee, Code: code}
-	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d))
+	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d), false)
 }
 
 // grant grants a code or withdraws its grant; it notes the code's instance
@@ -331,7 +331,7 @@ func (v *Verifier) RevokeServiceCode(ctx context.Context, code string) error {
 		return err
 	}
 	d := Decision{Op: OpRevoke, Code: code}
-	return v.end(&d, start, v.revoke(ctx, code, &d))
+	return v.end(&d, start, v.revoke(ctx, code, &d), false)
 }
 
 // revoke revokes a code and releases its unfiled reservation.

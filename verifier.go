@@ -107,10 +107,11 @@ func (v *Verifier) begin() (time.Time, error) {
 
 // end ends an operation that began at start and returns its error, err.
 // With an Observer, it first completes the operation's Decision d with
-// err and the time taken, and hands it over.
-func (v *Verifier) end(d *Decision, start time.Time, err error) error {
+// err and the time taken, and hands it over. d.Code holds the code as
+// typed, or in canonical form if canonical is set.
+func (v *Verifier) end(d *Decision, start time.Time, err error, canonical bool) error {
 	if v.obs != nil {
-		d.complete(start, v.now(), err, v.format)
+		d.complete(start, v.now(), err, v.format, canonical)
 		observe(v.obs, d)
 	}
 	return err

@@ -83,7 +83,10 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 	}
 	d := Decision{Op: op, Account: req.Account, Subject: req.Subject, Product: req.Product,
 		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit}
-	return res, v.end(&d, start, err)
+	if res.ServiceCode != "" {
+		d.Code = res.ServiceCode // known canonical: masked without reading it again
+	}
+	return res, v.end(&d, start, err, res.ServiceCode != "")
 }
 
 // verify runs the stages of Verify (reserve) or Check: validate the
