@@ -34,7 +34,7 @@ type CodeFormat interface {
 
 // DefaultCodeFormat returns the library's own service-code format, the one
 // of NormalizeServiceCode: 16 symbols of Crockford's base-32 alphabet (no
-// I, L, O or U) in four dash-separated groups, "7KQ2-M9XD-4TRB-WH6C", the
+// I, L, O or U) in four dash-separated groups, "7KQ2-M9XD-4TRB-WH6Q", the
 // last a check symbol, so that a code with one symbol wrong or two
 // neighbours swapped is refused offline. Case, spaces and dashes are
 // ignored in a typed code, O is read as 0 and I and L as 1; New draws 75
@@ -203,7 +203,7 @@ func (f inventoryFormat) New(rand io.Reader) (string, error) {
 // maskCode returns a form of a code in canonical form, of any format, safe
 // to log or show to someone other than its owner: of its n letters and
 // digits only the last min(4, n/4) are shown, the others are "*", and
-// dashes stay where they are, so the grouping shows ("****-****-****-WH6C",
+// dashes stay where they are, so the grouping shows ("****-****-****-WH6Q",
 // "********-****-****-****-********1A2B" for a code of 32 hex digits). At
 // most 4 symbols, and at most a quarter, of any code are shown. Anything but
 // ASCII letters, digits and dashes, or more than 511 bytes, is hidden whole

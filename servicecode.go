@@ -9,7 +9,7 @@ import (
 )
 
 // A service code is 16 symbols of Crockford's base-32 alphabet, shown in
-// four groups of four: "7KQ2-M9XD-4TRB-WH6C". The alphabet has no I, L, O or
+// four groups of four: "7KQ2-M9XD-4TRB-WH6Q". The alphabet has no I, L, O or
 // U, so a code read aloud or copied by hand has no look-alike characters. The
 // first 15 symbols are random (75 bits from crypto/rand); the last is a check
 // symbol that makes every code's checksum zero, so a code with one symbol
@@ -137,7 +137,7 @@ func normalizeCode(code string) (string, bool) {
 
 // MaskServiceCode returns a form of a code of DefaultCodeFormat safe to log
 // or show to someone other than its owner: only its last 4 symbols, the
-// last of them the check symbol, are shown, as in "****-****-****-WH6C".
+// last of them the check symbol, are shown, as in "****-****-****-WH6Q".
 // Input that is not a well-formed code is hidden whole, as "****". A
 // Verifier masks the codes of its own CodeFormat alike, showing at most 4
 // symbols of any code.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -359,4 +361,20 @@ func requireReason(t testing.TB, err error, sentinel error, reason Reason) *Erro
 	require.ErrorAs(t, err, &e)
 	require.Equal(t, reason, e.Reason, "error: %v", err)
 	return e
+}
+
+// TestDocumentedCodesAreValid: every code in the default format that the
+// README and the doc comments show passes its own check symbol.
+func TestDocumentedCodesAreValid(t *testing.T) {
+	code := regexp.MustCompile(`\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b`)
+	for _, name := range []string{"README.md", "servicecode.go", "codeformat.go", "doc.go", "examples/httpbackend/README.md"} {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for _, c := range code.FindAllString(string(b), -1) {
+			if strings.Contains(c, "XXXX") || strings.Contains(c, "0000-0000") {
+				continue // a placeholder
+			}
+			assert.True(t, ValidServiceCodeFormat(c), "%s shows %s, which fails its check symbol", name, c)
+		}
+	}
 }
