@@ -1,10 +1,13 @@
 package icpverify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -18,7 +21,8 @@ const shardCount = 64
 // replica; several replicas need a shared, durable store. The zero value is
 // not usable: call NewMemoryStore. It is safe for concurrent use.
 //
-// It also implements CodeLookup, InstanceLister and ReservationLister.
+// It also implements CodeLookup, InstanceLister, ReservationLister and
+// CodeLister.
 type MemoryStore struct {
 	seed      maphash.Seed              // of the shard hash
 	instances [shardCount]instanceShard // by instance ID
@@ -98,6 +102,7 @@ var (
 	_ CodeLookup        = (*MemoryStore)(nil)
 	_ InstanceLister    = (*MemoryStore)(nil)
 	_ ReservationLister = (*MemoryStore)(nil)
+	_ CodeLister        = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -463,4 +468,28 @@ func (s *MemoryStore) owned(account string, limit int) []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// ListServiceCodes implements CodeLister. It reads every code shard of the
+// store, each code with its reservation under the shard's lock: the memory
+// store keeps no index of codes by instance.
+func (s *MemoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []IssuedCode
+	for i := range s.codes {
+		sh := &s.codes[i]
+		sh.mu.RLock()
+		for code, sc := range sh.codes {
+			if sc.Instance == instance {
+				out = append(out, IssuedCode{Code: sc, Reservation: sh.reserved[code].Reservation})
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	slices.SortFunc(out, func(a, b IssuedCode) int {
+		return cmp.Or(a.Code.IssuedAt.Compare(b.Code.IssuedAt), strings.Compare(a.Code.Code, b.Code.Code))
+	})
+	return out[:min(len(out), max(limit, 0))], nil
 }

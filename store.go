@@ -272,3 +272,28 @@ type ReservationLister interface {
 	// error.
 	ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error)
 }
+
+// IssuedCode is a service code an instance issued, with its reservation.
+type IssuedCode struct {
+	Code ServiceCode
+	// Reservation is the code's reservation, filed or not; zero (its Code
+	// empty) if it has none.
+	Reservation Reservation
+}
+
+// CodeLister is an InstanceStore that can also list the service codes an
+// instance issued, each with its reservation, in one call, as the
+// provider's API lists the codes of a resource. The Verifier's
+// ServiceCodes needs it. The reservations must be the ones kept by the
+// QuotaStore the Verifier uses, so only a store that keeps both should
+// implement it.
+type CodeLister interface {
+	// ListServiceCodes returns the service codes whose Instance is
+	// instance, revoked or not, each with its reservation as Reservation
+	// returns it (zero if it has none), ordered by IssuedAt and then by
+	// Code, byte for byte: all of them, or the first limit if there are
+	// more. A code issued at the zero time comes first. An instance with
+	// no codes, or one the store does not hold, gets an empty (or nil)
+	// slice, not an error.
+	ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error)
+}

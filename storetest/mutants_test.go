@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,26 @@ type (
 	slotsByName        struct{ base }
 	releasesAnyone     struct{ base }
 	revokeIgnored      struct{ base }
+	codesNoReservation struct{ base }
+	codesUnordered     struct{ base }
 )
+
+// codesNoReservation lists codes without their reservations.
+func (s codesNoReservation) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
+	list, err := s.base.ListServiceCodes(ctx, instance, limit)
+	for i := range list {
+		list[i].Reservation = icpverify.Reservation{}
+	}
+	return list, err
+}
+
+// codesUnordered lists codes last issued first, and cuts the list at limit
+// after reading them in that order.
+func (s codesUnordered) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
+	list, err := s.base.ListServiceCodes(ctx, instance, 1000)
+	slices.Reverse(list)
+	return list[:min(len(list), max(limit, 0))], err
+}
 
 // slotsByName keeps slots by the subject's display name, not its key.
 func (s slotsByName) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
@@ -185,9 +205,13 @@ var mutants = []mutant{
 		fail: []string{"Release/OtherApplication"}},
 	{name: "RevokeIgnored", store: func() storetest.Store { return revokeIgnored{newBase()} },
 		fail: []string{"ServiceCode/Revoke"}},
+	{name: "CodesNoReservation", store: func() storetest.Store { return codesNoReservation{newBase()} },
+		fail: []string{"ListServiceCodes/Reservation"}},
+	{name: "CodesUnordered", store: func() storetest.Store { return codesUnordered{newBase()} },
+		fail: []string{"ListServiceCodes/RoundTrip", "ListServiceCodes/Limit"}},
 	{name: "CoarseTimes", store: func() storetest.Store { return coarseTimes{newBase()} }},
 	{name: "NoListers", store: func() storetest.Store { return noListers{newBase()} },
-		skip: []string{"ListInstances/Account", "ListReservations/Limit"}},
+		skip: []string{"ListInstances/Account", "ListReservations/Limit", "ListServiceCodes/RoundTrip", "ListServiceCodes/Cancelled"}},
 }
 
 const mutantEnv = "STORETEST_MUTANT"

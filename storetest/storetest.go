@@ -28,7 +28,8 @@
 //
 // A store whose method to load inventory has another shape is wrapped in a
 // small adapter type. The adapter should embed the store, so that the
-// optional interfaces (InstanceLister, ReservationLister, CodeLookup) are
+// optional interfaces (InstanceLister, ReservationLister, CodeLookup,
+// CodeLister) are
 // promoted and the suite tests them too:
 //
 //	type adapter struct{ *mystore.Store }
@@ -63,7 +64,8 @@
 //     and the listers returns an error, of any kind, and changes nothing.
 //     PutInstanceContext is not tested with one.
 //   - ListInstances and ListReservations return exactly limit items when
-//     the account has more, and may return nil for an account with none.
+//     the account has more, and may return nil for an account with none;
+//     ListServiceCodes likewise, for an instance.
 //   - The outcome of AddServiceCode for a code that is already stored, on
 //     an instance that has reached its limit, is not checked: the contract
 //     does not say whether that is ErrExists or not added.
@@ -80,9 +82,10 @@ import (
 // (icpverify.InstanceStore) and the reservations (icpverify.QuotaStore), and
 // that can load instances into its inventory.
 //
-// If the store also implements icpverify.InstanceLister or
-// icpverify.ReservationLister, the suite tests those methods as well; if not,
-// their subtests are skipped.
+// If the store also implements icpverify.InstanceLister,
+// icpverify.ReservationLister, icpverify.CodeLookup or icpverify.CodeLister,
+// the suite tests those methods as well; if not, their subtests are
+// skipped.
 type Store interface {
 	icpverify.InstanceStore
 	icpverify.QuotaStore
@@ -141,4 +144,5 @@ var groups = []group{
 	{"ListInstances", listInstancesTests},
 	{"ListReservations", listReservationsTests},
 	{"LookupServiceCode", lookupTests},
+	{"ListServiceCodes", listServiceCodesTests},
 }
