@@ -266,7 +266,7 @@ func TestServiceCodeStatusBadInput(t *testing.T) {
 		{"Empty", context.Background(), "", ReasonCodeMalformed, ErrServiceCodeInvalid},
 		{"Huge", context.Background(), strings.Repeat(code, 1<<20/len(code)), ReasonCodeMalformed, ErrServiceCodeInvalid},
 		{"NotUTF8", context.Background(), code[:5] + "\xff\xfe" + code[7:], ReasonCodeMalformed, ErrServiceCodeInvalid},
-		{"BadCheckSymbol", context.Background(), code[:len(code)-1] + string(code[len(code)-2]), ReasonCodeMalformed, ErrServiceCodeInvalid},
+		{"BadCheckSymbol", context.Background(), otherLastSymbol(code), ReasonCodeMalformed, ErrServiceCodeInvalid},
 		{"Unknown", context.Background(), unknown, ReasonCodeNotFound, ErrServiceCodeInvalid},
 		{"Cancelled", cancelled, code, "", context.Canceled},
 	} {
@@ -507,4 +507,13 @@ func TestServiceCodeStatusDecision(t *testing.T) {
 	assert.Equal(t, "****", bad.Code)
 	assert.Equal(t, Refused, bad.Verdict)
 	assert.Equal(t, ReasonCodeMalformed, bad.Reason)
+}
+
+// otherLastSymbol returns code with its last symbol replaced by another,
+// which its check symbol refuses.
+func otherLastSymbol(code string) string {
+	if code[len(code)-1] == '0' {
+		return code[:len(code)-1] + "1"
+	}
+	return code[:len(code)-1] + "0"
 }
