@@ -140,11 +140,11 @@ func TestScaleLoad(t *testing.T) {
 
 // scaleCost is what a verification cost at one size.
 type scaleCost struct {
-	size                   int
-	firstMean, firstP50    time.Duration
-	retryMean, retryP50    time.Duration
-	loadTook, codesTook    time.Duration
-	firstOps, retryOpsDone int
+	size                int
+	firstMean, firstP50 time.Duration
+	retryMean, retryP50 time.Duration
+	loadTook, codesTook time.Duration
+	firstOps            int
 }
 
 // TestScaleVerify measures Verify, a first reservation and its retry, with
