@@ -1,0 +1,24 @@
+package sqlstore
+
+// HotStatements returns, for the scale test's EXPLAIN, the statements on
+// the hot path of a verification, by name, with their dialect's
+// placeholders. A statement the dialect does not run is left out.
+func (s *Store) HotStatements() map[string]string {
+	m := map[string]string{
+		"lookupCode":    s.q.lookupCode,
+		"reserveCheck":  s.q.reserveCheck,
+		"reservePG":     s.q.reservePG,
+		"reserveInsert": s.q.reserveInsert,
+		"slotTake":      s.q.slotTake,
+		"quotaEnsure":   s.q.quotaEnsure,
+		"quotaTake":     s.q.quotaTake,
+		"quotaUsed":     s.q.quotaUsed,
+		"usage":         s.q.usage,
+	}
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
+}
