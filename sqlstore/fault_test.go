@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
@@ -421,4 +423,36 @@ func testCancelledAroundStatement(t *testing.T, d sqlstore.Dialect) {
 			f.checkSettled(t, err)
 		})
 	}
+}
+
+// TestCommitCertificationConflict answers a COMMIT of MySQL with error
+// 1213, as Galera does for a transaction whose write set failed
+// certification, having rolled it back whole: the store runs the call
+// again, which then succeeds.
+func TestCommitCertificationConflict(t *testing.T) {
+	skipUnlessAvailable(t, sqlstore.MySQL)
+	f := newFaultFixture(t, sqlstore.MySQL)
+	if _, err := f.v.Verify(context.Background(), f.req); err != nil {
+		t.Fatal(err)
+	}
+	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	r, err := f.s.Reservation(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired atomic.Bool
+	f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+		fired.Store(true)
+		return &mysql.MySQLError{Number: 1213, Message: "Deadlock: wsrep aborted transaction"}
+	})
+	if _, err := f.s.Release(context.Background(), r); err != nil {
+		t.Fatalf("Release with a certification conflict at its first COMMIT: %v; want it retried", err)
+	}
+	if !fired.Load() {
+		t.Fatal("the commit hook did not run")
+	}
+	if used, held, err := f.s.Usage(context.Background(), f.inst, r.SubjectKey); err != nil || used != 1 || held {
+		t.Errorf("Usage after the release = %d, %v, %v; want 1, not held", used, held, err)
+	}
+	checkRows(t, f.s.DB(), 1, 1)
 }
