@@ -76,9 +76,101 @@ func issueCodes(b testing.TB, s *sqlstore.Store, v *icpverify.Verifier, n int) [
 	return reqs
 }
 
-// BenchmarkStore measures, on each dialect, a bare SELECT 1 on the store's
-// pool, Verify for a retry and for a first reservation, and the throughput
-// of 64 concurrent verifiers making first reservations.
+// floor holds the figures of the floor of one dialect's run of
+// BenchmarkStore, which the other figures are reported as ratios to.
+type floor struct {
+	insert, select1 time.Duration // per call, one client
+	insertRate      float64       // INSERTs per second, 64 clients
+}
+
+// perOp returns the time per call of a benchmark that made n calls since
+// start.
+func perOp(start time.Time, n int) time.Duration { return time.Since(start) / time.Duration(max(n, 1)) }
+
+// reportRatios reports d, the time per call, as ratios to the floor's
+// durable INSERT and SELECT 1.
+func (f *floor) reportRatios(b *testing.B, d time.Duration) {
+	if f.insert > 0 {
+		b.ReportMetric(float64(d)/float64(f.insert), "x-insert")
+	}
+	if f.select1 > 0 {
+		b.ReportMetric(float64(d)/float64(f.select1), "x-select1")
+	}
+}
+
+// floorTable creates the table of the floor's INSERTs and returns the
+// INSERT, in the dialect's placeholders.
+func floorTable(b *testing.B, d sqlstore.Dialect, s *sqlstore.Store) string {
+	ddl := `CREATE TABLE bench_floor (id VARCHAR(64) NOT NULL PRIMARY KEY, v VARCHAR(64) NOT NULL)`
+	if _, err := s.DB().Exec(ddl); err != nil {
+		b.Fatal(err)
+	}
+	if d == sqlstore.Postgres {
+		return `INSERT INTO bench_floor (id, v) VALUES ($1, $2)`
+	}
+	return `INSERT INTO bench_floor (id, v) VALUES (?, ?)`
+}
+
+// parallel64 runs op b.N times from 64 goroutines and returns the calls
+// per second.
+func parallel64(b *testing.B, op func(i int64) error) float64 {
+	var next atomic.Int64
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((64 + procs - 1) / procs) // RunParallel starts parallelism × GOMAXPROCS goroutines
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(next.Add(1) - 1); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	return float64(b.N) / time.Since(start).Seconds()
+}
+
+// benchFloor measures the floor on the store's pool: a durable single-row
+// INSERT in autocommit, SELECT 1, and the INSERTs of 64 concurrent clients.
+func benchFloor(b *testing.B, d sqlstore.Dialect, s *sqlstore.Store, f *floor) {
+	ctx := context.Background()
+	insert := floorTable(b, d, s)
+	tag := randomName("")
+	b.Run("FloorSelect1", func(b *testing.B) {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			var one int
+			if err := s.DB().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.select1 = perOp(start, b.N)
+	})
+	b.Run("FloorInsert", func(b *testing.B) {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.DB().ExecContext(ctx, insert, fmt.Sprintf("s-%s-%d-%d", tag, b.N, i), "v"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.insert = perOp(start, b.N)
+		f.reportRatios(b, f.insert)
+	})
+	b.Run("FloorInsertParallel64", func(b *testing.B) {
+		f.insertRate = parallel64(b, func(i int64) error {
+			_, err := s.DB().ExecContext(ctx, insert, fmt.Sprintf("p-%s-%d-%d", tag, b.N, i), "v")
+			return err
+		})
+		b.ReportMetric(f.insertRate, "inserts/s")
+	})
+}
+
+// BenchmarkStore measures, on each dialect, the floor (a durable
+// single-row INSERT in autocommit, SELECT 1, and the INSERTs of 64
+// concurrent clients, on the store's pool), then Verify for a retry and
+// for a first reservation, and the throughput of 64 concurrent verifiers
+// making first reservations, each reported as ratios to the floor too:
+// x-insert and x-select1 per call, of-inserts for the throughput.
 func BenchmarkStore(b *testing.B) {
 	for _, d := range dialects {
 		b.Run(d.String(), func(b *testing.B) {
@@ -89,28 +181,23 @@ func BenchmarkStore(b *testing.B) {
 			s.DB().SetMaxIdleConns(benchConns)
 			v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
 			ctx := context.Background()
-
-			b.Run("Select1", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					var one int
-					if err := s.DB().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+			var fl floor
+			benchFloor(b, d, s, &fl)
 			b.Run("VerifyRetry", func(b *testing.B) {
 				req := issueCodes(b, s, v, 1)[0]
 				if _, err := v.Verify(ctx, req); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
-				for b.Loop() {
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
 					res, err := v.Verify(ctx, req)
 					if err != nil || !res.Retry {
 						b.Fatalf("Verify = %+v, %v; want a retry", res, err)
 					}
 				}
+				fl.reportRatios(b, perOp(start, b.N))
 			})
 			// The three calls of a retried Verify, one by one.
 			b.Run("Calls", func(b *testing.B) {
@@ -147,34 +234,30 @@ func BenchmarkStore(b *testing.B) {
 				reqs := issueCodes(b, s, v, b.N)
 				b.ReportAllocs()
 				b.ResetTimer()
+				start := time.Now()
 				for i := range b.N {
 					res, err := v.Verify(ctx, reqs[i])
 					if err != nil || res.Retry {
 						b.Fatalf("Verify = %+v, %v; want a first reservation", res, err)
 					}
 				}
+				fl.reportRatios(b, perOp(start, b.N))
 			})
 			b.Run("VerifyFirstParallel64", func(b *testing.B) {
 				reqs := issueCodes(b, s, v, b.N)
 				// Concurrent verifiers mostly hit different instances.
 				rand.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
-				var next atomic.Int64
 				b.ReportAllocs()
-				// RunParallel starts parallelism × GOMAXPROCS goroutines.
-				procs := runtime.GOMAXPROCS(0)
-				b.SetParallelism((64 + procs - 1) / procs)
-				b.ResetTimer()
-				start := time.Now()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						req := reqs[next.Add(1)-1]
-						if res, err := v.Verify(ctx, req); err != nil || res.Retry {
-							b.Errorf("Verify = %+v, %v; want a first reservation", res, err)
-							return
-						}
+				rate := parallel64(b, func(i int64) error {
+					if res, err := v.Verify(ctx, reqs[i]); err != nil || res.Retry {
+						return fmt.Errorf("Verify = %+v, %v; want a first reservation", res, err)
 					}
+					return nil
 				})
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "verifies/s")
+				b.ReportMetric(rate, "verifies/s")
+				if fl.insertRate > 0 {
+					b.ReportMetric(rate/fl.insertRate, "of-inserts")
+				}
 			})
 		})
 	}

@@ -63,11 +63,13 @@ func (dc *delayedCommit) wait(t *testing.T) error {
 }
 
 // callPastDeadline runs call with a context whose deadline is
-// callDeadline away, while the next COMMIT is delayed by dc, and checks
-// that it returns the deadline's error by the deadline plus deadlineMargin.
-func callPastDeadline(t *testing.T, f *faultFixture, dc *delayedCommit, call func(ctx context.Context) error) {
+// callDeadline away, while the next commit is delayed by dc (set installs
+// dc's hook: onNextCommit, or onReservationCommit, which delays the
+// statement that reserves in autocommit), and checks that it returns the
+// deadline's error by the deadline plus deadlineMargin.
+func callPastDeadline(t *testing.T, f *faultFixture, dc *delayedCommit, set func(commitHook), call func(ctx context.Context) error) {
 	t.Helper()
-	f.faults.onNextCommit(dc.hook)
+	set(dc.hook)
 	ctx, cancel := context.WithTimeout(context.Background(), callDeadline)
 	defer cancel()
 	begun := time.Now()
@@ -76,7 +78,7 @@ func callPastDeadline(t *testing.T, f *faultFixture, dc *delayedCommit, call fun
 	select {
 	case <-dc.reached:
 	default:
-		f.faults.onNextCommit(nil)
+		set(nil)
 		t.Fatalf("the call did not reach its COMMIT before its deadline (it returned %v after %v)", err, took)
 	}
 	if took > callDeadline+deadlineMargin {
@@ -113,7 +115,7 @@ func testReservePastDeadline(t *testing.T, d sqlstore.Dialect, sendFirst bool) {
 	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject,
 		SubjectKey: nameKey(t, f.req.Subject)}
 	dc := newDelayedCommit(sendFirst)
-	callPastDeadline(t, f, dc, func(ctx context.Context) error {
+	callPastDeadline(t, f, dc, f.onReservationCommit, func(ctx context.Context) error {
 		out, used, err := f.s.Reserve(ctx, r, 10)
 		if err == nil {
 			t.Logf("Reserve past its deadline: %v, %d used", out, used)
@@ -153,7 +155,7 @@ func testReleasePastDeadline(t *testing.T, d sqlstore.Dialect) {
 		t.Fatal(err)
 	}
 	dc := newDelayedCommit(true)
-	callPastDeadline(t, f, dc, func(ctx context.Context) error {
+	callPastDeadline(t, f, dc, f.faults.onNextCommit, func(ctx context.Context) error {
 		_, err := f.s.Release(ctx, r)
 		return err
 	})

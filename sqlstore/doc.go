@@ -30,14 +30,18 @@
 // usage with one join; a Verifier whose InstanceStore and QuotaStore are the
 // same Store answers a retry from that read alone, in one round trip.
 //
-// Reserve first reads the code's reservation: a retry is answered there in
-// one round trip, Held if the reservation is unfiled and for the same
-// application (account, subject key and website) on the same instance, Taken
-// otherwise. Otherwise one transaction inserts the reservation; adds one to
-// the subject key's slot with an upsert, which inserts it if the key held
-// none; and, only if the slot is new, adds one to the instance's quota row
-// with a conditional increment, used < limit. If the increment changes no
-// row the instance is Full: the transaction is rolled back and nothing is
+// On PostgreSQL and MySQL, Reserve is one call, in autocommit, of the
+// routine <prefix>reserve that Migrate installs (schema version 3), one
+// round trip: it inserts the reservation, or, if the code is reserved
+// already, answers Held if that reservation is unfiled and for the same
+// application (account, subject key and website) on the same instance, and
+// Taken otherwise; adds one to the subject key's slot with an upsert, which
+// inserts it if the key held none; and, only if the slot is new, adds one to
+// the instance's quota row with a conditional increment, used < limit. If
+// the increment changes no row the instance is Full: the routine rolls its
+// writes back before they commit. On SQLite Reserve first reads the code's
+// reservation (a retry is answered there) and otherwise makes the same
+// writes in one transaction, rolled back if the instance is Full. Nothing is
 // stored. AddServiceCode counts codes the same way, with a conditional
 // increment of the instance's issued counter.
 //
@@ -67,8 +71,11 @@
 // that READ UNCOMMITTED cannot show it a reservation that will be rolled
 // back). SQLite transactions are BEGIN IMMEDIATE: one writer at a time.
 //
-// Every write runs in a transaction, PostgreSQL's at READ COMMITTED, and no
-// COMMIT is sent once the call's context has ended. Every call returns when
+// Every write other than Reserve's routine runs in a transaction,
+// PostgreSQL's at READ COMMITTED, and no COMMIT is sent once the call's
+// context has ended. The routine, one statement in autocommit, may still
+// commit after its call's context ended; the call then returns the
+// context's error, and a retry reports Held. Every call returns when
 // its context ends, with the context's error if it had not finished, even
 // when the driver does not watch the context during COMMIT: the store then
 // leaves the COMMIT to finish in a goroutine of its own. A call that returns an error

@@ -79,12 +79,7 @@ func newDatabase(t testing.TB, d sqlstore.Dialect) *database {
 			}
 		})
 		// The application name finds the namespace's sessions.
-		dsn := withSearchPath(t, base, schema)
-		if strings.Contains(dsn, "://") {
-			dsn += "&application_name=" + schema
-		} else {
-			dsn += " application_name=" + schema
-		}
+		dsn := withParam(t, sqlstore.Postgres, withSearchPath(t, base, schema), "application_name", schema)
 		return &database{d: d, name: schema, dsn: dsn, admin: admin}
 	case sqlstore.MySQL:
 		base := os.Getenv(mysqlEnv)
@@ -134,6 +129,40 @@ func withSearchPath(t testing.TB, dsn, schema string) string {
 		return u.String()
 	}
 	return dsn + " search_path=" + schema
+}
+
+// withParam returns dsn, a DSN of dialect d as a user writes it (with
+// parameters or without), with the parameter key set to value: through
+// mysql.ParseDSN and FormatDSN for MySQL (where a parameter that is not the
+// driver's is a system variable set on each connection), as a URL query
+// parameter or a keyword/value pair for PostgreSQL.
+func withParam(t testing.TB, d sqlstore.Dialect, dsn, key, value string) string {
+	t.Helper()
+	if d == sqlstore.MySQL {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			t.Fatalf("parsing the DSN %q: %v", dsn, err)
+		}
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params[key] = value
+		return cfg.FormatDSN()
+	}
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		v := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(value)
+		return strings.TrimSpace(dsn) + " " + key + "='" + v + "'"
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parsing the DSN %q: %v", dsn, err)
+	}
+	// Appended as it is, not re-encoded: see withSearchPath.
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += url.QueryEscape(key) + "=" + url.PathEscape(value)
+	return u.String()
 }
 
 // driverName returns the name the tests' driver of d is registered as.

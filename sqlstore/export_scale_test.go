@@ -7,10 +7,8 @@ func (s *Store) HotStatements() map[string]string {
 	m := map[string]string{
 		"lookupCode":    s.q.lookupCode,
 		"reserveCheck":  s.q.reserveCheck,
-		"reservePG":     s.q.reservePG,
 		"reserveInsert": s.q.reserveInsert,
 		"slotTake":      s.q.slotTake,
-		"quotaEnsure":   s.q.quotaEnsure,
 		"quotaTake":     s.q.quotaTake,
 		"quotaUsed":     s.q.quotaUsed,
 		"usage":         s.q.usage,

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
@@ -66,6 +68,83 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 		t.Errorf("retry after the failure: Verify = %+v, %v; want a first reservation with 2 used", res, err)
 	}
 	checkRows(t, f.s.DB(), 2, 2)
+}
+
+// reserveRoutine is what the statement that reserves a code on
+// PostgreSQL and MySQL, a call of the routine of schema version 3,
+// contains.
+const reserveRoutine = sqlstore.DefaultPrefix + "reserve("
+
+// autocommit reports whether d reserves with one statement in autocommit
+// (the routine of schema version 3), whose commit is the statement's own,
+// rather than in a transaction the store commits.
+func autocommit(d sqlstore.Dialect) bool { return d != sqlstore.SQLite }
+
+// onReservationCommit makes h run in place of the commit of the next
+// reservation: its COMMIT on SQLite, the statement that reserves in
+// autocommit on PostgreSQL and MySQL. A nil h clears it.
+func (f *faultFixture) onReservationCommit(h commitHook) {
+	if autocommit(f.db.d) {
+		f.faults.onNextStatement(reserveRoutine, h)
+		return
+	}
+	f.faults.onNextCommit(h)
+}
+
+// checkSettled checks what a reservation that failed with callErr (nil if
+// it succeeded) left behind, when its commit may have happened after all:
+// either nothing, or the reservation, whole; and that a retry settles it:
+// a retried Verify reports the reservation, with 2 used, as a retry if
+// the call had committed.
+func (f *faultFixture) checkSettled(t *testing.T, callErr error) {
+	t.Helper()
+	ctx := context.Background()
+	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	_, err := f.s.Reservation(ctx, code)
+	stored := err == nil
+	if err != nil && !errors.Is(err, icpverify.ErrNotFound) {
+		t.Fatalf("after the failure: Reservation: %v", err)
+	}
+	if callErr == nil && !stored {
+		t.Error("the call succeeded but stored no reservation")
+	}
+	want := 1
+	if stored {
+		want = 2
+	}
+	if used, held, err := f.s.Usage(ctx, f.inst, nameKey(t, f.req.Subject)); err != nil || used != want || held != stored {
+		t.Errorf("after the failure: Usage = %d, %v, %v; want %d, %v", used, held, err, want, stored)
+	}
+	checkRows(t, f.s.DB(), want, want)
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := f.v.Verify(rctx, f.req)
+	if err != nil || res.Retry != stored || res.Used != 2 {
+		t.Errorf("retry after the failure (stored: %v): Verify = %+v, %v; want 2 used, Retry %v", stored, res, err, stored)
+	}
+	checkRows(t, f.s.DB(), 2, 2)
+}
+
+// waitIdle waits until no session of the namespace runs a statement: a
+// statement whose call has returned may still run on the server (MySQL
+// goes on with a statement whose connection was closed until it answers).
+func (f *faultFixture) waitIdle(t *testing.T) {
+	t.Helper()
+	q := `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query'`
+	if f.db.d == sqlstore.Postgres {
+		q = `SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active' AND pid <> pg_backend_pid()`
+	}
+	for range 200 {
+		var n int
+		if err := f.db.admin.QueryRow(q, f.db.name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("a statement of the namespace is still running")
 }
 
 // lastStatement returns the number of statements the transaction of the
@@ -190,7 +269,7 @@ func TestKilledConnection(t *testing.T) {
 			t.Run("BeforeCommit", func(t *testing.T) {
 				f := newFaultFixture(t, d)
 				var fired atomic.Bool
-				f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+				f.onReservationCommit(func(c *faultConn, commit func() error) error {
 					fired.Store(true)
 					ctx := context.Background()
 					query := "SELECT CONNECTION_ID()"
@@ -210,6 +289,14 @@ func TestKilledConnection(t *testing.T) {
 				if !fired.Load() {
 					t.Fatal("the commit hook did not run")
 				}
+				if autocommit(d) {
+					// The statement met a dead connection before it was
+					// sent: the call fails, or database/sql sends it again
+					// on another connection (driver.ErrBadConn).
+					t.Logf("Verify with its connection killed before its statement: %+v, %v", res, err)
+					f.checkSettled(t, err)
+					return
+				}
 				if err == nil {
 					t.Fatalf("Verify with its connection killed = %+v, no error; want an error", res)
 				}
@@ -225,7 +312,13 @@ func TestKilledConnection(t *testing.T) {
 // another transaction holds (on SQLite, the write lock).
 func TestCancelledMidReservation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		if autocommit(d) {
+			testCancelledAroundStatement(t, d)
+		}
 		t.Run("BeforeCommit", func(t *testing.T) {
+			if autocommit(d) {
+				t.Skip("no COMMIT: the reservation is one statement in autocommit (see BeforeSend and AfterSend)")
+			}
 			f := newFaultFixture(t, d)
 			last := f.lastStatement(t)
 			// Cancel once the transaction's last statement has
@@ -274,7 +367,92 @@ func TestCancelledMidReservation(t *testing.T) {
 			if waited > 10*time.Second {
 				t.Errorf("Verify returned %v after its deadline", waited)
 			}
+			if autocommit(d) {
+				// The statement may go on once the lock is released, and
+				// commit (MySQL goes on until it answers; PostgreSQL may
+				// commit before its cancel request arrives).
+				f.waitIdle(t)
+				f.checkSettled(t, err)
+				return
+			}
 			f.checkUntouched(t)
 		})
 	})
+}
+
+// testCancelledAroundStatement cancels the context of a reservation made
+// by one statement in autocommit: just before the statement is sent
+// (nothing may be stored) and just after it was (the call fails with the
+// context's error or succeeds, and a retry settles it).
+func testCancelledAroundStatement(t *testing.T, d sqlstore.Dialect) {
+	for _, sent := range []bool{false, true} {
+		name := "BeforeSend"
+		if sent {
+			name = "AfterSend"
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newFaultFixture(t, d)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var fired atomic.Bool
+			f.onReservationCommit(func(c *faultConn, send func() error) error {
+				fired.Store(true)
+				if sent {
+					err := send()
+					cancel()
+					return err
+				}
+				cancel()
+				return send()
+			})
+			res, err := f.v.Verify(ctx, f.req)
+			f.onReservationCommit(nil)
+			if !fired.Load() {
+				t.Fatal("the statement hook did not run")
+			}
+			if !sent {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Verify cancelled before its statement = %+v, %v; want an error wrapping context.Canceled", res, err)
+				}
+				f.checkUntouched(t)
+				return
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Verify cancelled after its statement: %v; want success or context.Canceled", err)
+			}
+			f.checkSettled(t, err)
+		})
+	}
+}
+
+// TestCommitCertificationConflict answers a COMMIT of MySQL with error
+// 1213, as Galera does for a transaction whose write set failed
+// certification, having rolled it back whole: the store runs the call
+// again, which then succeeds.
+func TestCommitCertificationConflict(t *testing.T) {
+	skipUnlessAvailable(t, sqlstore.MySQL)
+	f := newFaultFixture(t, sqlstore.MySQL)
+	if _, err := f.v.Verify(context.Background(), f.req); err != nil {
+		t.Fatal(err)
+	}
+	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	r, err := f.s.Reservation(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired atomic.Bool
+	f.faults.onNextCommit(func(c *faultConn, commit func() error) error {
+		fired.Store(true)
+		return &mysql.MySQLError{Number: 1213, Message: "Deadlock: wsrep aborted transaction"}
+	})
+	if _, err := f.s.Release(context.Background(), r); err != nil {
+		t.Fatalf("Release with a certification conflict at its first COMMIT: %v; want it retried", err)
+	}
+	if !fired.Load() {
+		t.Fatal("the commit hook did not run")
+	}
+	if used, held, err := f.s.Usage(context.Background(), f.inst, r.SubjectKey); err != nil || used != 1 || held {
+		t.Errorf("Usage after the release = %d, %v, %v; want 1, not held", used, held, err)
+	}
+	checkRows(t, f.s.DB(), 1, 1)
 }

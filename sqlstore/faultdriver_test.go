@@ -26,6 +26,8 @@ import (
 type faults struct {
 	mu        sync.Mutex
 	commit    commitHook
+	match     string     // what the statement of stmtHook contains
+	stmtHook  commitHook // runs in place of the next statement that contains match
 	statement func(n int)
 	prepare   func(query string)
 }
@@ -51,6 +53,31 @@ func (f *faults) takeCommit() commitHook {
 	defer f.mu.Unlock()
 	h := f.commit
 	f.commit = nil
+	return h
+}
+
+// onNextStatement makes h run in place of the next statement of any
+// connection of the pool whose text contains match, in a transaction or
+// not, run directly or through a prepared statement; once. h's commit
+// argument sends the statement and returns the driver's answer; if h does
+// not call it, the statement is not sent and h must return an error. A nil
+// h clears a hook that has not run yet.
+func (f *faults) onNextStatement(match string, h commitHook) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.match, f.stmtHook = match, h
+}
+
+// takeStatement returns the hook for a statement of text query, if one
+// is set for it, and clears it.
+func (f *faults) takeStatement(query string) commitHook {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.stmtHook
+	if h == nil || !strings.Contains(query, f.match) {
+		return nil
+	}
+	f.stmtHook = nil
 	return h
 }
 
@@ -255,10 +282,51 @@ func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.St
 	if h := c.f.takePrepare(); h != nil {
 		h(query)
 	}
+	var st driver.Stmt
+	var err error
 	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		return pc.PrepareContext(ctx, query)
+		st, err = pc.PrepareContext(ctx, query)
+	} else {
+		st, err = c.Conn.Prepare(query)
 	}
-	return c.Conn.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return &faultStmt{Stmt: st, c: c, query: query}, nil
+}
+
+// hooked runs a statement of text query with send, through the statement
+// hook if one is set for it.
+func (c *faultConn) hooked(query string, send func() error) error {
+	h := c.f.takeStatement(query)
+	if h == nil {
+		return send()
+	}
+	sent := false
+	err := h(c, func() error {
+		sent = true
+		return send()
+	})
+	if !sent && err == nil {
+		return errors.New("faultConn: the statement hook did not send the statement and returned no error")
+	}
+	return err
+}
+
+// query runs a query with send through the statement hook, and closes
+// the rows if the hook fails it after sending it.
+func (c *faultConn) query(query string, send func() (driver.Rows, error)) (driver.Rows, error) {
+	var rows driver.Rows
+	err := c.hooked(query, func() error {
+		var err error
+		rows, err = send()
+		return err
+	})
+	if err != nil && rows != nil {
+		rows.Close()
+		rows = nil
+	}
+	return rows, err
 }
 
 // ExecContext implements driver.ExecerContext. It sees the BEGIN, COMMIT
@@ -293,7 +361,12 @@ func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver
 		c.inTx = false
 		return ec.ExecContext(ctx, query, args)
 	}
-	res, err := ec.ExecContext(ctx, query, args)
+	var res driver.Result
+	err := c.hooked(query, func() error {
+		var err error
+		res, err = ec.ExecContext(ctx, query, args)
+		return err
+	})
 	c.ran()
 	return res, err
 }
@@ -304,7 +377,7 @@ func (c *faultConn) QueryContext(ctx context.Context, query string, args []drive
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	rows, err := qc.QueryContext(ctx, query, args)
+	rows, err := c.query(query, func() (driver.Rows, error) { return qc.QueryContext(ctx, query, args) })
 	c.ran()
 	return rows, err
 }
@@ -348,4 +421,36 @@ func (t *faultTx) Commit() error { return t.c.commit(t.Tx.Commit, t.Tx.Rollback)
 func (t *faultTx) Rollback() error {
 	t.c.inTx = false
 	return t.Tx.Rollback()
+}
+
+// faultStmt is a driver's prepared statement whose executions go through
+// the statement hook of its connection.
+type faultStmt struct {
+	driver.Stmt
+	c     *faultConn
+	query string
+}
+
+// ExecContext implements driver.StmtExecContext.
+func (s *faultStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ec, ok := s.Stmt.(driver.StmtExecContext)
+	if !ok {
+		return nil, errors.New("faultStmt: the driver's statement has no ExecContext")
+	}
+	var res driver.Result
+	err := s.c.hooked(s.query, func() error {
+		var err error
+		res, err = ec.ExecContext(ctx, args)
+		return err
+	})
+	return res, err
+}
+
+// QueryContext implements driver.StmtQueryContext.
+func (s *faultStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	qc, ok := s.Stmt.(driver.StmtQueryContext)
+	if !ok {
+		return nil, errors.New("faultStmt: the driver's statement has no QueryContext")
+	}
+	return s.c.query(s.query, func() (driver.Rows, error) { return qc.QueryContext(ctx, args) })
 }

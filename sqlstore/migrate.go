@@ -74,16 +74,40 @@ func (s *Store) migrations() ([]migration, error) {
 // stepPrefix starts the line that names a step of a migration file.
 const stepPrefix = "-- step "
 
+// routineStart and routineEnd are the lines around a statement that holds
+// statements of its own, a routine's body: it runs as one statement, with
+// its lines as they are, up to the line routineEnd.
+const (
+	routineStart = "-- routine"
+	routineEnd   = "-- end routine"
+)
+
 // splitSteps splits a migration into steps, each headed by a line
 // "-- step NAME", and each step into statements: it drops other "--"
-// comment lines and cuts after each line that ends with a semicolon.
-// Statements before the first such line form a step named "".
+// comment lines and cuts after each line that ends with a semicolon, except
+// between the lines routineStart and routineEnd, whose text is one
+// statement. Statements before the first step line form a step named "".
 func splitSteps(text string) []step {
 	var out []step
 	cur := step{}
 	var b strings.Builder
+	routine := false
 	for _, line := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(line)
+		switch {
+		case routine && t == routineEnd:
+			cur.stmts = append(cur.stmts, strings.TrimSuffix(strings.TrimSpace(b.String()), ";"))
+			b.Reset()
+			routine = false
+			continue
+		case routine:
+			b.WriteString(line)
+			b.WriteByte('\n')
+			continue
+		case t == routineStart:
+			routine = true
+			continue
+		}
 		if name, ok := strings.CutPrefix(t, stepPrefix); ok {
 			if cur.name != "" || len(cur.stmts) > 0 {
 				out = append(out, cur)
@@ -111,7 +135,7 @@ func splitSteps(text string) []step {
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table

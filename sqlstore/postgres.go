@@ -1,11 +1,6 @@
 package sqlstore
 
-import (
-	"context"
-	"database/sql"
-
-	"github.com/icpfiling/icpverify"
-)
+import "errors"
 
 // postgresQueries sets the statements that PostgreSQL runs in its own way
 // (placeholders are rebound to $1, $2, ... afterwards).
@@ -19,30 +14,10 @@ func postgresQueries(q *queries) {
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 
-	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
-		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
-		FROM ${p}reservations r WHERE r.code = ?`
-	// The three writes of a reservation in one statement. Each step runs
-	// only on the rows the previous one returned, and the database
-	// decides each with the row's lock and latest version.
-	q.reservePG = `WITH r AS (
-		INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
-		VALUES (?, ?, ?, ?, ?, ?, FALSE, ?)
-		ON CONFLICT (code) DO NOTHING
-		RETURNING instance, subject_key
-	), s AS (
-		INSERT INTO ${p}slots (instance, subject_key, holds)
-		SELECT instance, subject_key, 1 FROM r
-		ON CONFLICT (instance, subject_key) DO UPDATE SET holds = ${p}slots.holds + 1
-		RETURNING holds
-	), q AS (
-		INSERT INTO ${p}quota (instance, used)
-		SELECT r.instance, 1 FROM r, s WHERE s.holds = 1 AND ?::integer > 0
-		ON CONFLICT (instance) DO UPDATE SET used = ${p}quota.used + 1
-		WHERE ${p}quota.used < ?::integer
-		RETURNING used
-	)
-	SELECT EXISTS (SELECT 1 FROM r), (SELECT holds FROM s), (SELECT used FROM q)`
+	// The function of schema version 3 (schema/postgres/0003_*.sql),
+	// in autocommit: one round trip, one commit.
+	q.reserveCall = `SELECT o_outcome, o_used FROM ${p}reserve(?::text, ?::text, ?::text, ?::text,
+		?::text, ?::text, ?::timestamptz, ?::integer)`
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
 
@@ -52,31 +27,16 @@ func postgresQueries(q *queries) {
 	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
 }
 
-// reservePostgres runs the writes of reserving r in the transaction q with
-// one statement, reservePG: the reservation, then the subject key's slot if the
-// reservation was inserted, then the quota if the slot is new. (The
-// transaction is READ COMMITTED: see inTx.) It returns the instance's usage
-// afterwards, or full if the instance has no free slot, or errRetry if the
-// code was reserved concurrently.
-func (s *Store) reservePostgres(ctx context.Context, q querier, r icpverify.Reservation, at any, limit int64) (used int, full bool, err error) {
-	var inserted bool
-	var holds, taken sql.NullInt64
-	err = q.QueryRowContext(ctx, s.q.reservePG, r.Code, r.Instance, r.Account, r.Subject, r.SubjectKey, r.Website,
-		at, limit, limit).
-		Scan(&inserted, &holds, &taken)
-	switch {
-	case err != nil:
-		return 0, false, err
-	case !inserted:
-		return 0, false, errRetry
-	case holds.Int64 > 1:
-		// The subject key's slot is shared. The statement's snapshot may
-		// predate the slot's commit, which its upsert waited for: read
-		// the count anew.
-		err := q.QueryRowContext(ctx, s.q.quotaUsed, r.Instance).Scan(&used)
-		return used, false, err
-	case taken.Valid:
-		return int(taken.Int64), false, nil
+// pgFull is the SQLSTATE that the function ${p}reserve raises, rolling
+// its statement back, when the instance has no free slot.
+const pgFull = "ICPV1"
+
+// pgState returns the SQLSTATE of a PostgreSQL error (pgx's
+// *pgconn.PgError has SQLState()), or "".
+func pgState(err error) string {
+	var e interface{ SQLState() string }
+	if errors.As(err, &e) {
+		return e.SQLState()
 	}
-	return 0, true, nil
+	return ""
 }

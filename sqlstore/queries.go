@@ -14,11 +14,12 @@ type queries struct {
 	serviceCode, lookupCode, codeCount, issuedOf, codeInsert string
 	grant, revoke, codeExists                                string
 
-	// Reserve: reserveCheck, then reservePG on PostgreSQL, or
-	// reserveInsert, slotTake, quotaEnsure (MySQL only) and quotaTake.
-	reserveCheck, reservePG                         string
-	reserveInsert, slotTake, quotaEnsure, quotaTake string
-	quotaUsed, usage                                string
+	// Reserve: reserveCall, the routine of schema version 3, on
+	// PostgreSQL and MySQL; on SQLite reserveCheck, then reserveInsert,
+	// slotTake and quotaTake in a transaction.
+	reserveCall, reserveCheck          string
+	reserveInsert, slotTake, quotaTake string
+	quotaUsed, usage                   string
 
 	// Reservations: reads, Release and Complete.
 	reservation, reservationForUpdate, listReservations string
@@ -62,7 +63,7 @@ func (q *queries) all() []*string {
 		&q.putInstance, &q.instance, &q.listInstances,
 		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert,
 		&q.grant, &q.revoke, &q.codeExists,
-		&q.reserveCheck, &q.reservePG, &q.reserveInsert, &q.slotTake, &q.quotaEnsure, &q.quotaTake,
+		&q.reserveCall, &q.reserveCheck, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,
 		&q.releaseDelete, &q.slotDrop, &q.slotDelete, &q.quotaFree, &q.complete,

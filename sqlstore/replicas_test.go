@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +44,7 @@ func TestIsolationLevels(t *testing.T) {
 					db := newDatabase(t, d)
 					var show string
 					if d == sqlstore.Postgres {
-						db.dsn += "&default_transaction_isolation=" + url.PathEscape(level)
+						db.dsn = withParam(t, d, db.dsn, "default_transaction_isolation", level)
 						show = "SHOW default_transaction_isolation"
 					} else {
 						// MariaDB names it tx_isolation, MySQL 8
@@ -58,7 +57,7 @@ func TestIsolationLevels(t *testing.T) {
 						if strings.Contains(version, "MariaDB") {
 							variable = "tx_isolation"
 						}
-						db.dsn += "&" + variable + "=" + url.QueryEscape("'"+level+"'")
+						db.dsn = withParam(t, d, db.dsn, variable, "'"+level+"'")
 						show = "SELECT @@" + variable
 					}
 					var got string

@@ -11,20 +11,27 @@ import (
 
 // Reserve implements icpverify.QuotaStore.
 //
-// A retry is answered by one SELECT of the code's reservation, outside any
-// transaction: Held if it is unfiled and for the same application (account,
-// subject key and website) on the same instance, Taken otherwise. Otherwise
-// one transaction inserts the reservation (its code is the primary key),
-// takes or shares the subject key's slot with an upsert on the (instance,
-// subject_key) primary key that counts the key's reservations, and, only
-// when that slot is new, counts it on the instance's quota row with a
-// conditional increment (used < limit); if that changes no row the instance
-// is Full and the transaction is rolled back. Every decision is read from
-// the outcome of a write on a single row, which the database serializes
-// with a row lock at any isolation level, so N concurrent calls for the
-// last slot have one winner. A unique violation, serialization failure or
-// deadlock runs the call again, starting with the SELECT, which then
-// reports the winner's reservation as Held or Taken.
+// On PostgreSQL and MySQL it is one call of the routine ${p}reserve (schema
+// version 3) in autocommit: one round trip, which inserts the reservation
+// (its code is the primary key); if the code is reserved already, answers
+// Held if that reservation is unfiled and for the same application
+// (account, subject key and website) on the same instance, Taken
+// otherwise; else takes or shares the subject key's slot with an upsert on
+// the (instance, subject_key) primary key that counts the key's
+// reservations, and, only when that slot is new, counts it on the
+// instance's quota row with a conditional increment (used < limit). If
+// that changes no row the instance is Full and the routine rolls its writes
+// back before they commit. Every decision is read from the outcome of a
+// write on a single row, which the database serializes with a row lock at
+// any isolation level, so N concurrent calls for the last slot have one
+// winner. A unique violation, serialization failure or deadlock runs the
+// call again.
+//
+// On SQLite a retry is answered by one SELECT of the code's reservation;
+// otherwise one BEGIN IMMEDIATE transaction makes the same writes.
+//
+// A call whose context ends while its routine runs returns the context's
+// error; the routine may still commit, and a retry then reports Held.
 func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
@@ -41,8 +48,12 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 	var out icpverify.Outcome
 	var used int
 	err = s.retry(ctx, func() error {
-		var found bool
 		var err error
+		if s.d != SQLite {
+			out, used, err = s.reserveCall(ctx, r, at, lim)
+			return err
+		}
+		var found bool
 		found, out, used, err = s.existing(ctx, r)
 		if err != nil || found {
 			return err
@@ -54,6 +65,53 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
 	}
 	return out, used, nil
+}
+
+// The outcomes the routine ${p}reserve answers (schema/*/0003_*.sql).
+const (
+	routineGone     = 0 // the code's reservation went away meanwhile: run again
+	routineReserved = 1
+	routineHeld     = 2
+	routineFull     = 3 // MySQL; PostgreSQL raises pgFull
+	routineTaken    = 4
+)
+
+// reserveCall reserves r with one call of the routine ${p}reserve, in
+// autocommit, and reports the outcome and the instance's usage afterwards.
+// It returns errRetry if the code's reservation went away between the
+// insert that found it and the read of it. It returns by ctx's deadline
+// even if the driver does not watch ctx (see finish); the call may then
+// still commit.
+func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any, limit int64) (icpverify.Outcome, int, error) {
+	var outcome, used int64
+	err := finish(ctx, func() error {
+		var o, u int64
+		err := s.queryRow(ctx, s.q.reserveCall, r.Code, r.Instance, r.Account, r.Subject,
+			r.SubjectKey, r.Website, at, limit).Scan(&o, &u)
+		outcome, used = o, u
+		return err
+	})
+	if s.d == Postgres && pgState(err) == pgFull {
+		// Rolled back: report the usage as it is now.
+		used, _, err := s.usage(ctx, r.Instance, r.SubjectKey)
+		return icpverify.Full, used, err
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	switch outcome {
+	case routineReserved:
+		return icpverify.Reserved, int(used), nil
+	case routineHeld:
+		return icpverify.Held, int(used), nil
+	case routineFull:
+		return icpverify.Full, int(used), nil
+	case routineTaken:
+		return icpverify.Taken, int(used), nil
+	case routineGone:
+		return 0, 0, errRetry
+	}
+	return 0, 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
 }
 
 // checkReservation returns an error if r cannot be stored: its code,
@@ -115,18 +173,12 @@ func (s *Store) reserveTx(ctx context.Context, r icpverify.Reservation, at any, 
 	return icpverify.Reserved, used, nil
 }
 
-// reserveWrites runs the writes of reserving r in the transaction q, as the
-// Store's dialect does them: reservePostgres, reserveMySQL or
-// reserveSQLite. It returns the instance's usage afterwards, or full if the
-// instance has no free slot (the transaction must then be rolled back), or
-// errRetry if the code was reserved concurrently.
+// reserveWrites runs the writes of reserving r in the transaction q
+// (SQLite's: see reserveSQLite). It returns the instance's usage
+// afterwards, or full if the instance has no free slot (the transaction
+// must then be rolled back), or errRetry if the code was reserved
+// concurrently.
 func (s *Store) reserveWrites(ctx context.Context, q querier, r icpverify.Reservation, at any, limit int64) (used int, full bool, err error) {
-	switch s.d {
-	case Postgres:
-		return s.reservePostgres(ctx, q, r, at, limit)
-	case MySQL:
-		return s.reserveMySQL(ctx, q, r, at, limit)
-	}
 	return s.reserveSQLite(ctx, q, r, at, limit)
 }
 

@@ -1,0 +1,6 @@
+-- icpverify sqlstore schema, version 3, SQLite: nothing. On PostgreSQL and
+-- MySQL version 3 adds the routine ${p}reserve, which makes a reservation
+-- in one round trip; SQLite runs in the process, where round trips cost
+-- little, and has no stored routines: it reserves in one BEGIN IMMEDIATE
+-- transaction as before. The version is recorded all the same, so that
+-- every dialect has the same schema versions.
