@@ -23,7 +23,7 @@ type queries struct {
 
 	// Reservations: reads, Release and Complete.
 	reservation, reservationForUpdate, listReservations string
-	releaseDelete, slotDrop, slotDelete, quotaFree      string
+	releaseDelete, slotUnhold, slotRemoveEmpty, quotaFree      string
 	complete                                            string
 
 	// Migrate: whether a table has a column; the subjects of the
@@ -66,7 +66,7 @@ func (q *queries) all() []*string {
 		&q.reserveCall, &q.reserveCheck, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,
-		&q.releaseDelete, &q.slotDrop, &q.slotDelete, &q.quotaFree, &q.complete,
+		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
 		&q.hasColumn, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 	}
 }
@@ -111,8 +111,8 @@ func portableQueries() queries {
 	q.reservation = reservationSelect + ` WHERE code = ?`
 	q.listReservations = reservationSelect + ` WHERE account = ? ORDER BY code LIMIT ?`
 	q.releaseDelete = `DELETE FROM ${p}reservations WHERE code = ?` + sameApplication
-	q.slotDrop = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject_key = ?`
-	q.slotDelete = `DELETE FROM ${p}slots WHERE instance = ? AND subject_key = ? AND holds <= 0`
+	q.slotUnhold = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject_key = ?`
+	q.slotRemoveEmpty = `DELETE FROM ${p}slots WHERE instance = ? AND subject_key = ? AND holds <= 0`
 	q.quotaFree = `UPDATE ${p}quota SET used = used - 1 WHERE instance = ? AND used > 0`
 	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?` + sameApplication
 

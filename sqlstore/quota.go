@@ -135,13 +135,13 @@ func (s *Store) releaseWrites(ctx context.Context, q querier, r icpverify.Reserv
 	if n != 1 {
 		return errRetry
 	}
-	if n, err = affected(q.ExecContext(ctx, s.q.slotDrop, r.Instance, r.SubjectKey)); err != nil {
+	if n, err = affected(q.ExecContext(ctx, s.q.slotUnhold, r.Instance, r.SubjectKey)); err != nil {
 		return err
 	}
 	if n != 1 {
 		return fmt.Errorf("sqlstore: malformed quota: reservation on instance %q has no slot", r.Instance)
 	}
-	if n, err = affected(q.ExecContext(ctx, s.q.slotDelete, r.Instance, r.SubjectKey)); err != nil || n == 0 {
+	if n, err = affected(q.ExecContext(ctx, s.q.slotRemoveEmpty, r.Instance, r.SubjectKey)); err != nil || n == 0 {
 		return err
 	}
 	if n, err = affected(q.ExecContext(ctx, s.q.quotaFree, r.Instance)); err != nil {
