@@ -22,9 +22,9 @@ type queries struct {
 	quotaUsed, usage                   string
 
 	// Reservations: reads, Release and Complete.
-	reservation, reservationForUpdate, listReservations string
-	releaseDelete, slotUnhold, slotRemoveEmpty, quotaFree      string
-	complete                                            string
+	reservation, reservationForUpdate, listReservations   string
+	releaseDelete, slotUnhold, slotRemoveEmpty, quotaFree string
+	complete                                              string
 
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
