@@ -170,8 +170,9 @@ type InstanceStore interface {
 //
 // Every method takes a context first and returns its error, if any, instead
 // of changing anything; only when a networked store loses its connection,
-// or the context ends, while committing may a change have been made after
-// all, which a retry of the same call then finds (Reserve reports Held). A missing reservation is
+// or the context ends, while committing (or while running a statement that
+// commits by itself) may a change have been made after all, which a retry
+// of the same call then finds (Reserve reports Held). A missing reservation is
 // ErrNotFound; any other error is a backend failure, which the Verifier
 // wraps and returns as it is. Implementations must be safe for concurrent
 // use.
