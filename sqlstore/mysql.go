@@ -28,5 +28,7 @@ func mysqlQueries(q *queries) {
 
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?)`
+	q.hasIndex = `SELECT EXISTS (SELECT 1 FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?)`
 	q.subjectKeysConflict = ` ON DUPLICATE KEY UPDATE subject = subject`
 }

@@ -29,7 +29,7 @@ type queries struct {
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
 	// left alone.
-	hasColumn, v1Subjects, v1SlotSubjects, subjectKeysConflict string
+	hasColumn, hasIndex, v1Subjects, v1SlotSubjects, subjectKeysConflict string
 }
 
 // reservationSelect selects reservationCols of the reservations.
@@ -67,7 +67,7 @@ func (q *queries) all() []*string {
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
-		&q.hasColumn, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
+		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 	}
 }
 

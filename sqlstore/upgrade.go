@@ -13,6 +13,9 @@ type stepRule struct {
 	// skipIf names a column whose existence shows that the step is done;
 	// needs, a column without which it is done, or needless.
 	skipIf, needs column
+	// skipIfIndex names an index whose existence shows that the step is
+	// done (MySQL only).
+	skipIfIndex column
 	// tx runs the step's statements in one transaction on MySQL. (On
 	// PostgreSQL and SQLite the whole migration is one.)
 	tx bool
@@ -37,6 +40,8 @@ var stepRules = map[string]stepRule{
 	"rekey":       {needs: column{"slots", "subject"}, tx: true},
 	"key-slots":   {needs: column{"slots", "subject"}},
 	"cleanup":     {},
+	// Version 4 (schema/mysql/0004_codes_by_instance.sql).
+	"codes-index": {skipIfIndex: column{"service_codes", "service_codes_instance"}},
 }
 
 // runStep runs the step st of a migration on q, as its rule says.
@@ -54,6 +59,15 @@ func (s *Store) runStep(ctx context.Context, q querier, st step) error {
 			return err
 		}
 		if has != c.want {
+			return nil
+		}
+	}
+	if rule.skipIfIndex.table != "" {
+		var has bool
+		if err := q.QueryRowContext(ctx, s.q.hasIndex, s.prefix+rule.skipIfIndex.table, s.prefix+rule.skipIfIndex.name).Scan(boolCol{&has}); err != nil {
+			return err
+		}
+		if has {
 			return nil
 		}
 	}
