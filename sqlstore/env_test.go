@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,10 @@ type database struct {
 	// admin is a pool on the server outside the namespace (nil for
 	// SQLite), for killing connections and dropping the namespace.
 	admin *sql.DB
+	// nodes are the DSNs of the namespace on each node of a Galera
+	// cluster, if it is on one; open takes them in turn.
+	nodes []string
+	next  atomic.Int64
 }
 
 // randomName returns prefix followed by 12 random hexadecimal digits.
@@ -200,10 +205,15 @@ func setUpDB(t testing.TB, db *sql.DB) *sql.DB {
 	return db
 }
 
-// open returns a new pool on the namespace: one replica.
+// open returns a new pool on the namespace: one replica. On a Galera
+// cluster each pool is on the next node.
 func (db *database) open(t testing.TB) *sql.DB {
 	t.Helper()
-	return openDB(t, driverName(db.d), db.dsn)
+	dsn := db.dsn
+	if len(db.nodes) > 0 {
+		dsn = db.nodes[int(db.next.Add(1)-1)%len(db.nodes)]
+	}
+	return openDB(t, driverName(db.d), dsn)
 }
 
 // store returns a Store on a new pool on the namespace, migrated.
