@@ -88,7 +88,7 @@ type env struct {
 // the function that defines its flags on fs and returns what runs it.
 type command struct {
 	name, synopsis, help string
-	setup               func(fs *flag.FlagSet, db *dbFlags) func(ctx context.Context, e *env, args []string) int
+	setup                func(fs *flag.FlagSet, db *dbFlags) func(ctx context.Context, e *env, args []string) int
 }
 
 var commands = []*command{migrateCmd, importCmd, codeCmd, codesCmd, revokeCmd, expiringCmd}
