@@ -448,3 +448,40 @@ func TestDatabaseURL(t *testing.T) {
 		t.Errorf("mysql URL: %+v", c)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	read := int64(50)
+	p := &progress{w: &buf, tty: true, size: 100, read: &read}
+	p.draw(10, 1)
+	p.clear()
+	read = 100
+	p.done(20, 1)
+	want := "\r\033[K[###############...............]  50%  loaded 10, bad 1" + "\r\033[K" +
+		"\r\033[K[##############################] 100%  loaded 20, bad 1\n"
+	if buf.String() != want {
+		t.Errorf("progress on a terminal:\n got %q\nwant %q", buf.String(), want)
+	}
+	buf.Reset()
+	p = &progress{w: &buf, tty: true, size: -1, read: &read}
+	p.done(3, 0)
+	if buf.String() != "\r\033[Kloaded 3, bad 0\n" {
+		t.Errorf("progress of an input of unknown size: %q", buf.String())
+	}
+	// A writer that is not a terminal gets the summary alone.
+	buf.Reset()
+	p = newProgress(&buf, 100)
+	p.draw(1, 0)
+	p.done(3, 2)
+	if p.tty || buf.String() != "loaded 3, bad 2\n" {
+		t.Errorf("progress off a terminal: %q", buf.String())
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if newProgress(f, 1).tty {
+		t.Error("a regular file taken for a terminal")
+	}
+}

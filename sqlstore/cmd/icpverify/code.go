@@ -54,7 +54,7 @@ state, instance, owner, grantee and the application it is reserved for.`,
 				{"reserved_at", timeText(st.ReservedAt)},
 				{"filed", strconv.FormatBool(st.Filed)},
 			} {
-				fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
+				fmt.Fprintf(w, "%s:\t%s\n", kv[0], dash(kv[1]))
 			}
 			return flush(e, "code", w)
 		}

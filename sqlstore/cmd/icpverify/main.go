@@ -44,6 +44,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/icpfiling/icpverify/sqlstore"
 )
 
 const usageText = `Usage: icpverify <subcommand> [flags] [args]
@@ -151,7 +153,7 @@ func (c *command) flagSet() (*flag.FlagSet, func(context.Context, *env, []string
 	fs.Usage = func() {} // run prints the usage where it belongs
 	db := &dbFlags{}
 	fs.StringVar(&db.url, "database-url", "", "the database `URL`; default $"+databaseURLEnv)
-	fs.StringVar(&db.prefix, "prefix", "icpverify_", "the table name `prefix`")
+	fs.StringVar(&db.prefix, "prefix", sqlstore.DefaultPrefix, "the table name `prefix`")
 	return fs, c.setup(fs, db)
 }
 
