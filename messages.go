@@ -36,8 +36,9 @@ import (
 //   - "expiry.soon" and "expiry.past" (%[1]s the instance, %[2]s the
 //     subject, %[3]s the date, %[4]s the masked code): LocalizeExpiry's;
 //   - "product.ecs" and the like: the name of each ProductType;
-//   - "field.account", "field.subject", "field.instance", "field.owner",
-//     "field.grantee": the name of each checked field.
+//   - "field.account", "field.subject", "field.subject_id",
+//     "field.website", "field.instance", "field.owner", "field.grantee": the
+//     name of each checked field.
 //
 // Details are formatted with these arguments: %[1]s the instance ID, %[2]d
 // the used count, %[3]d the limit, %[4]s the selected product's name, %[5]s
