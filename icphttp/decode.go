@@ -76,6 +76,20 @@ func decodeStrict(data []byte, dst any, fields []string) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // no number is out of range while checking
+	if err := openObject(dec); err != nil {
+		return err
+	}
+	if err := walkObject(dec, fields); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailing
+	}
+	return json.Unmarshal(data, dst)
+}
+
+// openObject reads the first token of a body, which must open an object.
+func openObject(dec *json.Decoder) error {
 	tok, err := dec.Token()
 	switch {
 	case err == io.EOF:
@@ -86,6 +100,12 @@ func decodeStrict(data []byte, dst any, fields []string) error {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return errNotObject
 	}
+	return nil
+}
+
+// walkObject reads the tokens of the object openObject opened, to its
+// end, checking every key and value at every depth.
+func walkObject(dec *json.Decoder, fields []string) error {
 	stack := []frame{{object: true, wantKey: true}}
 	for len(stack) > 0 {
 		tok, err := dec.Token()
@@ -108,30 +128,35 @@ func decodeStrict(data []byte, dst any, fields []string) error {
 			top.wantKey = false
 			continue
 		}
-		// A value.
 		if top.object {
 			top.wantKey = true
 		}
-		switch t := tok.(type) {
-		case nil:
-			if len(stack) == 1 {
-				return errNull
-			}
-		case string:
-			if strings.ContainsRune(t, utf8.RuneError) {
-				return errReplacement
-			}
-		case json.Delim: // '{' or '['
-			if len(stack) >= maxDepth {
-				return errTooDeep
-			}
-			stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
+		if stack, err = checkValue(stack, tok); err != nil {
+			return err
 		}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errTrailing
+	return nil
+}
+
+// checkValue checks a value token at the depth of stack, and returns the
+// stack with the object or array it opens, if any.
+func checkValue(stack []frame, tok json.Token) ([]frame, error) {
+	switch t := tok.(type) {
+	case nil:
+		if len(stack) == 1 {
+			return stack, errNull
+		}
+	case string:
+		if strings.ContainsRune(t, utf8.RuneError) {
+			return stack, errReplacement
+		}
+	case json.Delim: // '{' or '['
+		if len(stack) >= maxDepth {
+			return stack, errTooDeep
+		}
+		stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
 	}
-	return json.Unmarshal(data, dst)
+	return stack, nil
 }
 
 // checkKey checks the key of a member of the object f: at the top level,

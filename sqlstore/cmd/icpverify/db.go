@@ -38,80 +38,99 @@ type target struct {
 	connector *mysql.Config // MySQL: opened through a connector
 }
 
+// badURL is a usage error about a database URL.
+func badURL(format string, a ...any) (target, error) {
+	return target{}, &usageErr{fmt.Sprintf(format, a...)}
+}
+
 // parseDatabaseURL turns a database URL into a target; an error is the
 // user's, a *usageErr.
 func parseDatabaseURL(raw string) (target, error) {
-	bad := func(format string, a ...any) (target, error) {
-		return target{}, &usageErr{fmt.Sprintf(format, a...)}
-	}
 	if raw == "" {
-		return bad("no database: set --database-url or $%s (postgres://…, mysql://…, sqlite:PATH)", databaseURLEnv)
+		return badURL("no database: set --database-url or $%s (postgres://…, mysql://…, sqlite:PATH)", databaseURLEnv)
 	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
-		return bad("database URL %q has no scheme: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", redact(raw))
+		return badURL("database URL %q has no scheme: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", redact(raw))
 	}
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		u, err := url.Parse(raw)
-		if err != nil {
-			return bad("database URL: %v", redactErr(err, raw))
-		}
-		if u.Host == "" && u.Query().Get("host") == "" {
-			return bad("database URL %q names no host", redact(raw))
-		}
-		return target{dialect: sqlstore.Postgres, driver: "pgx", dsn: raw}, nil
+		return postgresTarget(raw)
 	case "mysql":
-		u, err := url.Parse(raw)
-		if err != nil {
-			return bad("database URL: %v", redactErr(err, raw))
-		}
-		if u.Host == "" {
-			return bad("database URL %q names no host", redact(raw))
-		}
-		addr := u.Host
-		if u.Port() == "" {
-			addr = net.JoinHostPort(u.Hostname(), "3306")
-		}
-		db := strings.TrimPrefix(u.Path, "/")
-		if db == "" || strings.Contains(db, "/") {
-			return bad("database URL %q: want mysql://user:pass@host:port/DATABASE", redact(raw))
-		}
-		// The driver parses its own parameters (and keeps others as
-		// system variables); user and password are set apart so that
-		// no character of theirs needs escaping.
-		cfg, err := mysql.ParseDSN("tcp(" + addr + ")/" + url.PathEscape(db) + "?" + u.RawQuery)
-		if err != nil {
-			return bad("database URL %q: %v", redact(raw), err)
-		}
-		cfg.DBName = db
-		if u.User != nil {
-			cfg.User = u.User.Username()
-			cfg.Passwd, _ = u.User.Password()
-		}
-		if !u.Query().Has("interpolateParams") {
-			cfg.InterpolateParams = true // one round trip per statement
-		}
-		return target{dialect: sqlstore.MySQL, driver: "mysql", connector: cfg}, nil
+		return mysqlTarget(raw)
 	case "sqlite":
-		path := rest
-		if strings.HasPrefix(path, "//") {
-			// sqlite:///abs/path: an empty authority, an absolute path.
-			if !strings.HasPrefix(path, "///") {
-				return bad("database URL %q: want sqlite:relative/path or sqlite:///absolute/path", raw)
-			}
-			path = path[2:]
-		}
-		if path == "" {
-			return bad("database URL %q names no file", raw)
-		}
-		if strings.ContainsAny(path, "?#") || path == ":memory:" {
-			return bad("database URL %q: want the path of a file, without parameters", raw)
-		}
-		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-		return target{dialect: sqlstore.SQLite, driver: "sqlite", dsn: dsn}, nil
+		return sqliteTarget(raw, rest)
 	}
-	return bad("unsupported database URL scheme %q: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", scheme)
+	return badURL("unsupported database URL scheme %q: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", scheme)
+}
+
+// postgresTarget is the target of a postgres:// URL, which pgx reads as
+// it is.
+func postgresTarget(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return badURL("database URL: %v", redactErr(err, raw))
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return badURL("database URL %q names no host", redact(raw))
+	}
+	return target{dialect: sqlstore.Postgres, driver: "pgx", dsn: raw}, nil
+}
+
+// mysqlTarget is the target of a mysql:// URL: the driver's Config, with
+// its parameters parsed by the driver.
+func mysqlTarget(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return badURL("database URL: %v", redactErr(err, raw))
+	}
+	if u.Host == "" {
+		return badURL("database URL %q names no host", redact(raw))
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if db == "" || strings.Contains(db, "/") {
+		return badURL("database URL %q: want mysql://user:pass@host:port/DATABASE", redact(raw))
+	}
+	// The driver parses its own parameters (and keeps others as system
+	// variables); user and password are set apart so that no character of
+	// theirs needs escaping.
+	cfg, err := mysql.ParseDSN("tcp(" + addr + ")/" + url.PathEscape(db) + "?" + u.RawQuery)
+	if err != nil {
+		return badURL("database URL %q: %v", redact(raw), err)
+	}
+	cfg.DBName = db
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	if !u.Query().Has("interpolateParams") {
+		cfg.InterpolateParams = true // one round trip per statement
+	}
+	return target{dialect: sqlstore.MySQL, driver: "mysql", connector: cfg}, nil
+}
+
+// sqliteTarget is the target of a sqlite: URL, whose rest after the scheme
+// is a relative path or, after "//", an absolute one.
+func sqliteTarget(raw, path string) (target, error) {
+	if strings.HasPrefix(path, "//") {
+		// sqlite:///abs/path: an empty authority, an absolute path.
+		if !strings.HasPrefix(path, "///") {
+			return badURL("database URL %q: want sqlite:relative/path or sqlite:///absolute/path", raw)
+		}
+		path = path[2:]
+	}
+	if path == "" {
+		return badURL("database URL %q names no file", raw)
+	}
+	if strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return badURL("database URL %q: want the path of a file, without parameters", raw)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	return target{dialect: sqlstore.SQLite, driver: "sqlite", dsn: dsn}, nil
 }
 
 // redact hides the password of a URL, for messages.

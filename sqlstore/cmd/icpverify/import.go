@@ -235,21 +235,9 @@ func (im *importer) readCSV(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("reading the header row: %w", err)
 	}
-	col := map[string]int{}
-	known := map[string]bool{"id": true, "account": true, "product": true, "region": true, "billing": true,
-		"term_months": true, "public_ip": true, "trial": true, "status": true, "expires_at": true}
-	for i, name := range header {
-		name = strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))
-		if !known[name] {
-			return fmt.Errorf("line 1: unknown column %q in the header row", name)
-		}
-		if _, dup := col[name]; dup {
-			return fmt.Errorf("line 1: column %q twice in the header row", name)
-		}
-		col[name] = i
-	}
-	if _, ok := col["id"]; !ok {
-		return errors.New("line 1: the header row has no id column")
+	col, err := csvColumns(header)
+	if err != nil {
+		return err
 	}
 	for {
 		row, err := cr.Read()
@@ -265,29 +253,10 @@ func (im *importer) readCSV(ctx context.Context, r io.Reader) error {
 			return err
 		}
 		line, _ := cr.FieldPos(0)
-		get := func(name string) string {
-			if i, ok := col[name]; ok {
-				return row[i]
-			}
-			return ""
-		}
-		rec := record{ID: get("id"), Account: get("account"), Product: get("product"), Region: get("region"),
-			Billing: get("billing"), PublicIP: get("public_ip"), Status: get("status"), ExpiresAt: get("expires_at")}
-		if v := get("term_months"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				im.badRow(line, "term_months %q is not a number", v)
-				continue
-			}
-			rec.TermMonths = n
-		}
-		if v := get("trial"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				im.badRow(line, "trial %q is not true or false", v)
-				continue
-			}
-			rec.Trial = b
+		rec, msg := csvRecord(col, row)
+		if msg != "" {
+			im.badRow(line, "%s", msg)
+			continue
 		}
 		inst, err := rec.instance()
 		if err != nil {
@@ -298,6 +267,56 @@ func (im *importer) readCSV(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// csvColumns maps the names of a CSV header row to their columns. Every
+// name must be a field of record, once, and id must be there.
+func csvColumns(header []string) (map[string]int, error) {
+	col := map[string]int{}
+	known := map[string]bool{"id": true, "account": true, "product": true, "region": true, "billing": true,
+		"term_months": true, "public_ip": true, "trial": true, "status": true, "expires_at": true}
+	for i, name := range header {
+		name = strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))
+		if !known[name] {
+			return nil, fmt.Errorf("line 1: unknown column %q in the header row", name)
+		}
+		if _, dup := col[name]; dup {
+			return nil, fmt.Errorf("line 1: column %q twice in the header row", name)
+		}
+		col[name] = i
+	}
+	if _, ok := col["id"]; !ok {
+		return nil, errors.New("line 1: the header row has no id column")
+	}
+	return col, nil
+}
+
+// csvRecord reads a CSV row into a record, with the columns of col; msg
+// says what is wrong with a row that is not one.
+func csvRecord(col map[string]int, row []string) (rec record, msg string) {
+	get := func(name string) string {
+		if i, ok := col[name]; ok {
+			return row[i]
+		}
+		return ""
+	}
+	rec = record{ID: get("id"), Account: get("account"), Product: get("product"), Region: get("region"),
+		Billing: get("billing"), PublicIP: get("public_ip"), Status: get("status"), ExpiresAt: get("expires_at")}
+	if v := get("term_months"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return rec, fmt.Sprintf("term_months %q is not a number", v)
+		}
+		rec.TermMonths = n
+	}
+	if v := get("trial"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return rec, fmt.Sprintf("trial %q is not true or false", v)
+		}
+		rec.Trial = b
+	}
+	return rec, ""
 }
 
 // countingReader counts the bytes read through it.
