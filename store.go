@@ -245,6 +245,71 @@ type CodeLookup interface {
 	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 }
 
+// ReserveGuard is what a CodeReserver checks of a service code and its
+// instance, for the account of a reservation, before it reserves the code
+// in the same call. It states the checks of Verify that read stored data,
+// so that a store can make them where the data is. The guard holds when
+// all of these do:
+//
+//   - the code is not revoked and, if IssuedAfter is not zero, was issued
+//     after IssuedAfter;
+//   - its instance exists, is Running, is of type Product, has a public IP
+//     if PublicIP is set, and has no end (a zero ExpiresAt) or ends after
+//     ExpiresAfter;
+//   - the account owns the instance, or the code is granted to it by the
+//     instance's owner (the code's Grantee is the account and its Owner is
+//     the instance's Account).
+//
+// Allows evaluates it in Go.
+type ReserveGuard struct {
+	Product      ProductType // the type the applicant selected
+	ExpiresAfter time.Time   // the instance must not end at or before it
+	IssuedAfter  time.Time   // if not zero, the code must be issued after it
+	PublicIP     bool        // the instance must have a public IP
+}
+
+// Allows reports whether the guard holds for account, the code sc and its
+// instance inst (the zero Instance if the inventory does not hold it).
+func (g ReserveGuard) Allows(account string, sc ServiceCode, inst Instance) bool {
+	switch {
+	case account == "" || inst.ID == "" || inst.ID != sc.Instance:
+		return false
+	case account != inst.Account && (account != sc.Grantee || sc.Owner != inst.Account):
+		return false
+	case sc.Revoked || !g.IssuedAfter.IsZero() && !sc.IssuedAt.After(g.IssuedAfter):
+		return false
+	case inst.Status != Running || inst.Product != g.Product || g.PublicIP && inst.PublicIP == "":
+		return false
+	}
+	return inst.ExpiresAt.IsZero() || inst.ExpiresAt.After(g.ExpiresAfter)
+}
+
+// CodeReserver is a CodeLookup that can also look a code up and reserve it
+// in one call. When the Verifier's QuotaStore is a CodeReserver, Verify
+// makes its first reservation of a code with that call: on a networked
+// store, one round trip. The Verifier still checks the record it gets back
+// by its own rules, so a store that checks the guard more strictly than
+// described only costs a second call; one that checks it less strictly
+// makes reservations the Verifier then releases.
+//
+// As with CodeLookup, a store declares the capability by implementing the
+// method, and a wrapper has it only if it forwards the method on purpose.
+type CodeReserver interface {
+	CodeLookup
+
+	// ReserveServiceCode reads r.Code as LookupServiceCode does and, if
+	// the code has no reservation and g holds for r.Account, the code
+	// and its instance, reserves it as Reserve does, with r.Instance set
+	// to the code's instance and the given limit. It reports the record
+	// read and what reserving did: 0 if it reserved nothing, because the
+	// code is reserved already (rec.Reservation holds that reservation)
+	// or g does not hold; otherwise an Outcome of Reserve, with rec.Used
+	// the instance's usage as Reserve reports it and rec.Reservation
+	// unspecified. It returns ErrNotFound for a code it does not hold, as
+	// LookupServiceCode does.
+	ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (rec CodeRecord, outcome Outcome, err error)
+}
+
 // InstanceUsage is an instance with the number of subjects that hold a slot
 // on it.
 type InstanceUsage struct {

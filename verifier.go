@@ -14,7 +14,8 @@ import (
 type Verifier struct {
 	instances InstanceStore
 	quotas    QuotaStore
-	lookup    CodeLookup // quotas, if it is one
+	lookup    CodeLookup   // quotas, if it is one
+	reserver  CodeReserver // quotas, if it is one
 	now       func() time.Time
 	mainland  func(region string) bool
 	policies  map[ProductType]Policy
@@ -67,7 +68,8 @@ func WithCodeFormat(f CodeFormat) Option {
 
 // New returns a Verifier that reads instances and service codes from
 // instances and keeps reservations in quotas. One MemoryStore can serve as
-// both. If quotas is a CodeLookup, Verify and Check read codes through it.
+// both. If quotas is a CodeLookup, Verify and Check read codes through it;
+// if it is a CodeReserver, Verify reserves a code in the call that reads it.
 func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 	v := &Verifier{
 		instances: instances,
@@ -87,6 +89,7 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 		}
 	}
 	v.lookup, _ = quotas.(CodeLookup)
+	v.reserver, _ = quotas.(CodeReserver)
 	return v
 }
 

@@ -100,8 +100,9 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 	if e != nil {
 		return Result{}, e
 	}
+	r.ReservedAt = now
 	var rec CodeRecord
-	err := v.lookupCode(ctx, r.Code, &rec)
+	outcome, err := v.readCode(ctx, reserve, &r, &rec, guardOf(req.Product, pol, now), pol.SubjectLimit)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, unknownCode(req.Product, "", "")
 	}
@@ -109,12 +110,19 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 		return Result{}, err
 	}
 	if e := checkCode(req, &rec, pol, now); e != nil {
+		if outcome == Reserved {
+			r.Instance = rec.Code.Instance
+			return Result{}, v.undoReserve(ctx, r, e)
+		}
 		return Result{}, v.offerAlternatives(ctx, e, *req, now)
 	}
-	r.Instance, r.ReservedAt = rec.Instance.ID, now
-	outcome, used, err := v.takeSlot(ctx, reserve, &r, &rec, pol.SubjectLimit)
-	if err != nil {
-		return Result{}, err
+	r.Instance = rec.Instance.ID
+	used := rec.Used
+	if outcome == 0 {
+		outcome, used, err = v.takeSlot(ctx, reserve, &r, &rec, pol.SubjectLimit)
+		if err != nil {
+			return Result{}, err
+		}
 	}
 	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: r.Code,
 		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit}
@@ -145,6 +153,51 @@ func (v *Verifier) validate(req *Request) (Reservation, Policy, *Error) {
 		return Reservation{}, pol, e
 	}
 	return Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key, Website: site}, pol, nil
+}
+
+// readCode reads the service code of r into rec, as lookupCode does. For
+// a Verify (reserve) through a CodeReserver it reserves the code for r in
+// the same call, where g holds, with limit, and reports what that did;
+// otherwise, and when it reserved nothing, the outcome is 0.
+func (v *Verifier) readCode(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, g ReserveGuard, limit int) (Outcome, error) {
+	if !reserve || v.reserver == nil {
+		return 0, v.lookupCode(ctx, r.Code, rec)
+	}
+	var err error
+	var outcome Outcome
+	*rec, outcome, err = v.reserver.ReserveServiceCode(ctx, *r, limit, g)
+	switch {
+	case err == nil:
+		return outcome, nil
+	case errors.Is(err, ErrNotFound):
+		return 0, v.lookupCode(ctx, r.Code, rec) // from the InstanceStore
+	}
+	*rec = CodeRecord{}
+	return 0, storeFailure("reserving a service code", err)
+}
+
+// guardOf returns what a CodeReserver checks for a request selecting
+// product under pol at now: what checkCode refuses, as far as stored data tells.
+func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
+	g := ReserveGuard{Product: product, ExpiresAfter: now, PublicIP: pol.PublicIPRequired}
+	if pol.MinRemaining > 0 {
+		g.ExpiresAfter = now.Add(pol.MinRemaining)
+	}
+	if pol.CodeTTL > 0 {
+		g.IssuedAfter = now.Add(-pol.CodeTTL)
+	}
+	return g
+}
+
+// undoReserve releases the reservation r that a CodeReserver made for a
+// code the rules refuse, e, and returns e. A store's guard that is looser
+// than the rules gets here; if the release fails, the error says so and
+// a retry of the Verify releases it again.
+func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) error {
+	if _, err := v.quotas.Release(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("icpverify: releasing a reservation the store made for a refused code (%v): %w", e, err)
+	}
+	return e
 }
 
 // lookupCode reads a service code and its instance into rec, the zero

@@ -163,9 +163,14 @@ func TestVerifyRules(t *testing.T) {
 		}, ErrQuotaReached, ReasonQuotaReached},
 	}
 	for _, tt := range tests {
-		for _, op := range []string{"Verify", "Check"} {
+		// Verify also through a CodeReserver whose guard is the rules',
+		// and one that reserves whatever the guard.
+		for _, op := range []string{"Verify", "Check", "VerifyReserver", "VerifyLooseReserver"} {
 			t.Run(op+"/"+tt.name, func(t *testing.T) {
 				f := newFixture(t)
+				if op != "Verify" && op != "Check" {
+					f, _ = newReserverFixture(t, op == "VerifyLooseReserver")
+				}
 				f.put(ecs("i-1", "a"), ecs("i-2", "b"))
 				code := f.issue("i-1", "a")
 				req := tt.setup(f, code)

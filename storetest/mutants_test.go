@@ -40,7 +40,47 @@ type (
 	revokeIgnored      struct{ base }
 	codesNoReservation struct{ base }
 	codesUnordered     struct{ base }
+	guardIgnored       struct{ reserver }
+	reservesReserved   struct{ reserver }
 )
+
+// reserver is a MemoryStore that is a CodeReserver too: it looks a code up,
+// then reserves it if the guard holds.
+type reserver struct{ base }
+
+func (s reserver) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	rec, err := s.LookupServiceCode(ctx, r.Code)
+	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
+		return rec, 0, err
+	}
+	r.Instance = rec.Code.Instance
+	got, used, err := s.Reserve(ctx, r, limit)
+	rec.Used = used
+	return rec, got, err
+}
+
+// guardIgnored reserves a code whatever the guard.
+func (s guardIgnored) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, _ icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	rec, err := s.LookupServiceCode(ctx, r.Code)
+	if err != nil || rec.Reservation.Code != "" {
+		return rec, 0, err
+	}
+	r.Instance = rec.Code.Instance
+	got, used, err := s.Reserve(ctx, r, limit)
+	rec.Used = used
+	return rec, got, err
+}
+
+// reservesReserved calls Reserve for a code reserved already, and reports
+// what it says.
+func (s reservesReserved) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	rec, got, err := s.reserver.ReserveServiceCode(ctx, r, limit, g)
+	if err == nil && got == 0 && rec.Reservation.Code != "" {
+		r.Instance = rec.Code.Instance
+		got, rec.Used, err = s.Reserve(ctx, r, limit)
+	}
+	return rec, got, err
+}
 
 // codesNoReservation lists codes without their reservations.
 func (s codesNoReservation) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
@@ -209,6 +249,11 @@ var mutants = []mutant{
 		fail: []string{"ListServiceCodes/Reservation"}},
 	{name: "CodesUnordered", store: func() storetest.Store { return codesUnordered{newBase()} },
 		fail: []string{"ListServiceCodes/RoundTrip", "ListServiceCodes/Limit"}},
+	{name: "GuardIgnored", store: func() storetest.Store { return guardIgnored{reserver{newBase()}} },
+		fail: []string{"ReserveServiceCode/Guard"}},
+	{name: "ReservesReserved", store: func() storetest.Store { return reservesReserved{reserver{newBase()}} },
+		fail: []string{"ReserveServiceCode/Reserved"}},
+	{name: "Reserver", store: func() storetest.Store { return reserver{newBase()} }},
 	{name: "CoarseTimes", store: func() storetest.Store { return coarseTimes{newBase()} }},
 	{name: "NoListers", store: func() storetest.Store { return noListers{newBase()} },
 		skip: []string{"ListInstances/Account", "ListReservations/Limit", "ListServiceCodes/RoundTrip", "ListServiceCodes/Cancelled"}},

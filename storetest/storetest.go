@@ -1,7 +1,7 @@
 // Package storetest checks that a store keeps the contracts of
 // icpverify.InstanceStore and icpverify.QuotaStore, and of the optional
-// icpverify.InstanceLister, icpverify.ReservationLister and
-// icpverify.CodeLookup.
+// icpverify.InstanceLister, icpverify.ReservationLister, icpverify.CodeLookup,
+// icpverify.CodeReserver and icpverify.CodeLister.
 //
 // A store author calls Run from a test of the store's own package, with a
 // function that returns a new, empty store for each subtest:
@@ -29,8 +29,7 @@
 // A store whose method to load inventory has another shape is wrapped in a
 // small adapter type. The adapter should embed the store, so that the
 // optional interfaces (InstanceLister, ReservationLister, CodeLookup,
-// CodeLister) are
-// promoted and the suite tests them too:
+// CodeReserver, CodeLister) are promoted and the suite tests them too:
 //
 //	type adapter struct{ *mystore.Store }
 //
@@ -83,9 +82,9 @@ import (
 // that can load instances into its inventory.
 //
 // If the store also implements icpverify.InstanceLister,
-// icpverify.ReservationLister, icpverify.CodeLookup or icpverify.CodeLister,
-// the suite tests those methods as well; if not, their subtests are
-// skipped.
+// icpverify.ReservationLister, icpverify.CodeLookup, icpverify.CodeReserver
+// or icpverify.CodeLister, the suite tests those methods as well; if not,
+// their subtests are skipped.
 type Store interface {
 	icpverify.InstanceStore
 	icpverify.QuotaStore
@@ -144,5 +143,6 @@ var groups = []group{
 	{"ListInstances", listInstancesTests},
 	{"ListReservations", listReservationsTests},
 	{"LookupServiceCode", lookupTests},
+	{"ReserveServiceCode", reserveCodeTests},
 	{"ListServiceCodes", listServiceCodesTests},
 }
