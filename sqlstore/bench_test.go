@@ -183,22 +183,16 @@ func BenchmarkStore(b *testing.B) {
 			ctx := context.Background()
 			var fl floor
 			benchFloor(b, d, s, &fl)
-			b.Run("VerifyRetry", func(b *testing.B) {
-				req := issueCodes(b, s, v, 1)[0]
-				if _, err := v.Verify(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				start := time.Now()
-				for i := 0; i < b.N; i++ {
-					res, err := v.Verify(ctx, req)
-					if err != nil || !res.Retry {
-						b.Fatalf("Verify = %+v, %v; want a retry", res, err)
-					}
-				}
-				fl.reportRatios(b, perOp(start, b.N))
-			})
+			// Through ReserveServiceCode (one round trip), and, for
+			// comparison, through LookupServiceCode and Reserve, as a
+			// store that is only a CodeLookup is used.
+			lookupOnly := icpverify.New(s, verifierOnlyLookups{s}, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
+			for _, c := range []struct {
+				name string
+				v    *icpverify.Verifier
+			}{{"VerifyRetry", v}, {"VerifyRetryLookup", lookupOnly}} {
+				b.Run(c.name, func(b *testing.B) { benchRetry(b, s, c.v, &fl) })
+			}
 			// The three calls of a retried Verify, one by one.
 			b.Run("Calls", func(b *testing.B) {
 				req := issueCodes(b, s, v, 1)[0]
@@ -230,19 +224,12 @@ func BenchmarkStore(b *testing.B) {
 					}
 				})
 			})
-			b.Run("VerifyFirst", func(b *testing.B) {
-				reqs := issueCodes(b, s, v, b.N)
-				b.ReportAllocs()
-				b.ResetTimer()
-				start := time.Now()
-				for i := range b.N {
-					res, err := v.Verify(ctx, reqs[i])
-					if err != nil || res.Retry {
-						b.Fatalf("Verify = %+v, %v; want a first reservation", res, err)
-					}
-				}
-				fl.reportRatios(b, perOp(start, b.N))
-			})
+			for _, c := range []struct {
+				name string
+				v    *icpverify.Verifier
+			}{{"VerifyFirst", v}, {"VerifyFirstLookup", lookupOnly}} {
+				b.Run(c.name, func(b *testing.B) { benchFirst(b, s, c.v, &fl) })
+			}
 			b.Run("VerifyFirstParallel64", func(b *testing.B) {
 				reqs := issueCodes(b, s, v, b.N)
 				// Concurrent verifiers mostly hit different instances.
@@ -261,6 +248,41 @@ func BenchmarkStore(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchRetry measures a retried Verify of v.
+func benchRetry(b *testing.B, s *sqlstore.Store, v *icpverify.Verifier, fl *floor) {
+	ctx := context.Background()
+	req := issueCodes(b, s, v, 1)[0]
+	if _, err := v.Verify(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		res, err := v.Verify(ctx, req)
+		if err != nil || !res.Retry {
+			b.Fatalf("Verify = %+v, %v; want a retry", res, err)
+		}
+	}
+	fl.reportRatios(b, perOp(start, b.N))
+}
+
+// benchFirst measures a first reservation by v's Verify.
+func benchFirst(b *testing.B, s *sqlstore.Store, v *icpverify.Verifier, fl *floor) {
+	ctx := context.Background()
+	reqs := issueCodes(b, s, v, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		res, err := v.Verify(ctx, reqs[i])
+		if err != nil || res.Retry {
+			b.Fatalf("Verify = %+v, %v; want a first reservation", res, err)
+		}
+	}
+	fl.reportRatios(b, perOp(start, b.N))
 }
 
 // BenchmarkConformance runs storetest.Benchmark on each dialect, each

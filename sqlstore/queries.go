@@ -16,8 +16,10 @@ type queries struct {
 
 	// Reserve: reserveCall, the routine of schema version 3, on
 	// PostgreSQL and MySQL; on SQLite reserveCheck, then reserveInsert,
-	// slotTake and quotaTake in a transaction.
+	// slotTake and quotaTake in a transaction. ReserveServiceCode:
+	// reserveCode, on PostgreSQL and MySQL.
 	reserveCall, reserveCheck          string
+	reserveCode                        string
 	reserveInsert, slotTake, quotaTake string
 	quotaUsed, usage                   string
 
@@ -31,6 +33,27 @@ type queries struct {
 	// left alone.
 	hasColumn, hasIndex, v1Subjects, v1SlotSubjects, subjectKeysConflict string
 }
+
+// lookupSelect reads a service code, its instance, its reservation and the
+// reservation's instance's usage in one round trip; a row that is missing
+// reads as empty columns. Statements add their WHERE.
+const lookupSelect = `SELECT ` + lookupCols + ` FROM ` + lookupJoins
+
+// lookupCols are the columns of lookupSelect, in the order LookupServiceCode
+// scans them.
+const lookupCols = `COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.product, ''),
+		COALESCE(i.region, ''), COALESCE(i.billing, ''), COALESCE(i.term_months, 0),
+		COALESCE(i.public_ip, ''), COALESCE(i.trial, FALSE), COALESCE(i.status, ''), i.expires_at,
+		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
+		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
+		COALESCE(r.subject_key, ''), COALESCE(r.website, ''),
+		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(u.used, 0)`
+
+// lookupJoins are the tables of lookupSelect.
+const lookupJoins = `${p}service_codes sc
+		LEFT JOIN ${p}instances i ON i.id = sc.instance
+		LEFT JOIN ${p}reservations r ON r.code = sc.code
+		LEFT JOIN ${p}quota u ON u.instance = r.instance`
 
 // reservationSelect selects reservationCols of the reservations.
 const reservationSelect = `SELECT ` + reservationCols + ` FROM ${p}reservations`
@@ -63,7 +86,7 @@ func (q *queries) all() []*string {
 		&q.putInstance, &q.instance, &q.listInstances,
 		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert,
 		&q.grant, &q.revoke, &q.codeExists,
-		&q.reserveCall, &q.reserveCheck, &q.reserveInsert, &q.slotTake, &q.quotaTake,
+		&q.reserveCall, &q.reserveCheck, &q.reserveCode, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
@@ -86,18 +109,7 @@ func portableQueries() queries {
 	// The code, its instance, its reservation and the reservation's
 	// instance's usage in one round trip; a row that is missing reads as
 	// empty columns.
-	q.lookupCode = `SELECT COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.product, ''),
-		COALESCE(i.region, ''), COALESCE(i.billing, ''), COALESCE(i.term_months, 0),
-		COALESCE(i.public_ip, ''), COALESCE(i.trial, FALSE), COALESCE(i.status, ''), i.expires_at,
-		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
-		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
-		COALESCE(r.subject_key, ''), COALESCE(r.website, ''),
-		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(u.used, 0)
-		FROM ${p}service_codes sc
-		LEFT JOIN ${p}instances i ON i.id = sc.instance
-		LEFT JOIN ${p}reservations r ON r.code = sc.code
-		LEFT JOIN ${p}quota u ON u.instance = r.instance
-		WHERE sc.code = ?`
+	q.lookupCode = lookupSelect + ` WHERE sc.code = ?`
 	q.codeCount = `UPDATE ${p}instances SET issued = issued + 1 WHERE id = ? AND issued < ?`
 	q.issuedOf = `SELECT issued FROM ${p}instances WHERE id = ?`
 	q.grant = `UPDATE ${p}service_codes SET owner = ?, grantee = ? WHERE code = ?`

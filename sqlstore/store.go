@@ -201,22 +201,31 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
 	var rec icpverify.CodeRecord
-	sc, r := &rec.Code, &rec.Reservation
-	inst, err := s.scanInstance(s.queryRow(ctx, s.q.lookupCode, code),
-		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
-		&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
-		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &rec.Used)
+	err := s.scanLookup(s.queryRow(ctx, s.q.lookupCode, code), &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
 	if err != nil {
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", masked, err)
 	}
+	return rec, nil
+}
+
+// scanLookup scans the columns of lookupSelect, then extra, into rec.
+func (s *Store) scanLookup(row interface{ Scan(...any) error }, rec *icpverify.CodeRecord, extra ...any) error {
+	sc, r := &rec.Code, &rec.Reservation
+	inst, err := s.scanInstance(row, append([]any{
+		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
+		&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
+		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &rec.Used}, extra...)...)
+	if err != nil {
+		return err
+	}
 	rec.Instance = inst
 	if r.Code == "" {
 		rec.Used = 0
 	}
-	return rec, nil
+	return nil
 }
 
 // AddServiceCode implements icpverify.InstanceStore. In one transaction it

@@ -1,0 +1,161 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/icpfiling/icpverify"
+)
+
+// ReserveServiceCode implements icpverify.CodeReserver: the lookup of
+// LookupServiceCode and, where the code has no reservation and g holds,
+// the reservation of Reserve, in one round trip.
+//
+// On PostgreSQL it is one statement in autocommit: the lookup, which calls
+// the function ${p}reserve of schema version 3 only where the code has no
+// reservation and g holds on the rows it read. On MySQL it is one CALL of
+// the procedure ${p}reserve_code (schema version 5), which does the same.
+// A retry, or a code that g refuses, is then a read. The guard only
+// chooses whether to try: every decision about the quota is the routine's,
+// as in Reserve. On SQLite it is LookupServiceCode, then Reserve if g
+// holds.
+//
+// A call whose context ends while it runs returns the context's error;
+// the reservation may still commit, and a retry then finds it.
+func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return icpverify.CodeRecord{}, 0, err
+	}
+	masked := icpverify.MaskServiceCode(r.Code)
+	if !checkKey(r.Code) {
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+	}
+	if s.d == SQLite {
+		return s.lookupAndReserve(ctx, r, limit, g)
+	}
+	r.Instance = "-" // the routine sets it; checked as present
+	args, err := s.reserveCodeArgs(r, limit, g)
+	if err != nil {
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+	}
+	var rec icpverify.CodeRecord
+	var out icpverify.Outcome
+	err = s.retry(ctx, func() error {
+		var err error
+		rec, out, err = s.reserveCodeCall(ctx, args)
+		return err
+	})
+	if s.d == Postgres && pgState(err) == pgFull {
+		rec, out, err = s.fullRecord(ctx, r)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+	case err != nil:
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+	}
+	return rec, out, nil
+}
+
+// The outcomes of reserveCode that are not the routine's: nothing tried,
+// and the code's reservation gone between the insert that found it and
+// the read of it (run again).
+const (
+	codeNotTried = 0
+	codeGone     = 5
+)
+
+// reserveCodeArgs returns the arguments of reserveCode for r, limit and g,
+// in the dialect's order, or an error if r cannot be stored.
+func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.ReserveGuard) ([]any, error) {
+	if err := checkReservation(r); err != nil {
+		return nil, err
+	}
+	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
+	if err != nil {
+		return nil, err
+	}
+	after, err := s.d.timeArg("ExpiresAfter", g.ExpiresAfter)
+	if err != nil {
+		return nil, err
+	}
+	issued, err := s.d.timeArg("IssuedAfter", g.IssuedAfter)
+	if err != nil {
+		return nil, err
+	}
+	lim, running, product := clampLimit(limit), string(icpverify.Running), string(g.Product)
+	if s.d == Postgres {
+		return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
+			r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Code}, nil
+	}
+	return []any{r.Code, r.Account, r.Subject, r.SubjectKey, r.Website, at, lim,
+		running, product, after, issued, g.PublicIP}, nil
+}
+
+// reserveCodeCall runs reserveCode once and reads its row. It returns
+// errRetry if the code's reservation went away meanwhile, and by ctx's
+// deadline even if the driver does not watch ctx (see finish).
+func (s *Store) reserveCodeCall(ctx context.Context, args []any) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	var rec icpverify.CodeRecord
+	var outcome, used int64
+	err := finish(ctx, func() error {
+		var got icpverify.CodeRecord
+		var o, u int64
+		err := s.scanLookup(s.queryRow(ctx, s.q.reserveCode, args...), &got, &o, &u)
+		rec, outcome, used = got, o, u
+		return err
+	})
+	if err != nil {
+		return icpverify.CodeRecord{}, 0, err
+	}
+	var out icpverify.Outcome
+	switch outcome {
+	case codeNotTried:
+		return rec, 0, nil
+	case routineReserved:
+		out = icpverify.Reserved
+	case routineHeld:
+		out = icpverify.Held
+	case routineFull:
+		out = icpverify.Full
+	case routineTaken:
+		out = icpverify.Taken
+	case codeGone:
+		return icpverify.CodeRecord{}, 0, errRetry
+	default:
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
+	}
+	rec.Used = int(used)
+	return rec, out, nil
+}
+
+// fullRecord is the answer of ReserveServiceCode for r after PostgreSQL's
+// function found the instance full and rolled the statement back: the
+// record and the usage, read again.
+func (s *Store) fullRecord(ctx context.Context, r icpverify.Reservation) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	rec, err := s.LookupServiceCode(ctx, r.Code)
+	if err != nil {
+		return icpverify.CodeRecord{}, 0, err
+	}
+	rec.Used, _, err = s.usage(ctx, rec.Code.Instance, r.SubjectKey)
+	return rec, icpverify.Full, err
+}
+
+// lookupAndReserve is ReserveServiceCode in two steps, on SQLite, where a
+// round trip costs little: LookupServiceCode, then Reserve if the code has
+// no reservation and g holds.
+func (s *Store) lookupAndReserve(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	rec, err := s.LookupServiceCode(ctx, r.Code)
+	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
+		return rec, 0, err
+	}
+	r.Instance = rec.Code.Instance
+	out, used, err := s.Reserve(ctx, r, limit)
+	if err != nil {
+		return icpverify.CodeRecord{}, 0, err
+	}
+	rec.Used = used
+	return rec, out, nil
+}
