@@ -23,8 +23,10 @@
 // Verify reserves the subject's slot on the product and binds the code to
 // one application: an account filing one website for one subject. The
 // applicant withdraws with Withdraw; Release, Complete and RevokeServiceCode
-// are the provider's own actions. A stranger to a code learns nothing of it:
-// it is refused as a code that does not exist.
+// are the provider's own actions, and ReleaseApplication and
+// CompleteApplication the forms of the first two that name the application,
+// which a provider may retry safely. A stranger to a code learns nothing of
+// it: it is refused as a code that does not exist.
 //
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the

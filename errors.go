@@ -71,7 +71,9 @@ const (
 // ReasonNotReserved is the reason of an *Error wrapping ErrNotFound:
 // Withdraw, Release or Complete was given a code that holds no reservation,
 // or Withdraw was asked by an account that may not withdraw the code's
-// application, which learns no more than that.
+// application, which learns no more than that, or ReleaseApplication or
+// CompleteApplication was given an application that does not hold the
+// code.
 const ReasonNotReserved Reason = "not_reserved"
 
 // Error is a refusal with its details. It wraps one of ErrInvalidProduct,
@@ -107,9 +109,10 @@ func unknownCode(selected ProductType, cause Reason, instance string) *Error {
 }
 
 // notReserved is the refusal of Withdraw, Release or Complete for a code
-// that holds no reservation, and of a Withdraw by an account that may not
-// withdraw it; cause is the true reason of the second, and instance the
-// reservation's instance.
+// that holds no reservation, of a Withdraw by an account that may not
+// withdraw it, and of ReleaseApplication or CompleteApplication for an
+// application that does not hold it; cause is the true reason of the
+// latter two, and instance the reservation's instance.
 func notReserved(cause Reason, instance string) *Error {
 	return &Error{Err: ErrNotFound, Reason: ReasonNotReserved, cause: cause, causeInstance: instance}
 }

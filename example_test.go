@@ -209,6 +209,48 @@ func ExampleVerifier_Withdraw() {
 	// <nil>
 }
 
+func ExampleVerifier_ReleaseApplication() {
+	store := inventory()
+	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	code, err := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	first := icpverify.Request{
+		Product:     icpverify.ProductECS,
+		ServiceCode: code,
+		Account:     "acct-1",
+		Subject:     "Hangzhou Example Co., Ltd.",
+		Website:     "example.com",
+	}
+	if _, err := v.Verify(ctx, first); err != nil {
+		log.Fatal(err)
+	}
+
+	// The provider rejects the first application, naming it by the request
+	// it verified. Suppose the answer is lost.
+	fmt.Println(v.ReleaseApplication(ctx, first))
+
+	// Meanwhile the code is used for another website.
+	second := first
+	second.Website = "example.net"
+	res, err := v.Verify(ctx, second)
+	fmt.Println(res.Used, err)
+
+	// The provider retries: the first application holds nothing any more,
+	// and the second keeps its reservation.
+	err = v.ReleaseApplication(ctx, first)
+	fmt.Println(errors.Is(err, icpverify.ErrNotFound))
+	res, err = v.Check(ctx, second)
+	fmt.Println(res.Retry, res.Used, err)
+	// Output:
+	// <nil>
+	// 1 <nil>
+	// true
+	// true 1 <nil>
+}
+
 func ExampleVerifier_RevokeServiceCode() {
 	store := inventory()
 	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))

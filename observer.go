@@ -42,7 +42,8 @@ type Decision struct {
 	// Account is the account that acted: the applicant for Verify, Check
 	// and Withdraw, the owner for IssueServiceCode, GrantServiceCode and
 	// ServiceCodes; empty for the provider's own Release, Complete,
-	// RevokeServiceCode and ServiceCodeStatus.
+	// ReleaseApplication, CompleteApplication (whose Op is OpRelease and
+	// OpComplete), RevokeServiceCode and ServiceCodeStatus.
 	Account  string
 	Holder   string      // the account that holds the reservation acted on, if any
 	Subject  string      // the filing subject, if any
@@ -74,8 +75,9 @@ type ObserverFunc func(Decision)
 func (f ObserverFunc) Observe(d Decision) { f(d) }
 
 // WithObserver makes the Verifier report a Decision for every Verify, Check,
-// Withdraw, Release, Complete, IssueServiceCode, GrantServiceCode,
-// RevokeServiceCode, ServiceCodeStatus and ServiceCodes to o. A second
+// Withdraw, Release, Complete, ReleaseApplication, CompleteApplication,
+// IssueServiceCode, GrantServiceCode, RevokeServiceCode, ServiceCodeStatus
+// and ServiceCodes to o. A second
 // WithObserver replaces the first.
 //
 // Each Decision is handed to o on the goroutine that called the operation,

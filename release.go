@@ -31,7 +31,11 @@ func (v *Verifier) Withdraw(ctx context.Context, code, account string) error {
 // gets ErrServiceCodeInvalid with ReasonCodeUsed.
 //
 // Release and Complete are the provider's own actions, on the code alone:
-// never expose them to applicants, who withdraw with Withdraw.
+// never expose them to applicants, who withdraw with Withdraw. They act on
+// whatever application holds the code when they run: a provider that
+// retries after losing the answer of an earlier call, when the code may
+// have been reserved again in between, uses ReleaseApplication and
+// CompleteApplication instead, which name the application.
 func (v *Verifier) Release(ctx context.Context, code string) error {
 	return v.settleOp(ctx, OpRelease, code, "")
 }
@@ -41,9 +45,97 @@ func (v *Verifier) Release(ctx context.Context, code string) error {
 // A code that holds no reservation gets an *Error wrapping ErrNotFound with
 // ReasonNotReserved; a code that is no longer valid (revoked, expired, or
 // its instance released, expired or stopped) gets ErrServiceCodeInvalid
-// with its Reason, and is not completed.
+// with its Reason, and is not completed. Like Release, it completes
+// whatever application holds the code now; CompleteApplication names the
+// application, for a provider that retries after a lost answer.
 func (v *Verifier) Complete(ctx context.Context, code string) error {
 	return v.settleOp(ctx, OpComplete, code, "")
+}
+
+// ReleaseApplication is Release for one application: the one req names,
+// by the fields Verify binds the code with (ServiceCode, Account, Subject
+// or SubjectID, and Website), each read and keyed as Verify does, so that
+// the request the provider verified names it, and so does a subject
+// spelled otherwise with the same key. req.Product is not read: the
+// reservation names its instance, and a provider must be able to reject
+// an application whatever its product type's Policy says now.
+//
+// It releases the code's reservation only if it is that application (see
+// Reservation.SameApplication). A code that holds no reservation, or one
+// for another application, gets an *Error wrapping ErrNotFound with
+// ReasonNotReserved, and nothing changes; so a provider may retry a
+// ReleaseApplication whose answer was lost, even if the code was reserved
+// again in between. A request Verify would refuse as malformed (a bad
+// code, account, subject, certificate or website) is refused the same way;
+// a code whose filing is complete gets ErrServiceCodeInvalid with
+// ReasonCodeUsed, as with Release.
+//
+// It is the provider's own action: never expose it to applicants.
+func (v *Verifier) ReleaseApplication(ctx context.Context, req Request) error {
+	return v.settleAppOp(ctx, OpRelease, &req)
+}
+
+// CompleteApplication is Complete for one application: the one req names,
+// read as ReleaseApplication reads it. It completes the code's reservation
+// only if it is that application; a code that holds no reservation, or one
+// for another application, gets an *Error wrapping ErrNotFound with
+// ReasonNotReserved, and nothing changes. Completing twice is not an error,
+// so a provider may retry a CompleteApplication whose answer was lost. As
+// with Complete, a code that is no longer valid gets ErrServiceCodeInvalid
+// with its Reason, and is not completed.
+//
+// It is the provider's own action: never expose it to applicants.
+func (v *Verifier) CompleteApplication(ctx context.Context, req Request) error {
+	return v.settleAppOp(ctx, OpComplete, &req)
+}
+
+// settleAppOp runs ReleaseApplication or CompleteApplication as an
+// operation with its Decision, which records the subject asked for until
+// the application's reservation is read.
+func (v *Verifier) settleAppOp(ctx context.Context, op Op, req *Request) error {
+	start, err := v.begin()
+	if err != nil {
+		return err
+	}
+	d := Decision{Op: op, Subject: req.Subject, Code: req.ServiceCode}
+	return v.end(&d, start, v.settleApp(ctx, op, req, start, &d), false)
+}
+
+// settleApp reads the application req names and releases or completes the
+// code's reservation if it is that application.
+func (v *Verifier) settleApp(ctx context.Context, op Op, req *Request, now time.Time, d *Decision) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	want, e := v.application(req)
+	if e != nil {
+		return e
+	}
+	return v.settleCode(ctx, op, want.Code, "", &want, now, d)
+}
+
+// application returns the reservation req names, without its instance and
+// time, as validate reads it for Verify but for the product type. Without
+// a SubjectID the subject is keyed by its name, whatever the type's
+// Policy.RequireSubjectID: a request that names its subject otherwise than
+// Verify did names another application.
+func (v *Verifier) application(req *Request) (Reservation, *Error) {
+	code, ok := v.format.Normalize(req.ServiceCode)
+	if !ok {
+		return Reservation{}, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed}
+	}
+	if e := checkField("account", req.Account); e != nil {
+		return Reservation{}, e
+	}
+	key, e := subjectKeyOf(req, Policy{})
+	if e != nil {
+		return Reservation{}, e
+	}
+	site, e := websiteOf(req)
+	if e != nil {
+		return Reservation{}, e
+	}
+	return Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key, Website: site}, nil
 }
 
 // settleOp runs Withdraw, Release or Complete as an operation with its
@@ -72,12 +164,23 @@ func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now ti
 			return e
 		}
 	}
-	r, err := v.quotas.Reservation(ctx, c)
+	return v.settleCode(ctx, op, c, actor, nil, now, d)
+}
+
+// settleCode reads the reservation of a canonical code, checks that op may
+// act on it, and, if want is not nil, that it is want's application, and
+// releases or completes it; it notes the reservation in d.
+func (v *Verifier) settleCode(ctx context.Context, op Op, code, actor string, want *Reservation, now time.Time, d *Decision) error {
+	r, err := v.quotas.Reservation(ctx, code)
 	if errors.Is(err, ErrNotFound) {
 		return notReserved("", "")
 	}
 	if err != nil {
 		return fmt.Errorf("icpverify: looking up reservation: %w", err)
+	}
+	if want != nil && !r.SameApplication(*want) {
+		d.Holder = r.Account // d.Subject stays the one asked for
+		return otherApplication(r)
 	}
 	d.Holder, d.Subject, d.Instance = r.Account, r.Subject, r.Instance
 	if e, err := v.maySettle(ctx, op, r, actor, now); e != nil || err != nil {
@@ -87,6 +190,17 @@ func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now ti
 		return e
 	}
 	return v.applySettle(ctx, op, r)
+}
+
+// otherApplication is the refusal of ReleaseApplication or
+// CompleteApplication when the code's reservation r is another
+// application's: that of a code with no reservation, with the true cause
+// for the Decision.
+func otherApplication(r Reservation) *Error {
+	if r.Filed {
+		return notReserved(ReasonCodeUsed, r.Instance)
+	}
+	return notReserved(ReasonCodeInUse, r.Instance)
 }
 
 // maySettle returns why op may not act on the reservation r, as a refusal,

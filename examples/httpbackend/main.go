@@ -19,8 +19,8 @@
 //
 //	POST /codes     {"instance","account"} -> a new service code
 //	POST /grant     {"service_code","owner","grantee"}: "grantee":"" withdraws the grant
-//	POST /release   {"service_code"}: the provider rejected the application
-//	POST /complete  {"service_code"}: the filing was approved
+//	POST /release   {"service_code","account","subject"[,"subject_id"][,"website"]}: the provider rejected that application
+//	POST /complete  the same: that application's filing was approved
 //	POST /revoke    {"service_code"}: the provider invalidates the code for good
 //	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //

@@ -56,14 +56,17 @@ func bearerAuth(tokens map[string]string) icphttp.Authenticator {
 //
 // /release, /complete and /revoke are the provider's own actions, taken by
 // its filing workflow when it rejects or approves an application, or
-// invalidates a code; they act on a service code alone. An applicant who
-// gives up an application withdraws it on the applicants' listener
-// (/withdraw), which checks that the application is theirs. /codes and
-// /grant belong to the instance owner's console, which authenticates the
-// owner itself and then acts for them; /expiring serves the provider's
-// renewal reminders. None of them authenticates its caller: each trusts
-// the account it is given. They are served on a listener of their own
-// (-internal-addr), which only the provider's systems may reach.
+// invalidates a code. /release and /complete name the application by the
+// fields it was verified with, so that a call retried after a lost answer
+// never settles another application that took the code meanwhile; /revoke
+// acts on a service code alone. An applicant who gives up an application
+// withdraws it on the applicants' listener (/withdraw), which checks that
+// the application is theirs. /codes and /grant belong to the instance
+// owner's console, which authenticates the owner itself and then acts for
+// them; /expiring serves the provider's renewal reminders. None of them
+// authenticates its caller: each trusts the account it is given. They are
+// served on a listener of their own (-internal-addr), which only the
+// provider's systems may reach.
 
 // Bounds of the within parameter of /expiring.
 const (
@@ -132,9 +135,38 @@ func (e *requestError) Error() string {
 // Unwrap returns what was wrong.
 func (e *requestError) Unwrap() error { return e.err }
 
-// codeRequest is the body of /release, /complete and /revoke.
+// codeRequest is the body of /revoke.
 type codeRequest struct {
 	ServiceCode string `json:"service_code"`
+}
+
+// applicationRequest is the body of /release and /complete: the
+// application the provider's workflow rejects or approves, named by the
+// fields it was verified with. The Verifier reads and keys them as Verify
+// does.
+type applicationRequest struct {
+	ServiceCode string `json:"service_code"`
+	Account     string `json:"account"` // the applicant's account
+	Subject     string `json:"subject"`
+	// SubjectID is the subject's certificate, if the application was
+	// verified with one; absent, the subject is known by its name.
+	SubjectID *subjectIDBody `json:"subject_id"`
+	Website   string         `json:"website"` // "" if the application named none
+}
+
+// subjectIDBody is a certificate in an applicationRequest.
+type subjectIDBody struct {
+	Type   string `json:"type"` // uscc, resident_id or other
+	Number string `json:"number"`
+}
+
+// request returns the icpverify.Request that names the application.
+func (a *applicationRequest) request() icpverify.Request {
+	req := icpverify.Request{ServiceCode: a.ServiceCode, Account: a.Account, Subject: a.Subject, Website: a.Website}
+	if a.SubjectID != nil {
+		req.SubjectID = icpverify.SubjectID{Type: icpverify.CertType(a.SubjectID.Type), Number: a.SubjectID.Number}
+	}
+	return req
 }
 
 // issueRequest is the body of /codes.
@@ -216,12 +248,12 @@ func (s *internal) grant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *internal) release(w http.ResponseWriter, r *http.Request) {
-	var req codeRequest
+	var req applicationRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.v.Release(r.Context(), req.ServiceCode); err != nil {
+	if err := s.v.ReleaseApplication(r.Context(), req.request()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -229,12 +261,12 @@ func (s *internal) release(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *internal) complete(w http.ResponseWriter, r *http.Request) {
-	var req codeRequest
+	var req applicationRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.v.Complete(r.Context(), req.ServiceCode); err != nil {
+	if err := s.v.CompleteApplication(r.Context(), req.request()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

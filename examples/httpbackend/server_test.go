@@ -567,48 +567,147 @@ func TestCodesAndGrant(t *testing.T) {
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceExpired, "zh-Hant")
 }
 
+// appBody is the body of /release and /complete that names account's
+// application of code for subject, as verifyBody verified it.
+func appBody(code, account, subject string) map[string]any {
+	return map[string]any{"service_code": code, "account": account, "subject": subject}
+}
+
+// TestReleaseAndComplete checks the provider's /release and /complete,
+// and that a release retried after the code changed hands frees nothing.
 func TestReleaseAndComplete(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	codeBody := map[string]string{"service_code": code}
-	verify := func(subject string) *httptest.ResponseRecorder {
-		return e.verify("/verify", verifyBody(icpverify.ProductECS, code, subject), "alice", "")
+	if err := e.v.GrantServiceCode(context.Background(), code, "alice", "bob"); err != nil {
+		t.Fatal(err)
 	}
+	a, b := appBody(code, "alice", "Alice Co."), appBody(code, "bob", "Bob Co.")
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
+	// Used by alice: bob is refused, and his application holds nothing.
+	wantProblem(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Bob Co."), "bob", ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonCodeInUse, "en")
+	wantProblem(t, e.call(http.MethodPost, "/release", b, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", b, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 
-	wantStatus(t, verify("A"), http.StatusOK)
-	// Used by A: B is refused.
-	wantProblem(t, verify("B"), http.StatusUnprocessableEntity, icpverify.ReasonCodeInUse, "en")
-
-	rec := e.call(http.MethodPost, "/release", codeBody, "")
+	rec := e.call(http.MethodPost, "/release", a, "")
 	wantStatus(t, rec, http.StatusOK)
 	var st statusBody
 	decodeJSON(t, rec, &st)
 	if st != (statusBody{Status: "released"}) {
 		t.Errorf("release: %+v", st)
 	}
-	rec = e.call(http.MethodPost, "/release", codeBody, "zh-CN")
-	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
 
-	// Released: B may use the code now.
-	wantStatus(t, verify("B"), http.StatusOK)
+	// Released: bob may use the code now.
+	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Bob Co."), "bob", ""), http.StatusOK)
+	// alice's release retried after a lost answer, or a stale approval of
+	// hers, finds no application of hers, and bob's stands.
+	wantProblem(t, e.call(http.MethodPost, "/release", a, "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
+	wantProblem(t, e.call(http.MethodPost, "/complete", a, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	if r, err := e.store.Reservation(context.Background(), code); err != nil || r.Account != "bob" || r.Filed || e.used("i-ecs") != 1 {
+		t.Fatalf("bob's reservation after alice's retries: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	}
 
 	for range 2 { // completing twice is not an error
-		rec = e.call(http.MethodPost, "/complete", codeBody, "")
+		rec = e.call(http.MethodPost, "/complete", b, "")
 		wantStatus(t, rec, http.StatusOK)
 		decodeJSON(t, rec, &st)
 		if st != (statusBody{Status: "completed"}) {
 			t.Errorf("complete: %+v", st)
 		}
 	}
-	rec = e.call(http.MethodPost, "/release", codeBody, "")
-	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
-	wantProblem(t, verify("C"), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
+	wantProblem(t, e.call(http.MethodPost, "/release", b, ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
+	wantProblem(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "C"), "alice", ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
 
-	rec = e.call(http.MethodPost, "/complete", map[string]string{"service_code": "nonsense"}, "")
-	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", appBody("nonsense", "alice", "A"), ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
 	other := e.issue("i-ecs", "alice")
-	rec = e.call(http.MethodPost, "/complete", map[string]string{"service_code": other}, "")
-	wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", appBody(other, "alice", "A"), ""),
+		http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	// The code alone names no application.
+	wantProblem(t, e.call(http.MethodPost, "/release", map[string]string{"service_code": code}, ""),
+		http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
+
+	// The audit trail: the provider acted, on whose application, and why a
+	// retry was refused.
+	lines := decisions(e.logs, icpverify.OpRelease)
+	var retried bool
+	for _, l := range lines {
+		if strings.Contains(l, " account=") {
+			t.Errorf("a release names an account: %s", l)
+		}
+		retried = retried || strings.Contains(l, `holder=bob subject="Alice Co."`) && strings.Contains(l, "reason=not_reserved cause=code_in_use")
+	}
+	if !retried {
+		t.Errorf("audit trail of the releases:\n%s", strings.Join(lines, ""))
+	}
+}
+
+// TestReleaseAndCompleteFields checks that /release and /complete read the
+// application's fields as Verify does, and act on no other application.
+func TestReleaseAndCompleteFields(t *testing.T) {
+	const uscc = "91110000600037341L"
+	for _, tt := range []struct {
+		name   string
+		body   string // %s is the code
+		status int
+		reason icpverify.Reason
+	}{
+		{"the application", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
+			http.StatusOK, ""},
+		{"spelled otherwise", `{"service_code":"%s","account":"alice","subject":"ALICE CO.","subject_id":{"type":"uscc","number":"9111 0000 6000 3734 1l"},"website":"EXAMPLE.COM."}`,
+			http.StatusOK, ""},
+		{"another account", `{"service_code":"%s","account":"bob","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
+			http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"no subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","website":"example.com"}`,
+			http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"another subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"91350100M000100Y43"},"website":"example.com"}`,
+			http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"another website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.net"}`,
+			http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"no website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"}}`,
+			http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"a bad check character", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"91110000600037341N"},"website":"example.com"}`,
+			http.StatusUnprocessableEntity, icpverify.ReasonSubjectIDMalformed},
+		{"a URL for a website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"https://example.com/"}`,
+			http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest},
+		{"no subject", `{"service_code":"%s","account":"alice","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
+			http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest},
+		{"a product member", `{"service_code":"%s","product":"ecs","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
+			http.StatusBadRequest, ""},
+		{"an unknown member of subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `","name":"x"},"website":"example.com"}`,
+			http.StatusBadRequest, ""},
+	} {
+		for _, path := range []string{"/release", "/complete"} {
+			t.Run(strings.TrimPrefix(path, "/")+"/"+tt.name, func(t *testing.T) {
+				e := newEnv(t)
+				code := e.issue("i-ecs", "alice")
+				_, err := e.v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
+					Account: "alice", Subject: "Alice Co.", Website: "example.com",
+					SubjectID: icpverify.SubjectID{Type: icpverify.CertUSCC, Number: uscc}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := e.call(http.MethodPost, path, fmt.Sprintf(tt.body, code), "")
+				r, rerr := e.store.Reservation(context.Background(), code)
+				switch {
+				case tt.status == http.StatusOK:
+					wantStatus(t, rec, http.StatusOK)
+					if released := errors.Is(rerr, icpverify.ErrNotFound); released != (path == "/release") || path == "/complete" && !r.Filed {
+						t.Errorf("after %s: %+v, %v", path, r, rerr)
+					}
+					return
+				case tt.status == http.StatusBadRequest:
+					wantInternalProblem(t, rec, tt.status)
+				default:
+					wantProblem(t, rec, tt.status, tt.reason, "en")
+				}
+				if rerr != nil || r.Account != "alice" || r.Filed || e.used("i-ecs") != 1 {
+					t.Errorf("alice's reservation changed: %+v, %v, %d used", r, rerr, e.used("i-ecs"))
+				}
+			})
+		}
+	}
 }
 
 // used returns how many subjects hold a slot on instance.
@@ -711,13 +810,13 @@ func TestRevoke(t *testing.T) {
 	}
 	wantProblem(t, e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}, ""),
 		http.StatusUnprocessableEntity, icpverify.ReasonCodeRevoked, "en")
-	wantProblem(t, e.call(http.MethodPost, "/complete", body, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", appBody(code, "alice", "A"), ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 	wantProblem(t, e.verify("/withdraw", body, "alice", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 
 	// A filed code: the filing stands.
 	filed := e.issue("i-ecs", "alice")
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "B"), "alice", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "alice", "B"), ""), http.StatusOK)
 	wantStatus(t, e.call(http.MethodPost, "/revoke", map[string]string{"service_code": filed}, ""), http.StatusOK)
 	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || e.used("i-ecs") != 1 {
 		t.Errorf("filed code after the revocation: %+v, %v, %d used", r, err, e.used("i-ecs"))
@@ -778,7 +877,7 @@ func TestGrantWithdrawal(t *testing.T) {
 	filed := e.issue("i-ecs", "alice")
 	wantStatus(t, grant(filed, "alice", "bob"), http.StatusOK)
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Bob Co., Ltd."), "bob", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "bob", "Bob Co., Ltd."), ""), http.StatusOK)
 	wantStatus(t, grant(filed, "alice", ""), http.StatusOK)
 	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || r.Account != "bob" || e.used("i-ecs") != 2 {
 		t.Errorf("bob's filing after the grant was withdrawn: %+v, %v, %d used", r, err, e.used("i-ecs"))
@@ -795,8 +894,8 @@ func TestApplicantEndpointsOnly(t *testing.T) {
 		path string
 		body any
 	}{
-		{"/release", map[string]string{"service_code": code}},
-		{"/complete", map[string]string{"service_code": code}},
+		{"/release", appBody(code, "alice", "A")},
+		{"/complete", appBody(code, "alice", "A")},
 		{"/revoke", map[string]string{"service_code": code}},
 		{"/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{"/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "mallory"}},
@@ -923,7 +1022,7 @@ func TestExpiring(t *testing.T) {
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Beijing Example Co., Ltd."), "bob", ""), http.StatusOK)
 	filed := e.issue("i-ecs", "alice")
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Hangzhou Example Co., Ltd."), "alice", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", map[string]string{"service_code": filed}, ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "alice", "Hangzhou Example Co., Ltd."), ""), http.StatusOK)
 
 	// i-short expires in 90 days: not within the default 30.
 	rec := e.call(http.MethodGet, "/expiring?account=bob", nil, "")
@@ -1061,13 +1160,13 @@ func TestStoreFailure(t *testing.T) {
 	reqs := []struct {
 		h            http.Handler
 		method, path string
-		body         map[string]string
+		body         any
 	}{
 		{app, http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "S")},
 		{app, http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "S")},
 		{app, http.MethodPost, "/withdraw", map[string]string{"service_code": code}},
-		{internal, http.MethodPost, "/release", map[string]string{"service_code": code}},
-		{internal, http.MethodPost, "/complete", map[string]string{"service_code": code}},
+		{internal, http.MethodPost, "/release", appBody(code, "alice", "S")},
+		{internal, http.MethodPost, "/complete", appBody(code, "alice", "S")},
 		{internal, http.MethodPost, "/revoke", map[string]string{"service_code": code}},
 		{internal, http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{internal, http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}},
