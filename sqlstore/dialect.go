@@ -118,6 +118,9 @@ func (d Dialect) classify(err error) errKind {
 
 // mysqlNumber returns the server error number of a MySQL error, or 0.
 func mysqlNumber(err error) int {
+	if err == nil {
+		return 0
+	}
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		v := reflect.ValueOf(e)
 		if v.Kind() == reflect.Pointer && !v.IsNil() {

@@ -6,6 +6,7 @@ package sqlstore
 func (s *Store) HotStatements() map[string]string {
 	m := map[string]string{
 		"lookupCode":    s.q.lookupCode,
+		"reserveCode":   s.q.reserveCode,
 		"reserveCheck":  s.q.reserveCheck,
 		"reserveInsert": s.q.reserveInsert,
 		"slotTake":      s.q.slotTake,

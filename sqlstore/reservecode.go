@@ -13,14 +13,15 @@ import (
 // LookupServiceCode and, where the code has no reservation and g holds,
 // the reservation of Reserve, in one round trip.
 //
-// On PostgreSQL it is one statement in autocommit: the lookup, which calls
-// the function ${p}reserve of schema version 3 only where the code has no
-// reservation and g holds on the rows it read. On MySQL it is one CALL of
-// the procedure ${p}reserve_code (schema version 5), which does the same.
+// On PostgreSQL and MySQL it is one statement in autocommit: the lookup,
+// which calls a routine that reserves (on PostgreSQL the function
+// ${p}reserve of schema version 3, on MySQL ${p}reserve_fn of version 5)
+// only where the code has no reservation and g holds on the rows it read.
 // A retry, or a code that g refuses, is then a read. The guard only
 // chooses whether to try: every decision about the quota is the routine's,
-// as in Reserve. On SQLite it is LookupServiceCode, then Reserve if g
-// holds.
+// read from a write on one row, as in Reserve. If the instance is full the
+// routine rolls the statement back, and the record is read again. On
+// SQLite it is LookupServiceCode, then Reserve if g holds.
 //
 // A call whose context ends while it runs returns the context's error;
 // the reservation may still commit, and a retry then finds it.
@@ -86,17 +87,17 @@ func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.
 		return nil, err
 	}
 	lim, running, product := clampLimit(limit), string(icpverify.Running), string(g.Product)
-	if s.d == Postgres {
-		return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
-			r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Code}, nil
+	if s.d == MySQL {
+		return []any{r.Code, r.Account, r.Subject, r.SubjectKey, r.Website, at, lim,
+			running, product, after, issued, g.PublicIP}, nil
 	}
-	return []any{r.Code, r.Account, r.Subject, r.SubjectKey, r.Website, at, lim,
-		running, product, after, issued, g.PublicIP}, nil
+	return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
+		r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Code}, nil
 }
 
 // reserveCodeCall runs reserveCode once and reads its row. It returns
-// errRetry if the code's reservation went away meanwhile, and by ctx's
-// deadline even if the driver does not watch ctx (see finish).
+// errRetry if the code's reservation went away meanwhile, and returns by
+// ctx's deadline even if the driver does not watch ctx (see finish).
 func (s *Store) reserveCodeCall(ctx context.Context, args []any) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	var rec icpverify.CodeRecord
 	var outcome, used int64
@@ -110,25 +111,33 @@ func (s *Store) reserveCodeCall(ctx context.Context, args []any) (icpverify.Code
 	if err != nil {
 		return icpverify.CodeRecord{}, 0, err
 	}
-	var out icpverify.Outcome
-	switch outcome {
-	case codeNotTried:
-		return rec, 0, nil
-	case routineReserved:
-		out = icpverify.Reserved
-	case routineHeld:
-		out = icpverify.Held
-	case routineFull:
-		out = icpverify.Full
-	case routineTaken:
-		out = icpverify.Taken
-	case codeGone:
-		return icpverify.CodeRecord{}, 0, errRetry
-	default:
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
+	out, err := codeOutcome(outcome)
+	if err != nil || out == 0 {
+		return rec, 0, err
 	}
 	rec.Used = int(used)
 	return rec, out, nil
+}
+
+// codeOutcome turns the outcome reserveCode answered into an Outcome, 0
+// if it did not try to reserve; it returns errRetry if the code's
+// reservation went away meanwhile.
+func codeOutcome(outcome int64) (icpverify.Outcome, error) {
+	switch outcome {
+	case codeNotTried:
+		return 0, nil
+	case routineReserved:
+		return icpverify.Reserved, nil
+	case routineHeld:
+		return icpverify.Held, nil
+	case routineFull:
+		return icpverify.Full, nil
+	case routineTaken:
+		return icpverify.Taken, nil
+	case codeGone:
+		return 0, errRetry
+	}
+	return 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
 }
 
 // fullRecord is the answer of ReserveServiceCode for r after PostgreSQL's
