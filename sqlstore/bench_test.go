@@ -300,3 +300,8 @@ func BenchmarkConformance(b *testing.B) {
 		})
 	}
 }
+
+// verifierOnlyLookups hides ReserveServiceCode from the Verifier, which
+// then reserves as a store that is only a CodeLookup is used:
+// LookupServiceCode, then Reserve.
+type verifierOnlyLookups struct{ icpverify.CodeLookup }

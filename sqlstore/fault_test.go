@@ -71,10 +71,9 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 }
 
 // reserveRoutine is what the statement that reserves a code on
-// PostgreSQL and MySQL contains: the name of the function of schema
-// version 3, which PostgreSQL's statement calls, or of the procedure of
-// version 5, which MySQL's calls.
-const reserveRoutine = sqlstore.DefaultPrefix + "reserve"
+// PostgreSQL and MySQL, a call of the routine of schema version 3 (on
+// PostgreSQL inside the lookup of the code), contains.
+const reserveRoutine = sqlstore.DefaultPrefix + "reserve("
 
 // autocommit reports whether d reserves with one statement in autocommit
 // (the routine of schema version 3), whose commit is the statement's own,

@@ -24,10 +24,6 @@ func mysqlQueries(q *queries) {
 	// round trip, in a transaction it begins and commits itself.
 	q.reserveCall = `CALL ${p}reserve(?, ?, ?, ?, ?, ?, ?, ?)`
 
-	// The procedure of schema version 5 (schema/mysql/0005_*.sql): the
-	// lookup and, where the guard holds, the reservation, in one CALL.
-	q.reserveCode = `CALL ${p}reserve_code(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
 
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS

@@ -17,7 +17,7 @@ type queries struct {
 	// Reserve: reserveCall, the routine of schema version 3, on
 	// PostgreSQL and MySQL; on SQLite reserveCheck, then reserveInsert,
 	// slotTake and quotaTake in a transaction. ReserveServiceCode:
-	// reserveCode, on PostgreSQL and MySQL.
+	// reserveCode, on PostgreSQL.
 	reserveCall, reserveCheck          string
 	reserveCode                        string
 	reserveInsert, slotTake, quotaTake string

@@ -11,17 +11,21 @@ import (
 
 // ReserveServiceCode implements icpverify.CodeReserver: the lookup of
 // LookupServiceCode and, where the code has no reservation and g holds,
-// the reservation of Reserve, in one round trip.
+// the reservation of Reserve.
 //
-// On PostgreSQL and MySQL it is one statement in autocommit: the lookup,
-// which calls a routine that reserves (on PostgreSQL the function
-// ${p}reserve of schema version 3, on MySQL ${p}reserve_fn of version 5)
-// only where the code has no reservation and g holds on the rows it read.
-// A retry, or a code that g refuses, is then a read. The guard only
-// chooses whether to try: every decision about the quota is the routine's,
-// read from a write on one row, as in Reserve. If the instance is full the
-// routine rolls the statement back, and the record is read again. On
-// SQLite it is LookupServiceCode, then Reserve if g holds.
+// On PostgreSQL it is one statement in autocommit, one round trip: the
+// lookup, which calls the function ${p}reserve of schema version 3 only
+// where the code has no reservation and g holds on the rows it read. A
+// retry, or a code that g refuses, is then a read. The guard only chooses
+// whether to try: every decision about the quota is the function's, read
+// from a write on one row, as in Reserve. If the instance is full the
+// function rolls the statement back, and the record is read again.
+//
+// On MySQL and SQLite it is LookupServiceCode, then Reserve if g holds. On
+// MySQL one CALL of a procedure that did both was measured no faster for a
+// first reservation than the two round trips (the procedure's own work
+// dominates) and about 40% slower for a retry (see the README's
+// performance section).
 //
 // A call whose context ends while it runs returns the context's error;
 // the reservation may still commit, and a retry then finds it.
@@ -33,7 +37,7 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	if !checkKey(r.Code) {
 		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
-	if s.d == SQLite {
+	if s.d != Postgres {
 		return s.lookupAndReserve(ctx, r, limit, g)
 	}
 	r.Instance = "-" // the routine sets it; checked as present
@@ -60,16 +64,17 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	return rec, out, nil
 }
 
-// The outcomes of reserveCode that are not the routine's: nothing tried,
+// The outcomes of reserveCode that are not the function's: nothing tried,
 // and the code's reservation gone between the insert that found it and
-// the read of it (run again).
+// the read of it (run again; the function's 0).
 const (
 	codeNotTried = 0
 	codeGone     = 5
 )
 
-// reserveCodeArgs returns the arguments of reserveCode for r, limit and g,
-// in the dialect's order, or an error if r cannot be stored.
+// reserveCodeArgs returns the arguments of reserveCode for r, limit and g:
+// the guard's (pgGuard), the reservation's, and the code; or an error if r
+// cannot be stored.
 func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.ReserveGuard) ([]any, error) {
 	if err := checkReservation(r); err != nil {
 		return nil, err
@@ -87,10 +92,6 @@ func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.
 		return nil, err
 	}
 	lim, running, product := clampLimit(limit), string(icpverify.Running), string(g.Product)
-	if s.d == MySQL {
-		return []any{r.Code, r.Account, r.Subject, r.SubjectKey, r.Website, at, lim,
-			running, product, after, issued, g.PublicIP}, nil
-	}
 	return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
 		r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Code}, nil
 }
@@ -152,9 +153,9 @@ func (s *Store) fullRecord(ctx context.Context, r icpverify.Reservation) (icpver
 	return rec, icpverify.Full, err
 }
 
-// lookupAndReserve is ReserveServiceCode in two steps, on SQLite, where a
-// round trip costs little: LookupServiceCode, then Reserve if the code has
-// no reservation and g holds.
+// lookupAndReserve is ReserveServiceCode in two steps, on MySQL and
+// SQLite: LookupServiceCode, then Reserve if the code has no reservation
+// and g holds.
 func (s *Store) lookupAndReserve(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	rec, err := s.LookupServiceCode(ctx, r.Code)
 	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {

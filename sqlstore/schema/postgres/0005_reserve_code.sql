@@ -1,6 +1,0 @@
--- icpverify sqlstore schema, version 5, PostgreSQL: nothing. On MySQL
--- version 5 adds the procedure ${p}reserve_code, which reads a service code
--- and reserves it in one CALL; on PostgreSQL one statement, the lookup of
--- the code, does the same with version 3's function ${p}reserve. The
--- version is recorded all the same, so that every dialect has the same
--- schema versions.

@@ -1,6 +1,0 @@
--- icpverify sqlstore schema, version 5, SQLite: nothing. On MySQL version 5
--- adds the procedure ${p}reserve_code, which reads a service code and
--- reserves it in one CALL; SQLite runs in the process, where round trips
--- cost little, and reads the code before it reserves it. The version is
--- recorded all the same, so that every dialect has the same schema
--- versions.
