@@ -26,9 +26,9 @@ func mysqlQueries(q *queries) {
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
 
-	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.COLUMNS
-		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?)`
-	q.hasIndex = `SELECT EXISTS (SELECT 1 FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?)`
+	// Read by has: ${t} is the table, with its prefix, and ${n} the
+	// column or index, both names the package sets.
+	q.hasColumn = "SELECT `${n}` FROM `${t}` WHERE FALSE"
+	q.hasIndex = "SELECT 1 FROM `${t}` FORCE INDEX (`${n}`) WHERE FALSE"
 	q.subjectKeysConflict = ` ON DUPLICATE KEY UPDATE subject = subject`
 }

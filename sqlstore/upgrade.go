@@ -54,8 +54,8 @@ func (s *Store) runStep(ctx context.Context, q querier, st step) error {
 		if c.col.table == "" {
 			continue
 		}
-		var has bool
-		if err := q.QueryRowContext(ctx, s.q.hasColumn, s.prefix+c.col.table, c.col.name).Scan(boolCol{&has}); err != nil {
+		has, err := s.has(ctx, q, s.q.hasColumn, c.col.table, c.col.name)
+		if err != nil {
 			return err
 		}
 		if has != c.want {
@@ -63,8 +63,8 @@ func (s *Store) runStep(ctx context.Context, q querier, st step) error {
 		}
 	}
 	if rule.skipIfIndex.table != "" {
-		var has bool
-		if err := q.QueryRowContext(ctx, s.q.hasIndex, s.prefix+rule.skipIfIndex.table, s.prefix+rule.skipIfIndex.name).Scan(boolCol{&has}); err != nil {
+		has, err := s.has(ctx, q, s.q.hasIndex, rule.skipIfIndex.table, s.prefix+rule.skipIfIndex.name)
+		if err != nil {
 			return err
 		}
 		if has {
@@ -81,6 +81,31 @@ func (s *Store) runStep(ctx context.Context, q querier, st step) error {
 		err = rule.then(s, ctx, q)
 	}
 	return err
+}
+
+// has reports whether the table (named without its prefix) has the column
+// or index name, with the statement query: hasColumn or hasIndex. On
+// PostgreSQL and SQLite the statement reads the catalog. On MySQL it reads
+// the table itself, WHERE FALSE, and the error that an unknown column
+// (1054) or index (1176) or a missing table (1146) raises means no: a
+// server that is asked many information_schema queries at once was seen
+// to crash (MariaDB 10.11), and these read no row.
+func (s *Store) has(ctx context.Context, q querier, query, table, name string) (bool, error) {
+	if s.d != MySQL {
+		var has bool
+		err := q.QueryRowContext(ctx, query, s.prefix+table, name).Scan(boolCol{&has})
+		return has, err
+	}
+	stmt := strings.NewReplacer("${t}", s.prefix+table, "${n}", name).Replace(query)
+	rows, err := q.QueryContext(ctx, stmt)
+	switch mysqlNumber(err) {
+	case 0:
+	case 1054, 1176, 1146:
+		return false, nil
+	default:
+		return false, err
+	}
+	return true, rows.Close()
 }
 
 // execAll runs stmts on q in order.
