@@ -27,6 +27,11 @@ func TestPropertyRandomOperations(t *testing.T) {
 	for run := range runs {
 		t.Run(fmt.Sprint("seed ", run), func(t *testing.T) {
 			f := newFixture(t, WithPolicy(ProductECS, pol))
+			if run%2 == 1 {
+				// Verify reserves through a CodeReserver that reserves
+				// whatever its guard: the rules still hold.
+				f, _ = newReserverFixture(t, true, WithPolicy(ProductECS, pol))
+			}
 			w := newWorld(f, 3, 8)
 			var wg sync.WaitGroup
 			for g := range goroutines {

@@ -289,8 +289,10 @@ func (g ReserveGuard) Allows(account string, sc ServiceCode, inst Instance) bool
 // makes its first reservation of a code with that call: on a networked
 // store, one round trip. The Verifier still checks the record it gets back
 // by its own rules, so a store that checks the guard more strictly than
-// described only costs a second call; one that checks it less strictly
-// makes reservations the Verifier then releases.
+// described only costs a second call. One that checks it less strictly
+// makes reservations the Verifier then releases: no count goes wrong, but
+// another applicant who meets such a reservation before it is released
+// may be refused.
 //
 // As with CodeLookup, a store declares the capability by implementing the
 // method, and a wrapper has it only if it forwards the method on purpose.

@@ -177,7 +177,8 @@ func (v *Verifier) readCode(ctx context.Context, reserve bool, r *Reservation, r
 }
 
 // guardOf returns what a CodeReserver checks for a request selecting
-// product under pol at now: what checkCode refuses, as far as stored data tells.
+// product under pol at now: what checkCode refuses, as far as stored data
+// tells.
 func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
 	g := ReserveGuard{Product: product, ExpiresAfter: now, PublicIP: pol.PublicIPRequired}
 	if pol.MinRemaining > 0 {
