@@ -99,7 +99,10 @@
 // key, and website ""; the slots of names that share a key on an instance
 // are merged, their holds summed, and each instance's used count is counted
 // anew. The README describes the steps, and what a migration cut short on
-// MySQL, whose DDL is not transactional, leaves for the next one.
+// MySQL, whose DDL is not transactional, leaves for the next one. Version 3
+// installs the routine of Reserve, version 4 an index of the codes by
+// instance, and version 5, on SQLite only, rebuilds the tables a
+// reservation writes as WITHOUT ROWID tables.
 //
 // # Values
 //

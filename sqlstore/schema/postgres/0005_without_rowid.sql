@@ -1,0 +1,6 @@
+-- icpverify sqlstore schema, version 5, PostgreSQL: nothing. On SQLite
+-- version 5 rebuilds the tables a reservation writes as WITHOUT ROWID
+-- tables, so that a reservation writes about half as many pages; a
+-- PostgreSQL table and its primary key are two relations whatever it is
+-- declared. The version is recorded all the same, so that every dialect
+-- has the same schema versions.
