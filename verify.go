@@ -102,7 +102,11 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 	}
 	r.ReservedAt = now
 	var rec CodeRecord
-	outcome, err := v.readCode(ctx, reserve, &r, &rec, guardOf(req.Product, pol, now), pol.SubjectLimit)
+	var g ReserveGuard
+	if reserve && v.reserver != nil {
+		g = guardOf(req.Product, pol, now)
+	}
+	outcome, err := v.readCode(ctx, reserve, &r, &rec, g, pol.SubjectLimit)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, unknownCode(req.Product, "", "")
 	}
