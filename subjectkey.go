@@ -61,6 +61,9 @@ func prefixedSubjectKey(prefix, name string) (string, bool) {
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] >= utf8.RuneSelf {
+			if key, ok, done := narrowSubjectKey(prefix, name); done {
+				return key, ok
+			}
 			key, ok := foldSubjectName(name)
 			if !ok {
 				return "", false
@@ -119,6 +122,9 @@ func validSubjectName(name string) bool {
 	for i := 0; i < len(name); i++ {
 		switch c := name[i]; {
 		case c >= utf8.RuneSelf:
+			if _, ok, done := narrowSubjectKey("", name); done {
+				return ok
+			}
 			_, ok := foldSubjectName(name)
 			return ok
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
@@ -131,6 +137,54 @@ func validSubjectName(name string) bool {
 	// Runs of space fold to one: the key is at most as long as the name.
 	_, ok := asciiSubjectKey("", name)
 	return n > 0 && (len(name) <= maxSubjectKey || ok)
+}
+
+// narrowSubjectKey is prefixedSubjectKey of a name made only of ASCII, the
+// middle dot U+00B7, CJK unified ideographs (U+3400..U+4DBF,
+// U+4E00..U+9FFF), full-width ASCII forms (U+FF01..U+FF5E) and the
+// ideographic space U+3000, as a Chinese company name typed with an input
+// method is: NFKC narrows the full-width forms to ASCII and the space to
+// U+0020, and case folding lowers ASCII letters, so the key is built here,
+// in one allocation, without x/text. done is false, and nothing decided,
+// for a name with any other character.
+func narrowSubjectKey(prefix, s string) (key string, ok, done bool) {
+	var b strings.Builder
+	b.Grow(len(prefix) + min(len(s), maxSubjectKey+4))
+	b.WriteString(prefix)
+	n, space := 0, false
+	for _, r := range s {
+		switch {
+		case 0xFF01 <= r && r <= 0xFF5E:
+			r -= 0xFEE0
+		case r == 0x3000:
+			r = ' '
+		}
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			space = n > 0
+			continue
+		case r < 0x20 || r == 0x7F:
+			return "", false, true
+		case 'A' <= r && r <= 'Z':
+			r += 'a' - 'A'
+		case r < 0x7F || r == 0xB7 || 0x3400 <= r && r <= 0x4DBF || 0x4E00 <= r && r <= 0x9FFF:
+		default:
+			return "", false, false
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
+		if n += utf8.RuneLen(r); n > maxSubjectKey {
+			return "", false, true
+		}
+	}
+	if n == 0 {
+		return "", false, true
+	}
+	return b.String(), true, true
 }
 
 // foldSubjectName is subjectKey of a name of at most maxSubjectInput

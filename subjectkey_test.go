@@ -1,6 +1,7 @@
 package icpverify
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -126,7 +127,8 @@ func TestSubjectKeyCanonicalDoesNotAllocate(t *testing.T) {
 // spaces only single and inside, its own key; the name with spaces and
 // invisible characters around has the same key.
 func FuzzSubjectKey(f *testing.F) {
-	for _, s := range []string{"杭州示例科技有限公司", "Café  (Hangzhou)", "Ｃａｆé（Ｈ）", "\u202e示例", "\xff", "ΟΔΟΣ", " \u0301x", "ﬃ"} {
+	for _, s := range []string{"杭州示例科技有限公司", "Café  (Hangzhou)", "Ｃａｆé（Ｈ）", "\u202e示例", "\xff", "ΟΔΟΣ", " \u0301x", "ﬃ",
+		"示例（杭州）科技有限公司\u3000", "ＡＢＣ\u3000\u3000示例", "（\u0301）", "Ｈ\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -164,6 +166,36 @@ func FuzzSubjectKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNarrowSubjectKey: for names of ASCII, CJK ideographs, the middle
+// dot, full-width forms and the ideographic space, the fast path gives the
+// key of the general one, in one allocation.
+func TestNarrowSubjectKey(t *testing.T) {
+	alphabet := []rune("aZ09 (),.-&\t\n\x01\x7f·示例杭州㐀（）Ａｚ０＆\u3000\uff5e\uff01")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		r := make([]rune, rng.IntN(12))
+		for i := range r {
+			r[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		name := string(r)
+		key, ok, done := narrowSubjectKey("", name)
+		require.True(t, done, "%+q", name)
+		want, wantOK := foldSubjectName(name)
+		require.Equal(t, wantOK, ok, "%+q", name)
+		require.Equal(t, want, key, "%+q", name)
+	}
+	for _, name := range []string{"Café", "\u202e示", "示\u0301", "\xff", "示例\uff5f"} {
+		_, _, done := narrowSubjectKey("", name)
+		assert.False(t, done, "%+q is not for the fast path", name)
+	}
+	long := strings.Repeat("Ａ", maxSubjectKey+1)
+	_, ok, done := narrowSubjectKey("", long)
+	assert.True(t, done)
+	assert.False(t, ok, "a key over %d bytes", maxSubjectKey)
+	n := testing.AllocsPerRun(100, func() { prefixedSubjectKey("name:", "示例（杭州）科技有限公司\u3000") })
+	assert.Equal(t, 1.0, n)
 }
 
 func BenchmarkSubjectKey(b *testing.B) {
