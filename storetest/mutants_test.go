@@ -49,20 +49,21 @@ type (
 type reserver struct{ base }
 
 func (s reserver) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
-	rec, err := s.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
-		return rec, 0, err
-	}
-	r.Instance = rec.Code.Instance
-	got, used, err := s.Reserve(ctx, r, limit)
-	rec.Used = used
-	return rec, got, err
+	return lookThenReserve(ctx, s.base, r, limit, func(rec icpverify.CodeRecord) bool {
+		return g.Allows(r.Account, rec.Code, rec.Instance)
+	})
 }
 
 // guardIgnored reserves a code whatever the guard.
 func (s guardIgnored) ReserveServiceCode(ctx context.Context, r icpverify.Reservation, limit int, _ icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
+	return lookThenReserve(ctx, s.base, r, limit, func(icpverify.CodeRecord) bool { return true })
+}
+
+// lookThenReserve looks r's code up in s and, if it has no reservation and
+// allow says so, reserves it.
+func lookThenReserve(ctx context.Context, s base, r icpverify.Reservation, limit int, allow func(icpverify.CodeRecord) bool) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	rec, err := s.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" {
+	if err != nil || rec.Reservation.Code != "" || !allow(rec) {
 		return rec, 0, err
 	}
 	r.Instance = rec.Code.Instance
