@@ -118,12 +118,20 @@ func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any
 // instance and subject key are required, and a subject key may be up to
 // MaxSubjectKeyLen bytes.
 func checkReservation(r icpverify.Reservation) error {
+	if err := checkText("instance", r.Instance, true); err != nil {
+		return err
+	}
+	return checkApplication(r)
+}
+
+// checkApplication is checkReservation but for the instance, which
+// ReserveServiceCode finds itself.
+func checkApplication(r icpverify.Reservation) error {
 	for _, f := range []struct {
 		name, v  string
 		required bool
 	}{
-		{"code", r.Code, true}, {"instance", r.Instance, true},
-		{"subject", r.Subject, false}, {"account", r.Account, false}, {"website", r.Website, false},
+		{"code", r.Code, true}, {"subject", r.Subject, false}, {"account", r.Account, false}, {"website", r.Website, false},
 	} {
 		if err := checkText(f.name, f.v, f.required); err != nil {
 			return err

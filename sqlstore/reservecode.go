@@ -37,10 +37,12 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	if !checkKey(r.Code) {
 		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
 	}
+	if err := checkApplication(r); err != nil {
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+	}
 	if s.d != Postgres {
 		return s.lookupAndReserve(ctx, r, limit, g)
 	}
-	r.Instance = "-" // the routine sets it; checked as present
 	args, err := s.reserveCodeArgs(r, limit, g)
 	if err != nil {
 		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
@@ -52,7 +54,7 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 		rec, out, err = s.reserveCodeCall(ctx, args)
 		return err
 	})
-	if s.d == Postgres && pgState(err) == pgFull {
+	if pgState(err) == pgFull {
 		rec, out, err = s.fullRecord(ctx, r)
 	}
 	switch {
@@ -72,13 +74,10 @@ const (
 	codeGone     = 5
 )
 
-// reserveCodeArgs returns the arguments of reserveCode for r, limit and g:
-// the guard's (pgGuard), the reservation's, and the code; or an error if r
-// cannot be stored.
+// reserveCodeArgs returns the arguments of reserveCode for r (checked by
+// checkApplication), limit and g: the guard's (pgGuard), the
+// reservation's, and the code; or an error if a time cannot be stored.
 func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.ReserveGuard) ([]any, error) {
-	if err := checkReservation(r); err != nil {
-		return nil, err
-	}
 	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
 	if err != nil {
 		return nil, err

@@ -112,6 +112,26 @@ func TestValues(t *testing.T) {
 			}
 			_, _, err := s.Reserve(ctx, icpverify.Reservation{Code: "C", Instance: "i"}, 5)
 			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			// ReserveServiceCode refuses them too, on a code that exists,
+			// whether or not its guard holds, and stores nothing.
+			require.NoError(t, s.PutInstanceContext(ctx, icpverify.Instance{ID: "i-refused", Account: "a", Product: "ecs", Status: icpverify.Running}))
+			_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "CODE-R", Instance: "i-refused", Owner: "a"}, 5)
+			require.NoError(t, err)
+			for _, r := range []icpverify.Reservation{
+				{Code: "CODE-R", Account: "a", Subject: long, SubjectKey: "k"},
+				{Code: "CODE-R", Account: "a", Subject: "s"},
+				{Code: "CODE-R", Account: "a", SubjectKey: "k\x00"},
+				{Code: "CODE-R", Account: long, SubjectKey: "k"},
+			} {
+				for _, g := range []icpverify.ReserveGuard{{Product: "ecs"}, {Product: "cdn"}} {
+					_, _, err := s.ReserveServiceCode(ctx, r, 5, g)
+					assert.ErrorIs(t, err, sqlstore.ErrInvalid, "ReserveServiceCode(%+v)", r)
+				}
+			}
+			_, err = s.Reservation(ctx, "CODE-R")
+			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			_, _, err = s.ReserveServiceCode(ctx, icpverify.Reservation{Code: "\xff", Account: "a", SubjectKey: "k"}, 5, icpverify.ReserveGuard{})
+			assert.ErrorIs(t, err, icpverify.ErrNotFound, "a code that cannot be stored is not found")
 			_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Instance: "i-times"}, 5)
 			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
 			// Keys that cannot be stored are not found.
