@@ -92,9 +92,6 @@ func databaseURL(t *testing.T, d sqlstore.Dialect) string {
 		if err != nil {
 			t.Fatalf("%s: %v", mysqlEnv, err)
 		}
-		if cfg.Net != "tcp" {
-			t.Skipf("%s: the command reaches MySQL over TCP only, not %q", mysqlEnv, cfg.Net)
-		}
 		admin := openAdmin(t, "mysql", base)
 		name := randomName("icpv_cmd_")
 		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
@@ -105,21 +102,31 @@ func databaseURL(t *testing.T, d sqlstore.Dialect) string {
 				t.Errorf("dropping database %s: %v", name, err)
 			}
 		})
-		u := url.URL{Scheme: "mysql", Host: cfg.Addr, Path: "/" + name}
-		if cfg.Passwd != "" {
-			u.User = url.UserPassword(cfg.User, cfg.Passwd)
-		} else if cfg.User != "" {
-			u.User = url.User(cfg.User)
-		}
-		q := url.Values{}
-		for k, v := range cfg.Params {
-			q.Set(k, v)
-		}
-		q.Set("parseTime", "true")
-		u.RawQuery = q.Encode()
-		return u.String()
+		return mysqlURL(cfg, name)
 	}
 	return "sqlite:" + filepath.Join(t.TempDir(), "icp.db")
+}
+
+// mysqlURL returns the command's URL of the database name on the server
+// of cfg, over TCP or a unix socket.
+func mysqlURL(cfg *mysql.Config, name string) string {
+	u := url.URL{Scheme: "mysql", Host: cfg.Addr, Path: "/" + name}
+	if cfg.Passwd != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Passwd)
+	} else if cfg.User != "" {
+		u.User = url.User(cfg.User)
+	}
+	q := url.Values{}
+	for k, v := range cfg.Params {
+		q.Set(k, v)
+	}
+	q.Set("parseTime", "true")
+	if cfg.Net == "unix" {
+		u.Host = "localhost"
+		q.Set("socket", cfg.Addr)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openAdmin(t *testing.T, driver, dsn string) *sql.DB {
@@ -379,7 +386,7 @@ func TestCodes(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
 		r := runCmd(t, nil, "", args...)
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: icpverify <subcommand>") || r.stderr != "" {
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: icpverify [--database-url URL] [--prefix PREFIX] <subcommand>") || r.stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 		}
 	}
@@ -413,6 +420,7 @@ func TestDatabaseURL(t *testing.T) {
 		{"sqlite:x.db?mode=ro", "without parameters"},
 		{"mysql://root@db", "mysql://user:pass@host:port/DATABASE"},
 		{"mysql:///icp", "names no host"},
+		{"mysql://root@db.example/icp?socket=/run/mysqld/mysqld.sock", "names both a host and a socket"},
 		{"postgres://u:hunter2@db:bad/x", "database URL"},
 	} {
 		r := runCmd(t, map[string]string{databaseURLEnv: tc.url}, "", "migrate")
@@ -448,6 +456,85 @@ func TestDatabaseURL(t *testing.T) {
 	if got.dialect != sqlstore.MySQL || c.User != "us@er" || c.Passwd != "p:ss" || c.Addr != "db.example:3306" || c.DBName != "icp" ||
 		c.Net != "tcp" || !c.ParseTime || !c.InterpolateParams || c.TLSConfig != "skip-verify" {
 		t.Errorf("mysql URL: %+v", c)
+	}
+}
+
+// TestMySQLSocket: a mysql:// URL with ?socket= reaches the server over
+// its unix socket, with or without the host localhost.
+func TestMySQLSocket(t *testing.T) {
+	for _, raw := range []string{"mysql://root@localhost/icp?socket=/run/mysqld/mysqld.sock&parseTime=true", "mysql://root@/icp?socket=/run/mysqld/mysqld.sock"} {
+		got, err := parseDatabaseURL(raw)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if c := got.connector; c.Net != "unix" || c.Addr != "/run/mysqld/mysqld.sock" || c.DBName != "icp" || c.User != "root" || c.Params["socket"] != "" {
+			t.Errorf("%q: %+v", raw, c)
+		}
+	}
+	base := os.Getenv(mysqlEnv)
+	if base == "" {
+		t.Skip(mysqlEnv + " not set")
+	}
+	admin := openAdmin(t, "mysql", base)
+	var socket string
+	if err := admin.QueryRow("SELECT @@socket").Scan(&socket); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(socket); err != nil {
+		t.Skipf("the server's socket %s is not on this machine: %v", socket, err)
+	}
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Net, cfg.Addr = "unix", socket
+	dbURL := databaseURL(t, sqlstore.MySQL)
+	name := strings.TrimPrefix(strings.SplitN(dbURL, "?", 2)[0][strings.LastIndex(strings.SplitN(dbURL, "?", 2)[0], "/"):], "/")
+	r := runCmd(t, nil, "", "migrate", "--database-url", mysqlURL(cfg, name))
+	if r.code != 0 || !strings.Contains(r.stdout, "schema version after:  "+fmt.Sprint(sqlstore.SchemaVersion)) {
+		t.Fatalf("migrate over the socket %s: exit %d, stderr %q", socket, r.code, r.stderr)
+	}
+}
+
+// TestFlagsBeforeSubcommand: --database-url and --prefix may come before
+// the subcommand's name; other flags there, or no subcommand, are bad
+// usage.
+func TestFlagsBeforeSubcommand(t *testing.T) {
+	dbURL := databaseURL(t, sqlstore.SQLite)
+	for _, args := range [][]string{
+		{"--database-url", dbURL, "migrate"},
+		{"--database-url=" + dbURL, "--prefix", "first_", "migrate"},
+		{"-prefix=first_", "migrate", "--database-url", dbURL},
+	} {
+		r := runCmd(t, nil, "", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "schema version after:  "+fmt.Sprint(sqlstore.SchemaVersion)) {
+			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	s := openTestStore(t, dbURL, "first_")
+	if err := s.PutInstanceContext(context.Background(), icpverify.Instance{ID: "i-1", Account: "a", Status: icpverify.Running}); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, nil, "", "--prefix", "first_", "--database-url", dbURL, "codes", "i-1", "--account", "a")
+	if r.code != 0 {
+		t.Errorf("codes with flags first: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--json", "code", "X"}, "flag --json must follow the subcommand"},
+		{[]string{"--database-url", dbURL}, "no subcommand"},
+		{[]string{"--prefix"}, "flag --prefix needs a value"},
+		{[]string{"--database-url", dbURL, "nonsense"}, `unknown subcommand "nonsense"`},
+	} {
+		r := runCmd(t, nil, "", tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.msg) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.msg)
+		}
+	}
+	if r := runCmd(t, nil, "", "--database-url", dbURL, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: icpverify") {
+		t.Errorf("--help after a flag: exit %d", r.code)
 	}
 }
 

@@ -84,12 +84,21 @@ func mysqlTarget(raw string) (target, error) {
 	if err != nil {
 		return badURL("database URL: %v", redactErr(err, raw))
 	}
-	if u.Host == "" {
-		return badURL("database URL %q names no host", redact(raw))
+	q := u.Query()
+	socket := q.Get("socket")
+	q.Del("socket")
+	if u.Host == "" && socket == "" {
+		return badURL("database URL %q names no host: want mysql://user:pass@host:port/DATABASE, or ?socket=PATH for a unix socket", redact(raw))
 	}
-	addr := u.Host
+	if socket != "" && u.Host != "" && u.Host != "localhost" {
+		return badURL("database URL %q names both a host and a socket: want mysql://user:pass@localhost/DATABASE?socket=PATH", redact(raw))
+	}
+	netAddr := "tcp(" + u.Host + ")"
 	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "3306")
+		netAddr = "tcp(" + net.JoinHostPort(u.Hostname(), "3306") + ")"
+	}
+	if socket != "" {
+		netAddr = "unix(" + socket + ")"
 	}
 	db := strings.TrimPrefix(u.Path, "/")
 	if db == "" || strings.Contains(db, "/") {
@@ -98,7 +107,7 @@ func mysqlTarget(raw string) (target, error) {
 	// The driver parses its own parameters (and keeps others as system
 	// variables); user and password are set apart so that no character of
 	// theirs needs escaping.
-	cfg, err := mysql.ParseDSN("tcp(" + addr + ")/" + url.PathEscape(db) + "?" + u.RawQuery)
+	cfg, err := mysql.ParseDSN(netAddr + "/" + url.PathEscape(db) + "?" + q.Encode())
 	if err != nil {
 		return badURL("database URL %q: %v", redact(raw), err)
 	}
@@ -107,7 +116,7 @@ func mysqlTarget(raw string) (target, error) {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
 	}
-	if !u.Query().Has("interpolateParams") {
+	if !q.Has("interpolateParams") {
 		cfg.InterpolateParams = true // one round trip per statement
 	}
 	return target{dialect: sqlstore.MySQL, driver: "mysql", connector: cfg}, nil

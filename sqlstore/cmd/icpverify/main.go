@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	icpverify <subcommand> [flags] [args]
+//	icpverify [--database-url URL] [--prefix PREFIX] <subcommand> [flags] [args]
 //
 // Subcommands:
 //
@@ -17,7 +17,7 @@
 //	                                     list the account's codes whose instance expires soon
 //	help [SUBCOMMAND]                    show this text, or a subcommand's
 //
-// Every subcommand takes:
+// Every subcommand takes, before or after its name:
 //
 //	--database-url URL   the database; default $ICPVERIFY_DATABASE_URL
 //	--prefix PREFIX      the table name prefix (default "icpverify_")
@@ -26,6 +26,7 @@
 //
 //	postgres://user:pass@host:5432/db?sslmode=verify-full   (or postgresql://; any pgx URL)
 //	mysql://user:pass@host:3306/db?param=value              (MySQL or MariaDB; go-sql-driver parameters)
+//	mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock   (over a unix socket)
 //	sqlite:relative/path.db  or  sqlite:///absolute/path.db
 //
 // The code, codes and expiring subcommands print aligned text, or JSON with
@@ -48,7 +49,7 @@ import (
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
-const usageText = `Usage: icpverify <subcommand> [flags] [args]
+const usageText = `Usage: icpverify [--database-url URL] [--prefix PREFIX] <subcommand> [flags] [args]
 
 Subcommands:
   migrate                              create or upgrade the tables; print the schema version before and after
@@ -60,13 +61,14 @@ Subcommands:
                                        list the account's codes whose instance expires soon
   help [SUBCOMMAND]                    show this text, or a subcommand's
 
-Every subcommand takes:
+Every subcommand takes, before or after its name:
   --database-url URL   the database; default $ICPVERIFY_DATABASE_URL
   --prefix PREFIX      the table name prefix (default "icpverify_")
 
 Database URLs:
   postgres://user:pass@host:5432/db?sslmode=verify-full   (or postgresql://)
   mysql://user:pass@host:3306/db?param=value              (MySQL or MariaDB)
+  mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock   (a unix socket)
   sqlite:relative/path.db  or  sqlite:///absolute/path.db
 
 Run 'icpverify <subcommand> -h' for a subcommand's flags.
@@ -112,6 +114,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usageText)
 		return 2
 	}
+	args, err := commandFirst(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "icpverify: %v\n\n%s", err, usageText)
+		return 2
+	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		if args[0] == "help" && len(args) > 1 {
@@ -145,6 +152,37 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	return exec(ctx, e, rest)
+}
+
+// commandFirst moves the flags every subcommand takes, when they come
+// before the subcommand's name ("icpverify --database-url URL migrate"),
+// after it, where the subcommand's flag set reads them. A help flag among
+// them asks for the usage; any other flag before the name, or none but
+// flags, is bad usage.
+func commandFirst(args []string) ([]string, error) {
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		switch {
+		case name == "h" || name == "help":
+			return args[i : i+1], nil
+		case name != "database-url" && name != "prefix":
+			return nil, fmt.Errorf("flag %s must follow the subcommand", args[i])
+		case hasValue:
+			i++
+		case i+1 < len(args):
+			i += 2
+		default:
+			return nil, fmt.Errorf("flag %s needs a value", args[i])
+		}
+	}
+	if i == 0 {
+		return args, nil
+	}
+	if i == len(args) {
+		return nil, errors.New("no subcommand")
+	}
+	return append(append([]string{args[i]}, args[:i]...), args[i+1:]...), nil
 }
 
 // flagSet returns the subcommand's flags and what runs it.
