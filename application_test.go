@@ -344,3 +344,79 @@ func TestStrangerDecisionKeepsTheCause(t *testing.T) {
 	assert.Equal(t, "i-1", ds[1].Instance, "and which instance")
 	assert.Empty(t, ds[2].Cause, "a code that does not exist has no other cause")
 }
+
+// raceStore is a MemoryStore whose first Release and Complete come just
+// after another call released the same reservation and the same
+// application reserved the code anew: they find nothing and say
+// ErrNotFound, though the application holds the code again.
+type raceStore struct {
+	*MemoryStore
+	raced bool
+}
+
+func (s *raceStore) race(ctx context.Context, r Reservation) error {
+	s.raced = true
+	old, err := s.MemoryStore.Release(ctx, r)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.MemoryStore.Reserve(ctx, old, 5)
+	return err
+}
+
+func (s *raceStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
+	if !s.raced {
+		if err := s.race(ctx, r); err != nil {
+			return Reservation{}, err
+		}
+		return Reservation{}, ErrNotFound
+	}
+	return s.MemoryStore.Release(ctx, r)
+}
+
+func (s *raceStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
+	if !s.raced {
+		if err := s.race(ctx, r); err != nil {
+			return Reservation{}, err
+		}
+		return Reservation{}, ErrNotFound
+	}
+	return s.MemoryStore.Complete(ctx, r)
+}
+
+// TestSettleRacesWithTheSameApplication: a Withdraw, Release or Complete
+// whose reservation was released and reserved anew by the same application
+// while it settled it starts over, and settles the application as it is
+// now; it is no store failure.
+func TestSettleRacesWithTheSameApplication(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []Op{OpWithdraw, OpRelease, OpComplete} {
+		t.Run(string(op), func(t *testing.T) {
+			f := newFixture(t)
+			code := f.instanceWithCode("i-1", "a")
+			s := &raceStore{MemoryStore: f.store}
+			v := New(f.store, s, WithClock(f.clock.Now))
+			_, err := v.Verify(ctx, request(code, "a", "S"))
+			require.NoError(t, err)
+			switch op {
+			case OpWithdraw:
+				err = v.Withdraw(ctx, code, "a")
+			case OpRelease:
+				err = v.Release(ctx, code)
+			case OpComplete:
+				err = v.Complete(ctx, code)
+			}
+			require.NoError(t, err)
+			assert.True(t, s.raced)
+			r, err := f.store.Reservation(ctx, code)
+			if op == OpComplete {
+				require.NoError(t, err)
+				assert.True(t, r.Filed)
+				assert.Equal(t, 1, f.used("i-1"))
+				return
+			}
+			require.ErrorIs(t, err, ErrNotFound)
+			assert.Zero(t, f.used("i-1"))
+		})
+	}
+}

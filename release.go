@@ -169,8 +169,25 @@ func (v *Verifier) settle(ctx context.Context, op Op, code, actor string, now ti
 
 // settleCode reads the reservation of a canonical code, checks that op may
 // act on it, and, if want is not nil, that it is want's application, and
-// releases or completes it; it notes the reservation in d.
+// releases or completes it; it notes the reservation in d. If the
+// reservation was released and reserved anew by the same application
+// while it was settled, it starts over once.
 func (v *Verifier) settleCode(ctx context.Context, op Op, code, actor string, want *Reservation, now time.Time, d *Decision) error {
+	err := v.settleOnce(ctx, op, code, actor, want, now, d)
+	if errors.Is(err, errRaced) {
+		err = v.settleOnce(ctx, op, code, actor, want, now, d)
+	}
+	if errors.Is(err, errRaced) {
+		// Twice: a store that reports ErrNotFound for what it holds.
+		return storeFailure("updating reservation", ErrNotFound)
+	}
+	return err
+}
+
+// settleOnce is one attempt of settleCode. It returns errRaced if the
+// store found no reservation to settle but one for the same application is
+// there when read again.
+func (v *Verifier) settleOnce(ctx context.Context, op Op, code, actor string, want *Reservation, now time.Time, d *Decision) error {
 	r, err := v.quotas.Reservation(ctx, code)
 	if errors.Is(err, ErrNotFound) {
 		return notReserved("", "")
@@ -191,6 +208,12 @@ func (v *Verifier) settleCode(ctx context.Context, op Op, code, actor string, wa
 	}
 	return v.applySettle(ctx, op, r)
 }
+
+// errRaced is what applySettle returns when the store reported the
+// reservation it was given gone, yet the same application holds the code
+// when it is read again: released and reserved anew in between, or a store
+// that failed. settleCode tells them apart by trying again.
+var errRaced = errors.New("icpverify: the reservation changed while it was settled")
 
 // otherApplication is the refusal of ReleaseApplication or
 // CompleteApplication when the code's reservation r is another
@@ -246,10 +269,13 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 		do = QuotaStore.Complete
 	}
 	after, err := do(v.quotas, ctx, r)
-	if errors.Is(err, ErrNotFound) && v.replaced(ctx, r) {
-		// Released, or released and reserved anew, since it was read:
-		// this call comes after that one.
-		return notReserved("", "")
+	if errors.Is(err, ErrNotFound) {
+		if v.replaced(ctx, r) {
+			// Released, or released and reserved anew by another
+			// application, since it was read: this call comes after.
+			return notReserved("", "")
+		}
+		return errRaced
 	}
 	if err != nil {
 		return storeFailure("updating reservation", err)
