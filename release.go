@@ -64,8 +64,10 @@ func (v *Verifier) Complete(ctx context.Context, code string) error {
 // Reservation.SameApplication). A code that holds no reservation, or one
 // for another application, gets an *Error wrapping ErrNotFound with
 // ReasonNotReserved, and nothing changes; so a provider may retry a
-// ReleaseApplication whose answer was lost, even if the code was reserved
-// again in between. A request Verify would refuse as malformed (a bad
+// ReleaseApplication whose answer was lost, even if another application
+// reserved the code in between. (If the same application reserved it
+// again, as an applicant resubmitting does, that is the application named,
+// and the retry releases it.) A request Verify would refuse as malformed (a bad
 // code, account, subject, certificate or website) is refused the same way;
 // a code whose filing is complete gets ErrServiceCodeInvalid with
 // ReasonCodeUsed, as with Release.
