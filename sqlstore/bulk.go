@@ -126,8 +126,8 @@ func (s *Store) PutInstances(ctx context.Context, instances []icpverify.Instance
 // instanceColCount is the number of columns of instanceCols.
 const instanceColCount = 10
 
-// instanceArgs checks inst as PutInstanceContext does and appends the
-// values of its columns, instanceCols, to args.
+// instanceArgs checks that inst can be stored and appends the values of
+// its columns, instanceCols, to args.
 func (s *Store) instanceArgs(inst icpverify.Instance, args []any) ([]any, error) {
 	for _, f := range []struct {
 		name, v  string

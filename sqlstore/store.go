@@ -121,27 +121,13 @@ func (s *Store) PutInstanceContext(ctx context.Context, inst icpverify.Instance)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name, v  string
-		required bool
-	}{
-		{"instance ID", inst.ID, true}, {"account", inst.Account, false},
-		{"product", string(inst.Product), false}, {"region", inst.Region, false},
-		{"billing", string(inst.Billing), false}, {"public IP", inst.PublicIP, false},
-		{"status", string(inst.Status), false},
-	} {
-		if err := checkText(f.name, f.v, f.required); err != nil {
-			return fmt.Errorf("sqlstore: PutInstanceContext: %w", err)
-		}
-	}
-	exp, err := s.d.timeArg("ExpiresAt", inst.ExpiresAt)
+	args, err := s.instanceArgs(inst, nil)
 	if err != nil {
-		return fmt.Errorf("sqlstore: PutInstanceContext %q: %w", inst.ID, err)
+		return fmt.Errorf("sqlstore: PutInstanceContext: %w", err) // the ID may be what is wrong
 	}
 	err = s.retry(ctx, func() error {
 		return s.inTx(ctx, func(q querier) (bool, error) {
-			_, err := q.ExecContext(ctx, s.q.putInstance, inst.ID, inst.Account, string(inst.Product), inst.Region,
-				string(inst.Billing), int64(inst.TermMonths), inst.PublicIP, inst.Trial, string(inst.Status), exp)
+			_, err := q.ExecContext(ctx, s.q.putInstance, args...)
 			return err == nil, err
 		})
 	})
