@@ -330,30 +330,57 @@ func (k *walk) serviceCodeInvalid() error {
 }
 
 // quotaReached shows "The ICP Filing subject quantity limit has been
-// reached".
+// reached", then the applications that give a slot back: a withdrawal, and
+// not a filing that is complete.
 func (k *walk) quotaReached() error {
 	k.printf("\n== 4. \"The ICP Filing subject quantity limit has been reached\" ==\n")
+	codes, err := k.fillAgency()
+	if err != nil {
+		return err
+	}
+	sixth, err := k.sixthSubject()
+	if err != nil {
+		return err
+	}
+	codes = append(codes, sixth.ServiceCode)
+	if err := k.strangerWithdraws(codes[4], codes[5]); err != nil {
+		return err
+	}
+	if err := k.withdrawForSixth(codes[4], sixth); err != nil {
+		return err
+	}
+	return k.completeFirst(codes[0])
+}
+
+// fillAgency files five subjects on the agency's instance, one code each,
+// and returns the codes.
+func (k *walk) fillAgency() ([]string, error) {
 	k.printf("\nAn agency files five subjects on its instance %s, one service code each.\n", ecsAgency)
 	codes := make([]string, 0, 6)
 	for i := 1; i <= 5; i++ {
 		code, err := k.v.IssueServiceCode(k.ctx, ecsAgency, agency)
 		if err != nil {
-			return fmt.Errorf("unexpected: issuing code %d from %s: %w", i, ecsAgency, err)
+			return nil, fmt.Errorf("unexpected: issuing code %d from %s: %w", i, ecsAgency, err)
 		}
 		codes = append(codes, code)
 		subject := fmt.Sprintf("Shenzhen Example Client %d Co., Ltd.", i)
 		res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: subject})
 		if err != nil {
-			return fmt.Errorf("unexpected: verifying subject %d: %w", i, err)
+			return nil, fmt.Errorf("unexpected: verifying subject %d: %w", i, err)
 		}
 		k.printf("  subject %d (%s): passed, %d of %d subject slots used\n", i, subject, res.Used, res.Limit)
 	}
-	sixth := "Shenzhen Example Client 6 Co., Ltd."
+	return codes, nil
+}
 
+// sixthSubject shows the code limit, then, with more codes bought, the
+// subject limit; it returns the sixth subject's refused request.
+func (k *walk) sixthSubject() (icpverify.Request, error) {
+	sixth := "Shenzhen Example Client 6 Co., Ltd."
 	k.printf("\nThe agency asks for a sixth service code, for %q.\n", sixth)
 	_, err := k.v.IssueServiceCode(k.ctx, ecsAgency, agency)
 	if err := k.refused(err, icpverify.ErrQuotaReached, icpverify.ReasonCodeLimit); err != nil {
-		return err
+		return icpverify.Request{}, err
 	}
 	k.printf("  Under the default policy an instance issues as many codes (5) as it\n")
 	k.printf("  serves subjects (5), so the service codes run out first.\n")
@@ -367,21 +394,26 @@ func (k *walk) quotaReached() error {
 	k.printf("\nThe agency buys extra service codes (CodeLimit 10) and gets a sixth.\n")
 	code, err := seller.IssueServiceCode(k.ctx, ecsAgency, agency)
 	if err != nil {
-		return fmt.Errorf("unexpected: issuing the sixth code: %w", err)
+		return icpverify.Request{}, fmt.Errorf("unexpected: issuing the sixth code: %w", err)
 	}
-	codes = append(codes, code)
 	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: sixth}
 	k.printf("\nThe agency verifies the sixth subject with it.\n")
 	_, err = k.v.Verify(k.ctx, req)
 	if err := k.refused(err, icpverify.ErrQuotaReached, icpverify.ReasonQuotaReached); err != nil {
-		return err
+		return icpverify.Request{}, err
 	}
 	k.printf("  The refusal offers the agency's other instance, %s: a service code from it\n", ecsSpare)
 	k.printf("  would pass now (Verify asks the MemoryStore, an InstanceLister).\n")
+	return req, nil
+}
 
+// strangerWithdraws shows that a stranger who knows a reserved code, held,
+// can withdraw nothing and learns nothing that a code with no
+// reservation, free, would not tell.
+func (k *walk) strangerWithdraws(held, free string) error {
 	k.printf("\nThe agency keeps to %s instead: it will withdraw the application of subject 5.\n", ecsAgency)
 	k.printf("But first bob, no client of the agency, who has seen subject 5's code, tries to withdraw it.\n")
-	err = k.v.Withdraw(k.ctx, codes[4], bob)
+	err := k.v.Withdraw(k.ctx, held, bob)
 	if err := k.refused(err, icpverify.ErrNotFound, icpverify.ReasonNotReserved); err != nil {
 		return err
 	}
@@ -390,15 +422,20 @@ func (k *walk) quotaReached() error {
 		return fmt.Errorf("unexpected: the audit trail of bob's Withdraw: %+v", d)
 	}
 	// A code that holds no reservation: the agency's sixth, for now.
-	if err := k.sameAnswer(err, k.v.Withdraw(k.ctx, codes[5], bob)); err != nil {
+	if err := k.sameAnswer(err, k.v.Withdraw(k.ctx, free, bob)); err != nil {
 		return err
 	}
 	k.printf("  bob learns nothing: the sixth code, which holds no reservation, gets him the same answer\n")
 	k.printf("  word for word. Only the audit trail tells support staff the truth:\n")
 	k.printf("  Decision.Cause %q, Decision.Holder %q.\n", d.Cause, d.Holder)
+	return nil
+}
 
+// withdrawForSixth withdraws the application of code, subject 5's, and
+// verifies the sixth subject's request again, which passes now.
+func (k *walk) withdrawForSixth(code string, sixth icpverify.Request) error {
 	k.printf("\nThe agency withdraws the application of subject 5 (Withdraw).\n")
-	if err := k.v.Withdraw(k.ctx, codes[4], agency); err != nil {
+	if err := k.v.Withdraw(k.ctx, code, agency); err != nil {
 		return fmt.Errorf("unexpected: withdrawing the application of subject 5: %w", err)
 	}
 	used, err := k.used(ecsAgency)
@@ -410,21 +447,23 @@ func (k *walk) quotaReached() error {
 	}
 	k.printf("  withdrawn: %d of 5 subject slots of %s used (MemoryStore.Usage)\n", used, ecsAgency)
 	k.printf("\nThe sixth subject tries again.\n")
-	res, err := k.v.Verify(k.ctx, req)
-	if err := k.passed(res, err, false); err != nil {
-		return err
-	}
+	res, err := k.v.Verify(k.ctx, sixth)
+	return k.passed(res, err, false)
+}
 
+// completeFirst completes the filing of code, subject 1's, and shows that
+// neither a withdrawal nor the provider's Release frees it then.
+func (k *walk) completeFirst(code string) error {
 	k.printf("\nThe filing of subject 1 is approved: Complete its code. Withdrawing it now is refused.\n")
-	if err := k.v.Complete(k.ctx, codes[0]); err != nil {
+	if err := k.v.Complete(k.ctx, code); err != nil {
 		return fmt.Errorf("unexpected: completing the code of subject 1: %w", err)
 	}
-	err = k.v.Withdraw(k.ctx, codes[0], agency)
+	err := k.v.Withdraw(k.ctx, code, agency)
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeUsed); err != nil {
 		return err
 	}
 	var e *icpverify.Error
-	if err := k.v.Release(k.ctx, codes[0]); !errors.As(err, &e) || e.Reason != icpverify.ReasonCodeUsed {
+	if err := k.v.Release(k.ctx, code); !errors.As(err, &e) || e.Reason != icpverify.ReasonCodeUsed {
 		return fmt.Errorf("unexpected: releasing the filed code of subject 1: %v", err)
 	}
 	k.printf("  The provider's Release is refused alike (%s).\n", e.Reason)
@@ -436,8 +475,15 @@ func (k *walk) quotaReached() error {
 func (k *walk) subjects() error {
 	k.printf("\n== 5. One subject, one slot: its certificate (Request.SubjectID), or else its name ==\n")
 	k.printf("\nThe agency files two new clients on its second instance, %s.\n", ecsSpare)
+	if err := k.subjectByCertificate(); err != nil {
+		return err
+	}
+	return k.subjectByName()
+}
 
-	// A subject known by its certificate, whatever it is called.
+// subjectByCertificate shows a subject known by its certificate, whatever
+// it is called: one code per website, one slot for every name.
+func (k *walk) subjectByCertificate() error {
 	first, err := k.issue(ecsSpare, agency)
 	if err != nil {
 		return err
@@ -484,11 +530,12 @@ func (k *walk) subjects() error {
 	typo.SubjectID.Number = "91350100M000010Y43"
 	k.printf("\nA certificate typed with two characters swapped, %s, is refused before any store is asked.\n", typo.SubjectID.Number)
 	_, err = k.v.Verify(k.ctx, typo)
-	if err := k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonSubjectIDMalformed); err != nil {
-		return err
-	}
+	return k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonSubjectIDMalformed)
+}
 
-	// A subject known by its name: the canonical form folds how it is typed.
+// subjectByName shows a subject known by its name, whose canonical form
+// folds how it is typed.
+func (k *walk) subjectByName() error {
 	third, err := k.issue(ecsSpare, agency)
 	if err != nil {
 		return err
@@ -497,7 +544,7 @@ func (k *walk) subjects() error {
 		Subject: "示例网络科技（深圳）有限公司\u3000"}
 	k.printf("\nThe other client gives no certificate, so it is known by its name, typed here with\n")
 	k.printf("full-width parentheses and a trailing ideographic space: %q.\n", byName.Subject)
-	res, err = k.v.Verify(k.ctx, byName)
+	res, err := k.v.Verify(k.ctx, byName)
 	if err := k.passed(res, err, false); err != nil {
 		return err
 	}
