@@ -108,75 +108,110 @@ func run(ctx context.Context, w io.Writer, db *sql.DB, d sqlstore.Dialect, prefi
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-
 	// A policy of 3 subjects and 5 codes per instance, so that the run
 	// reaches both quotas.
 	pol := icpverify.DefaultPolicy(icpverify.ProductECS)
 	pol.SubjectLimit, pol.CodeLimit = 3, 5
-	v := icpverify.New(store, store, icpverify.WithPolicy(icpverify.ProductECS, pol))
-
-	tag := randomTag()
-	owner := "acct-" + tag
-	inst := icpverify.Instance{
-		ID: "i-" + tag, Account: owner, Product: icpverify.ProductECS, Region: "cn-hangzhou",
-		Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.7",
-		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0),
-	}
-	if err := store.PutInstanceContext(ctx, inst); err != nil {
+	f := &filing{ctx: ctx, w: w, v: icpverify.New(store, store, icpverify.WithPolicy(icpverify.ProductECS, pol))}
+	inst, err := f.setUp(store, pol)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "instance %s of %s: %d subjects, %d codes\n", inst.ID, owner, pol.SubjectLimit, pol.CodeLimit)
-
-	var codes []string
-	for range pol.CodeLimit {
-		code, err := v.IssueServiceCode(ctx, inst.ID, owner)
-		if err != nil {
-			return err
-		}
-		codes = append(codes, code)
-		fmt.Fprintf(w, "issued %s\n", code)
-	}
-	_, err = v.IssueServiceCode(ctx, inst.ID, owner)
-	report(w, "issue a sixth code", err)
-
-	verify := func(code, subject string) {
-		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: owner, Subject: subject})
-		what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
-		if err != nil {
-			report(w, what, err)
-			return
-		}
-		retry := ""
-		if res.Retry {
-			retry = " (a retry: nothing changed)"
-		}
-		fmt.Fprintf(w, "%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
-	}
-	verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
-	verify(codes[0], "Hangzhou Example Technology Co., Ltd.") // the applicant submits again
-	verify(codes[1], "Shanghai Sample Trading Co., Ltd.")
-	verify(codes[2], "Beijing Demo Culture Media Co., Ltd.")
-	verify(codes[0], "Shenzhen Other Co., Ltd.") // someone else's code
-	verify(codes[3], "Shenzhen Other Co., Ltd.") // a fourth subject
-
-	if err := v.Release(ctx, codes[1]); err != nil {
+	codes, err := f.issue(inst.ID, pol.CodeLimit)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
-	verify(codes[3], "Shenzhen Other Co., Ltd.")
-
-	if err := v.Complete(ctx, codes[0]); err != nil {
+	if err := f.apply(codes); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "filed %s\n", icpverify.MaskServiceCode(codes[0]))
-	report(w, "release the filed code", v.Release(ctx, codes[0]))
-
 	used, _, err := store.Usage(ctx, inst.ID, "")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "instance %s: %d of %d subjects hold a slot\n", inst.ID, used, pol.SubjectLimit)
 	return nil
+}
+
+// filing is one run's Verifier, with the owner of its instance.
+type filing struct {
+	ctx   context.Context
+	w     io.Writer
+	v     *icpverify.Verifier
+	owner string
+}
+
+// setUp stores a new instance, of a new owner, in the inventory.
+func (f *filing) setUp(store *sqlstore.Store, pol icpverify.Policy) (icpverify.Instance, error) {
+	tag := randomTag()
+	f.owner = "acct-" + tag
+	inst := icpverify.Instance{
+		ID: "i-" + tag, Account: f.owner, Product: icpverify.ProductECS, Region: "cn-hangzhou",
+		Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.7",
+		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0),
+	}
+	if err := store.PutInstanceContext(f.ctx, inst); err != nil {
+		return icpverify.Instance{}, err
+	}
+	fmt.Fprintf(f.w, "instance %s of %s: %d subjects, %d codes\n", inst.ID, f.owner, pol.SubjectLimit, pol.CodeLimit)
+	return inst, nil
+}
+
+// issue issues n codes from the instance, then shows that one more is
+// refused.
+func (f *filing) issue(instance string, n int) ([]string, error) {
+	var codes []string
+	for range n {
+		code, err := f.v.IssueServiceCode(f.ctx, instance, f.owner)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, code)
+		fmt.Fprintf(f.w, "issued %s\n", code)
+	}
+	_, err := f.v.IssueServiceCode(f.ctx, instance, f.owner)
+	report(f.w, "issue a sixth code", err)
+	return codes, nil
+}
+
+// apply files applications with codes: a retry, someone else's code, a
+// fourth subject refused and then passed once a slot is released, and a
+// filed code that cannot be released.
+func (f *filing) apply(codes []string) error {
+	f.verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
+	f.verify(codes[0], "Hangzhou Example Technology Co., Ltd.") // the applicant submits again
+	f.verify(codes[1], "Shanghai Sample Trading Co., Ltd.")
+	f.verify(codes[2], "Beijing Demo Culture Media Co., Ltd.")
+	f.verify(codes[0], "Shenzhen Other Co., Ltd.") // someone else's code
+	f.verify(codes[3], "Shenzhen Other Co., Ltd.") // a fourth subject
+
+	if err := f.v.Release(f.ctx, codes[1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.w, "released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
+	f.verify(codes[3], "Shenzhen Other Co., Ltd.")
+
+	if err := f.v.Complete(f.ctx, codes[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.w, "filed %s\n", icpverify.MaskServiceCode(codes[0]))
+	report(f.w, "release the filed code", f.v.Release(f.ctx, codes[0]))
+	return nil
+}
+
+// verify verifies code for subject, for the instance's owner, and prints
+// what happened.
+func (f *filing) verify(code, subject string) {
+	res, err := f.v.Verify(f.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: f.owner, Subject: subject})
+	what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
+	if err != nil {
+		report(f.w, what, err)
+		return
+	}
+	retry := ""
+	if res.Retry {
+		retry = " (a retry: nothing changed)"
+	}
+	fmt.Fprintf(f.w, "%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
 }
 
 // report prints the refusal err, with its reason.
