@@ -298,6 +298,10 @@ func explainHot(t *testing.T, s *sqlstore.Store, codes []string, used map[int]bo
 		"quotaTake":     {fi.ID, 15},
 		"quotaUsed":     {hi.ID},
 		"usage":         {hi.ID, hi.ID, heldKey},
+		// PostgreSQL's ReserveServiceCode of the free code: the guard's
+		// arguments, the reservation's, the code (see reserveCodeArgs).
+		"reserveCode": {fi.Account, fi.Account, fi.Account, string(icpverify.Running), string(icpverify.ProductECS),
+			atArg, atArg, nil, nil, true, fi.Account, "Subject", key, "", atArg, 15, codes[free]},
 	}
 	if s.Dialect() == sqlstore.SQLite {
 		args["quotaTake"] = []any{fi.ID, 15, 15}
