@@ -39,10 +39,9 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 	if err := checkReservation(r); err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: Reserve: %w", err)
 	}
-	masked := icpverify.MaskServiceCode(r.Code)
 	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
 	lim := clampLimit(limit)
 	var out icpverify.Outcome
@@ -62,7 +61,7 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 		return err
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", masked, err)
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
 	return out, used, nil
 }

@@ -33,19 +33,18 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	if err := ctx.Err(); err != nil {
 		return icpverify.CodeRecord{}, 0, err
 	}
-	masked := icpverify.MaskServiceCode(r.Code)
 	if !checkKey(r.Code) {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(r.Code), icpverify.ErrNotFound)
 	}
 	if err := checkApplication(r); err != nil {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
 	if s.d != Postgres {
 		return s.lookupAndReserve(ctx, r, limit, g)
 	}
 	args, err := s.reserveCodeArgs(r, limit, g)
 	if err != nil {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
 	var rec icpverify.CodeRecord
 	var out icpverify.Outcome
@@ -59,9 +58,9 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(r.Code), icpverify.ErrNotFound)
 	case err != nil:
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", masked, err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
 	}
 	return rec, out, nil
 }

@@ -182,17 +182,16 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 	if err := ctx.Err(); err != nil {
 		return icpverify.CodeRecord{}, err
 	}
-	masked := icpverify.MaskServiceCode(code)
 	if !checkKey(code) {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
 	var rec icpverify.CodeRecord
 	err := s.scanLookup(s.queryRow(ctx, s.q.lookupCode, code), &rec)
 	if errors.Is(err, sql.ErrNoRows) {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", masked, icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
 	if err != nil {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", masked, err)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", icpverify.MaskServiceCode(code), err)
 	}
 	return rec, nil
 }
