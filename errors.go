@@ -108,11 +108,18 @@ func unknownCode(selected ProductType, cause Reason, instance string) *Error {
 	return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeNotFound, Selected: selected, cause: cause, causeInstance: instance}
 }
 
-// notReserved is the refusal of Withdraw, Release or Complete for a code
-// that holds no reservation, of a Withdraw by an account that may not
-// withdraw it, and of ReleaseApplication or CompleteApplication for an
-// application that does not hold it; cause is the true reason of the
-// latter two, and instance the reservation's instance.
+// trueReason is the reason of e, or the one it hides from a stranger.
+func (e *Error) trueReason() Reason {
+	if e.cause != "" {
+		return e.cause
+	}
+	return e.Reason
+}
+
+// notReserved is the refusal of Withdraw, Release or Complete for an
+// application that holds no reservation, and of a Withdraw by an account
+// that may not withdraw it; cause is the true reason of the latter, and
+// instance the reservation's instance.
 func notReserved(cause Reason, instance string) *Error {
 	return &Error{Err: ErrNotFound, Reason: ReasonNotReserved, cause: cause, causeInstance: instance}
 }

@@ -28,6 +28,10 @@ type MemoryStore struct {
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
 	accounts  [shardCount]accountShard  // by account
+	// apps maps a reservation's Application to its code. An entry is
+	// added with the reservation, under its code shard's lock, and
+	// deleted with it; a reader checks the reservation it finds.
+	apps sync.Map
 }
 
 // Locks are taken instance shard first, then code shard, then account
@@ -260,7 +264,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	if r.Code == "" || r.Instance == "" || r.SubjectKey == "" {
+	if r.Code == "" || r.Instance == "" || r.SubjectKey == "" || r.Application == "" {
 		return 0, 0, errEmptyKey
 	}
 	// A retry needs only the code's read lock.
@@ -292,6 +296,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	e := ish.entry(r.Instance)
 	r.Filed = false
 	csh.reserved[r.Code] = storedReservation{r, e}
+	s.apps.Store(r.Application, r.Code)
 	ish.slots[k] = held + 1
 	if held == 0 {
 		e.used.Add(1)
@@ -346,6 +351,22 @@ func (s *MemoryStore) reservation(code string) (Reservation, bool) {
 	return r.Reservation, ok
 }
 
+// Application implements QuotaStore.
+func (s *MemoryStore) Application(ctx context.Context, id string) (Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return Reservation{}, err
+	}
+	code, ok := s.apps.Load(id)
+	if !ok {
+		return Reservation{}, ErrNotFound
+	}
+	r, ok := s.reservation(code.(string))
+	if !ok || r.Application != id {
+		return Reservation{}, ErrNotFound
+	}
+	return r, nil
+}
+
 // Usage implements QuotaStore.
 func (s *MemoryStore) Usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -368,6 +389,7 @@ func (s *MemoryStore) Release(ctx context.Context, r Reservation) (Reservation, 
 			return old
 		}
 		delete(csh.reserved, old.Code)
+		s.apps.Delete(old.Application)
 		k := slot{old.Instance, old.SubjectKey}
 		if ish.slots[k]--; ish.slots[k] <= 0 {
 			delete(ish.slots, k)
@@ -387,8 +409,8 @@ func (s *MemoryStore) Complete(ctx context.Context, r Reservation) (Reservation,
 	})
 }
 
-// update runs f on the reservation of r.Code, if it is for the same
-// application as r, with the write locks of its instance's and its code's
+// update runs f on the reservation of r.Code, if its Application is
+// r.Application, with the write locks of its instance's and its code's
 // shards held.
 func (s *MemoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
@@ -404,7 +426,7 @@ func (s *MemoryStore) update(ctx context.Context, r Reservation, f func(*instanc
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
 	stored, ok := csh.reserved[r.Code]
-	if !ok || !stored.SameApplication(r) {
+	if !ok || stored.Application != r.Application {
 		// Released since it was read, or another application's. A code's
 		// reservation is always on the code's one instance, so the locks
 		// held are the right ones.

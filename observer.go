@@ -21,6 +21,11 @@ const (
 	OpGrant    Op = "grant"
 	OpWithdraw Op = "withdraw"
 	OpRevoke   Op = "revoke"
+	// OpUngrant is GrantServiceCode withdrawing a grant: its Grantee is
+	// the account whose grant was withdrawn.
+	OpUngrant   Op = "ungrant"
+	OpReconcile Op = "reconcile" // ReconcileInstance
+	OpExpiring  Op = "expiring"  // Expiring
 )
 
 // Verdict is how an operation ended.
@@ -39,23 +44,30 @@ type Decision struct {
 	Op       Op
 	Time     time.Time     // when it started, by the Verifier's clock
 	Duration time.Duration // how long it took, by the Verifier's clock
-	// Account is the account that acted: the applicant for Verify, Check
-	// and Withdraw, the owner for IssueServiceCode, GrantServiceCode and
-	// ServiceCodes; empty for the provider's own Release, Complete,
-	// ReleaseApplication, CompleteApplication (whose Op is OpRelease and
-	// OpComplete), RevokeServiceCode and ServiceCodeStatus.
-	Account  string
-	Holder   string      // the account that holds the reservation acted on, if any
-	Subject  string      // the filing subject, if any
-	Grantee  string      // GrantServiceCode: the account granted the code
-	Instance string      // the instance concerned, if known
-	Product  ProductType // the product type selected, or the instance's
-	Code     string      // the service code, masked (MaskServiceCode)
-	Verdict  Verdict
-	Reason   Reason // the refusal's Reason
+	// Account is the account that acted: the applicant for Verify, Check,
+	// Withdraw and Expiring, the owner for IssueServiceCode,
+	// GrantServiceCode and ServiceCodes; empty for the provider's own
+	// Release, Complete, RevokeServiceCode, ReconcileInstance and
+	// ServiceCodeStatus.
+	Account string
+	Holder  string // the account that holds the reservation acted on, if any
+	Subject string // the filing subject, if any
+	Grantee string // GrantServiceCode: the account granted the code, or whose grant was withdrawn
+	// Application is the application concerned, if any (see
+	// Result.Application).
+	Application string
+	Instance    string      // the instance concerned, if known
+	Product     ProductType // the product type selected, or the instance's
+	Code        string      // the service code, masked (MaskServiceCode)
+	Verdict     Verdict
+	Reason      Reason // the refusal's Reason
 	// Cause is the true cause of a refusal whose Reason hides it from a
 	// stranger to the code (ReasonCodeNotFound, ReasonNotReserved), for
-	// support staff; otherwise it is empty.
+	// support staff. For a release the Verifier made by itself (Op
+	// OpRelease after a revocation, a withdrawn grant, a reconciliation or
+	// a Verify whose reservation the rules refused once it was made) it
+	// is why the rules no longer allowed the reservation. Otherwise it is
+	// empty.
 	Cause Reason
 	Used  int // quota figures, if any
 	Limit int
@@ -75,10 +87,11 @@ type ObserverFunc func(Decision)
 func (f ObserverFunc) Observe(d Decision) { f(d) }
 
 // WithObserver makes the Verifier report a Decision for every Verify, Check,
-// Withdraw, Release, Complete, ReleaseApplication, CompleteApplication,
-// IssueServiceCode, GrantServiceCode, RevokeServiceCode, ServiceCodeStatus
-// and ServiceCodes to o. A second
-// WithObserver replaces the first.
+// Withdraw, Release, Complete, IssueServiceCode, GrantServiceCode,
+// RevokeServiceCode, ReconcileInstance, ServiceCodeStatus, ServiceCodes and
+// Expiring to o, and one more for every reservation that one of them
+// releases by itself (see Decision.Cause). A second WithObserver replaces
+// the first.
 //
 // Each Decision is handed to o on the goroutine that called the operation,
 // when the operation ends and before it returns, so the record is complete:
@@ -88,6 +101,20 @@ func (f ObserverFunc) Observe(d Decision) { f(d) }
 // wants delivery off the request's path wraps o in a queue of its own.
 func WithObserver(o Observer) Option {
 	return func(v *Verifier) { v.obs = o }
+}
+
+// noteRelease reports, with an Observer, the Decision of a release the
+// Verifier made by itself: of r, on behalf of actor (empty for the
+// provider), because the rules no longer allow it (cause).
+func (v *Verifier) noteRelease(actor string, r Reservation, cause Reason) {
+	if v.obs == nil {
+		return
+	}
+	now := v.now()
+	d := Decision{Op: OpRelease, Account: actor, Holder: r.Account, Subject: r.Subject,
+		Application: r.Application, Instance: r.Instance, Code: r.Code, Cause: cause}
+	d.complete(now, now, nil, v.format, true)
+	observe(v.obs, &d)
 }
 
 // observe hands d to o, recovering a panic in o.
@@ -155,6 +182,7 @@ func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, 
 		return
 	}
 	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)
+	d.Application = clip(d.Application)
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))
 }
 
@@ -162,7 +190,7 @@ func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, 
 // message "icpverify decision", at level Info when it passed or was
 // refused, Error when it failed. Its attributes, whose names are stable,
 // are op, decided_at, duration, account, holder, subject, grantee,
-// instance, product, code, verdict, reason, cause, used and limit (with a
+// application, instance, product, code, verdict, reason, cause, used and limit (with a
 // quota figure), and error; empty ones are left out.
 func SlogObserver(l *slog.Logger) Observer {
 	return ObserverFunc(func(d Decision) {
@@ -185,6 +213,7 @@ func SlogObserver(l *slog.Logger) Observer {
 		str("holder", d.Holder)
 		str("subject", d.Subject)
 		str("grantee", d.Grantee)
+		str("application", d.Application)
 		str("instance", d.Instance)
 		str("product", string(d.Product))
 		str("code", d.Code)

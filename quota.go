@@ -10,19 +10,54 @@ import (
 // tells what Reserve would do for a Check, and reports the outcome and the
 // subjects holding a slot on the instance. A code whose reservation the
 // CodeLookup read with it is decided from that read, without the store.
+// It notes in r.Application the application the code is reserved for, if
+// it is r's.
 func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, limit int) (Outcome, int, error) {
 	if rec.Reservation.Code == r.Code {
-		return outcomeOf(&rec.Reservation, r), rec.Used, nil
+		outcome := outcomeOf(&rec.Reservation, r)
+		if outcome == Held {
+			r.Application = rec.Reservation.Application
+		}
+		return outcome, rec.Used, nil
 	}
 	if !reserve {
 		return v.peek(ctx, r, limit)
+	}
+	if r.Application == "" {
+		app, err := v.newApplication()
+		if err != nil {
+			return 0, 0, err
+		}
+		r.Application = app
 	}
 	outcome, used, err := v.quotas.Reserve(ctx, *r, limit)
 	if err != nil {
 		return 0, 0, storeFailure("reserving a subject slot", err)
 	}
+	if outcome == Held {
+		return outcome, used, v.heldApplication(ctx, r)
+	}
 	return outcome, used, nil
 }
+
+// heldApplication notes in r.Application the identity of the reservation
+// that Reserve found held for r's application.
+func (v *Verifier) heldApplication(ctx context.Context, r *Reservation) error {
+	old, err := v.quotas.Reservation(ctx, r.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("icpverify: looking up reservation: %w", err)
+	}
+	if err != nil || !old.SameApplication(*r) || old.Filed {
+		return errHeldChanged
+	}
+	r.Application = old.Application
+	return nil
+}
+
+// errHeldChanged is the failure of a Verify whose retry found the
+// application's reservation, which was then released or filed before its
+// identity was read: the same Verify, made again, gets a true answer.
+var errHeldChanged = errors.New("icpverify: the application's reservation changed while it was read; verify again")
 
 // outcomeOf is what reserving a code for r does when the code already has
 // the reservation old: Held for the same application, Taken if old serves
@@ -34,7 +69,8 @@ func outcomeOf(old, r *Reservation) Outcome {
 	return Held
 }
 
-// peek tells what Reserve would do with r, changing nothing.
+// peek tells what Reserve would do with r, changing nothing. It notes in
+// r.Application the application that holds the code for r, if one does.
 func (v *Verifier) peek(ctx context.Context, r *Reservation, limit int) (Outcome, int, error) {
 	old, err := v.quotas.Reservation(ctx, r.Code)
 	switch {
@@ -49,6 +85,7 @@ func (v *Verifier) peek(ctx context.Context, r *Reservation, limit int) (Outcome
 	}
 	switch {
 	case old.Code != "":
+		r.Application = old.Application
 		return Held, used, nil
 	case !held && used >= limit:
 		return Full, used, nil

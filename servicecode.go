@@ -260,6 +260,9 @@ func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee st
 		return err
 	}
 	d := Decision{Op: OpGrant, Account: owner, Grantee: grantee, Code: code}
+	if grantee == "" {
+		d.Op = OpUngrant
+	}
 	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d), false)
 }
 
@@ -291,6 +294,9 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 	}
 	sc, inst := rec.Code, rec.Instance
 	d.Instance = sc.Instance
+	if grantee == "" && owner == ownerOf(sc, inst) && sc.Owner == owner {
+		d.Grantee = sc.Grantee // the grant withdrawn
+	}
 	if owner != ownerOf(sc, inst) {
 		return unknownCode("", ReasonCodeNotOwned, sc.Instance)
 	}
@@ -306,9 +312,9 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 }
 
 // releaseUnentitled releases the unfiled reservation of the code read in
-// rec if its account is neither the owner nor the grantee.
+// rec if its account is neither the owner, who acts, nor the grantee.
 func (v *Verifier) releaseUnentitled(ctx context.Context, rec CodeRecord, owner, grantee string) error {
-	r, err := v.reservationOf(ctx, rec)
+	r, err := v.reservationOf(ctx, rec.Code.Code)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil
@@ -317,7 +323,7 @@ func (v *Verifier) releaseUnentitled(ctx context.Context, rec CodeRecord, owner,
 	case r.Filed || r.Account == owner || r.Account == grantee:
 		return nil
 	}
-	return v.releaseFor(ctx, r)
+	return v.releaseFor(ctx, owner, r, ReasonCodeNotOwned)
 }
 
 // RevokeServiceCode invalidates a code for good, as the provider does: it
@@ -350,38 +356,43 @@ func (v *Verifier) revoke(ctx context.Context, code string, d *Decision) error {
 	if err != nil {
 		return fmt.Errorf("icpverify: revoking service code: %w", err)
 	}
-	r, err := v.reservationOf(ctx, CodeRecord{Code: ServiceCode{Code: c}})
+	r, err := v.reservationOf(ctx, c)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil
 	case err != nil:
 		return err
 	}
-	d.Holder, d.Subject, d.Instance = r.Account, r.Subject, r.Instance
+	d.Holder, d.Subject, d.Instance, d.Application = r.Account, r.Subject, r.Instance, r.Application
 	if r.Filed {
 		return nil
 	}
-	return v.releaseFor(ctx, r)
+	return v.releaseFor(ctx, "", r, ReasonCodeRevoked)
 }
 
-// reservationOf returns the reservation of the code read in rec: the one
-// rec holds, or the QuotaStore's. A code without one is ErrNotFound.
-func (v *Verifier) reservationOf(ctx context.Context, rec CodeRecord) (Reservation, error) {
-	if rec.Reservation.Code == rec.Code.Code && rec.Code.Code != "" {
-		return rec.Reservation, nil
-	}
-	r, err := v.quotas.Reservation(ctx, rec.Code.Code)
+// reservationOf reads the reservation of a code, once its code was
+// written: a code without one is ErrNotFound.
+func (v *Verifier) reservationOf(ctx context.Context, code string) (Reservation, error) {
+	r, err := v.quotas.Reservation(ctx, code)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reservation{}, fmt.Errorf("icpverify: looking up reservation: %w", err)
 	}
 	return r, err
 }
 
-// releaseFor releases r on behalf of a grant or a revocation. A reservation
-// gone or replaced since it was read needs nothing more.
-func (v *Verifier) releaseFor(ctx context.Context, r Reservation) error {
-	if _, err := v.quotas.Release(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
+// releaseFor releases r on behalf of actor (empty for the provider),
+// because the rules no longer allow it (cause), and records the release
+// in a Decision of its own. A reservation gone or replaced since it was
+// read needs nothing more.
+func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) error {
+	after, err := v.quotas.Release(ctx, r)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
 		return fmt.Errorf("icpverify: releasing reservation: %w", err)
+	case !after.Filed:
+		v.noteRelease(actor, after, cause)
 	}
 	return nil
 }

@@ -99,12 +99,18 @@ type Reservation struct {
 	Website    string    // canonical domain of the website filed; empty if none was given
 	Filed      bool      // the filing was approved; the code is used for good
 	ReservedAt time.Time // when the reservation was made
+	// Application identifies the application the reservation serves
+	// (see Result.Application): an opaque value of 1 to 64 ASCII letters
+	// and digits that the Verifier makes when it reserves a code, new for
+	// every reservation. A store keeps it as it is given, finds the
+	// reservation by it, and keeps it when a retry finds the code held.
+	Application string
 }
 
-// SameApplication reports whether r and o are reservations for the same
-// application: the same account filing for the same subject key and
-// website. Reserving a code again for the same application is a retry;
-// Release and Complete act only on the application they are given.
+// SameApplication reports whether r and o ask for the same application:
+// the same account filing for the same subject key and website. Reserving
+// a code again for the same application is a retry, which Reserve reports
+// as Held.
 func (r Reservation) SameApplication(o Reservation) bool {
 	return r.Account == o.Account && r.SubjectKey == o.SubjectKey && r.Website == o.Website
 }
@@ -182,32 +188,46 @@ type QuotaStore interface {
 	// r.Instance and limit subject keys already do, it stores nothing and
 	// reports Full. N concurrent calls for the last free slot have exactly
 	// one winner. A code reserved already reports Held if its reservation
-	// is unfiled and for the same application as r, and Taken otherwise.
-	// It reports the outcome and the number of subject keys that hold a
-	// slot on r.Instance afterwards. The Verifier has checked the code and
-	// its instance; the store need not know them. r.Filed is ignored: a
-	// new reservation is never filed.
+	// is unfiled and for the same application as r (see
+	// Reservation.SameApplication), keeping that reservation's
+	// Application, and Taken otherwise. It reports the outcome and the
+	// number of subject keys that hold a slot on r.Instance afterwards.
+	// The Verifier has checked the code and its instance; the store need
+	// not know them. r.Filed is ignored: a new reservation is never filed.
+	//
+	// Once Reserve has returned Reserved, a read of the code through the
+	// InstanceStore (or LookupServiceCode) must see every change the
+	// InstanceStore had made to the code or its instance before the
+	// Verifier read that reservation's absence (see RevokeServiceCode):
+	// stores that are linearizable, as a single database is, have this
+	// by themselves. The Verifier reads the code again after Reserved and
+	// releases what the rules no longer allow, so that a revocation, a
+	// withdrawn grant or a changed instance racing with Verify never
+	// leaves a reservation behind.
 	Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error)
 
 	// Reservation returns the reservation of code.
 	Reservation(ctx context.Context, code string) (Reservation, error)
 
+	// Application returns the reservation whose Application is id. A
+	// reservation released since, or an id never given, is ErrNotFound.
+	Application(ctx context.Context, id string) (Reservation, error)
+
 	// Usage reports the number of subject keys that hold a slot on
 	// instance, and whether subjectKey is one of them.
 	Usage(ctx context.Context, instance, subjectKey string) (used int, held bool, err error)
 
-	// Release deletes the reservation of r.Code if it is for the same
-	// application as r (see Reservation.SameApplication), and frees its
-	// subject key's slot unless another code still holds it on the same
-	// instance. It returns the reservation as it was. A filed reservation
-	// is left as it is and returned with Filed set. A code with no
-	// reservation, or with one for another application, is ErrNotFound,
-	// so that a Release retried after its reservation was replaced frees
-	// nothing.
+	// Release deletes the reservation of r.Code if its Application is
+	// r.Application, and frees its subject key's slot unless another code
+	// still holds it on the same instance. It returns the reservation as
+	// it was. A filed reservation is left as it is and returned with Filed
+	// set. A code with no reservation, or with one for another
+	// application, is ErrNotFound, so that a Release retried after its
+	// reservation was replaced frees nothing.
 	Release(ctx context.Context, r Reservation) (Reservation, error)
 
-	// Complete marks the reservation of r.Code as filed, if it is for the
-	// same application as r, and returns it. Completing a filed
+	// Complete marks the reservation of r.Code as filed, if its
+	// Application is r.Application, and returns it. Completing a filed
 	// reservation changes nothing. A code with no reservation, or with one
 	// for another application, is ErrNotFound.
 	Complete(ctx context.Context, r Reservation) (Reservation, error)

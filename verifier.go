@@ -2,7 +2,9 @@ package icpverify
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 	"unicode/utf8"
@@ -67,9 +69,10 @@ func WithCodeFormat(f CodeFormat) Option {
 }
 
 // New returns a Verifier that reads instances and service codes from
-// instances and keeps reservations in quotas. One MemoryStore can serve as
-// both. If quotas is a CodeLookup, Verify and Check read codes through it;
-// if it is a CodeReserver, Verify reserves a code in the call that reads it.
+// instances and keeps reservations in quotas. One store that holds both,
+// as a MemoryStore or a SQL store does, is passed twice: New(s, s). Only
+// then does the Verifier use the store's CodeLookup or CodeReserver, if
+// it has one: an instance is never read from anywhere but instances.
 func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 	v := &Verifier{
 		instances: instances,
@@ -88,9 +91,52 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 			o(v)
 		}
 	}
-	v.lookup, _ = quotas.(CodeLookup)
-	v.reserver, _ = quotas.(CodeReserver)
+	if sameStore(instances, quotas) {
+		v.lookup, _ = quotas.(CodeLookup)
+		v.reserver, _ = quotas.(CodeReserver)
+	}
 	return v
+}
+
+// sameStore reports whether instances and quotas are one store: the same
+// value passed twice. Values of different types are not; two values of one
+// type that Go cannot compare (a func, or a struct holding a map) are not
+// either: comparing them panics, which sameStore recovers from, so such a
+// store always counts as two.
+func sameStore(instances InstanceStore, quotas QuotaStore) (same bool) {
+	if instances == nil || quotas == nil {
+		return false
+	}
+	defer func() { _ = recover() }()
+	return any(instances) == any(quotas)
+}
+
+// newApplication draws the identity of a new application: 128 random bits
+// in 32 lower-case hexadecimal digits.
+func (v *Verifier) newApplication() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(v.rand, b[:]); err != nil {
+		return "", fmt.Errorf("icpverify: drawing an application's identity: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// maxApplication bounds the length of an application's identity.
+const maxApplication = 64
+
+// validApplication reports whether id has the form of an application's
+// identity: 1 to 64 ASCII letters and digits.
+func validApplication(id string) bool {
+	if id == "" || len(id) > maxApplication {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i] | 0x20
+		if !('0' <= id[i] && id[i] <= '9' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // policy returns the policy of a product type.

@@ -43,6 +43,12 @@ type Result struct {
 	// Retry is true if the code was already reserved for the subject
 	// before this call, so nothing changed.
 	Retry bool
+	// Application identifies the application the code is reserved for:
+	// an opaque value, new for every reservation and the same for every
+	// retry of it. Release, Complete and Withdraw name the application
+	// by it. Check reports it only for a code already reserved for the
+	// same application.
+	Application string
 }
 
 // Verify verifies the product of a filing application and, if it passes,
@@ -91,7 +97,7 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 
 // verify runs the stages of Verify (reserve) or Check: validate the
 // request, read the code, check the code and its instance, take or peek at
-// the subject's slot, and conclude.
+// the subject's slot, confirm a new reservation, and conclude.
 func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now time.Time) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -102,11 +108,7 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 	}
 	r.ReservedAt = now
 	var rec CodeRecord
-	var g ReserveGuard
-	if reserve && v.reserver != nil {
-		g = guardOf(req.Product, pol, now)
-	}
-	outcome, err := v.readCode(ctx, reserve, &r, &rec, g, pol.SubjectLimit)
+	outcome, err := v.readCode(ctx, reserve, &r, &rec, req.Product, pol, now)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, unknownCode(req.Product, "", "")
 	}
@@ -128,8 +130,13 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 			return Result{}, err
 		}
 	}
+	if reserve && outcome == Reserved {
+		if err := v.confirm(ctx, req, r, pol, now); err != nil {
+			return Result{}, err
+		}
+	}
 	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: r.Code,
-		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit}
+		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit, Application: r.Application}
 	return v.conclude(ctx, outcome, res, req, &rec, now)
 }
 
@@ -161,23 +168,29 @@ func (v *Verifier) validate(req *Request) (Reservation, Policy, *Error) {
 
 // readCode reads the service code of r into rec, as lookupCode does. For
 // a Verify (reserve) through a CodeReserver it reserves the code for r in
-// the same call, where g holds, with limit, and reports what that did;
-// otherwise, and when it reserved nothing, the outcome is 0.
-func (v *Verifier) readCode(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, g ReserveGuard, limit int) (Outcome, error) {
+// the same call, where the rules of pol allow it for the selected product
+// now, as far as stored data tells, and reports what that did; otherwise,
+// and when it reserved nothing, the outcome is 0.
+func (v *Verifier) readCode(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, product ProductType, pol Policy, now time.Time) (Outcome, error) {
 	if !reserve || v.reserver == nil {
 		return 0, v.lookupCode(ctx, r.Code, rec)
 	}
-	var err error
-	var outcome Outcome
-	*rec, outcome, err = v.reserver.ReserveServiceCode(ctx, *r, limit, g)
-	switch {
-	case err == nil:
-		return outcome, nil
-	case errors.Is(err, ErrNotFound):
-		return 0, v.lookupCode(ctx, r.Code, rec) // from the InstanceStore
+	app, err := v.newApplication()
+	if err != nil {
+		return 0, err
 	}
-	*rec = CodeRecord{}
-	return 0, storeFailure("reserving a service code", err)
+	r.Application = app
+	var outcome Outcome
+	*rec, outcome, err = v.reserver.ReserveServiceCode(ctx, *r, pol.SubjectLimit, guardOf(product, pol, now))
+	if errors.Is(err, ErrNotFound) {
+		*rec = CodeRecord{}
+		return 0, err
+	}
+	if err != nil {
+		*rec = CodeRecord{}
+		return 0, storeFailure("reserving a service code", err)
+	}
+	return outcome, nil
 }
 
 // guardOf returns what a CodeReserver checks for a request selecting
@@ -194,35 +207,68 @@ func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
 	return g
 }
 
-// undoReserve releases the reservation r that a CodeReserver made for a
-// code the rules refuse, e, and returns e. A store's guard that is looser
-// than the rules gets here; if the release fails, the error says so and
-// a retry of the Verify releases it again.
+// confirm reads the code of the reservation r, just made for req, once
+// more, and releases r if the rules no longer allow it: a revocation, a
+// withdrawn grant or a change of the instance that the first read did not
+// see. Whoever made that change wrote it before reading the code's
+// reservation, and the Verifier writes the reservation before this read,
+// so on stores that keep the contract of QuotaStore.Reserve one of the two
+// sees the other, and no reservation outlives the change. It returns the
+// refusal, or a store's failure to read or release.
+func (v *Verifier) confirm(ctx context.Context, req *Request, r Reservation, pol Policy, now time.Time) error {
+	var rec CodeRecord
+	err := v.lookupCode(ctx, r.Code, &rec)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return v.undoReserve(ctx, r, unknownCode(req.Product, "", ""))
+	case err != nil:
+		if _, rerr := v.quotas.Release(ctx, r); rerr != nil && !errors.Is(rerr, ErrNotFound) {
+			return fmt.Errorf("%w (and releasing the reservation it could not confirm: %v)", err, rerr)
+		}
+		return err
+	}
+	if e := checkCode(req, &rec, pol, now); e != nil {
+		return v.undoReserve(ctx, r, e)
+	}
+	return nil
+}
+
+// undoReserve releases the reservation r that was made for a code the
+// rules refuse, e, and returns e. A store's guard that is looser than the
+// rules gets here, as does a change confirm saw; if the release fails, the
+// error says so and a retry of the Verify releases it again.
 func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) error {
-	if _, err := v.quotas.Release(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("icpverify: releasing a reservation the store made for a refused code (%v): %w", e, err)
+	if err := v.releaseFor(ctx, r.Account, r, e.trueReason()); err != nil {
+		return fmt.Errorf("icpverify: releasing a reservation the rules refuse (%v): %w", e, err)
 	}
 	return e
 }
 
 // lookupCode reads a service code and its instance into rec, the zero
 // Instance if the inventory does not hold it; a missing code is
-// ErrNotFound. A CodeLookup reads the code's reservation too; a code it
-// does not hold is read from the InstanceStore.
+// ErrNotFound. Through a CodeLookup (one store holding the inventory and
+// the reservations) it reads the code's reservation too, in one call.
+//
+// A code that does not exist costs the same reads as one that does, an
+// instance's included, so that how long a refusal takes tells a stranger
+// nothing.
 func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord) error {
 	var err error
 	if v.lookup != nil {
 		*rec, err = v.lookup.LookupServiceCode(ctx, code)
-		if err == nil {
-			return nil
-		}
-		*rec = CodeRecord{}
-		if !errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, ErrNotFound):
+			*rec = CodeRecord{}
+			return err
+		case err != nil:
+			*rec = CodeRecord{}
 			return fmt.Errorf("icpverify: looking up service code: %w", err)
 		}
+		return nil
 	}
 	rec.Code, err = v.instances.ServiceCode(ctx, code)
 	if errors.Is(err, ErrNotFound) {
+		_, _ = v.instances.Instance(ctx, code) // as long as for a code that exists
 		return err
 	}
 	if err != nil {
