@@ -3,6 +3,7 @@ package icpverify
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,12 +20,13 @@ func TestWithdraw(t *testing.T) {
 		code := f.instanceWithCode("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Withdraw(ctx, " "+code, "a"))
+		app := f.app(code)
+		require.NoError(t, f.v.Withdraw(ctx, app, "a"))
 		assert.Zero(t, f.used("i-1"))
 		ds := c.all()
-		assert.Equal(t, Decision{Op: OpWithdraw, Time: t0, Account: "a", Holder: "a", Subject: "S", Instance: "i-1",
-			Code: MaskServiceCode(code), Verdict: Passed}, ds[len(ds)-1])
-		err = f.v.Withdraw(ctx, code, "a")
+		assert.Equal(t, Decision{Op: OpWithdraw, Time: t0, Account: "a", Holder: "a", Subject: "S", Application: app,
+			Instance: "i-1", Code: MaskServiceCode(code), Verdict: Passed}, ds[len(ds)-1])
+		err = f.v.Withdraw(ctx, app, "a")
 		requireReason(t, err, ErrNotFound, ReasonNotReserved)
 	})
 	t.Run("by the owner, of a grantee's application", func(t *testing.T) {
@@ -34,7 +36,7 @@ func TestWithdraw(t *testing.T) {
 		require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", "agency"))
 		_, err := f.v.Verify(ctx, request(code, "agency", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Withdraw(ctx, code, "owner"))
+		require.NoError(t, f.v.Withdraw(ctx, f.app(code), "owner"))
 		assert.Zero(t, f.used("i-1"))
 		d := c.all()[len(c.all())-1]
 		assert.Equal(t, "owner", d.Account, "the account that acted")
@@ -47,8 +49,8 @@ func TestWithdraw(t *testing.T) {
 		unreserved := f.issue("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
-		errNone := f.v.Withdraw(ctx, unreserved, "stranger")
-		err = f.v.Withdraw(ctx, code, "stranger")
+		errNone := f.v.Withdraw(ctx, f.app(unreserved), "stranger")
+		err = f.v.Withdraw(ctx, f.app(code), "stranger")
 		e := requireReason(t, err, ErrNotFound, ReasonNotReserved)
 		assert.Equal(t, errNone.Error(), e.Error(), "a stranger cannot tell a reserved code")
 		assert.Equal(t, Localize(errNone, language.SimplifiedChinese), Localize(err, language.SimplifiedChinese))
@@ -66,10 +68,10 @@ func TestWithdraw(t *testing.T) {
 		_, err := f.v.Verify(ctx, request(code, "agency", "S"))
 		require.NoError(t, err)
 		f.put(ecs("i-1", "new owner")) // the instance changes hands
-		requireReason(t, f.v.Withdraw(ctx, code, "agency"), ErrNotFound, ReasonNotReserved)
-		requireReason(t, f.v.Withdraw(ctx, code, "owner"), ErrNotFound, ReasonNotReserved)
+		requireReason(t, f.v.Withdraw(ctx, f.app(code), "agency"), ErrNotFound, ReasonNotReserved)
+		requireReason(t, f.v.Withdraw(ctx, f.app(code), "owner"), ErrNotFound, ReasonNotReserved)
 		assert.Equal(t, 1, f.used("i-1"))
-		require.NoError(t, f.v.Withdraw(ctx, code, "new owner"))
+		require.NoError(t, f.v.Withdraw(ctx, f.app(code), "new owner"))
 		assert.Zero(t, f.used("i-1"))
 	})
 	t.Run("filed", func(t *testing.T) {
@@ -77,8 +79,8 @@ func TestWithdraw(t *testing.T) {
 		code := f.instanceWithCode("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Complete(ctx, code))
-		requireReason(t, f.v.Withdraw(ctx, code, "a"), ErrServiceCodeInvalid, ReasonCodeUsed)
+		require.NoError(t, f.v.Complete(ctx, f.app(code)))
+		requireReason(t, f.v.Withdraw(ctx, f.app(code), "a"), ErrServiceCodeInvalid, ReasonCodeUsed)
 		assert.Equal(t, 1, f.used("i-1"))
 	})
 	t.Run("bad input", func(t *testing.T) {
@@ -86,13 +88,15 @@ func TestWithdraw(t *testing.T) {
 		code := f.instanceWithCode("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
-		requireReason(t, f.v.Withdraw(ctx, "nonsense", "a"), ErrServiceCodeInvalid, ReasonCodeMalformed)
+		for _, app := range []string{"", code, "not valid", "\xff", strings.Repeat("a", 65)} {
+			requireReason(t, f.v.Withdraw(ctx, app, "a"), ErrNotFound, ReasonNotReserved)
+		}
 		for _, account := range []string{"", "\xff", string(make([]byte, 1<<20))} {
-			requireReason(t, f.v.Withdraw(ctx, code, account), ErrInvalidProduct, ReasonInvalidRequest)
+			requireReason(t, f.v.Withdraw(ctx, f.app(code), account), ErrInvalidProduct, ReasonInvalidRequest)
 		}
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		require.ErrorIs(t, f.v.Withdraw(cancelled, code, "a"), context.Canceled)
+		require.ErrorIs(t, f.v.Withdraw(cancelled, f.app(code), "a"), context.Canceled)
 		assert.Equal(t, 1, f.used("i-1"))
 	})
 }
@@ -126,7 +130,7 @@ func TestGrantWithdrawalReleasesTheGrantee(t *testing.T) {
 	require.NoError(t, f.v.GrantServiceCode(ctx, code2, "owner", "agency"))
 	_, err = f.v.Verify(ctx, request(code2, "agency", "T"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Complete(ctx, code2))
+	require.NoError(t, f.v.Complete(ctx, f.app(code2)))
 	require.NoError(t, f.v.GrantServiceCode(ctx, code2, "owner", ""))
 	r, err := f.store.Reservation(ctx, code2)
 	require.NoError(t, err)
@@ -203,13 +207,17 @@ func TestRevokeServiceCode(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.v.Verify(ctx, request(filed, "a", "T"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Complete(ctx, filed))
+	require.NoError(t, f.v.Complete(ctx, f.app(filed)))
 	assert.Equal(t, 2, f.used("i-1"))
 
+	app := f.app(code)
 	require.NoError(t, f.v.RevokeServiceCode(ctx, code))
 	assert.Equal(t, 1, f.used("i-1"), "the unfiled reservation is released")
-	d := c.all()[len(c.all())-1]
-	assert.Equal(t, Decision{Op: OpRevoke, Time: t0, Holder: "a", Subject: "S", Instance: "i-1", Code: MaskServiceCode(code), Verdict: Passed}, d)
+	ds := c.all()
+	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
+		Code: MaskServiceCode(code), Verdict: Passed, Cause: ReasonCodeRevoked}, ds[len(ds)-2], "the release has its own record")
+	assert.Equal(t, Decision{Op: OpRevoke, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
+		Code: MaskServiceCode(code), Verdict: Passed}, ds[len(ds)-1])
 	require.NoError(t, f.v.RevokeServiceCode(ctx, filed))
 	assert.Equal(t, 1, f.used("i-1"), "a filed reservation stays")
 	require.NoError(t, f.v.RevokeServiceCode(ctx, code), "revoking twice changes nothing")
@@ -236,7 +244,7 @@ func TestCompleteRefusesAnInvalidCode(t *testing.T) {
 			_, err := f.v.Verify(ctx, request(code, "a", "S"))
 			require.NoError(t, err)
 			tt.break_(f)
-			requireReason(t, f.v.Complete(ctx, code), ErrServiceCodeInvalid, tt.reason)
+			requireReason(t, f.v.Complete(ctx, f.app(code)), ErrServiceCodeInvalid, tt.reason)
 			r, err := f.store.Reservation(ctx, code)
 			require.NoError(t, err)
 			assert.False(t, r.Filed)
@@ -319,7 +327,7 @@ func TestStoreNotFoundIsAFailure(t *testing.T) {
 			case "Check":
 				_, err = v.Check(ctx, request(code, "a", "S"))
 			case "Withdraw":
-				err = v.Withdraw(ctx, code, "a")
+				err = v.Withdraw(ctx, f.app(code), "a")
 			}
 			require.Error(t, err)
 			assert.NotErrorIs(t, err, ErrNotFound, "a store failure is no refusal")
@@ -343,80 +351,4 @@ func TestStrangerDecisionKeepsTheCause(t *testing.T) {
 	assert.Equal(t, ReasonCodeNotOwned, ds[1].Cause, "support staff see why")
 	assert.Equal(t, "i-1", ds[1].Instance, "and which instance")
 	assert.Empty(t, ds[2].Cause, "a code that does not exist has no other cause")
-}
-
-// raceStore is a MemoryStore whose first Release and Complete come just
-// after another call released the same reservation and the same
-// application reserved the code anew: they find nothing and say
-// ErrNotFound, though the application holds the code again.
-type raceStore struct {
-	*MemoryStore
-	raced bool
-}
-
-func (s *raceStore) race(ctx context.Context, r Reservation) error {
-	s.raced = true
-	old, err := s.MemoryStore.Release(ctx, r)
-	if err != nil {
-		return err
-	}
-	_, _, err = s.MemoryStore.Reserve(ctx, old, 5)
-	return err
-}
-
-func (s *raceStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
-	if !s.raced {
-		if err := s.race(ctx, r); err != nil {
-			return Reservation{}, err
-		}
-		return Reservation{}, ErrNotFound
-	}
-	return s.MemoryStore.Release(ctx, r)
-}
-
-func (s *raceStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
-	if !s.raced {
-		if err := s.race(ctx, r); err != nil {
-			return Reservation{}, err
-		}
-		return Reservation{}, ErrNotFound
-	}
-	return s.MemoryStore.Complete(ctx, r)
-}
-
-// TestSettleRacesWithTheSameApplication: a Withdraw, Release or Complete
-// whose reservation was released and reserved anew by the same application
-// while it settled it starts over, and settles the application as it is
-// now; it is no store failure.
-func TestSettleRacesWithTheSameApplication(t *testing.T) {
-	ctx := context.Background()
-	for _, op := range []Op{OpWithdraw, OpRelease, OpComplete} {
-		t.Run(string(op), func(t *testing.T) {
-			f := newFixture(t)
-			code := f.instanceWithCode("i-1", "a")
-			s := &raceStore{MemoryStore: f.store}
-			v := New(f.store, s, WithClock(f.clock.Now))
-			_, err := v.Verify(ctx, request(code, "a", "S"))
-			require.NoError(t, err)
-			switch op {
-			case OpWithdraw:
-				err = v.Withdraw(ctx, code, "a")
-			case OpRelease:
-				err = v.Release(ctx, code)
-			case OpComplete:
-				err = v.Complete(ctx, code)
-			}
-			require.NoError(t, err)
-			assert.True(t, s.raced)
-			r, err := f.store.Reservation(ctx, code)
-			if op == OpComplete {
-				require.NoError(t, err)
-				assert.True(t, r.Filed)
-				assert.Equal(t, 1, f.used("i-1"))
-				return
-			}
-			require.ErrorIs(t, err, ErrNotFound)
-			assert.Zero(t, f.used("i-1"))
-		})
-	}
 }

@@ -198,18 +198,18 @@ func ExampleVerifier_Withdraw() {
 
 	// A stranger who learned the code cannot withdraw the application, and
 	// learns no more than of a code with none.
-	err = v.Withdraw(ctx, code, "someone-else")
+	err = v.Withdraw(ctx, res.Application, "someone-else")
 	fmt.Println(errors.Is(err, icpverify.ErrNotFound))
 
 	// The applicant withdraws: the slot is free again.
-	fmt.Println(v.Withdraw(ctx, code, "acct-1"))
+	fmt.Println(v.Withdraw(ctx, res.Application, "acct-1"))
 	// Output:
 	// 1 <nil>
 	// true
 	// <nil>
 }
 
-func ExampleVerifier_ReleaseApplication() {
+func ExampleVerifier_Release() {
 	store := inventory()
 	v := icpverify.New(store, store, icpverify.WithClock(func() time.Time { return now }))
 	ctx := context.Background()
@@ -217,38 +217,39 @@ func ExampleVerifier_ReleaseApplication() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	first := icpverify.Request{
+	req := icpverify.Request{
 		Product:     icpverify.ProductECS,
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
+		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91330100MA27XXXX0X"},
 		Website:     "example.com",
 	}
-	if _, err := v.Verify(ctx, first); err != nil {
+	first, err := v.Verify(ctx, req)
+	if err != nil {
 		log.Fatal(err)
 	}
 
-	// The provider rejects the first application, naming it by the request
-	// it verified. Suppose the answer is lost.
-	fmt.Println(v.ReleaseApplication(ctx, first))
+	// The provider rejects the application, naming it by the identity
+	// Verify gave it. Suppose the answer is lost.
+	fmt.Println(v.Release(ctx, first.Application))
 
-	// Meanwhile the code is used for another website.
-	second := first
-	second.Website = "example.net"
-	res, err := v.Verify(ctx, second)
-	fmt.Println(res.Used, err)
+	// Meanwhile the applicant corrects the filing and submits it again:
+	// a new application.
+	second, err := v.Verify(ctx, req)
+	fmt.Println(second.Application != first.Application, err)
 
 	// The provider retries: the first application holds nothing any more,
 	// and the second keeps its reservation.
-	err = v.ReleaseApplication(ctx, first)
+	err = v.Release(ctx, first.Application)
 	fmt.Println(errors.Is(err, icpverify.ErrNotFound))
-	res, err = v.Check(ctx, second)
-	fmt.Println(res.Retry, res.Used, err)
+	res, err := v.Check(ctx, req)
+	fmt.Println(res.Retry, res.Application == second.Application, err)
 	// Output:
 	// <nil>
-	// 1 <nil>
+	// true <nil>
 	// true
-	// true 1 <nil>
+	// true true <nil>
 }
 
 func ExampleVerifier_RevokeServiceCode() {

@@ -192,3 +192,18 @@ func canonical(s string) bool {
 	ok, c := decodeCode(s, &v)
 	return ok && c
 }
+
+// app returns the application that holds the reservation of a typed code,
+// or "unreserved", the identity of no application, if it holds none.
+func (f *fixture) app(code string) string {
+	f.t.Helper()
+	c, ok := NormalizeServiceCode(code)
+	if !ok {
+		return "unreserved"
+	}
+	r, err := f.store.Reservation(context.Background(), c)
+	if err != nil {
+		return "unreserved"
+	}
+	return r.Application
+}

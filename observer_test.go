@@ -46,8 +46,9 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 	_, err = f.v.Verify(ctx, request(code, "a", "S"))
 	require.NoError(t, err)
 	require.NoError(t, f.v.GrantServiceCode(ctx, code, "a", "agency"))
-	require.NoError(t, f.v.Complete(ctx, code))
-	err = f.v.Release(ctx, code)
+	app := f.app(code)
+	require.NoError(t, f.v.Complete(ctx, app))
+	err = f.v.Release(ctx, app)
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
 	_, err = f.v.Verify(ctx, Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S"})
 	require.Error(t, err)
@@ -58,10 +59,10 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 	want := []Decision{
 		{Op: OpIssue, Account: "a", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed},
 		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 0, Limit: 5},
-		{Op: OpVerify, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 1, Limit: 5},
+		{Op: OpVerify, Account: "a", Subject: "S", Application: app, Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 1, Limit: 5},
 		{Op: OpGrant, Account: "a", Grantee: "agency", Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpComplete, Holder: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpRelease, Holder: "a", Subject: "S", Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
+		{Op: OpComplete, Holder: "a", Subject: "S", Application: app, Instance: "i-1", Code: masked, Verdict: Passed},
+		{Op: OpRelease, Holder: "a", Subject: "S", Application: app, Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
 		{Op: OpVerify, Account: "a", Subject: "S", Product: ProductSLB, Code: masked, Verdict: Refused, Reason: ReasonProductNotFileable},
 	}
 	for i, d := range ds {
@@ -92,7 +93,8 @@ func TestObserverFailedAndHostileInput(t *testing.T) {
 
 	ds := c.all()
 	require.Len(t, ds, 3)
-	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Code: MaskServiceCode(code), Verdict: Failed, Err: context.Canceled}, ds[2])
+	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Verdict: Failed, Err: context.Canceled}, ds[2],
+		"what was typed as an application is not recorded: it might be a code")
 	assert.Equal(t, Failed, ds[0].Verdict)
 	assert.ErrorContains(t, ds[0].Err, "boom")
 	assert.Equal(t, Refused, ds[1].Verdict)

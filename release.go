@@ -61,7 +61,7 @@ func (v *Verifier) settleOp(ctx context.Context, op Op, application, actor strin
 	if err != nil {
 		return err
 	}
-	d := Decision{Op: op, Account: actor, Application: application}
+	d := Decision{Op: op, Account: actor}
 	err = v.settle(ctx, op, application, actor, start, &d)
 	return v.end(&d, start, err, d.Code != "")
 }
@@ -78,7 +78,6 @@ func (v *Verifier) settle(ctx context.Context, op Op, application, actor string,
 		}
 	}
 	if !validApplication(application) {
-		d.Application = ""
 		return notReserved(ReasonInvalidRequest, "")
 	}
 	r, err := v.quotas.Application(ctx, application)
@@ -88,7 +87,7 @@ func (v *Verifier) settle(ctx context.Context, op Op, application, actor string,
 	if err != nil {
 		return fmt.Errorf("icpverify: looking up application: %w", err)
 	}
-	d.Holder, d.Subject, d.Instance, d.Code = r.Account, r.Subject, r.Instance, r.Code
+	d.Holder, d.Subject, d.Instance, d.Code, d.Application = r.Account, r.Subject, r.Instance, r.Code, r.Application
 	if e, err := v.maySettle(ctx, op, r, actor, now); e != nil || err != nil {
 		if err != nil {
 			return err
@@ -132,7 +131,8 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 }
 
 // applySettle releases or completes r in the QuotaStore. A reservation
-// released since it was read is no longer the application's: nothing is.
+// released since it was read is the application's no longer: nothing is
+// reserved for it.
 func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error {
 	if r.Filed && op != OpComplete {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
@@ -143,7 +143,11 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 	}
 	after, err := do(v.quotas, ctx, r)
 	if errors.Is(err, ErrNotFound) {
-		return notReserved("", "")
+		if _, err := v.quotas.Application(ctx, r.Application); !errors.Is(err, ErrNotFound) {
+			// Still there, or unreadable: the store failed.
+			return storeFailure("updating reservation", errors.Join(ErrNotFound, err))
+		}
+		return notReserved("", "") // released since it was read
 	}
 	if err != nil {
 		return storeFailure("updating reservation", err)

@@ -193,7 +193,7 @@ func TestExpiring(t *testing.T) {
 		_, err := f.v.Verify(ctx, request(c, "a", fmt.Sprint("S", i)))
 		require.NoError(t, err)
 	}
-	require.NoError(t, f.v.Complete(ctx, c2))
+	require.NoError(t, f.v.Complete(ctx, f.app(c2)))
 	// Another account's reservation on the same instance is not a's.
 	require.NoError(t, f.v.GrantServiceCode(ctx, f.issue("i-soon", "a"), "a", "b"))
 

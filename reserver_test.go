@@ -47,7 +47,7 @@ func (s *reserverStore) Reserve(ctx context.Context, r Reservation, limit int) (
 func newReserverFixture(t testing.TB, loose bool, opts ...Option) (*fixture, *reserverStore) {
 	f := newFixture(t)
 	s := &reserverStore{MemoryStore: f.store, loose: loose}
-	f.v = New(f.store, s, append([]Option{WithClock(f.clock.Now)}, opts...)...)
+	f.v = New(s, s, append([]Option{WithClock(f.clock.Now)}, opts...)...)
 	return f, s
 }
 
@@ -121,7 +121,7 @@ func TestVerifyReserverLooserThanRules(t *testing.T) {
 
 // TestVerifyReserverFailure: a store failure of ReserveServiceCode is a
 // failure, not a refusal, even if it wraps ErrNotFound in its text only;
-// ErrNotFound itself sends the Verifier to its InstanceStore.
+// ErrNotFound itself is a code that does not exist.
 func TestVerifyReserverFailure(t *testing.T) {
 	ctx := context.Background()
 	f, s := newReserverFixture(t, false)
@@ -131,9 +131,11 @@ func TestVerifyReserverFailure(t *testing.T) {
 	require.ErrorIs(t, err, s.fail)
 	assert.Nil(t, asError(err))
 
+	// The store holds the inventory too: a code it does not hold does
+	// not exist.
 	s.fail = ErrNotFound
-	res, err := f.v.Verify(ctx, request(code, "a", "S"))
-	require.NoError(t, err, "read from the InstanceStore, reserved with Reserve")
-	assert.Equal(t, "i-1", res.Instance)
-	assert.Equal(t, int32(1), s.reserves.Load())
+	_, err = f.v.Verify(ctx, request(code, "a", "S"))
+	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
+	assert.Zero(t, s.reserves.Load())
+	assert.Zero(t, f.used("i-1"))
 }

@@ -61,14 +61,14 @@ var statusCases = []statusCase{
 		code := f.issue("i-1", "a")
 		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Complete(context.Background(), code))
+		require.NoError(t, f.v.Complete(context.Background(), f.app(code)))
 		return code
 	}, CodeStatus{State: CodeFiled, Owner: "a", Applicant: "a", Subject: "S", ReservedAt: t0, Filed: true}},
 	{"Released", func(t *testing.T, f *fixture) string {
 		code := f.issue("i-1", "a")
 		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Release(context.Background(), code))
+		require.NoError(t, f.v.Release(context.Background(), f.app(code)))
 		return code
 	}, CodeStatus{State: CodeUnbound, Owner: "a"}},
 	{"GrantedAndBound", func(t *testing.T, f *fixture) string {
@@ -110,7 +110,7 @@ var statusCases = []statusCase{
 		code := f.issue("i-1", "a")
 		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Complete(context.Background(), code))
+		require.NoError(t, f.v.Complete(context.Background(), f.app(code)))
 		require.NoError(t, f.v.RevokeServiceCode(context.Background(), code))
 		return code
 	}, CodeStatus{State: CodeInvalid, Owner: "a", Applicant: "a", Subject: "S", ReservedAt: t0, Filed: true,
@@ -137,7 +137,7 @@ var statusCases = []statusCase{
 		code := f.issue("i-1", "a")
 		_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 		require.NoError(t, err)
-		require.NoError(t, f.v.Complete(context.Background(), code))
+		require.NoError(t, f.v.Complete(context.Background(), f.app(code)))
 		inst := ecs("i-1", "a")
 		inst.ExpiresAt = t0.Add(time.Hour)
 		f.put(inst)
@@ -328,7 +328,7 @@ func TestServiceCodesOrderAndStates(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.v.Verify(ctx, request(codes[2], "a", "S2"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Complete(ctx, codes[2]))
+	require.NoError(t, f.v.Complete(ctx, f.app(codes[2])))
 	require.NoError(t, f.v.RevokeServiceCode(ctx, codes[3]))
 	f.put(ecs("i-2", "a"))
 	f.issue("i-2", "a") // another instance's code

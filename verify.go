@@ -88,7 +88,7 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 		return res, err
 	}
 	d := Decision{Op: op, Account: req.Account, Subject: req.Subject, Product: req.Product,
-		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit}
+		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit, Application: res.Application}
 	if res.ServiceCode != "" {
 		d.Code = res.ServiceCode // known canonical: masked without reading it again
 	}

@@ -154,7 +154,7 @@ func TestVerifyRules(t *testing.T) {
 		{"code used for a completed filing", func(f *fixture, code string) Request {
 			_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 			require.NoError(f.t, err)
-			require.NoError(f.t, f.v.Complete(context.Background(), code))
+			require.NoError(f.t, f.v.Complete(context.Background(), f.app(code)))
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeUsed},
 		{"quota reached", func(f *fixture, code string) Request {
@@ -198,7 +198,8 @@ func fill(f *fixture, instance string, n int) {
 	f.t.Helper()
 	for i := range n {
 		subject := fmt.Sprintf("filler %d", i)
-		r := Reservation{Code: mustCode(f.t), Instance: instance, Account: "x", Subject: subject, SubjectKey: "name:" + subject}
+		r := Reservation{Code: mustCode(f.t), Instance: instance, Account: "x", Subject: subject, SubjectKey: "name:" + subject,
+			Application: fmt.Sprintf("filler%d", i)}
 		o, _, err := f.store.Reserve(context.Background(), r, n)
 		require.NoError(f.t, err)
 		require.Equal(f.t, Reserved, o)
@@ -254,11 +255,15 @@ func TestVerifyReservesAndRetries(t *testing.T) {
 
 	res, err := f.v.Verify(ctx, request(" "+strings.ToLower(code), "a", "Subject 甲"))
 	require.NoError(t, err)
-	assert.Equal(t, Result{Instance: "i-1", Product: ProductECS, ServiceCode: code, Subject: "Subject 甲", Used: 1, Limit: 5}, res)
+	app := res.Application
+	assert.Regexp(t, "^[0-9a-f]{32}$", app, "a new application's identity")
+	assert.Equal(t, Result{Instance: "i-1", Product: ProductECS, ServiceCode: code, Subject: "Subject 甲", Used: 1, Limit: 5,
+		Application: app}, res)
 
 	r, err := f.store.Reservation(ctx, code)
 	require.NoError(t, err)
-	assert.Equal(t, Reservation{Code: code, Instance: "i-1", Account: "a", Subject: "Subject 甲", SubjectKey: r.SubjectKey, ReservedAt: t0}, r)
+	assert.Equal(t, Reservation{Code: code, Instance: "i-1", Account: "a", Subject: "Subject 甲", SubjectKey: r.SubjectKey,
+		ReservedAt: t0, Application: app}, r)
 	assert.NotEmpty(t, r.SubjectKey)
 
 	for range 3 {
@@ -266,6 +271,7 @@ func TestVerifyReservesAndRetries(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, res.Retry)
 		assert.Equal(t, 1, res.Used)
+		assert.Equal(t, app, res.Application, "a retry is the same application")
 	}
 	assert.Equal(t, 1, f.used("i-1"))
 }
@@ -283,9 +289,9 @@ func TestVerifySameSubjectSecondCodeTakesNoSecondSlot(t *testing.T) {
 	assert.Equal(t, 1, res.Used)
 
 	// Releasing one of the two codes keeps the subject's slot.
-	require.NoError(t, f.v.Release(ctx, c1))
+	require.NoError(t, f.v.Release(ctx, f.app(c1)))
 	assert.Equal(t, 1, f.used("i-1"))
-	require.NoError(t, f.v.Release(ctx, c2))
+	require.NoError(t, f.v.Release(ctx, f.app(c2)))
 	assert.Equal(t, 0, f.used("i-1"))
 }
 
@@ -306,7 +312,7 @@ func TestVerifyQuotaBoundary(t *testing.T) {
 	// released code. Release subject 0 and give its code to subject 5.
 	_, err := f.v.Verify(ctx, request(codes[0], "a", "subject 5"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeInUse)
-	require.NoError(t, f.v.Release(ctx, codes[0]))
+	require.NoError(t, f.v.Release(ctx, f.app(codes[0])))
 	res, err := f.v.Verify(ctx, request(codes[0], "a", "subject 5"))
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Used)
@@ -358,30 +364,30 @@ func TestReleaseAndComplete(t *testing.T) {
 	code := f.instanceWithCode("i-1", "a")
 	ctx := context.Background()
 
-	requireReason(t, f.v.Release(ctx, code), ErrNotFound, ReasonNotReserved)
-	requireReason(t, f.v.Complete(ctx, code), ErrNotFound, ReasonNotReserved)
-	requireReason(t, f.v.Release(ctx, "bad"), ErrServiceCodeInvalid, ReasonCodeMalformed)
+	requireReason(t, f.v.Release(ctx, f.app(code)), ErrNotFound, ReasonNotReserved)
+	requireReason(t, f.v.Complete(ctx, f.app(code)), ErrNotFound, ReasonNotReserved)
+	requireReason(t, f.v.Release(ctx, "bad!"), ErrNotFound, ReasonNotReserved)
 
 	_, err := f.v.Verify(ctx, request(code, "a", "S"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Release(ctx, strings.ToLower(code)))
+	require.NoError(t, f.v.Release(ctx, f.app(strings.ToLower(code))))
 	assert.Equal(t, 0, f.used("i-1"))
-	requireReason(t, f.v.Release(ctx, code), ErrNotFound, ReasonNotReserved)
+	requireReason(t, f.v.Release(ctx, f.app(code)), ErrNotFound, ReasonNotReserved)
 	assert.Equal(t, 0, f.used("i-1"), "a second release frees nothing")
 
 	// The released code is usable again, by another subject too.
 	_, err = f.v.Verify(ctx, request(code, "a", "T"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Complete(ctx, code))
-	require.NoError(t, f.v.Complete(ctx, code), "completing twice is not an error")
-	requireReason(t, f.v.Release(ctx, code), ErrServiceCodeInvalid, ReasonCodeUsed)
+	require.NoError(t, f.v.Complete(ctx, f.app(code)))
+	require.NoError(t, f.v.Complete(ctx, f.app(code)), "completing twice is not an error")
+	requireReason(t, f.v.Release(ctx, f.app(code)), ErrServiceCodeInvalid, ReasonCodeUsed)
 	assert.Equal(t, 1, f.used("i-1"), "a completed filing keeps its slot")
 
 	// After the instance expires, a released code is invalid.
 	c2 := f.issue("i-1", "a")
 	_, err = f.v.Verify(ctx, request(c2, "a", "U"))
 	require.NoError(t, err)
-	require.NoError(t, f.v.Release(ctx, c2))
+	require.NoError(t, f.v.Release(ctx, f.app(c2)))
 	f.clock.Set(t0.AddDate(1, 0, 1))
 	_, err = f.v.Verify(ctx, request(c2, "a", "U"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceExpired)
@@ -458,8 +464,8 @@ func TestVerifyCancelledContext(t *testing.T) {
 		_, err := call(ctx, request(code, "a", "S"))
 		require.ErrorIs(t, err, context.Canceled)
 	}
-	require.ErrorIs(t, f.v.Release(ctx, code), context.Canceled)
-	require.ErrorIs(t, f.v.Complete(ctx, code), context.Canceled)
+	require.ErrorIs(t, f.v.Release(ctx, f.app(code)), context.Canceled)
+	require.ErrorIs(t, f.v.Complete(ctx, f.app(code)), context.Canceled)
 	require.ErrorIs(t, f.v.GrantServiceCode(ctx, code, "a", "b"), context.Canceled)
 	assert.Equal(t, 0, f.used("i-1"))
 }
@@ -503,8 +509,8 @@ func TestVerifyStoreFailure(t *testing.T) {
 		require.NoError(t, err)
 		s := &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"Release": true, "Complete": true}}
 		v := New(s, s)
-		require.ErrorIs(t, v.Release(context.Background(), code), boom)
-		require.ErrorIs(t, v.Complete(context.Background(), code), boom)
+		require.ErrorIs(t, v.Release(context.Background(), f.app(code)), boom)
+		require.ErrorIs(t, v.Complete(context.Background(), f.app(code)), boom)
 		assert.Equal(t, 1, f.used("i-1"))
 	})
 }
@@ -632,16 +638,19 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	code := f.instanceWithCode("i-1", "a")
 	boom := errors.New("lookups only")
 	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"ServiceCode": true, "Instance": true}}}
-	v := New(f.store, s, WithClock(f.clock.Now))
-	require.NotNil(t, v.lookup, "a QuotaStore declares the lookup")
+	v := New(s, s, WithClock(f.clock.Now))
+	require.NotNil(t, v.lookup, "a store declares the lookup")
 	ctx := context.Background()
 
 	res, err := v.Verify(ctx, request(code, "a", "S"))
 	require.NoError(t, err)
 	assert.Equal(t, "i-1", res.Instance)
-	assert.Equal(t, 1, s.calls, "one call for the code and its instance")
+	assert.Equal(t, 2, s.calls, "one call for the code and its instance, one to confirm the new reservation")
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.calls, "a retry: one call")
 
-	// A code the lookup does not hold is read from the InstanceStore.
+	// A code the lookup does not hold does not exist.
 	_, err = v.Verify(ctx, request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
@@ -655,8 +664,9 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	assert.Nil(t, asError(err), "a store failure is not a refusal")
 }
 
-// TestVerifyLookupFallsBackToInventory: a QuotaStore with a lookup that
-// holds no inventory (another InstanceStore does) still verifies.
+// TestVerifyLookupFallsBackToInventory: a QuotaStore with a lookup, given
+// with another InstanceStore, is not read through its lookup: the
+// inventory is the InstanceStore's.
 func TestVerifyLookupFallsBackToInventory(t *testing.T) {
 	f := newFixture(t)
 	code := f.instanceWithCode("i-1", "a")
@@ -702,7 +712,7 @@ func TestVerifyAnswersFromLookup(t *testing.T) {
 
 	delete(s.fail, "Reserve")
 	delete(s.fail, "Reservation")
-	require.NoError(t, v.Complete(ctx, code))
+	require.NoError(t, v.Complete(ctx, f.app(code)))
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeUsed)
 }
@@ -755,6 +765,7 @@ func TestNewWithAnyStores(t *testing.T) {
 	lookup := &lookupStore{failingStore: &failingStore{MemoryStore: m, fail: map[string]bool{}}}
 	byFunc := storeFunc(func() *MemoryStore { return m })
 	other := NewMemoryStore()
+	fwd := forwarding{decorator{m, lookup}, lookup}
 	tests := []struct {
 		name       string
 		instances  InstanceStore
@@ -764,11 +775,12 @@ func TestNewWithAnyStores(t *testing.T) {
 		lookupUsed bool
 	}{
 		{"one store passed twice", m, m, m, true, false},
-		{"two different stores", m, other, other, true, false},
-		{"a func-typed store", byFunc, m, m, true, false},
+		{"two different stores", m, other, other, false, false},
+		{"a func-typed store", byFunc, m, m, false, false},
 		{"a decorator of func-typed stores, twice", decorator{byFunc, m}, decorator{byFunc, m}, m, false, false},
 		{"a decorator hides the lookup", decorator{m, lookup}, decorator{m, lookup}, m, false, false},
-		{"a decorator forwards the lookup", m, forwarding{decorator{m, lookup}, lookup}, m, true, true},
+		{"a decorator forwards the lookup, as the quota store only", m, fwd, m, false, false},
+		{"a decorator forwards the lookup, twice", fwd, fwd, m, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
