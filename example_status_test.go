@@ -29,7 +29,7 @@ func ExampleVerifier_ServiceCodeStatus() {
 
 	// An application is submitted: the code is bound while it is under
 	// review.
-	_, err = v.Verify(ctx, icpverify.Request{
+	res, err := v.Verify(ctx, icpverify.Request{
 		Product:     icpverify.ProductECS,
 		ServiceCode: code,
 		Account:     "acct-1",
@@ -41,7 +41,7 @@ func ExampleVerifier_ServiceCodeStatus() {
 	show()
 
 	// The filing is approved, then the provider revokes the code.
-	if err := v.Complete(ctx, code); err != nil {
+	if err := v.Complete(ctx, res.Application); err != nil {
 		log.Fatal(err)
 	}
 	show()

@@ -78,16 +78,18 @@ type CodeStatus struct {
 	// earlier of the end of its Policy.CodeTTL and its instance's expiry;
 	// the zero time if neither ends.
 	ExpiresAt time.Time
-	// Applicant, Subject, SubjectKey and Website are the application
-	// the code is reserved for, filed or not; empty if it has none. An
+	// Application, Applicant, Subject, SubjectKey and Website are the
+	// application the code is reserved for, filed or not; empty if it
+	// has none. Application is its identity (see Result.Application). An
 	// invalid code may still hold a reservation: a filed one stays when
 	// its code is revoked or its instance expires.
-	Applicant  string
-	Subject    string // the subject's name, as the applicant gave it
-	SubjectKey string // the key the subject's slot is kept under (see SubjectKey)
-	Website    string
-	ReservedAt time.Time // when the reservation was made; zero without one
-	Filed      bool      // the filing is complete: the code is used for good
+	Application string
+	Applicant   string
+	Subject     string // the subject's name, as the applicant gave it
+	SubjectKey  string // the key the subject's slot is kept under (see SubjectKey)
+	Website     string
+	ReservedAt  time.Time // when the reservation was made; zero without one
+	Filed       bool      // the filing is complete: the code is used for good
 	// Invalid is why the code cannot serve a filing now, as Verify would
 	// refuse it, whatever its reservation: ReasonCodeRevoked,
 	// ReasonCodeExpired (Policy.CodeTTL), ReasonInstanceReleased (also
@@ -155,7 +157,7 @@ func (v *Verifier) codeStatus(ctx context.Context, code string, now time.Time, d
 		return CodeStatus{}, err
 	}
 	st := statusOf(rec.Code, rec.Instance, rec.Reservation, v.policy(rec.Instance.Product), now)
-	d.Instance, d.Product, d.Holder, d.Subject = st.Instance, st.Product, st.Applicant, st.Subject
+	d.Instance, d.Product, d.Holder, d.Subject, d.Application = st.Instance, st.Product, st.Applicant, st.Subject, st.Application
 	return st, nil
 }
 
@@ -290,7 +292,7 @@ func statusOf(sc ServiceCode, inst Instance, r Reservation, pol Policy, now time
 		}
 	}
 	if r.Code != "" {
-		st.Applicant, st.Subject, st.SubjectKey, st.Website = r.Account, r.Subject, r.SubjectKey, r.Website
+		st.Application, st.Applicant, st.Subject, st.SubjectKey, st.Website = r.Application, r.Account, r.Subject, r.SubjectKey, r.Website
 		st.ReservedAt, st.Filed = r.ReservedAt, r.Filed
 	}
 	switch e := valid(sc, inst, pol, now); {
