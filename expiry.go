@@ -23,13 +23,24 @@ type Expiry struct {
 // Expiring lists the account's service codes, in use or under review,
 // whose instance expires within the window from now, or has expired, soonest
 // first (then by instance and subject), so that a backend can ask the
-// applicant to renew before a filing fails. It needs a QuotaStore that is a ReservationLister; with another it
-// returns an error wrapping errors.ErrUnsupported. It reads at most 1000 of
-// the account's reservations and looks up each instance once.
+// applicant to renew before a filing fails. It needs a QuotaStore that is a
+// ReservationLister; with another it returns an error wrapping
+// errors.ErrUnsupported. It reads at most 1000 of the account's
+// reservations and looks up each instance once. With an Observer it
+// reports a Decision with OpExpiring and the account.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
-	if _, err := v.begin(); err != nil {
+	start, err := v.begin()
+	if err != nil {
 		return nil, err
 	}
+	d := Decision{Op: OpExpiring, Account: account}
+	list, err := v.expiring(ctx, account, within)
+	return list, v.end(&d, start, err, false)
+}
+
+// expiring lists the account's codes whose instance expires within the
+// window.
+func (v *Verifier) expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

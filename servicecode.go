@@ -323,7 +323,8 @@ func (v *Verifier) releaseUnentitled(ctx context.Context, rec CodeRecord, owner,
 	case r.Filed || r.Account == owner || r.Account == grantee:
 		return nil
 	}
-	return v.releaseFor(ctx, owner, r, ReasonCodeNotOwned)
+	_, err = v.releaseFor(ctx, owner, r, ReasonCodeNotOwned)
+	return err
 }
 
 // RevokeServiceCode invalidates a code for good, as the provider does: it
@@ -367,7 +368,8 @@ func (v *Verifier) revoke(ctx context.Context, code string, d *Decision) error {
 	if r.Filed {
 		return nil
 	}
-	return v.releaseFor(ctx, "", r, ReasonCodeRevoked)
+	_, err = v.releaseFor(ctx, "", r, ReasonCodeRevoked)
+	return err
 }
 
 // reservationOf reads the reservation of a code, once its code was
@@ -381,18 +383,19 @@ func (v *Verifier) reservationOf(ctx context.Context, code string) (Reservation,
 }
 
 // releaseFor releases r on behalf of actor (empty for the provider),
-// because the rules no longer allow it (cause), and records the release
-// in a Decision of its own. A reservation gone or replaced since it was
-// read needs nothing more.
-func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) error {
+// because the rules no longer allow it (cause), records the release in a
+// Decision of its own, and reports whether it released it. A reservation
+// gone or replaced since it was read, or filed since, needs nothing more.
+func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) (bool, error) {
 	after, err := v.quotas.Release(ctx, r)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("icpverify: releasing reservation: %w", err)
-	case !after.Filed:
-		v.noteRelease(actor, after, cause)
+		return false, fmt.Errorf("icpverify: releasing reservation: %w", err)
+	case after.Filed:
+		return false, nil
 	}
-	return nil
+	v.noteRelease(actor, after, cause)
+	return true, nil
 }

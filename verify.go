@@ -238,7 +238,7 @@ func (v *Verifier) confirm(ctx context.Context, req *Request, r Reservation, pol
 // rules gets here, as does a change confirm saw; if the release fails, the
 // error says so and a retry of the Verify releases it again.
 func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) error {
-	if err := v.releaseFor(ctx, r.Account, r, e.trueReason()); err != nil {
+	if _, err := v.releaseFor(ctx, r.Account, r, e.trueReason()); err != nil {
 		return fmt.Errorf("icpverify: releasing a reservation the rules refuse (%v): %w", e, err)
 	}
 	return e
