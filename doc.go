@@ -21,12 +21,14 @@
 // the language from an Accept-Language header.
 //
 // Verify reserves the subject's slot on the product and binds the code to
-// one application: an account filing one website for one subject. The
-// applicant withdraws with Withdraw; Release, Complete and RevokeServiceCode
-// are the provider's own actions, and ReleaseApplication and
-// CompleteApplication the forms of the first two that name the application,
-// which a provider may retry safely. A stranger to a code learns nothing of
-// it: it is refused as a code that does not exist.
+// one application: an account filing one website for one subject, named
+// from then on by Result.Application. The applicant withdraws it with
+// Withdraw; Release and Complete are the provider's rejection and approval,
+// and act only on the application they name, so a provider may retry them
+// safely. RevokeServiceCode and ReconcileInstance, which the provider calls
+// after its inventory changed an instance, release what the rules no
+// longer allow, even against a Verify racing with them. A stranger to a
+// code learns nothing of it: it is refused as a code that does not exist.
 //
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the

@@ -246,10 +246,13 @@ type CodeRecord struct {
 
 // CodeLookup is a QuotaStore that holds the inventory too, as a SQL store
 // keeping both in one database does, and can read a service code with its
-// instance and its reservation in one call. When the Verifier's QuotaStore
-// is a CodeLookup, Verify and Check read codes through it, and answer a
-// retry, or a code another subject uses, from the reservation read, without
-// calling Reserve: on a networked store a retry then costs one round trip.
+// instance and its reservation in one call. When one such store is passed
+// to New as both stores, Verify and Check read codes through it, and
+// answer a retry, or a code another subject uses, from the reservation
+// read, without calling Reserve: on a networked store a retry then costs
+// one round trip. A CodeLookup passed as the QuotaStore beside another
+// InstanceStore is not read through: the instances are the
+// InstanceStore's.
 //
 // A store declares the capability by implementing the method; a wrapper
 // around such a store has it only if it forwards the method on purpose.
@@ -257,11 +260,9 @@ type CodeLookup interface {
 	QuotaStore
 
 	// LookupServiceCode reads the service code stored under its
-	// canonical form, its instance, and its reservation with the usage
-	// of that instance. The record must agree with the Verifier's
-	// InstanceStore. It returns ErrNotFound for a code it does not hold,
-	// which the Verifier then reads from its InstanceStore: a QuotaStore
-	// that holds no inventory may report every code so.
+	// canonical form, its instance (zero if the inventory does not hold
+	// it), and its reservation with the usage of that instance. It
+	// returns ErrNotFound for a code that does not exist.
 	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 }
 
@@ -305,9 +306,10 @@ func (g ReserveGuard) Allows(account string, sc ServiceCode, inst Instance) bool
 }
 
 // CodeReserver is a CodeLookup that can also look a code up and reserve it
-// in one call. When the Verifier's QuotaStore is a CodeReserver, Verify
+// in one call. When one such store is passed to New as both stores, Verify
 // makes its first reservation of a code with that call: on a networked
-// store, one round trip. The Verifier still checks the record it gets back
+// store, one round trip, and one more to read the code again (see
+// QuotaStore.Reserve). The Verifier still checks the record it gets back
 // by its own rules, so a store that checks the guard more strictly than
 // described only costs a second call. One that checks it less strictly
 // makes reservations the Verifier then releases: no count goes wrong, but
@@ -327,8 +329,8 @@ type CodeReserver interface {
 	// code is reserved already (rec.Reservation holds that reservation)
 	// or g does not hold; otherwise an Outcome of Reserve, with rec.Used
 	// the instance's usage as Reserve reports it and rec.Reservation
-	// unspecified. It returns ErrNotFound for a code it does not hold, as
-	// LookupServiceCode does.
+	// unspecified. It returns ErrNotFound for a code that does not
+	// exist, as LookupServiceCode does.
 	ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (rec CodeRecord, outcome Outcome, err error)
 }
 
