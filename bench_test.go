@@ -72,6 +72,7 @@ func BenchmarkClock(b *testing.B) {
 func BenchmarkVerifyFirst(b *testing.B) {
 	f := newFixture(b)
 	reqs := firstRequests(f, 1024*5)
+	apps := make([]string, len(reqs))
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -79,8 +80,8 @@ func BenchmarkVerifyFirst(b *testing.B) {
 		k := i % len(reqs)
 		if k == 0 && i > 0 {
 			b.StopTimer()
-			for _, r := range reqs {
-				if err := f.v.Release(ctx, r.ServiceCode); err != nil {
+			for _, app := range apps {
+				if err := f.v.Release(ctx, app); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -90,6 +91,7 @@ func BenchmarkVerifyFirst(b *testing.B) {
 		if err != nil || res.Retry {
 			b.Fatal(err, res.Retry)
 		}
+		apps[k] = res.Application
 	}
 }
 
