@@ -134,3 +134,34 @@ func newSubject(req Request, c2 string) int {
 	}
 	return 1
 }
+
+// FuzzSettle: whatever is passed as an application, Withdraw, Release and
+// Complete never panic and change nothing but the application named: an
+// identity that is not the one Verify gave is refused with
+// ReasonNotReserved, and the reservation keeps its slot.
+func FuzzSettle(f *testing.F) {
+	for _, s := range []string{"", "0", "unreserved", strings.Repeat("a", 64), strings.Repeat("a", 65), "7KQ2-M9XD-4TRB-WH6C", "\xff", "ａｂｃ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, app string) {
+		ctx := context.Background()
+		fx := newFixture(t)
+		code := fx.instanceWithCode("i-1", "a")
+		res, err := fx.v.Verify(ctx, request(code, "a", "S"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if app == res.Application {
+			return
+		}
+		for _, err := range []error{fx.v.Withdraw(ctx, app, "a"), fx.v.Release(ctx, app), fx.v.Complete(ctx, app)} {
+			var e *Error
+			if !errors.As(err, &e) || !errors.Is(err, ErrNotFound) || e.Reason != ReasonNotReserved {
+				t.Fatalf("application %q: got %v, want not_reserved", app, err)
+			}
+		}
+		if r, err := fx.store.Reservation(ctx, code); err != nil || r.Filed || fx.used("i-1") != 1 {
+			t.Fatalf("application %q changed the reservation: %+v, %v", app, r, err)
+		}
+	})
+}
