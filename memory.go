@@ -28,14 +28,20 @@ type MemoryStore struct {
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
 	accounts  [shardCount]accountShard  // by account
-	// apps maps a reservation's Application to its code. An entry is
-	// added with the reservation, under its code shard's lock, and
-	// deleted with it; a reader checks the reservation it finds.
-	apps sync.Map
+	apps      [shardCount]appShard      // by application
 }
 
-// Locks are taken instance shard first, then code shard, then account
-// shard, and at most one of each, everywhere.
+// appShard maps the Application of reservations to their codes. An entry
+// is added and deleted with its reservation, under the locks of its
+// instance's and its code's shards.
+type appShard struct {
+	mu   sync.RWMutex
+	code map[string]string
+	_    [40]byte
+}
+
+// Locks are taken instance shard first, then code shard, then account or
+// application shard, and at most one of each, everywhere.
 
 type instanceShard struct {
 	mu    sync.RWMutex
@@ -118,6 +124,7 @@ func NewMemoryStore() *MemoryStore {
 		s.codes[i].codes = make(map[string]ServiceCode)
 		s.codes[i].reserved = make(map[string]storedReservation)
 		s.accounts[i].instances = make(map[string]set)
+		s.apps[i].code = make(map[string]string)
 	}
 	return s
 }
@@ -296,7 +303,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	e := ish.entry(r.Instance)
 	r.Filed = false
 	csh.reserved[r.Code] = storedReservation{r, e}
-	s.apps.Store(r.Application, r.Code)
+	s.indexApplication(r.Application, r.Code)
 	ish.slots[k] = held + 1
 	if held == 0 {
 		e.used.Add(1)
@@ -356,15 +363,31 @@ func (s *MemoryStore) Application(ctx context.Context, id string) (Reservation, 
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
-	code, ok := s.apps.Load(id)
+	ash := &s.apps[s.shardOf(id)]
+	ash.mu.RLock()
+	code, ok := ash.code[id]
+	ash.mu.RUnlock()
 	if !ok {
 		return Reservation{}, ErrNotFound
 	}
-	r, ok := s.reservation(code.(string))
+	r, ok := s.reservation(code)
 	if !ok || r.Application != id {
 		return Reservation{}, ErrNotFound
 	}
 	return r, nil
+}
+
+// indexApplication maps the application id to code, or deletes its entry
+// if code is empty.
+func (s *MemoryStore) indexApplication(id, code string) {
+	ash := &s.apps[s.shardOf(id)]
+	ash.mu.Lock()
+	if code == "" {
+		delete(ash.code, id)
+	} else {
+		ash.code[id] = code
+	}
+	ash.mu.Unlock()
 }
 
 // Usage implements QuotaStore.
@@ -389,7 +412,7 @@ func (s *MemoryStore) Release(ctx context.Context, r Reservation) (Reservation, 
 			return old
 		}
 		delete(csh.reserved, old.Code)
-		s.apps.Delete(old.Application)
+		s.indexApplication(old.Application, "")
 		k := slot{old.Instance, old.SubjectKey}
 		if ish.slots[k]--; ish.slots[k] <= 0 {
 			delete(ish.slots, k)
