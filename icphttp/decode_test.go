@@ -31,7 +31,7 @@ func TestFieldNames(t *testing.T) {
 	_ = body{}.hidden
 	assert.Equal(t, []string{"a", "b", "C", "E"}, fieldNames(reflect.TypeFor[body]()))
 	assert.Equal(t, []string{"product", "service_code", "subject", "website"}, fieldNames(reflect.TypeFor[requestBody]()))
-	assert.Equal(t, []string{"service_code"}, fieldNames(reflect.TypeFor[codeBody]()))
+	assert.Equal(t, []string{"application"}, fieldNames(reflect.TypeFor[applicationBody]()))
 }
 
 func TestDecodeStrict(t *testing.T) {
@@ -115,6 +115,48 @@ func TestDecodeStrict(t *testing.T) {
 	}
 }
 
+// TestDecodeStrictApplication checks the body of /withdraw: the
+// application's identity alone, its form left to the Verifier.
+func TestDecodeStrictApplication(t *testing.T) {
+	fields := fieldNames(reflect.TypeFor[applicationBody]())
+	for _, c := range []struct {
+		body string
+		want applicationBody
+	}{
+		{`{"application":"0123456789abcdef0123456789abcdef"}`, applicationBody{"0123456789abcdef0123456789abcdef"}},
+		{`{"\u0061pplication":"a1"}`, applicationBody{"a1"}},
+		{`{}`, applicationBody{}},
+		// Not an identity's form, but a string: the Verifier refuses it.
+		{`{"application":"not an id!"}`, applicationBody{"not an id!"}},
+	} {
+		var got applicationBody
+		require.NoError(t, decodeStrict([]byte(c.body), &got, fields), c.body)
+		assert.Equal(t, c.want, got, c.body)
+	}
+	for _, body := range []string{
+		`{"application":null}`,
+		`{"application":1}`,
+		`{"application":["a1"]}`,
+		`{"application":{"id":"a1"}}`,
+		`{"application":"a1","application":"b2"}`,
+		`{"application":"a1","\u0061pplication":"b2"}`,
+		`{"Application":"a1"}`,
+		`{"APPLICATION":"a1"}`,
+		`{"application":"a1","account":"alice"}`,
+		`{"application":"a1","service_code":"C"}`,
+		`{"service_code":"C"}`,
+		`{"application_id":"a1"}`,
+		`{"application":"a1"}{"application":"b2"}`,
+		`{"application":"\ud800"}`,
+		"{\"application\":\"a\xff\"}",
+		`"a1"`,
+		``,
+	} {
+		got := applicationBody{Application: "untouched"}
+		assert.Error(t, decodeStrict([]byte(body), &got, fields), body)
+	}
+}
+
 // TestDecodeStrictNested checks the keys of nested objects.
 func TestDecodeStrictNested(t *testing.T) {
 	fields := fieldNames(reflect.TypeFor[nestedBody]())
@@ -188,17 +230,27 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"subject":"\ud800"}`,
 		"{\"subject\":\"\xff\"}",
 		`{"subject":"S"} {}`,
+		`{"application":"0123456789abcdef0123456789abcdef"}`,
+		`{"application":"a1","\u0061pplication":"b2"}`,
+		`{"Application":"a1"}`,
+		`{"application":"a1","account":"bob"}`,
+		`{"application":null}`,
 		`[]`,
 		``,
 	} {
 		f.Add([]byte(seed))
 	}
 	fields := fieldNames(reflect.TypeFor[requestBody]())
+	app := fieldNames(reflect.TypeFor[applicationBody]())
 	nested := fieldNames(reflect.TypeFor[nestedBody]())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var req requestBody
 		if decodeStrict(data, &req, fields) == nil {
 			checkAccepted(t, data, fields)
+		}
+		var a applicationBody
+		if decodeStrict(data, &a, app) == nil {
+			checkAccepted(t, data, app)
 		}
 		var n nestedBody
 		if decodeStrict(data, &n, nested) == nil {

@@ -17,5 +17,6 @@
 // GrantServiceCode) are not served here: they belong to the provider's
 // filing workflow and to the owner's console, and must never be open to
 // applicants. An applicant who gives up an application withdraws it
-// through /withdraw.
+// through /withdraw, naming it by the identity that /verify answered
+// (icpverify.Result.Application).
 package icphttp

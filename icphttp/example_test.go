@@ -2,6 +2,7 @@ package icphttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -43,6 +44,7 @@ func ExampleNewHandler() {
 	mux := http.NewServeMux()
 	mux.Handle("/filing/", http.StripPrefix("/filing", icphttp.NewHandler(v, auth)))
 
+	var application string // the application's identity, as /verify names it
 	post := func(path, body, acceptLanguage string) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -50,18 +52,31 @@ func ExampleNewHandler() {
 		req.Header.Set("Accept-Language", acceptLanguage)
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
+		if path == "/filing/verify" && rec.Code == http.StatusOK {
+			var res struct{ Application string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+				log.Fatal(err)
+			}
+			application = res.Application
+		}
 		fmt.Println(strings.TrimSpace(fmt.Sprint(rec.Code, " ", rec.Header().Get("Content-Language"))))
-		fmt.Print(strings.ReplaceAll(rec.Body.String(), code, "<code>"))
+		out := strings.ReplaceAll(rec.Body.String(), code, "<code>")
+		if application != "" {
+			out = strings.ReplaceAll(out, application, "<application>")
+		}
+		fmt.Print(out)
 	}
 	post("/filing/verify", `{"product":"ecs","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "en")
 	post("/filing/verify", `{"product":"swas","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "zh-CN")
 	post("/filing/check", `{"product":"ecs","service_code":"`+code+`","subject":"S","account":"acct-2"}`, "zh-TW")
-	// The applicant withdraws the application: 204, and the slot is free.
-	post("/filing/withdraw", `{"service_code":"`+code+`"}`, "en")
-	post("/filing/withdraw", `{"service_code":"`+code+`"}`, "en")
+	// The applicant withdraws the application, by the identity /verify
+	// answered: 204, and the slot is free. Withdrawing it again, as a
+	// retry would, changes nothing: 404 not_reserved.
+	post("/filing/withdraw", `{"application":"`+application+`"}`, "en")
+	post("/filing/withdraw", `{"application":"`+application+`"}`, "en")
 	// Output:
 	// 200
-	// {"instance":"i-bp1example","product":"ecs","service_code":"<code>","subject":"Hangzhou Example Co., Ltd.","used":1,"limit":5,"retry":false}
+	// {"instance":"i-bp1example","product":"ecs","service_code":"<code>","subject":"Hangzhou Example Co., Ltd.","used":1,"limit":5,"retry":false,"application":"<application>"}
 	// 422 zh-Hans
 	// {"type":"tag:icpverify,2026:problem:product_mismatch","title":"产品信息无效。","status":422,"detail":"您选择的是轻量应用服务器，但该备案服务码属于云服务器ECS实例i-bp1example。请选择与您购买的产品一致的产品类型。","reason":"product_mismatch"}
 	// 400 zh-Hant

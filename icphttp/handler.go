@@ -78,22 +78,31 @@ func WithAuthChallenge(challenge string) Option {
 //
 //	POST /verify    Verifier.Verify: reserves the subject's slot
 //	POST /check     Verifier.Check: the same checks, reserving nothing
-//	POST /withdraw  Verifier.Withdraw: withdraws the account's application
+//	POST /withdraw  Verifier.Withdraw: withdraws one of the account's applications
 //
 // /verify and /check take a JSON object {"product", "service_code",
 // "subject", "website"}; "website", the domain filed with the code
 // (icpverify.Request.Website), is optional. Any other member left out is
-// empty, and the Verifier refuses it. /withdraw takes {"service_code"}
-// alone. The account is the one the Authenticator returns, never the
-// body's: a body with an "account" member is refused like any other
-// unknown member.
+// empty, and the Verifier refuses it. /withdraw takes {"application"}
+// alone: the application's identity, as /verify answered it. The account
+// is the one the Authenticator returns, never the body's: a body with an
+// "account" member is refused like any other unknown member.
 //
 // A passed verification is answered with 200 and a JSON object of the
 // icpverify.Result: {"instance", "product", "service_code" (canonical),
-// "subject", "used", "limit", "retry"}. A withdrawal is answered with 204
-// No Content and no body. The account may withdraw an application it made,
-// or one made with a code of an instance it owns. A code that holds no
-// reservation, and one whose reservation the account may not withdraw, get
+// "subject", "used", "limit", "retry", "application"}. "application" is
+// the opaque identity of the application the code is reserved for
+// (icpverify.Result.Application): the same for a retry, new for an
+// application made after a withdrawal or release. The applicant's client
+// keeps it to withdraw the application. /verify always has it; /check has
+// it only for a code already reserved for the same application, and leaves
+// the member out otherwise.
+//
+// A withdrawal is answered with 204 No Content and no body. The account may
+// withdraw an application it made, or one made with a code of an instance
+// it owns. An application that holds no reservation (withdrawn or released
+// already, or never made: a retried /withdraw gets this), an identity that
+// is not well formed, and an application the account may not withdraw get
 // the same 404 problem with the Reason not_reserved, so that a stranger
 // learns nothing of another's application; an application whose filing is
 // complete cannot be withdrawn (422 code_used).
@@ -163,8 +172,8 @@ func NewHandler(v *icpverify.Verifier, auth Authenticator, opts ...Option) *Hand
 		"/check": post(func(ctx context.Context, account string, b requestBody) (any, error) {
 			return result(v.Check(ctx, b.request(account)))
 		}),
-		"/withdraw": post(func(ctx context.Context, account string, b codeBody) (any, error) {
-			if err := v.Withdraw(ctx, b.ServiceCode, account); err != nil {
+		"/withdraw": post(func(ctx context.Context, account string, b applicationBody) (any, error) {
+			if err := v.Withdraw(ctx, b.Application, account); err != nil {
 				return nil, err
 			}
 			return noContent{}, nil
@@ -195,10 +204,11 @@ type requestBody struct {
 	Website     string `json:"website"` // optional
 }
 
-// codeBody is the body of /withdraw: the code alone. It has no account:
-// the account is the authenticated one.
-type codeBody struct {
-	ServiceCode string `json:"service_code"`
+// applicationBody is the body of /withdraw: the application's identity
+// alone, as a passed /verify answered it. It has no account: the account
+// is the authenticated one. The Verifier checks the identity's form.
+type applicationBody struct {
+	Application string `json:"application"`
 }
 
 // request returns the Verifier's request of b for account.
@@ -221,6 +231,10 @@ type resultBody struct {
 	Used        int    `json:"used"`
 	Limit       int    `json:"limit"`
 	Retry       bool   `json:"retry"`
+	// Application is the identity of the application the code is reserved
+	// for: always there for /verify, only for a code already reserved for
+	// the same application for /check.
+	Application string `json:"application,omitempty"`
 }
 
 // result returns the response of a Verify or Check.
@@ -236,6 +250,7 @@ func result(res icpverify.Result, err error) (any, error) {
 		Used:        res.Used,
 		Limit:       res.Limit,
 		Retry:       res.Retry,
+		Application: res.Application,
 	}, nil
 }
 

@@ -216,7 +216,10 @@ func TestRules(t *testing.T) {
 	ok := e.body("Example Co., Ltd.")
 	huge := `{"product":"ecs","service_code":"` + e.code + `","subject":"` + strings.Repeat("x", DefaultMaxBodyBytes) + `"}`
 	form := "product=ecs&service_code=" + e.code + "&subject=Example"
-	okWithdraw := `{"service_code":"` + e.code + `"}`
+	// A well-formed application that the store does not hold: were it to
+	// reach the Verifier, it would get a 404 not_reserved.
+	const app = "0123456789abcdef0123456789abcdef"
+	okWithdraw := `{"application":"` + app + `"}`
 	cases := []struct {
 		name   string
 		req    request
@@ -291,26 +294,34 @@ func TestRules(t *testing.T) {
 		{"Website", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","Website":"a.example"}`}, 400},
 		{"duplicate website", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","website":"a.example","website":"b.example"}`}, 400},
 		{"domain member", request{path: "/verify", body: `{"product":"ecs","service_code":"` + e.code + `","subject":"S","domain":"a.example"}`}, 400},
-		// /withdraw: the same rules, with the code alone.
+		// /withdraw: the same rules, with the application alone.
 		{"withdraw: trailing slash", request{path: "/withdraw/", body: okWithdraw}, 404},
 		{"withdraw: capital path", request{path: "/Withdraw", body: okWithdraw}, 404},
 		{"withdraw: GET", request{method: http.MethodGet, path: "/withdraw"}, 405},
 		{"withdraw: DELETE", request{method: http.MethodDelete, path: "/withdraw", body: okWithdraw}, 405},
 		{"withdraw: no credentials", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Authorization": {""}}}, 401},
 		{"withdraw: no account", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Authorization": {"Bearer t-nobody"}}}, 401},
-		{"withdraw: cross-site form", request{path: "/withdraw", body: "service_code=" + e.code, header: http.Header{"Authorization": {""},
+		{"withdraw: cross-site form", request{path: "/withdraw", body: "application=" + app, header: http.Header{"Authorization": {""},
 			"Cookie": {"session=s-alice"}, "Content-Type": {"application/x-www-form-urlencoded"}}}, 415},
 		{"withdraw: text/plain", request{path: "/withdraw", body: okWithdraw, header: http.Header{"Content-Type": {"text/plain"}}}, 415},
 		{"withdraw: huge body", request{path: "/withdraw", body: okWithdraw + strings.Repeat(" ", DefaultMaxBodyBytes)}, 413},
+		{"withdraw: huge application", request{path: "/withdraw", body: `{"application":"` + strings.Repeat("a", DefaultMaxBodyBytes) + `"}`}, 413},
 		{"withdraw: empty body", request{path: "/withdraw"}, 400},
-		{"withdraw: string", request{path: "/withdraw", body: `"` + e.code + `"`}, 400},
-		{"withdraw: account member", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`}, 400},
+		{"withdraw: string", request{path: "/withdraw", body: `"` + app + `"`}, 400},
+		{"withdraw: array", request{path: "/withdraw", body: `["` + app + `"]`}, 400},
+		{"withdraw: account member", request{path: "/withdraw", body: `{"application":"` + app + `","account":"alice"}`}, 400},
 		{"withdraw: the body of /verify", request{path: "/withdraw", body: ok}, 400},
-		{"withdraw: subject member", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","subject":"S"}`}, 400},
-		{"withdraw: duplicate code", request{path: "/withdraw", body: `{"service_code":"` + e.code + `","service_code":"` + e.code + `"}`}, 400},
-		{"withdraw: Service_Code", request{path: "/withdraw", body: `{"Service_Code":"` + e.code + `"}`}, 400},
-		{"withdraw: null code", request{path: "/withdraw", body: `{"service_code":null}`}, 400},
-		{"withdraw: code not a string", request{path: "/withdraw", body: `{"service_code":1}`}, 400},
+		{"withdraw: the code, as before", request{path: "/withdraw", body: `{"service_code":"` + e.code + `"}`}, 400},
+		{"withdraw: code member", request{path: "/withdraw", body: `{"application":"` + app + `","service_code":"` + e.code + `"}`}, 400},
+		{"withdraw: subject member", request{path: "/withdraw", body: `{"application":"` + app + `","subject":"S"}`}, 400},
+		{"withdraw: duplicate application", request{path: "/withdraw", body: `{"application":"` + app + `","application":"` + app + `"}`}, 400},
+		{"withdraw: duplicate, escaped", request{path: "/withdraw", body: `{"application":"` + app + `","\u0061pplication":"` + app + `"}`}, 400},
+		{"withdraw: Application", request{path: "/withdraw", body: `{"Application":"` + app + `"}`}, 400},
+		{"withdraw: application_id", request{path: "/withdraw", body: `{"application_id":"` + app + `"}`}, 400},
+		{"withdraw: null application", request{path: "/withdraw", body: `{"application":null}`}, 400},
+		{"withdraw: application not a string", request{path: "/withdraw", body: `{"application":1}`}, 400},
+		{"withdraw: application an object", request{path: "/withdraw", body: `{"application":{"id":"` + app + `"}}`}, 400},
+		{"withdraw: invalid UTF-8", request{path: "/withdraw", body: "{\"application\":\"a\xff\"}"}, 400},
 		{"withdraw: trailing data", request{path: "/withdraw", body: okWithdraw + okWithdraw}, 400},
 	}
 	for _, c := range cases {
@@ -374,22 +385,27 @@ func TestVerifyAndCheck(t *testing.T) {
 	rec := serve(e.h, request{path: "/check", body: body}, "")
 	want := map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code, "subject": "Example Co., Ltd.",
 		"used": 0.0, "limit": 5.0, "retry": false}
-	assertResult(t, rec, want)
+	assert.Empty(t, assertResult(t, rec, want), "check of a code reserved for no application")
 	assert.Equal(t, 0, e.used(), "check reserved a slot")
 
-	for _, retry := range []bool{false, true} {
-		rec := serve(e.h, request{path: "/verify", body: body}, "")
-		want["used"], want["retry"] = 1.0, retry
-		assertResult(t, rec, want)
-	}
+	// /verify names the application; a retry names the same one.
+	rec = serve(e.h, request{path: "/verify", body: body}, "")
+	want["used"] = 1.0
+	app := assertResult(t, rec, want)
+	require.NotEmpty(t, app)
+	want["retry"] = true
+	assert.Equal(t, app, assertResult(t, serve(e.h, request{path: "/verify", body: body}, ""), want))
 	// The code typed in lower case; the charset parameter and a
 	// capitalized media type are accepted.
 	lower := strings.Replace(body, e.code, strings.ToLower(e.code), 1)
 	rec = serve(e.h, request{path: "/verify", body: lower, header: http.Header{"Content-Type": {"Application/JSON; charset=UTF-8"}}}, "")
-	assertResult(t, rec, want)
+	assert.Equal(t, app, assertResult(t, rec, want))
 	// A browser session authenticates as well as a token.
 	rec = serve(e.h, request{path: "/verify", body: body, header: http.Header{"Authorization": {""}, "Cookie": {"session=s-alice"}}}, "")
-	assertResult(t, rec, want)
+	assert.Equal(t, app, assertResult(t, rec, want))
+	// /check of the application the code is reserved for names it too.
+	rec = serve(e.h, request{path: "/check", body: body}, "")
+	assert.Equal(t, app, assertResult(t, rec, want))
 
 	// bob's token: the Verifier sees bob, who holds no grant of the code,
 	// and refuses it exactly as a code that does not exist: the same
@@ -412,21 +428,30 @@ func TestVerifyAndCheck(t *testing.T) {
 }
 
 // TestWithdraw checks /withdraw: the applicant withdraws their own
-// application; a stranger gets what anyone gets for a code that holds no
-// reservation, and changes nothing.
+// application by its identity; a stranger gets what anyone gets for an
+// application that holds no reservation, and changes nothing.
 func TestWithdraw(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	withdraw := func(code, token, accept string) *httptest.ResponseRecorder {
+	withdraw := func(application, token, accept string) *httptest.ResponseRecorder {
 		t.Helper()
-		b, err := json.Marshal(map[string]string{"service_code": code})
+		b, err := json.Marshal(map[string]string{"application": application})
 		require.NoError(t, err)
 		return serve(e.h, request{path: "/withdraw", body: string(b), header: http.Header{"Authorization": {"Bearer " + token}}}, accept)
 	}
-	assertResult(t, serve(e.h, request{path: "/verify", body: e.body("Example Co., Ltd.")}, ""), map[string]any{
-		"instance": "i-ecs", "product": "ecs", "service_code": e.code, "subject": "Example Co., Ltd.", "used": 1.0, "limit": 5.0, "retry": false})
+	verify := func(h http.Handler, body, token string) string {
+		t.Helper()
+		rec := serve(h, request{path: "/verify", body: body, header: http.Header{"Authorization": {"Bearer " + token}}}, "")
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var res struct{ Application string }
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
+		require.NotEmpty(t, res.Application)
+		return res.Application
+	}
+	app := verify(e.h, e.body("Example Co., Ltd."), "t-alice")
 	held, err := e.store.Reservation(ctx, e.code)
 	require.NoError(t, err)
+	require.Equal(t, app, held.Application)
 	unchanged := func() {
 		t.Helper()
 		assert.Equal(t, 1, e.used())
@@ -436,42 +461,45 @@ func TestWithdraw(t *testing.T) {
 	}
 
 	// bob withdrawing alice's application gets, in every language, the
-	// very response of a code that holds no reservation: alice's own
-	// unreserved code, asked by her or by bob, and a code that does not
-	// exist.
-	unreserved, err := e.v.IssueServiceCode(ctx, "i-swas", "alice")
-	require.NoError(t, err)
-	unknown := newEnv(t).code
+	// very response of an application that holds no reservation: one of
+	// another store, asked by alice or by bob, and identities that are not
+	// well formed (empty, too long, not letters and digits, alice's code).
+	other := newEnv(t)
+	unknown := verify(other.h, other.body("Example Co., Ltd."), "t-alice")
+	require.NotEqual(t, app, unknown)
+	malformed := []string{"", strings.Repeat("a", 65), "not an id", "../" + app, app + "\n", "ａ1", e.code}
 	for _, l := range languages {
-		stranger := withdraw(e.code, "t-bob", l.accept)
+		stranger := withdraw(app, "t-bob", l.accept)
 		p := decodeProblem(t, stranger, http.StatusNotFound, l.contentLanguage)
 		assert.Equal(t, icpverify.ReasonNotReserved, p.Reason)
 		assert.Equal(t, ProblemTypePrefix+"not_reserved", p.Type)
 		assert.Empty(t, p.Used)
 		assert.Empty(t, p.Alternatives)
-		assertSameResponse(t, stranger, withdraw(unreserved, "t-alice", l.accept))
-		assertSameResponse(t, stranger, withdraw(unreserved, "t-bob", l.accept))
+		assertSameResponse(t, stranger, withdraw(unknown, "t-alice", l.accept))
 		assertSameResponse(t, stranger, withdraw(unknown, "t-bob", l.accept))
-		assert.NotContains(t, stranger.Body.String(), "i-ecs")
-		assert.NotContains(t, stranger.Body.String(), "alice")
+		for _, m := range malformed {
+			assertSameResponse(t, stranger, withdraw(m, "t-alice", l.accept))
+		}
+		for _, secret := range []string{"i-ecs", "alice", app, e.code} {
+			assert.NotContains(t, stranger.Body.String(), secret)
+		}
 	}
 	unchanged()
+	assert.Equal(t, 1, other.used(), "a withdrawal through e reached other's store")
 
-	// An "account" member is refused, not believed, whoever sends it.
+	// An "account" member is refused, not believed, whoever sends it; so
+	// is the code, which no longer names an application.
 	for _, token := range []string{"t-bob", "t-alice"} {
-		rec := serve(e.h, request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`,
-			header: http.Header{"Authorization": {"Bearer " + token}}}, "zh-CN")
-		wantStatusProblem(t, rec, http.StatusBadRequest, "zh-Hans")
+		for _, body := range []string{`{"application":"` + app + `","account":"alice"}`, `{"service_code":"` + e.code + `"}`} {
+			rec := serve(e.h, request{path: "/withdraw", body: body, header: http.Header{"Authorization": {"Bearer " + token}}}, "zh-CN")
+			wantStatusProblem(t, rec, http.StatusBadRequest, "zh-Hans")
+		}
 	}
 	unchanged()
-	// A malformed code is the Verifier's refusal, as for /verify.
-	p := decodeProblem(t, withdraw("nonsense", "t-alice", ""), http.StatusUnprocessableEntity, "en")
-	assert.Equal(t, icpverify.ReasonCodeMalformed, p.Reason)
-	unchanged()
 
-	// alice withdraws her application, the code typed in lower case: 204
-	// with no body, and the slot is free.
-	rec := withdraw(strings.ToLower(e.code), "t-alice", "zh-CN")
+	// alice withdraws her application: 204 with no body, and the slot is
+	// free.
+	rec := withdraw(app, "t-alice", "zh-CN")
 	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
 	assert.Empty(t, rec.Body.String())
 	assert.Empty(t, rec.Header().Values("Content-Type"))
@@ -481,35 +509,75 @@ func TestWithdraw(t *testing.T) {
 	assert.Equal(t, 0, e.used())
 	_, err = e.store.Reservation(ctx, e.code)
 	assert.ErrorIs(t, err, icpverify.ErrNotFound)
-	// Withdrawn already: the 404 a stranger gets.
-	again := withdraw(e.code, "t-alice", "zh-TW")
-	p = decodeProblem(t, again, http.StatusNotFound, "zh-Hant")
+	// A retried withdrawal (its answer lost): the 404 a stranger gets.
+	again := withdraw(app, "t-alice", "zh-TW")
+	p := decodeProblem(t, again, http.StatusNotFound, "zh-Hant")
 	assert.Equal(t, icpverify.ReasonNotReserved, p.Reason)
 	assertSameResponse(t, again, withdraw(unknown, "t-bob", "zh-TW"))
 
-	// The code serves a new application, not a retry of the old one.
+	// The code serves a new application, not a retry of the old one, and
+	// the old one's withdrawal retried leaves it alone.
 	rec = serve(e.h, request{path: "/verify", body: e.body("Other Co., Ltd.")}, "")
-	assertResult(t, rec, map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code,
+	renewed := assertResult(t, rec, map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code,
 		"subject": "Other Co., Ltd.", "used": 1.0, "limit": 5.0, "retry": false})
+	assert.NotEqual(t, app, renewed)
+	assertSameResponse(t, again, withdraw(app, "t-alice", "zh-TW"))
+	held, err = e.store.Reservation(ctx, e.code)
+	require.NoError(t, err)
+	assert.Equal(t, renewed, held.Application)
+	unchanged()
 
 	// Once the filing is complete, alice is told so (422 code_used) and
-	// bob still gets the 404 of a code with no reservation.
-	require.NoError(t, e.v.Complete(ctx, e.code))
-	p = decodeProblem(t, withdraw(e.code, "t-alice", ""), http.StatusUnprocessableEntity, "en")
+	// bob still gets the 404 of an application with no reservation.
+	require.NoError(t, e.v.Complete(ctx, renewed))
+	p = decodeProblem(t, withdraw(renewed, "t-alice", ""), http.StatusUnprocessableEntity, "en")
 	assert.Equal(t, icpverify.ReasonCodeUsed, p.Reason)
-	assertSameResponse(t, withdraw(e.code, "t-bob", ""), withdraw(unknown, "t-bob", ""))
+	assertSameResponse(t, withdraw(renewed, "t-bob", ""), withdraw(unknown, "t-bob", ""))
 	assert.Equal(t, 1, e.used())
 
-	// A grantee withdraws the application they made with a granted code.
+	// A grantee withdraws the application they made with a granted code,
+	// and the instance's owner may withdraw one too.
 	granted, err := e.v.IssueServiceCode(ctx, "i-ecs", "alice")
 	require.NoError(t, err)
 	require.NoError(t, e.v.GrantServiceCode(ctx, granted, "alice", "bob"))
-	rec = serve(e.h, request{path: "/verify", body: strings.Replace(e.body("Bob Co., Ltd."), e.code, granted, 1),
-		header: http.Header{"Authorization": {"Bearer t-bob"}}}, "")
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	bobBody := strings.Replace(e.body("Bob Co., Ltd."), e.code, granted, 1)
+	bobs := verify(e.h, bobBody, "t-bob")
 	assert.Equal(t, 2, e.used())
-	assert.Equal(t, http.StatusNoContent, withdraw(granted, "t-bob", "").Code)
+	assert.Equal(t, http.StatusNoContent, withdraw(bobs, "t-bob", "").Code)
 	assert.Equal(t, 1, e.used())
+	bobs = verify(e.h, bobBody, "t-bob")
+	assert.Equal(t, 2, e.used())
+	assert.Equal(t, http.StatusNoContent, withdraw(bobs, "t-alice", "").Code)
+	assert.Equal(t, 1, e.used())
+}
+
+// TestResultJSON pins the JSON of a passed /verify and /check: the
+// members of icpverify.Result, in order, with "application" last, and
+// none for a /check of a code reserved for no application.
+func TestResultJSON(t *testing.T) {
+	e := newEnv(t)
+	rec := serve(e.h, request{path: "/check", body: e.body("S")}, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, `{"instance":"i-ecs","product":"ecs","service_code":"`+e.code+`","subject":"S","used":0,"limit":5,"retry":false}`+"\n",
+		rec.Body.String())
+
+	rec = serve(e.h, request{path: "/verify", body: e.body("S")}, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	r, err := e.store.Reservation(context.Background(), e.code)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.Application)
+	want := `{"instance":"i-ecs","product":"ecs","service_code":"` + e.code + `","subject":"S","used":1,"limit":5,"retry":false,"application":"` + r.Application + `"}` + "\n"
+	assert.Equal(t, want, rec.Body.String())
+	// A retry, and a /check of the application, name it again.
+	for _, path := range []string{"/verify", "/check"} {
+		rec = serve(e.h, request{path: path, body: e.body("S")}, "")
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		assert.Equal(t, strings.Replace(want, `"retry":false`, `"retry":true`, 1), rec.Body.String(), path)
+	}
+	// Another subject's /check of the code is refused: no application.
+	rec = serve(e.h, request{path: "/check", body: e.body("T")}, "")
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	assert.NotContains(t, rec.Body.String(), r.Application)
 }
 
 // TestWebsite checks the optional website member of /verify and /check:
@@ -524,17 +592,19 @@ func TestWebsite(t *testing.T) {
 	}
 	want := map[string]any{"instance": "i-ecs", "product": "ecs", "service_code": e.code, "subject": "S",
 		"used": 0.0, "limit": 5.0, "retry": false}
-	assertResult(t, serve(e.h, request{path: "/check", body: body("S", "www.example.com")}, ""), want)
+	assert.Empty(t, assertResult(t, serve(e.h, request{path: "/check", body: body("S", "www.example.com")}, ""), want))
 	want["used"] = 1.0
-	assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "www.example.com")}, ""), want)
+	app := assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "www.example.com")}, ""), want)
+	require.NotEmpty(t, app)
 	r, err := e.store.Reservation(context.Background(), e.code)
 	require.NoError(t, err)
 	assert.Equal(t, "www.example.com", r.Website)
 	assert.Equal(t, "alice", r.Account)
+	assert.Equal(t, app, r.Application)
 
 	// The same website, in another case and with a trailing dot: a retry.
 	want["retry"] = true
-	assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "WWW.Example.COM.")}, ""), want)
+	assert.Equal(t, app, assertResult(t, serve(e.h, request{path: "/verify", body: body("S", "WWW.Example.COM.")}, ""), want))
 	// Another website, or none (the member left out or empty), is
 	// another application: the code is in use.
 	for _, b := range []string{body("S", "shop.example.com"), e.body("S"), body("S", "")} {
@@ -572,16 +642,19 @@ func TestAuthenticatedAccountIsUsed(t *testing.T) {
 		})))
 	h := NewHandler(v, testAuth)
 	as := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
-	withdraw := `{"service_code":"` + e.code + `"}`
 	for _, token := range []string{"t-alice", "t-bob"} {
 		serve(h, request{path: "/check", body: e.body("S"), header: as(token)}, "")
 	}
-	serve(h, request{path: "/verify", body: e.body("S"), header: as("t-alice")}, "")
+	rec := serve(h, request{path: "/verify", body: e.body("S"), header: as("t-alice")}, "")
+	var res struct{ Application string }
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
+	withdraw := `{"application":"` + res.Application + `"}`
 	serve(h, request{path: "/withdraw", body: withdraw, header: as("t-bob")}, "")
+	serve(h, request{path: "/withdraw", body: `{"application":"not an id"}`, header: as("t-bob")}, "")
 	serve(h, request{path: "/withdraw", body: withdraw, header: as("t-alice")}, "")
 	// Refused before the Verifier: nothing recorded.
 	serve(h, request{path: "/check", body: `{"account":"mallory","subject":"S"}`}, "")
-	serve(h, request{path: "/withdraw", body: `{"service_code":"` + e.code + `","account":"alice"}`, header: as("t-bob")}, "")
+	serve(h, request{path: "/withdraw", body: `{"application":"` + res.Application + `","account":"alice"}`, header: as("t-bob")}, "")
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -590,6 +663,7 @@ func TestAuthenticatedAccountIsUsed(t *testing.T) {
 		{icpverify.OpCheck, "bob", "", icpverify.Refused, icpverify.ReasonCodeNotFound, icpverify.ReasonCodeNotOwned},
 		{icpverify.OpVerify, "alice", "", icpverify.Passed, "", ""},
 		{icpverify.OpWithdraw, "bob", "alice", icpverify.Refused, icpverify.ReasonNotReserved, icpverify.ReasonCodeNotOwned},
+		{icpverify.OpWithdraw, "bob", "", icpverify.Refused, icpverify.ReasonNotReserved, icpverify.ReasonInvalidRequest},
 		{icpverify.OpWithdraw, "alice", "alice", icpverify.Passed, "", ""},
 	}, got)
 }
@@ -603,8 +677,10 @@ func assertSameResponse(t *testing.T, want, got *httptest.ResponseRecorder) {
 	assert.Equal(t, want.Body.String(), got.Body.String())
 }
 
-// assertResult checks a successful response.
-func assertResult(t *testing.T, rec *httptest.ResponseRecorder, want map[string]any) {
+// assertResult checks a successful response against want, all but its
+// "application", an opaque value, which it returns: "" if the response has
+// none. A response never has an empty one.
+func assertResult(t *testing.T, rec *httptest.ResponseRecorder, want map[string]any) string {
 	t.Helper()
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
@@ -612,7 +688,15 @@ func assertResult(t *testing.T, rec *httptest.ResponseRecorder, want map[string]
 	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	raw, has := got["application"]
+	delete(got, "application")
 	assert.Equal(t, want, got)
+	if !has {
+		return ""
+	}
+	app, ok := raw.(string)
+	require.True(t, ok && app != "", "application %#v", raw)
+	return app
 }
 
 // TestRefusals checks that the Verifier's refusals are problems in the

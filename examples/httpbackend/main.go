@@ -7,9 +7,9 @@
 // The applicants' listener (-addr) serves icphttp.Handler, with a toy
 // authenticator that maps a bearer token to an account:
 //
-//	POST /verify    {"product","service_code","subject"[,"website"]} -> the result
+//	POST /verify    {"product","service_code","subject"[,"website"]} -> the result, with the application's identity
 //	POST /check     the same, as a dry run that reserves nothing
-//	POST /withdraw  {"service_code"}: the applicant withdraws their application (204)
+//	POST /withdraw  {"application"}: the applicant withdraws their application (204)
 //
 // The internal listener (-internal-addr) serves the provider-side
 // endpoints, which must NEVER face applicants: release, complete and
@@ -19,8 +19,8 @@
 //
 //	POST /codes     {"instance","account"} -> a new service code
 //	POST /grant     {"service_code","owner","grantee"}: "grantee":"" withdraws the grant
-//	POST /release   {"service_code","account","subject"[,"subject_id"][,"website"]}: the provider rejected that application
-//	POST /complete  the same: that application's filing was approved
+//	POST /release   {"application"}: the provider rejected that application
+//	POST /complete  {"application"}: that application's filing was approved
 //	POST /revoke    {"service_code"}: the provider invalidates the code for good
 //	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //

@@ -57,11 +57,11 @@ func bearerAuth(tokens map[string]string) icphttp.Authenticator {
 // /release, /complete and /revoke are the provider's own actions, taken by
 // its filing workflow when it rejects or approves an application, or
 // invalidates a code. /release and /complete name the application by the
-// fields it was verified with, so that a call retried after a lost answer
-// never settles another application that took the code meanwhile; /revoke
-// acts on a service code alone. An applicant who gives up an application
-// withdraws it on the applicants' listener (/withdraw), which checks that
-// the application is theirs. /codes and /grant belong to the instance
+// identity that Verify gave it (icpverify.Result.Application), so that a
+// call retried after a lost answer never settles another application that
+// took the code meanwhile; /revoke acts on a service code alone. An
+// applicant who gives up an application withdraws it on the applicants'
+// listener (/withdraw), which checks that the application is theirs. /codes and /grant belong to the instance
 // owner's console, which authenticates the owner itself and then acts for
 // them; /expiring serves the provider's renewal reminders. None of them
 // authenticates its caller: each trusts the account it is given. They are
@@ -141,32 +141,23 @@ type codeRequest struct {
 }
 
 // applicationRequest is the body of /release and /complete: the
-// application the provider's workflow rejects or approves, named by the
-// fields it was verified with. The Verifier reads and keys them as Verify
-// does.
+// application the provider's workflow rejects or approves, by the identity
+// that Verify gave it (the "application" of /verify's answer). The member
+// is required and may not be empty, so that a body that forgot it is the
+// calling system's mistake (400) rather than an application that holds
+// nothing (404); the Verifier checks the identity's form.
 type applicationRequest struct {
-	ServiceCode string `json:"service_code"`
-	Account     string `json:"account"` // the applicant's account
-	Subject     string `json:"subject"`
-	// SubjectID is the subject's certificate, if the application was
-	// verified with one; absent, the subject is known by its name.
-	SubjectID *subjectIDBody `json:"subject_id"`
-	Website   string         `json:"website"` // "" if the application named none
+	Application *string `json:"application"`
 }
 
-// subjectIDBody is a certificate in an applicationRequest.
-type subjectIDBody struct {
-	Type   string `json:"type"` // uscc, resident_id or other
-	Number string `json:"number"`
-}
-
-// request returns the icpverify.Request that names the application.
-func (a *applicationRequest) request() icpverify.Request {
-	req := icpverify.Request{ServiceCode: a.ServiceCode, Account: a.Account, Subject: a.Subject, Website: a.Website}
-	if a.SubjectID != nil {
-		req.SubjectID = icpverify.SubjectID{Type: icpverify.CertType(a.SubjectID.Type), Number: a.SubjectID.Number}
+// application returns the application's identity, or a *requestError if
+// the body names none.
+func (a *applicationRequest) application() (string, error) {
+	if a.Application == nil || *a.Application == "" {
+		return "", &requestError{status: http.StatusBadRequest,
+			err: errors.New(`no "application" member: give the application's identity, as /verify answered it`)}
 	}
-	return req
+	return *a.Application, nil
 }
 
 // issueRequest is the body of /codes.
@@ -248,29 +239,30 @@ func (s *internal) grant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *internal) release(w http.ResponseWriter, r *http.Request) {
-	var req applicationRequest
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.v.ReleaseApplication(r.Context(), req.request()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, statusBody{Status: "released"})
+	s.settle(w, r, s.v.Release, "released")
 }
 
 func (s *internal) complete(w http.ResponseWriter, r *http.Request) {
+	s.settle(w, r, s.v.Complete, "completed")
+}
+
+// settle serves /release and /complete: it reads the application of the
+// body, calls do with it and answers status.
+func (s *internal) settle(w http.ResponseWriter, r *http.Request, do func(context.Context, string) error, status string) {
 	var req applicationRequest
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.v.CompleteApplication(r.Context(), req.request()); err != nil {
+	application, err := req.application()
+	if err == nil {
+		err = do(r.Context(), application)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statusBody{Status: "completed"})
+	writeJSON(w, http.StatusOK, statusBody{Status: status})
 }
 
 func (s *internal) revoke(w http.ResponseWriter, r *http.Request) {

@@ -172,6 +172,22 @@ type resultBody struct {
 	Used        int    `json:"used"`
 	Limit       int    `json:"limit"`
 	Retry       bool   `json:"retry"`
+	Application string `json:"application"` // absent from a /check of a code reserved for no application
+}
+
+// apply verifies account's application of an ECS code for subject on the
+// applicants' listener, and returns the application's identity, as the
+// provider's workflow would keep it.
+func (e *env) apply(code, account, subject string) string {
+	e.t.Helper()
+	rec := e.verify("/verify", verifyBody(icpverify.ProductECS, code, subject), account, "")
+	wantStatus(e.t, rec, http.StatusOK)
+	var res resultBody
+	decodeJSON(e.t, rec, &res)
+	if res.Application == "" {
+		e.t.Fatalf("/verify names no application: %s", rec.Body.String())
+	}
+	return res.Application
 }
 
 // decodeJSON decodes a response body strictly into dst.
@@ -291,15 +307,28 @@ func TestVerifyAndRetry(t *testing.T) {
 	code := e.issue("i-ecs", "alice")
 	body := verifyBody(icpverify.ProductECS, strings.ToLower(code), "Example Co., Ltd.")
 
+	var application string
 	for i, retry := range []bool{false, true} {
 		rec := e.verify("/verify", body, "alice", "")
 		wantStatus(t, rec, http.StatusOK)
 		var got resultBody
 		decodeJSON(t, rec, &got)
-		want := resultBody{Instance: "i-ecs", Product: "ecs", ServiceCode: code, Subject: "Example Co., Ltd.", Used: 1, Limit: 5, Retry: retry}
-		if got != want {
+		if i == 0 {
+			application = got.Application // new, and opaque
+		}
+		want := resultBody{Instance: "i-ecs", Product: "ecs", ServiceCode: code, Subject: "Example Co., Ltd.", Used: 1, Limit: 5,
+			Retry: retry, Application: application}
+		if got != want || application == "" {
 			t.Errorf("call %d: got %+v, want %+v", i+1, got, want)
 		}
+	}
+	// A /check of the application names it too.
+	rec := e.verify("/check", body, "alice", "")
+	wantStatus(t, rec, http.StatusOK)
+	var got resultBody
+	decodeJSON(t, rec, &got)
+	if got.Application != application {
+		t.Errorf("check of the application: got %+v, want application %q", got, application)
 	}
 }
 
@@ -310,8 +339,8 @@ func TestCheckReservesNothing(t *testing.T) {
 	wantStatus(t, rec, http.StatusOK)
 	var got resultBody
 	decodeJSON(t, rec, &got)
-	if got.Used != 0 || got.Retry {
-		t.Errorf("check: got %+v, want 0 used and no retry", got)
+	if got.Used != 0 || got.Retry || got.Application != "" || strings.Contains(rec.Body.String(), `"application"`) {
+		t.Errorf("check: got %+v, want 0 used, no retry and no application", got)
 	}
 	used, _, err := e.store.Usage(context.Background(), "i-ecs", "Example Co., Ltd.")
 	if err != nil || used != 0 {
@@ -371,15 +400,15 @@ func TestCrossSiteForm(t *testing.T) {
 		e.app.ServeHTTP(rec, req)
 		wantRequestProblem(t, rec, http.StatusUnsupportedMediaType, "en")
 
-		req = httptest.NewRequest(http.MethodPost, "/withdraw", strings.NewReader(`{"service_code":"`+code+`"}`))
+		req = httptest.NewRequest(http.MethodPost, "/withdraw", strings.NewReader(`{"application":"`+someApplication+`"}`))
 		req.Header.Set("Content-Type", ct)
 		req.Header.Set("Authorization", "Bearer t-alice")
 		rec = httptest.NewRecorder()
 		e.app.ServeHTTP(rec, req)
 		wantRequestProblem(t, rec, http.StatusUnsupportedMediaType, "en")
 
-		for _, path := range []string{"/release", "/revoke"} {
-			req = httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{"service_code":"`+code+`"}`))
+		for path, body := range map[string]string{"/release": `{"application":"` + someApplication + `"}`, "/revoke": `{"service_code":"` + code + `"}`} {
+			req = httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 			req.Header.Set("Content-Type", ct)
 			rec = httptest.NewRecorder()
 			e.internal.ServeHTTP(rec, req)
@@ -567,128 +596,147 @@ func TestCodesAndGrant(t *testing.T) {
 	wantProblem(t, rec, http.StatusUnprocessableEntity, icpverify.ReasonInstanceExpired, "zh-Hant")
 }
 
-// appBody is the body of /release and /complete that names account's
-// application of code for subject, as verifyBody verified it.
-func appBody(code, account, subject string) map[string]any {
-	return map[string]any{"service_code": code, "account": account, "subject": subject}
+// appBody is the body of /release and /complete that names an
+// application, by the identity /verify answered.
+func appBody(application string) map[string]string {
+	return map[string]string{"application": application}
 }
 
-// TestReleaseAndComplete checks the provider's /release and /complete,
-// and that a release retried after the code changed hands frees nothing.
+// someApplication is a well-formed application's identity that no test
+// env's store holds.
+const someApplication = "0123456789abcdef0123456789abcdef"
+
+// TestReleaseAndComplete checks the provider's /release and /complete, and
+// that a release retried after the applicant resubmitted, or after the
+// code changed hands, frees nothing.
 func TestReleaseAndComplete(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
 	code := e.issue("i-ecs", "alice")
-	if err := e.v.GrantServiceCode(context.Background(), code, "alice", "bob"); err != nil {
+	if err := e.v.GrantServiceCode(ctx, code, "alice", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	a, b := appBody(code, "alice", "Alice Co."), appBody(code, "bob", "Bob Co.")
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
-	// Used by alice: bob is refused, and his application holds nothing.
+	release := func(application, lang string) *httptest.ResponseRecorder {
+		t.Helper()
+		return e.call(http.MethodPost, "/release", appBody(application), lang)
+	}
+	complete := func(application, lang string) *httptest.ResponseRecorder {
+		t.Helper()
+		return e.call(http.MethodPost, "/complete", appBody(application), lang)
+	}
+	held := func(application, account string) {
+		t.Helper()
+		r, err := e.store.Reservation(ctx, code)
+		if err != nil || r.Application != application || r.Account != account || r.Filed || e.used("i-ecs") != 1 {
+			t.Fatalf("reservation: %+v, %v, %d used; want %s's application %s", r, err, e.used("i-ecs"), account, application)
+		}
+	}
+	first := e.apply(code, "alice", "Alice Co.")
+	// Used by alice: bob is refused.
 	wantProblem(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Bob Co."), "bob", ""),
 		http.StatusUnprocessableEntity, icpverify.ReasonCodeInUse, "en")
-	wantProblem(t, e.call(http.MethodPost, "/release", b, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
-	wantProblem(t, e.call(http.MethodPost, "/complete", b, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	// An application that holds nothing, or an identity not well formed:
+	// the same 404, and nothing changes.
+	for _, do := range []func(string, string) *httptest.ResponseRecorder{release, complete} {
+		rec := do(someApplication, "")
+		wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+		for _, other := range []string{foreignApplication(t), "not an id", strings.Repeat("a", 65), code} {
+			wantSameResponse(t, rec, do(other, ""))
+		}
+	}
+	held(first, "alice")
 
-	rec := e.call(http.MethodPost, "/release", a, "")
+	rec := release(first, "")
 	wantStatus(t, rec, http.StatusOK)
 	var st statusBody
 	decodeJSON(t, rec, &st)
 	if st != (statusBody{Status: "released"}) {
 		t.Errorf("release: %+v", st)
 	}
-
-	// Released: bob may use the code now.
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Bob Co."), "bob", ""), http.StatusOK)
-	// alice's release retried after a lost answer, or a stale approval of
-	// hers, finds no application of hers, and bob's stands.
-	wantProblem(t, e.call(http.MethodPost, "/release", a, "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
-	wantProblem(t, e.call(http.MethodPost, "/complete", a, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
-	if r, err := e.store.Reservation(context.Background(), code); err != nil || r.Account != "bob" || r.Filed || e.used("i-ecs") != 1 {
-		t.Fatalf("bob's reservation after alice's retries: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	if e.used("i-ecs") != 0 {
+		t.Errorf("%d used after the release", e.used("i-ecs"))
 	}
 
+	// alice resubmits: a new application. The release of the first,
+	// retried after a lost answer, or a stale approval of it, finds
+	// nothing, and the new application stands.
+	second := e.apply(code, "alice", "Alice Co.")
+	if second == first {
+		t.Fatalf("the resubmitted application is the released one: %s", second)
+	}
+	wantProblem(t, release(first, "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
+	wantProblem(t, complete(first, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	held(second, "alice")
+
+	// Released again: bob may use the code now, and alice's retries leave
+	// his application alone.
+	wantStatus(t, release(second, ""), http.StatusOK)
+	bobs := e.apply(code, "bob", "Bob Co.")
+	for _, old := range []string{first, second} {
+		wantProblem(t, release(old, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+		wantProblem(t, complete(old, ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	}
+	held(bobs, "bob")
+
 	for range 2 { // completing twice is not an error
-		rec = e.call(http.MethodPost, "/complete", b, "")
+		rec = complete(bobs, "")
 		wantStatus(t, rec, http.StatusOK)
 		decodeJSON(t, rec, &st)
 		if st != (statusBody{Status: "completed"}) {
 			t.Errorf("complete: %+v", st)
 		}
 	}
-	wantProblem(t, e.call(http.MethodPost, "/release", b, ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
+	wantProblem(t, release(bobs, ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
 	wantProblem(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "C"), "alice", ""),
 		http.StatusUnprocessableEntity, icpverify.ReasonCodeUsed, "en")
+	if r, err := e.store.Reservation(ctx, code); err != nil || r.Application != bobs || !r.Filed {
+		t.Errorf("bob's filing: %+v, %v", r, err)
+	}
 
-	wantProblem(t, e.call(http.MethodPost, "/complete", appBody("nonsense", "alice", "A"), ""),
-		http.StatusUnprocessableEntity, icpverify.ReasonCodeMalformed, "en")
-	other := e.issue("i-ecs", "alice")
-	wantProblem(t, e.call(http.MethodPost, "/complete", appBody(other, "alice", "A"), ""),
-		http.StatusNotFound, icpverify.ReasonNotReserved, "en")
-	// The code alone names no application.
-	wantProblem(t, e.call(http.MethodPost, "/release", map[string]string{"service_code": code}, ""),
-		http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest, "en")
-
-	// The audit trail: the provider acted, on whose application, and why a
-	// retry was refused.
+	// The audit trail: the provider acted, on which application; the
+	// retries were refused.
 	lines := decisions(e.logs, icpverify.OpRelease)
-	var retried bool
+	var released, retried bool
 	for _, l := range lines {
 		if strings.Contains(l, " account=") {
 			t.Errorf("a release names an account: %s", l)
 		}
-		retried = retried || strings.Contains(l, `holder=bob subject="Alice Co."`) && strings.Contains(l, "reason=not_reserved cause=code_in_use")
+		released = released || strings.Contains(l, "holder=alice") && strings.Contains(l, "application="+first) && strings.Contains(l, "verdict=passed")
+		retried = retried || strings.Contains(l, "verdict=refused reason=not_reserved")
 	}
-	if !retried {
+	if !released || !retried {
 		t.Errorf("audit trail of the releases:\n%s", strings.Join(lines, ""))
 	}
 }
 
-// TestReleaseAndCompleteFields checks that /release and /complete read the
-// application's fields as Verify does, and act on no other application.
-func TestReleaseAndCompleteFields(t *testing.T) {
-	const uscc = "91110000600037341L"
+// TestReleaseAndCompleteBody checks the body of /release and /complete:
+// the application's identity, required, and nothing else.
+func TestReleaseAndCompleteBody(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		body   string // %s is the code
+		body   string // APP is the application, CODE its code
 		status int
 		reason icpverify.Reason
 	}{
-		{"the application", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
-			http.StatusOK, ""},
-		{"spelled otherwise", `{"service_code":"%s","account":"alice","subject":"ALICE CO.","subject_id":{"type":"uscc","number":"9111 0000 6000 3734 1l"},"website":"EXAMPLE.COM."}`,
-			http.StatusOK, ""},
-		{"another account", `{"service_code":"%s","account":"bob","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
-			http.StatusNotFound, icpverify.ReasonNotReserved},
-		{"no subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","website":"example.com"}`,
-			http.StatusNotFound, icpverify.ReasonNotReserved},
-		{"another subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"91350100M000100Y43"},"website":"example.com"}`,
-			http.StatusNotFound, icpverify.ReasonNotReserved},
-		{"another website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.net"}`,
-			http.StatusNotFound, icpverify.ReasonNotReserved},
-		{"no website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"}}`,
-			http.StatusNotFound, icpverify.ReasonNotReserved},
-		{"a bad check character", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"91110000600037341N"},"website":"example.com"}`,
-			http.StatusUnprocessableEntity, icpverify.ReasonSubjectIDMalformed},
-		{"a URL for a website", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"https://example.com/"}`,
-			http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest},
-		{"no subject", `{"service_code":"%s","account":"alice","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
-			http.StatusUnprocessableEntity, icpverify.ReasonInvalidRequest},
-		{"a product member", `{"service_code":"%s","product":"ecs","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `"},"website":"example.com"}`,
-			http.StatusBadRequest, ""},
-		{"an unknown member of subject_id", `{"service_code":"%s","account":"alice","subject":"Alice Co.","subject_id":{"type":"uscc","number":"` + uscc + `","name":"x"},"website":"example.com"}`,
-			http.StatusBadRequest, ""},
+		{"the application", `{"application":"APP"}`, http.StatusOK, ""},
+		{"another application", `{"application":"` + someApplication + `"}`, http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"not well formed", `{"application":"APP-1"}`, http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"too long", `{"application":"APP` + strings.Repeat("0", 64) + `"}`, http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"the code", `{"application":"CODE"}`, http.StatusNotFound, icpverify.ReasonNotReserved},
+		{"empty", `{"application":""}`, http.StatusBadRequest, ""},
+		{"null", `{"application":null}`, http.StatusBadRequest, ""},
+		{"absent", `{}`, http.StatusBadRequest, ""},
+		{"a number", `{"application":1}`, http.StatusBadRequest, ""},
+		{"the fields it was verified with", `{"service_code":"CODE","account":"alice","subject":"Alice Co."}`, http.StatusBadRequest, ""},
+		{"an account member", `{"application":"APP","account":"alice"}`, http.StatusBadRequest, ""},
+		{"two objects", `{"application":"APP"}{"application":"APP"}`, http.StatusBadRequest, ""},
 	} {
 		for _, path := range []string{"/release", "/complete"} {
 			t.Run(strings.TrimPrefix(path, "/")+"/"+tt.name, func(t *testing.T) {
 				e := newEnv(t)
 				code := e.issue("i-ecs", "alice")
-				_, err := e.v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-					Account: "alice", Subject: "Alice Co.", Website: "example.com",
-					SubjectID: icpverify.SubjectID{Type: icpverify.CertUSCC, Number: uscc}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec := e.call(http.MethodPost, path, fmt.Sprintf(tt.body, code), "")
+				app := e.apply(code, "alice", "Alice Co.")
+				rec := e.call(http.MethodPost, path, strings.NewReplacer("APP", app, "CODE", code).Replace(tt.body), "")
 				r, rerr := e.store.Reservation(context.Background(), code)
 				switch {
 				case tt.status == http.StatusOK:
@@ -702,7 +750,7 @@ func TestReleaseAndCompleteFields(t *testing.T) {
 				default:
 					wantProblem(t, rec, tt.status, tt.reason, "en")
 				}
-				if rerr != nil || r.Account != "alice" || r.Filed || e.used("i-ecs") != 1 {
+				if rerr != nil || r.Application != app || r.Filed || e.used("i-ecs") != 1 {
 					t.Errorf("alice's reservation changed: %+v, %v, %d used", r, rerr, e.used("i-ecs"))
 				}
 			})
@@ -732,36 +780,41 @@ func decisions(logs *syncBuffer, op icpverify.Op) []string {
 }
 
 // TestWithdraw checks that applicants withdraw their own applications on
-// the applicants' listener, and only their own.
+// the applicants' listener, by their identity, and only their own.
 func TestWithdraw(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
 	code := e.issue("i-ecs", "alice")
-	withdraw := func(code, account, lang string) *httptest.ResponseRecorder {
+	withdraw := func(application, account, lang string) *httptest.ResponseRecorder {
 		t.Helper()
-		return e.verify("/withdraw", map[string]string{"service_code": code}, account, lang)
+		return e.verify("/withdraw", map[string]string{"application": application}, account, lang)
 	}
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
+	first := e.apply(code, "alice", "Alice Co.")
 
 	// mallory cannot withdraw alice's application, and cannot tell it
-	// from a code that holds none.
-	unknown := foreignCode(t)
+	// from one that holds nothing, or from an identity not well formed.
+	unknown := foreignApplication(t)
 	for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
-		rec := withdraw(code, "mallory", lang.accept)
+		rec := withdraw(first, "mallory", lang.accept)
 		wantProblem(t, rec, http.StatusNotFound, icpverify.ReasonNotReserved, lang.cl)
 		wantSameResponse(t, rec, withdraw(unknown, "mallory", lang.accept))
 		wantSameResponse(t, rec, withdraw(unknown, "alice", lang.accept))
+		wantSameResponse(t, rec, withdraw("not an id", "alice", lang.accept))
+		wantSameResponse(t, rec, withdraw(code, "alice", lang.accept))
 	}
-	// Nor by naming alice in the body.
-	rec := e.verify("/withdraw", map[string]string{"service_code": code, "account": "alice"}, "mallory", "")
+	// Nor by naming alice in the body, nor by the code alone.
+	rec := e.verify("/withdraw", map[string]string{"application": first, "account": "alice"}, "mallory", "")
+	wantRequestProblem(t, rec, http.StatusBadRequest, "en")
+	rec = e.verify("/withdraw", map[string]string{"service_code": code}, "alice", "")
 	wantRequestProblem(t, rec, http.StatusBadRequest, "en")
 	// Nor without a token.
-	wantRequestProblem(t, withdraw(code, "", ""), http.StatusUnauthorized, "en")
-	if r, err := e.store.Reservation(context.Background(), code); err != nil || r.Account != "alice" || e.used("i-ecs") != 1 {
+	wantRequestProblem(t, withdraw(first, "", ""), http.StatusUnauthorized, "en")
+	if r, err := e.store.Reservation(ctx, code); err != nil || r.Application != first || e.used("i-ecs") != 1 {
 		t.Fatalf("after mallory's attempts: %+v, %v, %d used", r, err, e.used("i-ecs"))
 	}
 
 	// alice withdraws hers: 204, and the slot is free.
-	rec = withdraw(code, "alice", "")
+	rec = withdraw(first, "alice", "")
 	wantStatus(t, rec, http.StatusNoContent)
 	if rec.Body.Len() != 0 || rec.Header().Get("Cache-Control") != "no-store" {
 		t.Errorf("withdrawn: headers %v, body %q", rec.Header(), rec.Body.String())
@@ -769,7 +822,18 @@ func TestWithdraw(t *testing.T) {
 	if n := e.used("i-ecs"); n != 0 {
 		t.Errorf("%d used after the withdrawal", n)
 	}
-	wantProblem(t, withdraw(code, "alice", "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
+	// Retried: 404, what mallory got.
+	wantProblem(t, withdraw(first, "alice", "zh-CN"), http.StatusNotFound, icpverify.ReasonNotReserved, "zh-Hans")
+	// alice applies again: a new application, which the first's
+	// withdrawal, retried, leaves alone.
+	second := e.apply(code, "alice", "Alice Co.")
+	if second == first {
+		t.Fatalf("the new application is the withdrawn one: %s", second)
+	}
+	wantProblem(t, withdraw(first, "alice", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	if r, err := e.store.Reservation(ctx, code); err != nil || r.Application != second || e.used("i-ecs") != 1 {
+		t.Errorf("alice's new application: %+v, %v, %d used", r, err, e.used("i-ecs"))
+	}
 
 	// The audit trail names who acted, and keeps the true cause of
 	// mallory's refusal.
@@ -777,7 +841,7 @@ func TestWithdraw(t *testing.T) {
 	var mallory, alice bool
 	for _, l := range lines {
 		mallory = mallory || strings.Contains(l, "account=mallory holder=alice") && strings.Contains(l, "reason=not_reserved cause=code_not_owned")
-		alice = alice || strings.Contains(l, "account=alice holder=alice") && strings.Contains(l, "verdict=passed")
+		alice = alice || strings.Contains(l, "account=alice holder=alice") && strings.Contains(l, "application="+first) && strings.Contains(l, "verdict=passed")
 	}
 	if !mallory || !alice {
 		t.Errorf("audit trail of the withdrawals:\n%s", strings.Join(lines, ""))
@@ -790,7 +854,7 @@ func TestRevoke(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
 	body := map[string]string{"service_code": code}
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "A"), "alice", ""), http.StatusOK)
+	app := e.apply(code, "alice", "A")
 
 	for range 2 { // revoking twice is not an error
 		rec := e.call(http.MethodPost, "/revoke", body, "")
@@ -810,13 +874,12 @@ func TestRevoke(t *testing.T) {
 	}
 	wantProblem(t, e.call(http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}, ""),
 		http.StatusUnprocessableEntity, icpverify.ReasonCodeRevoked, "en")
-	wantProblem(t, e.call(http.MethodPost, "/complete", appBody(code, "alice", "A"), ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
-	wantProblem(t, e.verify("/withdraw", body, "alice", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.call(http.MethodPost, "/complete", appBody(app), ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.verify("/withdraw", appBody(app), "alice", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 
 	// A filed code: the filing stands.
 	filed := e.issue("i-ecs", "alice")
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "B"), "alice", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "alice", "B"), ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(e.apply(filed, "alice", "B")), ""), http.StatusOK)
 	wantStatus(t, e.call(http.MethodPost, "/revoke", map[string]string{"service_code": filed}, ""), http.StatusOK)
 	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || e.used("i-ecs") != 1 {
 		t.Errorf("filed code after the revocation: %+v, %v, %d used", r, err, e.used("i-ecs"))
@@ -850,7 +913,7 @@ func TestGrantWithdrawal(t *testing.T) {
 	}
 	wantStatus(t, grant(code, "alice", "bob"), http.StatusOK)
 	bobs := verifyBody(icpverify.ProductECS, code, "Bob Co., Ltd.")
-	wantStatus(t, e.verify("/verify", bobs, "bob", ""), http.StatusOK)
+	app := e.apply(code, "bob", "Bob Co., Ltd.")
 
 	// Only the owner may withdraw the grant.
 	wantProblem(t, grant(code, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
@@ -870,14 +933,13 @@ func TestGrantWithdrawal(t *testing.T) {
 	}
 	// bob no longer has the code; alice does.
 	wantProblem(t, e.verify("/check", bobs, "bob", ""), http.StatusUnprocessableEntity, icpverify.ReasonCodeNotFound, "en")
-	wantProblem(t, e.verify("/withdraw", map[string]string{"service_code": code}, "bob", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
+	wantProblem(t, e.verify("/withdraw", appBody(app), "bob", ""), http.StatusNotFound, icpverify.ReasonNotReserved, "en")
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Alice Co."), "alice", ""), http.StatusOK)
 
 	// A grantee's completed filing stays when the grant is withdrawn.
 	filed := e.issue("i-ecs", "alice")
 	wantStatus(t, grant(filed, "alice", "bob"), http.StatusOK)
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Bob Co., Ltd."), "bob", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "bob", "Bob Co., Ltd."), ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(e.apply(filed, "bob", "Bob Co., Ltd.")), ""), http.StatusOK)
 	wantStatus(t, grant(filed, "alice", ""), http.StatusOK)
 	if r, err := e.store.Reservation(context.Background(), filed); err != nil || !r.Filed || r.Account != "bob" || e.used("i-ecs") != 2 {
 		t.Errorf("bob's filing after the grant was withdrawn: %+v, %v, %d used", r, err, e.used("i-ecs"))
@@ -889,13 +951,13 @@ func TestGrantWithdrawal(t *testing.T) {
 func TestApplicantEndpointsOnly(t *testing.T) {
 	e := newEnv(t)
 	code := e.issue("i-ecs", "alice")
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "A"), "alice", ""), http.StatusOK)
+	app := e.apply(code, "alice", "A")
 	for _, c := range []struct {
 		path string
 		body any
 	}{
-		{"/release", appBody(code, "alice", "A")},
-		{"/complete", appBody(code, "alice", "A")},
+		{"/release", appBody(app)},
+		{"/complete", appBody(app)},
 		{"/revoke", map[string]string{"service_code": code}},
 		{"/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{"/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "mallory"}},
@@ -913,7 +975,7 @@ func TestApplicantEndpointsOnly(t *testing.T) {
 	// And the internal listener serves none of the applicant's operations.
 	wantInternalProblem(t, e.call(http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "A"), ""), http.StatusNotFound)
 	wantInternalProblem(t, e.call(http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "A"), ""), http.StatusNotFound)
-	wantInternalProblem(t, e.call(http.MethodPost, "/withdraw", map[string]string{"service_code": code}, ""), http.StatusNotFound)
+	wantInternalProblem(t, e.call(http.MethodPost, "/withdraw", appBody(app), ""), http.StatusNotFound)
 }
 
 func TestBadRequests(t *testing.T) {
@@ -935,9 +997,11 @@ func TestBadRequests(t *testing.T) {
 		{"trailing garbage", "/verify", `{"subject":"x"} x`, http.StatusBadRequest},
 		{"huge body", "/verify", huge, http.StatusRequestEntityTooLarge},
 		{"withdraw: empty body", "/withdraw", "", http.StatusBadRequest},
-		{"withdraw: account member", "/withdraw", `{"service_code":"` + code + `","account":"alice"}`, http.StatusBadRequest},
-		{"withdraw: subject member", "/withdraw", `{"service_code":"` + code + `","subject":"x"}`, http.StatusBadRequest},
-		{"withdraw: two objects", "/withdraw", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
+		{"withdraw: account member", "/withdraw", `{"application":"` + someApplication + `","account":"alice"}`, http.StatusBadRequest},
+		{"withdraw: subject member", "/withdraw", `{"application":"` + someApplication + `","subject":"x"}`, http.StatusBadRequest},
+		{"withdraw: the code", "/withdraw", `{"service_code":"` + code + `"}`, http.StatusBadRequest},
+		{"withdraw: null application", "/withdraw", `{"application":null}`, http.StatusBadRequest},
+		{"withdraw: two objects", "/withdraw", `{"application":"x"}{"application":"y"}`, http.StatusBadRequest},
 	} {
 		for _, lang := range []struct{ accept, cl string }{{"", "en"}, {"zh-CN", "zh-Hans"}, {"zh-TW", "zh-Hant"}} {
 			wantRequestProblem(t, e.verify(c.path, c.body, "alice", lang.accept), c.status, lang.cl)
@@ -951,12 +1015,14 @@ func TestBadRequests(t *testing.T) {
 		{"empty body", "/release", "", http.StatusBadRequest},
 		{"array", "/complete", `[]`, http.StatusBadRequest},
 		{"unknown field", "/codes", `{"instance":"i-ecs","acount":"alice"}`, http.StatusBadRequest},
-		{"two objects", "/release", `{"service_code":"x"}{"service_code":"y"}`, http.StatusBadRequest},
+		{"two objects", "/release", `{"application":"x"}{"application":"y"}`, http.StatusBadRequest},
+		{"no application", "/complete", `{}`, http.StatusBadRequest},
+		{"the code for the application", "/release", `{"service_code":"` + code + `"}`, http.StatusBadRequest},
 		{"unknown field", "/revoke", `{"service_code":"x","reason":"fraud"}`, http.StatusBadRequest},
 		{"no grantee", "/grant", `{"service_code":"x","owner":"alice"}`, http.StatusBadRequest},
 		{"trailing garbage", "/codes", `{"instance":"i-ecs","account":"alice"} x`, http.StatusBadRequest},
 		{"huge body", "/grant", `{"service_code":"` + strings.Repeat("x", maxBody) + `"}`, http.StatusRequestEntityTooLarge},
-		{"huge body after an object", "/complete", `{"service_code":"x"}` + strings.Repeat(" ", maxBody), http.StatusRequestEntityTooLarge},
+		{"huge body after an object", "/complete", `{"application":"x"}` + strings.Repeat(" ", maxBody), http.StatusRequestEntityTooLarge},
 	} {
 		wantInternalProblem(t, e.call(http.MethodPost, c.path, c.body, "zh-CN"), c.status)
 	}
@@ -1021,8 +1087,7 @@ func TestExpiring(t *testing.T) {
 	code := e.issue("i-short", "bob")
 	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, code, "Beijing Example Co., Ltd."), "bob", ""), http.StatusOK)
 	filed := e.issue("i-ecs", "alice")
-	wantStatus(t, e.verify("/verify", verifyBody(icpverify.ProductECS, filed, "Hangzhou Example Co., Ltd."), "alice", ""), http.StatusOK)
-	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(filed, "alice", "Hangzhou Example Co., Ltd."), ""), http.StatusOK)
+	wantStatus(t, e.call(http.MethodPost, "/complete", appBody(e.apply(filed, "alice", "Hangzhou Example Co., Ltd.")), ""), http.StatusOK)
 
 	// i-short expires in 90 days: not within the default 30.
 	rec := e.call(http.MethodGet, "/expiring?account=bob", nil, "")
@@ -1137,6 +1202,10 @@ func (failingQuotas) Reservation(context.Context, string) (icpverify.Reservation
 	return icpverify.Reservation{}, errBackend
 }
 
+func (failingQuotas) Application(context.Context, string) (icpverify.Reservation, error) {
+	return icpverify.Reservation{}, errBackend
+}
+
 func (failingQuotas) Release(context.Context, icpverify.Reservation) (icpverify.Reservation, error) {
 	return icpverify.Reservation{}, errBackend
 }
@@ -1164,9 +1233,9 @@ func TestStoreFailure(t *testing.T) {
 	}{
 		{app, http.MethodPost, "/verify", verifyBody(icpverify.ProductECS, code, "S")},
 		{app, http.MethodPost, "/check", verifyBody(icpverify.ProductECS, code, "S")},
-		{app, http.MethodPost, "/withdraw", map[string]string{"service_code": code}},
-		{internal, http.MethodPost, "/release", appBody(code, "alice", "S")},
-		{internal, http.MethodPost, "/complete", appBody(code, "alice", "S")},
+		{app, http.MethodPost, "/withdraw", appBody(someApplication)},
+		{internal, http.MethodPost, "/release", appBody(someApplication)},
+		{internal, http.MethodPost, "/complete", appBody(someApplication)},
 		{internal, http.MethodPost, "/revoke", map[string]string{"service_code": code}},
 		{internal, http.MethodPost, "/codes", map[string]string{"instance": "i-ecs", "account": "alice"}},
 		{internal, http.MethodPost, "/grant", map[string]string{"service_code": code, "owner": "alice", "grantee": "bob"}},
@@ -1335,9 +1404,10 @@ func TestRun(t *testing.T) {
 	token := field(`Bearer token of account "demo": `)
 	internalAddr := field("Internal endpoints (never expose them to applicants) on ")
 
-	post := func(url, token, body string) *http.Response {
+	var body string // of the last response
+	post := func(url, token, reqBody string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(reqBody))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1349,8 +1419,12 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = string(b)
 		return resp
 	}
 	if resp := post(addr+"/verify", token, `{}`); resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" {
@@ -1359,19 +1433,20 @@ func TestRun(t *testing.T) {
 	if resp := post(addr+"/verify", "", `{}`); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("POST /verify without a token: status %d", resp.StatusCode)
 	}
-	if resp := post(internalAddr+"/release", "", `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("POST /release on the internal listener: status %d", resp.StatusCode)
+	notReserved := `"reason":"not_reserved"`
+	if resp := post(internalAddr+"/release", "", `{"application":"nonsense"}`); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, notReserved) {
+		t.Errorf("POST /release on the internal listener: status %d, %s", resp.StatusCode, body)
 	}
 	for _, path := range []string{"/release", "/complete", "/revoke", "/codes", "/grant"} {
-		if resp := post(addr+path, token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
-			t.Errorf("POST %s on the applicants' listener: status %d", path, resp.StatusCode)
+		if resp := post(addr+path, token, `{"application":"nonsense"}`); resp.StatusCode != http.StatusNotFound || strings.Contains(body, notReserved) {
+			t.Errorf("POST %s on the applicants' listener: status %d, %s", path, resp.StatusCode, body)
 		}
 	}
-	if resp := post(addr+"/withdraw", token, `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("POST /withdraw on the applicants' listener: status %d", resp.StatusCode)
+	if resp := post(addr+"/withdraw", token, `{"application":"nonsense"}`); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, notReserved) {
+		t.Errorf("POST /withdraw on the applicants' listener: status %d, %s", resp.StatusCode, body)
 	}
-	if resp := post(internalAddr+"/withdraw", "", `{"service_code":"nonsense"}`); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("POST /withdraw on the internal listener: status %d", resp.StatusCode)
+	if resp := post(internalAddr+"/withdraw", "", `{"application":"nonsense"}`); resp.StatusCode != http.StatusNotFound || strings.Contains(body, notReserved) {
+		t.Errorf("POST /withdraw on the internal listener: status %d, %s", resp.StatusCode, body)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -1401,6 +1476,29 @@ func foreignCode(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// foreignApplication returns the identity of an application that no test
+// env's store holds: one verified in another store.
+func foreignApplication(t *testing.T) string {
+	t.Helper()
+	store := icpverify.NewMemoryStore()
+	if err := store.PutInstance(icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
+		Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "198.51.100.1",
+		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	v := icpverify.New(store, store)
+	code, err := v.IssueServiceCode(context.Background(), "i-elsewhere", "someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
+		Account: "someone", Subject: "Someone Co., Ltd."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Application
 }
 
 // wantSameResponse fails unless two responses cannot be told apart: the

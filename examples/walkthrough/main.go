@@ -5,9 +5,11 @@
 // a quota refusal offers, and how a backend warns of instances about to
 // expire.
 //
-// Along the way it shows the applicant's Withdraw, the provider's
-// RevokeServiceCode, and what counts as one filing subject: its certificate
-// (Request.SubjectID), or else its name however it is typed.
+// Along the way it shows the applicant's Withdraw and the provider's
+// Complete and Release, each naming an application by the identity Verify
+// gave it (Result.Application), the provider's RevokeServiceCode, and what
+// counts as one filing subject: its certificate (Request.SubjectID), or
+// else its name however it is typed.
 //
 // It runs on a MemoryStore with a fixed clock, so its output is the same on
 // every run: service codes are random, so they are never printed. An
@@ -138,7 +140,10 @@ type walk struct {
 	store     *icpverify.MemoryStore
 	v         *icpverify.Verifier
 	decisions *tally // what the Verifier's Observer received
-	err       error  // the first write error
+	// released is the identity of an application whose reservation was
+	// released (step 3's, with its revoked code): it holds nothing now.
+	released string
+	err      error // the first write error
 }
 
 // printf writes to the output, remembering the first error.
@@ -225,12 +230,12 @@ func (k *walk) success() error {
 	}
 	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: alice, Subject: "Hangzhou Example Technology Co., Ltd."}
 	k.printf("\nalice selects ECS, enters the code of %s and files for %q.\n", ecsMain, req.Subject)
-	res, err := k.v.Verify(k.ctx, req)
-	if err := k.passed(res, err, false); err != nil {
+	first, err := k.v.Verify(k.ctx, req)
+	if err := k.passed(first, err, false); err != nil {
 		return err
 	}
 	k.printf("\nThe form is submitted twice: the same request again.\n")
-	res, err = k.v.Verify(k.ctx, req)
+	res, err := k.v.Verify(k.ctx, req)
 	if err := k.passed(res, err, true); err != nil {
 		return err
 	}
@@ -238,6 +243,11 @@ func (k *walk) success() error {
 		return fmt.Errorf("unexpected: the retry took a second slot: %d used", res.Used)
 	}
 	k.printf("  The retry took no second slot: still %d of %d used.\n", res.Used, res.Limit)
+	if first.Application == "" || res.Application != first.Application {
+		return fmt.Errorf("unexpected: the retry names another application: %q, then %q", first.Application, res.Application)
+	}
+	k.printf("  Both name the same application (Result.Application, an opaque identity that is\n")
+	k.printf("  random, so not printed): Withdraw, Release and Complete name the application by it.\n")
 	return nil
 }
 
@@ -324,6 +334,7 @@ func (k *walk) serviceCodeInvalid() error {
 		return fmt.Errorf("unexpected: the revoked code's reservation was not released: %d used, want %d", used, res.Used-1)
 	}
 	k.printf("  revoked; its reservation is released: %d of %d subject slots of %s used (MemoryStore.Usage)\n", used, res.Limit, ecsMain)
+	k.released = res.Application
 	k.printf("\nalice submits the form again with that code.\n")
 	_, err = k.v.Verify(k.ctx, studio)
 	return k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeRevoked)
@@ -334,7 +345,7 @@ func (k *walk) serviceCodeInvalid() error {
 // not a filing that is complete.
 func (k *walk) quotaReached() error {
 	k.printf("\n== 4. \"The ICP Filing subject quantity limit has been reached\" ==\n")
-	codes, err := k.fillAgency()
+	apps, err := k.fillAgency()
 	if err != nil {
 		return err
 	}
@@ -342,35 +353,35 @@ func (k *walk) quotaReached() error {
 	if err != nil {
 		return err
 	}
-	codes = append(codes, sixth.ServiceCode)
-	if err := k.strangerWithdraws(codes[4], codes[5]); err != nil {
+	if err := k.strangerWithdraws(apps[4]); err != nil {
 		return err
 	}
-	if err := k.withdrawForSixth(codes[4], sixth); err != nil {
+	if err := k.withdrawForSixth(apps[4], sixth); err != nil {
 		return err
 	}
-	return k.completeFirst(codes[0])
+	return k.completeFirst(apps[0])
 }
 
 // fillAgency files five subjects on the agency's instance, one code each,
-// and returns the codes.
+// and returns their applications' identities.
 func (k *walk) fillAgency() ([]string, error) {
 	k.printf("\nAn agency files five subjects on its instance %s, one service code each.\n", ecsAgency)
-	codes := make([]string, 0, 6)
+	apps := make([]string, 0, 5)
 	for i := 1; i <= 5; i++ {
 		code, err := k.v.IssueServiceCode(k.ctx, ecsAgency, agency)
 		if err != nil {
 			return nil, fmt.Errorf("unexpected: issuing code %d from %s: %w", i, ecsAgency, err)
 		}
-		codes = append(codes, code)
 		subject := fmt.Sprintf("Shenzhen Example Client %d Co., Ltd.", i)
 		res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: subject})
 		if err != nil {
 			return nil, fmt.Errorf("unexpected: verifying subject %d: %w", i, err)
 		}
+		apps = append(apps, res.Application)
 		k.printf("  subject %d (%s): passed, %d of %d subject slots used\n", i, subject, res.Used, res.Limit)
 	}
-	return codes, nil
+	k.printf("  The agency keeps each application's identity (Result.Application) with its file.\n")
+	return apps, nil
 }
 
 // sixthSubject shows the code limit, then, with more codes bought, the
@@ -407,35 +418,43 @@ func (k *walk) sixthSubject() (icpverify.Request, error) {
 	return req, nil
 }
 
-// strangerWithdraws shows that a stranger who knows a reserved code, held,
-// can withdraw nothing and learns nothing that a code with no
-// reservation, free, would not tell.
-func (k *walk) strangerWithdraws(held, free string) error {
+// strangerWithdraws shows that a stranger who knows a held application's
+// identity can withdraw nothing and learns nothing that an application
+// with no reservation would not tell.
+func (k *walk) strangerWithdraws(held string) error {
 	k.printf("\nThe agency keeps to %s instead: it will withdraw the application of subject 5.\n", ecsAgency)
-	k.printf("But first bob, no client of the agency, who has seen subject 5's code, tries to withdraw it.\n")
+	k.printf("But first bob, no client of the agency, who has seen subject 5's application identity, tries to withdraw it.\n")
 	err := k.v.Withdraw(k.ctx, held, bob)
 	if err := k.refused(err, icpverify.ErrNotFound, icpverify.ReasonNotReserved); err != nil {
 		return err
 	}
 	d := k.decisions.lastDecision()
-	if d.Op != icpverify.OpWithdraw || d.Cause != icpverify.ReasonCodeNotOwned || d.Holder != agency {
+	if d.Op != icpverify.OpWithdraw || d.Cause != icpverify.ReasonCodeNotOwned || d.Holder != agency || d.Application != held {
 		return fmt.Errorf("unexpected: the audit trail of bob's Withdraw: %+v", d)
 	}
-	// A code that holds no reservation: the agency's sixth, for now.
-	if err := k.sameAnswer(err, k.v.Withdraw(k.ctx, free, bob)); err != nil {
-		return err
+	// Applications that hold no reservation: step 3's, released with its
+	// revoked code, and one bob makes up.
+	if k.released == "" {
+		return errors.New("unexpected: step 3 left no released application")
 	}
-	k.printf("  bob learns nothing: the sixth code, which holds no reservation, gets him the same answer\n")
-	k.printf("  word for word. Only the audit trail tells support staff the truth:\n")
+	for _, free := range []string{k.released, "0123456789abcdef0123456789abcdef"} {
+		if err := k.sameAnswer(err, k.v.Withdraw(k.ctx, free, bob)); err != nil {
+			return err
+		}
+	}
+	k.printf("  bob learns nothing: an application that holds no reservation (step 3's, released with\n")
+	k.printf("  its revoked code, or one he makes up) gets him the same answer word for word.\n")
+	k.printf("  Only the audit trail tells support staff the truth:\n")
 	k.printf("  Decision.Cause %q, Decision.Holder %q.\n", d.Cause, d.Holder)
 	return nil
 }
 
-// withdrawForSixth withdraws the application of code, subject 5's, and
-// verifies the sixth subject's request again, which passes now.
-func (k *walk) withdrawForSixth(code string, sixth icpverify.Request) error {
+// withdrawForSixth withdraws the application app, subject 5's, verifies
+// the sixth subject's request again, which passes now, and shows that the
+// withdrawal retried changes nothing.
+func (k *walk) withdrawForSixth(app string, sixth icpverify.Request) error {
 	k.printf("\nThe agency withdraws the application of subject 5 (Withdraw).\n")
-	if err := k.v.Withdraw(k.ctx, code, agency); err != nil {
+	if err := k.v.Withdraw(k.ctx, app, agency); err != nil {
 		return fmt.Errorf("unexpected: withdrawing the application of subject 5: %w", err)
 	}
 	used, err := k.used(ecsAgency)
@@ -448,23 +467,35 @@ func (k *walk) withdrawForSixth(code string, sixth icpverify.Request) error {
 	k.printf("  withdrawn: %d of 5 subject slots of %s used (MemoryStore.Usage)\n", used, ecsAgency)
 	k.printf("\nThe sixth subject tries again.\n")
 	res, err := k.v.Verify(k.ctx, sixth)
-	return k.passed(res, err, false)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+	k.printf("\nThe agency's Withdraw of subject 5, sent again (its answer was lost), finds nothing to withdraw.\n")
+	err = k.v.Withdraw(k.ctx, app, agency)
+	if err := k.refusedQuietly(err, icpverify.ErrNotFound, icpverify.ReasonNotReserved); err != nil {
+		return err
+	}
+	if used, err := k.used(ecsAgency); err != nil || used != 5 {
+		return fmt.Errorf("unexpected: %d subject slots used after the retried withdrawal, want 5 (%v)", used, err)
+	}
+	k.printf("  The sixth subject's application is another: still 5 of 5 used.\n")
+	return nil
 }
 
-// completeFirst completes the filing of code, subject 1's, and shows that
-// neither a withdrawal nor the provider's Release frees it then.
-func (k *walk) completeFirst(code string) error {
-	k.printf("\nThe filing of subject 1 is approved: Complete its code. Withdrawing it now is refused.\n")
-	if err := k.v.Complete(k.ctx, code); err != nil {
-		return fmt.Errorf("unexpected: completing the code of subject 1: %w", err)
+// completeFirst completes the filing of app, subject 1's application, and
+// shows that neither a withdrawal nor the provider's Release frees it then.
+func (k *walk) completeFirst(app string) error {
+	k.printf("\nThe filing of subject 1 is approved: Complete its application. Withdrawing it now is refused.\n")
+	if err := k.v.Complete(k.ctx, app); err != nil {
+		return fmt.Errorf("unexpected: completing the application of subject 1: %w", err)
 	}
-	err := k.v.Withdraw(k.ctx, code, agency)
+	err := k.v.Withdraw(k.ctx, app, agency)
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeUsed); err != nil {
 		return err
 	}
 	var e *icpverify.Error
-	if err := k.v.Release(k.ctx, code); !errors.As(err, &e) || e.Reason != icpverify.ReasonCodeUsed {
-		return fmt.Errorf("unexpected: releasing the filed code of subject 1: %v", err)
+	if err := k.v.Release(k.ctx, app); !errors.As(err, &e) || e.Reason != icpverify.ReasonCodeUsed {
+		return fmt.Errorf("unexpected: releasing the filed application of subject 1: %v", err)
 	}
 	k.printf("  The provider's Release is refused alike (%s).\n", e.Reason)
 	return nil
@@ -637,13 +668,16 @@ func (k *walk) issue(instance, account string) (string, error) {
 }
 
 // passed prints a passed verification, or returns an error if it was not
-// one or its Retry is not retry.
+// one, names no application, or its Retry is not retry.
 func (k *walk) passed(res icpverify.Result, err error, retry bool) error {
 	if err != nil {
 		return fmt.Errorf("unexpected refusal: %w", err)
 	}
 	if res.Retry != retry {
 		return fmt.Errorf("unexpected: Result.Retry is %t, want %t", res.Retry, retry)
+	}
+	if res.Application == "" {
+		return errors.New("unexpected: the Result names no application")
 	}
 	k.printf("  -> passed: instance %s (%s), subject %q, %d of %d subject slots used, Retry %t\n",
 		res.Instance, res.Product, res.Subject, res.Used, res.Limit, res.Retry)

@@ -19,7 +19,8 @@ func TestRun(t *testing.T) {
 		// Success and the retry.
 		`1 of 5 subject slots used, Retry false`,
 		`1 of 5 subject slots used, Retry true`,
-		`The retry took no second slot: still 1 of 5 used.`,
+		`The retry took no second slot: still 1 of 5 used.` + "\n" +
+			`  Both name the same application (Result.Application`,
 
 		// "Invalid product information".
 		`errors.Is(err, icpverify.ErrInvalidProduct) is true; errors.As gives Reason "product_not_fileable"`,
@@ -60,11 +61,13 @@ func TestRun(t *testing.T) {
 		`您的以下实例当前可通过验证：实例i-wz9ecs0005sz剩余5个主体名额。`,
 		`您的以下實例目前可通過驗證：實例i-wz9ecs0005sz剩餘5個主體名額。`,
 
-		// A stranger's Withdraw tells nothing; the audit trail tells the
-		// truth.
-		`errors.Is(err, icpverify.ErrNotFound) is true; errors.As gives Reason "not_reserved"` + "\n" +
+		// A stranger's Withdraw of an application tells nothing; the
+		// audit trail tells the truth.
+		`who has seen subject 5's application identity, tries to withdraw it.` + "\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrNotFound) is true; errors.As gives Reason "not_reserved"` + "\n" +
 			`     en       No reservation was found for this ICP filing service code.`,
-		`bob learns nothing: the sixth code, which holds no reservation, gets him the same answer`,
+		`bob learns nothing: an application that holds no reservation (step 3's, released with` + "\n" +
+			`  its revoked code, or one he makes up) gets him the same answer word for word.`,
 		`Decision.Cause "code_not_owned", Decision.Holder "agency".`,
 
 		// The agency's Withdraw frees the slot, then the sixth subject
@@ -72,9 +75,14 @@ func TestRun(t *testing.T) {
 		"The agency withdraws the application of subject 5 (Withdraw).\n" +
 			"  withdrawn: 4 of 5 subject slots of i-wz9ecs0004sz used (MemoryStore.Usage)\n\nThe sixth subject tries again.\n" +
 			`  -> passed: instance i-wz9ecs0004sz (ecs), subject "Shenzhen Example Client 6 Co., Ltd.", 5 of 5 subject slots used, Retry false`,
+		// The Withdraw retried finds nothing, and leaves the sixth
+		// subject's application alone.
+		"sent again (its answer was lost), finds nothing to withdraw.\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrNotFound) is true; errors.As gives Reason "not_reserved"` + "\n" +
+			"  The sixth subject's application is another: still 5 of 5 used.",
 
-		// A filed code is neither withdrawn nor released.
-		"Withdrawing it now is refused.\n" +
+		// A filed application is neither withdrawn nor released.
+		"Complete its application. Withdrawing it now is refused.\n" +
 			`  -> refused: errors.Is(err, icpverify.ErrServiceCodeInvalid) is true; errors.As gives Reason "code_used"`,
 		`The provider's Release is refused alike (code_used).`,
 
@@ -103,14 +111,14 @@ func TestRun(t *testing.T) {
 		`the masked form shows the last four` + "\n" + `  characters, which are random.`,
 
 		// The audit trail, counted by the Observer.
-		"All steps turned out as expected.\n43 decisions recorded (29 passed, 14 refused, 0 failed).\n",
+		"All steps turned out as expected.\n46 decisions recorded (30 passed, 16 refused, 0 failed).\n",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q", w)
 		}
 	}
-	if !strings.HasSuffix(got, "decisions recorded (29 passed, 14 refused, 0 failed).\n") {
+	if !strings.HasSuffix(got, "decisions recorded (30 passed, 16 refused, 0 failed).\n") {
 		t.Error("the count of decisions is not the last line")
 	}
 	if t.Failed() {
