@@ -111,14 +111,14 @@ func TestRun(t *testing.T) {
 		`the masked form shows the last four` + "\n" + `  characters, which are random.`,
 
 		// The audit trail, counted by the Observer.
-		"All steps turned out as expected.\n46 decisions recorded (30 passed, 16 refused, 0 failed).\n",
+		"All steps turned out as expected.\n47 decisions recorded (31 passed, 16 refused, 0 failed).\n",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q", w)
 		}
 	}
-	if !strings.HasSuffix(got, "decisions recorded (30 passed, 16 refused, 0 failed).\n") {
+	if !strings.HasSuffix(got, "decisions recorded (31 passed, 16 refused, 0 failed).\n") {
 		t.Error("the count of decisions is not the last line")
 	}
 	if t.Failed() {
