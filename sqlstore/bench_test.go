@@ -216,7 +216,7 @@ func BenchmarkStore(b *testing.B) {
 				})
 				b.Run("ReserveHeld", func(b *testing.B) {
 					r := icpverify.Reservation{Code: res.ServiceCode, Instance: res.Instance, Account: req.Account, Subject: req.Subject,
-						SubjectKey: nameKey(b, req.Subject)}
+						SubjectKey: nameKey(b, req.Subject), Application: newApp()}
 					for b.Loop() {
 						if out, _, err := s.Reserve(ctx, r, benchPolicy.SubjectLimit); err != nil || out != icpverify.Held {
 							b.Fatal(out, err)

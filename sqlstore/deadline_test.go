@@ -113,7 +113,7 @@ func testReservePastDeadline(t *testing.T, d sqlstore.Dialect, sendFirst bool) {
 	f := newFaultFixture(t, d)
 	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
 	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject,
-		SubjectKey: nameKey(t, f.req.Subject)}
+		SubjectKey: nameKey(t, f.req.Subject), Application: newApp()}
 	dc := newDelayedCommit(sendFirst)
 	callPastDeadline(t, f, dc, f.onReservationCommit, func(ctx context.Context) error {
 		out, used, err := f.s.Reserve(ctx, r, 10)

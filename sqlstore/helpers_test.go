@@ -1,14 +1,27 @@
 package sqlstore_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"regexp"
 	"sync"
 	"testing"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/sqlstore"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, icpverify.ErrNotFound) }
+
+// newApp returns a new application identity, as the Verifier makes them:
+// 32 lower-case hexadecimal digits.
+func newApp() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // nameKey returns the subject key the Verifier gives a subject named name,
 // without a SubjectID.
@@ -43,4 +56,33 @@ func (g *errgroup) Go(f func() error) {
 func (g *errgroup) Wait() error {
 	g.wg.Wait()
 	return g.first
+}
+
+// appOf returns the Application of the reservation of code in s.
+func appOf(t testing.TB, s *sqlstore.Store, code string) string {
+	t.Helper()
+	r, err := s.Reservation(context.Background(), code)
+	if err != nil {
+		t.Fatalf("Reservation(%s): %v", code, err)
+	}
+	return r.Application
+}
+
+// upgradedApplication matches the Application that schema version 6
+// gives a reservation stored before it: 32 lower-case hexadecimal digits.
+var upgradedApplication = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// checkUpgradedApplication checks that r, stored before schema version 6,
+// has the Application the upgrade gave it, and that Application finds r
+// by it.
+func checkUpgradedApplication(t testing.TB, s *sqlstore.Store, r icpverify.Reservation) {
+	t.Helper()
+	if !upgradedApplication.MatchString(r.Application) {
+		t.Errorf("reservation %s: Application %q after the upgrade; want 32 lower-case hexadecimal digits", r.Code, r.Application)
+		return
+	}
+	got, err := s.Application(context.Background(), r.Application)
+	if err != nil || got != r {
+		t.Errorf("Application(%q) = %+v, %v; want %+v", r.Application, got, err, r)
+	}
 }

@@ -135,7 +135,7 @@ func splitSteps(text string) []step {
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table
@@ -172,6 +172,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrate(ctx, ms)
+}
+
+// migrate is Migrate with the migrations ms, the first len(ms) versions.
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
 	// Up to date already: no DDL, no lock, so that a role that may
 	// only read and write the tables can call it too.
 	var current int

@@ -20,9 +20,9 @@ func mysqlQueries(q *queries) {
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
 
-	// The procedure of schema version 3 (schema/mysql/0003_*.sql): one
+	// The procedure of schema version 6 (schema/mysql/0006_*.sql): one
 	// round trip, in a transaction it begins and commits itself.
-	q.reserveCall = `CALL ${p}reserve(?, ?, ?, ?, ?, ?, ?, ?)`
+	q.reserveCall = `CALL ${p}reserve(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
 

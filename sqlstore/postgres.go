@@ -14,10 +14,10 @@ func postgresQueries(q *queries) {
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 
-	// The function of schema version 3 (schema/postgres/0003_*.sql),
+	// The function of schema version 6 (schema/postgres/0006_*.sql),
 	// in autocommit: one round trip, one commit.
 	q.reserveCall = `SELECT o_outcome, o_used FROM ${p}reserve(?::text, ?::text, ?::text, ?::text,
-		?::text, ?::text, ?::timestamptz, ?::integer)`
+		?::text, ?::text, ?::timestamptz, ?::integer, ?::text)`
 
 	// ReserveServiceCode: the lookup and, where the code has no
 	// reservation and the guard holds, a call of the function of schema
@@ -31,7 +31,7 @@ func postgresQueries(q *queries) {
 		FROM ` + lookupJoins + `
 		CROSS JOIN LATERAL (SELECT CASE WHEN r.code IS NULL AND ` + pgGuard + `
 			THEN (SELECT ARRAY[f.o_outcome, f.o_used] FROM ${p}reserve(sc.code, sc.instance, ?::text, ?::text,
-				?::text, ?::text, ?::timestamptz, ?::integer) f)
+				?::text, ?::text, ?::timestamptz, ?::integer, ?::text) f)
 			END AS res OFFSET 0) x
 		WHERE sc.code = ?`
 

@@ -25,6 +25,7 @@ type queries struct {
 
 	// Reservations: reads, Release and Complete.
 	reservation, reservationForUpdate, listReservations   string
+	application                                           string
 	releaseDelete, slotUnhold, slotRemoveEmpty, quotaFree string
 	complete                                              string
 
@@ -47,7 +48,7 @@ const lookupCols = `COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.prod
 		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
 		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
 		COALESCE(r.subject_key, ''), COALESCE(r.website, ''),
-		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(u.used, 0)`
+		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(r.application, ''), COALESCE(u.used, 0)`
 
 // lookupJoins are the tables of lookupSelect.
 const lookupJoins = `${p}service_codes sc
@@ -59,8 +60,9 @@ const lookupJoins = `${p}service_codes sc
 const reservationSelect = `SELECT ` + reservationCols + ` FROM ${p}reservations`
 
 // sameApplication is the condition that a reservation row is for the
-// application of the account, subject key and website bound after it.
-const sameApplication = ` AND account = ? AND subject_key = ? AND website = ?`
+// application whose identity (icpverify.Reservation.Application) is bound
+// after it.
+const sameApplication = ` AND application = ?`
 
 // buildQueries returns the statements of dialect d, with the table prefix
 // and the placeholders of d.
@@ -88,7 +90,7 @@ func (q *queries) all() []*string {
 		&q.grant, &q.revoke, &q.codeExists,
 		&q.reserveCall, &q.reserveCheck, &q.reserveCode, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
-		&q.reservation, &q.reservationForUpdate, &q.listReservations,
+		&q.reservation, &q.reservationForUpdate, &q.listReservations, &q.application,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
 		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 	}
@@ -121,6 +123,7 @@ func portableQueries() queries {
 		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject_key = ?)`
 
 	q.reservation = reservationSelect + ` WHERE code = ?`
+	q.application = reservationSelect + ` WHERE application = ?`
 	q.listReservations = reservationSelect + ` WHERE account = ? ORDER BY code LIMIT ?`
 	q.releaseDelete = `DELETE FROM ${p}reservations WHERE code = ?` + sameApplication
 	q.slotUnhold = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject_key = ?`

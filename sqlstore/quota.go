@@ -23,13 +23,13 @@ func (s *Store) Reservation(ctx context.Context, code string) (icpverify.Reserva
 
 // reservationCols are the columns of a reservation, as scanReservation
 // reads them.
-const reservationCols = "code, instance, account, subject, subject_key, website, filed, reserved_at"
+const reservationCols = "code, instance, account, subject, subject_key, website, filed, reserved_at, application"
 
 // scanReservation reads the columns reservationCols.
 func (s *Store) scanReservation(sc interface{ Scan(...any) error }) (icpverify.Reservation, error) {
 	var r icpverify.Reservation
 	err := sc.Scan(&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
-		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt})
+		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &r.Application)
 	return r, err
 }
 
@@ -44,6 +44,26 @@ func (s *Store) reservation(ctx context.Context, q querier, query, code string) 
 		return icpverify.Reservation{}, icpverify.ErrNotFound
 	}
 	return r, err
+}
+
+// Application implements icpverify.QuotaStore: the reservation whose
+// Application is id, read by the unique index of the reservations by
+// application (schema version 6).
+func (s *Store) Application(ctx context.Context, id string) (icpverify.Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return icpverify.Reservation{}, err
+	}
+	if !validApplicationID(id) {
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Application %q: %w", id, icpverify.ErrNotFound)
+	}
+	r, err := s.scanReservation(s.db.QueryRowContext(ctx, s.q.application, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = icpverify.ErrNotFound
+	}
+	if err != nil {
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Application %q: %w", id, err)
+	}
+	return r, nil
 }
 
 // Usage implements icpverify.QuotaStore.
@@ -77,30 +97,29 @@ func (s *Store) usage(ctx context.Context, instance, subjectKey string) (int, bo
 // reserved for another application than theirs.
 var errOtherApplication = fmt.Errorf("reserved for another application: %w", icpverify.ErrNotFound)
 
-// findable reports whether a reservation for r's application could be
-// stored; if not, none is.
+// findable reports whether a reservation of r.Code for r.Application
+// could be stored; if not, none is.
 func findable(r icpverify.Reservation) bool {
-	return checkKey(r.Code) && checkText("account", r.Account, false) == nil &&
-		checkText("website", r.Website, false) == nil &&
-		checkTextLen("subject key", r.SubjectKey, false, MaxSubjectKeyLen) == nil
+	return checkKey(r.Code) && validApplicationID(r.Application)
 }
 
 // lockApplication reads the reservation of r.Code in the transaction q,
-// locking it, and returns it if it is for r's application (see
-// icpverify.Reservation.SameApplication); else ErrNotFound.
+// locking it, and returns it if its Application is r.Application; else
+// ErrNotFound.
 func (s *Store) lockApplication(ctx context.Context, q querier, r icpverify.Reservation) (icpverify.Reservation, error) {
 	if !findable(r) {
 		return icpverify.Reservation{}, icpverify.ErrNotFound
 	}
 	old, err := s.reservation(ctx, q, s.q.reservationForUpdate, r.Code)
-	if err == nil && !old.SameApplication(r) {
+	if err == nil && old.Application != r.Application {
 		return icpverify.Reservation{}, errOtherApplication
 	}
 	return old, err
 }
 
 // Release implements icpverify.QuotaStore. In one transaction it locks the
-// reservation of r.Code and, if it is for r's application and not filed,
+// reservation of r.Code and, if its Application is r.Application and it is
+// not filed,
 // deletes it, counts one reservation less on its subject key's slot, and
 // if that was the last one deletes the slot and counts it off the
 // instance's quota row.
@@ -128,7 +147,7 @@ func (s *Store) Release(ctx context.Context, r icpverify.Reservation) (icpverify
 // releaseWrites deletes the reservation r, read and locked in the
 // transaction q, and frees its slot if it was the slot's last.
 func (s *Store) releaseWrites(ctx context.Context, q querier, r icpverify.Reservation) error {
-	n, err := affected(q.ExecContext(ctx, s.q.releaseDelete, r.Code, r.Account, r.SubjectKey, r.Website))
+	n, err := affected(q.ExecContext(ctx, s.q.releaseDelete, r.Code, r.Application))
 	if err != nil {
 		return err
 	}
@@ -154,8 +173,8 @@ func (s *Store) releaseWrites(ctx context.Context, q querier, r icpverify.Reserv
 }
 
 // Complete implements icpverify.QuotaStore: in one transaction it marks the
-// reservation of r.Code filed if it is for r's application, and reads it
-// back.
+// reservation of r.Code filed if its Application is r.Application, and
+// reads it back.
 func (s *Store) Complete(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return icpverify.Reservation{}, err
@@ -166,7 +185,7 @@ func (s *Store) Complete(ctx context.Context, r icpverify.Reservation) (icpverif
 			if !findable(r) {
 				return false, icpverify.ErrNotFound
 			}
-			if _, err := q.ExecContext(ctx, s.q.complete, true, r.Code, r.Account, r.SubjectKey, r.Website); err != nil {
+			if _, err := q.ExecContext(ctx, s.q.complete, true, r.Code, r.Application); err != nil {
 				return false, err
 			}
 			var err error

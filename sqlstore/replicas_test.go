@@ -169,7 +169,7 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 				p := rng.IntN(products)
 				c := call{p: p, code: codes[p][rng.IntN(codesPer)], subject: pool[p][rng.IntN(len(pool[p]))]}
 				r := application(c.code, c.subject)
-				r.Instance, r.ReservedAt = ids[p], time.Now()
+				r.Instance, r.ReservedAt, r.Application = ids[p], time.Now(), newApp()
 				var err error
 				c.out, c.used, err = s.Reserve(ctx, r, limit)
 				if err != nil {
@@ -253,20 +253,24 @@ func raceReplicas(t *testing.T, db *database, opsPer int) {
 	}
 	raw := stores[0].DB()
 	checkRows(t, raw, reserved, len(owner))
+	apps := map[string]string{} // code -> Application stored
 	for code, sub := range owner {
 		r, err := stores[1].Reservation(ctx, code)
 		if err != nil || r.Subject != sub {
 			t.Errorf("Reservation(%s) = %+v, %v; want subject %s", code, r, err, sub)
 		}
+		apps[code] = r.Application
 	}
 
 	// Release every reservation twice, concurrently, from all replicas,
-	// among releases of each code for another website, which free nothing.
+	// among releases of each code for another application (a retry's
+	// Application, for another website), which free nothing.
 	var all []icpverify.Reservation
 	for code, sub := range owner {
 		r := application(code, sub)
+		r.Application = apps[code]
 		other := r
-		other.Website = "other.example.com"
+		other.Website, other.Application = "other.example.com", newApp()
 		all = append(all, r, r, other)
 	}
 	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/icpfiling/icpverify"
 )
@@ -50,7 +51,7 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 		var err error
 		if s.d != SQLite {
 			out, used, err = s.reserveCall(ctx, r, at, lim)
-			return err
+			return s.applicationConflict(err)
 		}
 		var found bool
 		found, out, used, err = s.existing(ctx, r)
@@ -58,7 +59,7 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 			return err
 		}
 		out, used, err = s.reserveTx(ctx, r, at, lim)
-		return err
+		return s.applicationConflict(err)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", icpverify.MaskServiceCode(r.Code), err)
@@ -73,7 +74,29 @@ const (
 	routineHeld     = 2
 	routineFull     = 3 // MySQL; PostgreSQL raises pgFull
 	routineTaken    = 4
+	// MySQL (schema version 6): the application is another code's
+	// reservation's; PostgreSQL raises a unique violation of
+	// ${p}reservations_application.
+	routineOtherCode = 6
 )
+
+// errApplicationUsed is the error of Reserve and ReserveServiceCode for a
+// reservation whose Application another code's reservation has. The
+// Verifier makes a new one for every reservation, so it never meets it.
+var errApplicationUsed = fmt.Errorf("%w: the application is another code's reservation's", ErrInvalid)
+
+// applicationConflict returns errApplicationUsed if err is the unique
+// violation of the index of reservations by application (PostgreSQL and
+// SQLite name it in the error), which is no reason to run Reserve again;
+// else err.
+func (s *Store) applicationConflict(err error) error {
+	if err != nil && s.d.classify(err) == errUnique &&
+		(strings.Contains(err.Error(), s.prefix+"reservations_application") ||
+			strings.Contains(err.Error(), s.prefix+"reservations.application")) {
+		return errApplicationUsed
+	}
+	return err
+}
 
 // reserveCall reserves r with one call of the routine ${p}reserve, in
 // autocommit, and reports the outcome and the instance's usage afterwards.
@@ -86,7 +109,7 @@ func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any
 	err := finish(ctx, func() error {
 		var o, u int64
 		err := s.queryRow(ctx, s.q.reserveCall, r.Code, r.Instance, r.Account, r.Subject,
-			r.SubjectKey, r.Website, at, limit).Scan(&o, &u)
+			r.SubjectKey, r.Website, at, limit, r.Application).Scan(&o, &u)
 		outcome, used = o, u
 		return err
 	})
@@ -109,6 +132,8 @@ func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any
 		return icpverify.Taken, int(used), nil
 	case routineGone:
 		return 0, 0, errRetry
+	case routineOtherCode:
+		return 0, 0, errApplicationUsed
 	}
 	return 0, 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
 }
@@ -124,8 +149,12 @@ func checkReservation(r icpverify.Reservation) error {
 }
 
 // checkApplication is checkReservation but for the instance, which
-// ReserveServiceCode finds itself.
+// ReserveServiceCode finds itself: the application's fields, and its
+// identity (1 to MaxApplicationLen ASCII letters and digits).
 func checkApplication(r icpverify.Reservation) error {
+	if err := checkApplicationID(r.Application); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name, v  string
 		required bool
@@ -194,7 +223,10 @@ func (s *Store) reserveWrites(ctx context.Context, q querier, r icpverify.Reserv
 // it since the read that found it free.
 func (s *Store) insertReservation(ctx context.Context, q querier, r icpverify.Reservation, at any) error {
 	n, err := affected(q.ExecContext(ctx, s.q.reserveInsert, r.Code, r.Instance, r.Account, r.Subject,
-		r.SubjectKey, r.Website, false, at))
+		r.SubjectKey, r.Website, false, at, r.Application))
+	if err := s.applicationConflict(err); errors.Is(err, errApplicationUsed) {
+		return err
+	}
 	if s.d.classify(err) == errUnique || (err == nil && n == 0) {
 		return errRetry
 	}

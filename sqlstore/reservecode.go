@@ -51,7 +51,7 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	err = s.retry(ctx, func() error {
 		var err error
 		rec, out, err = s.reserveCodeCall(ctx, args)
-		return err
+		return s.applicationConflict(err)
 	})
 	if pgState(err) == pgFull {
 		rec, out, err = s.fullRecord(ctx, r)
@@ -91,7 +91,7 @@ func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.
 	}
 	lim, running, product := clampLimit(limit), string(icpverify.Running), string(g.Product)
 	return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
-		r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Code}, nil
+		r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Application, r.Code}, nil
 }
 
 // reserveCodeCall runs reserveCode once and reads its row. It returns

@@ -26,8 +26,8 @@ func sqliteQueries(q *queries) {
 	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
 		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
 		FROM ${p}reservations r WHERE r.code = ?`
-	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
+	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
 		ON CONFLICT (instance, subject_key) DO UPDATE SET holds = ${p}slots.holds + 1
 		RETURNING holds`

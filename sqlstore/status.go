@@ -15,7 +15,8 @@ var _ icpverify.CodeLister = (*Store)(nil)
 // dialect's ORDER BY follows.
 const listCodesSelect = `SELECT sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
 		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
-		COALESCE(r.subject_key, ''), COALESCE(r.website, ''), COALESCE(r.filed, FALSE), r.reserved_at
+		COALESCE(r.subject_key, ''), COALESCE(r.website, ''), COALESCE(r.filed, FALSE), r.reserved_at,
+		COALESCE(r.application, '')
 		FROM ${p}service_codes sc
 		LEFT JOIN ${p}reservations r ON r.code = sc.code
 		WHERE sc.instance = ?`
@@ -79,7 +80,7 @@ func (s *Store) ListServiceCodes(ctx context.Context, instance string, limit int
 		sc, r := &ic.Code, &ic.Reservation
 		err := rows.Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
 			&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
-			boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt})
+			boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &r.Application)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: ListServiceCodes of %q: reading a row: %w", instance, err)
 		}

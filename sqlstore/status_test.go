@@ -41,11 +41,12 @@ func TestServiceCodeStates(t *testing.T) {
 			Account: "owner", Subject: "Subject One"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[2],
-			Account: "owner", Subject: "Subject Two"}); err != nil {
+		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[2],
+			Account: "owner", Subject: "Subject Two"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := v.Complete(ctx, codes[2]); err != nil {
+		if err := v.Complete(ctx, res.Application); err != nil {
 			t.Fatal(err)
 		}
 		if err := v.RevokeServiceCode(ctx, codes[3]); err != nil {

@@ -77,7 +77,7 @@ func TestValues(t *testing.T) {
 				_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: code, Instance: "i-times", Owner: "acct"}, 100)
 				require.NoError(t, err)
 				require.True(t, added)
-				out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: code, Instance: "i-times", Subject: sub, SubjectKey: sub}, 100)
+				out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: code, Instance: "i-times", Subject: sub, SubjectKey: sub, Application: newApp()}, 100)
 				require.NoError(t, err)
 				assert.Equal(t, icpverify.Reserved, out, "subject %q", sub)
 				assert.Equal(t, i+1, used, "subject %q should take its own slot", sub)
@@ -101,11 +101,15 @@ func TestValues(t *testing.T) {
 				assert.ErrorIs(t, s.PutInstanceContext(ctx, inst), sqlstore.ErrInvalid, "PutInstance(%q)", inst.ID)
 			}
 			for _, r := range []icpverify.Reservation{
-				{Code: "C", Instance: "i", Subject: long, SubjectKey: "k"},
-				{Code: "C", Instance: "i", Subject: "s"}, // no subject key
-				{Code: "C", Instance: "i", SubjectKey: strings.Repeat("k", sqlstore.MaxSubjectKeyLen+1)},
-				{Code: "C", Instance: "i", SubjectKey: "k", Website: long},
-				{Code: "C", Instance: "i", SubjectKey: "k\x00"},
+				{Code: "C", Instance: "i", Subject: long, SubjectKey: "k", Application: "a1"},
+				{Code: "C", Instance: "i", Subject: "s", Application: "a1"}, // no subject key
+				{Code: "C", Instance: "i", SubjectKey: strings.Repeat("k", sqlstore.MaxSubjectKeyLen+1), Application: "a1"},
+				{Code: "C", Instance: "i", SubjectKey: "k", Website: long, Application: "a1"},
+				{Code: "C", Instance: "i", SubjectKey: "k\x00", Application: "a1"},
+				{Code: "C", Instance: "i", SubjectKey: "k"}, // no application
+				{Code: "C", Instance: "i", SubjectKey: "k", Application: strings.Repeat("a", sqlstore.MaxApplicationLen+1)},
+				{Code: "C", Instance: "i", SubjectKey: "k", Application: "a-1"},
+				{Code: "C", Instance: "i", SubjectKey: "k", Application: "ａ1"},
 			} {
 				_, _, err := s.Reserve(ctx, r, 5)
 				assert.ErrorIs(t, err, sqlstore.ErrInvalid, "Reserve(%+v)", r)
@@ -118,10 +122,12 @@ func TestValues(t *testing.T) {
 			_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "CODE-R", Instance: "i-refused", Owner: "a"}, 5)
 			require.NoError(t, err)
 			for _, r := range []icpverify.Reservation{
-				{Code: "CODE-R", Account: "a", Subject: long, SubjectKey: "k"},
-				{Code: "CODE-R", Account: "a", Subject: "s"},
-				{Code: "CODE-R", Account: "a", SubjectKey: "k\x00"},
-				{Code: "CODE-R", Account: long, SubjectKey: "k"},
+				{Code: "CODE-R", Account: "a", Subject: long, SubjectKey: "k", Application: "r1"},
+				{Code: "CODE-R", Account: "a", Subject: "s", Application: "r1"},
+				{Code: "CODE-R", Account: "a", SubjectKey: "k\x00", Application: "r1"},
+				{Code: "CODE-R", Account: long, SubjectKey: "k", Application: "r1"},
+				{Code: "CODE-R", Account: "a", SubjectKey: "k"},
+				{Code: "CODE-R", Account: "a", SubjectKey: "k", Application: "r 1"},
 			} {
 				for _, g := range []icpverify.ReserveGuard{{Product: "ecs"}, {Product: "cdn"}} {
 					_, _, err := s.ReserveServiceCode(ctx, r, 5, g)
@@ -143,6 +149,12 @@ func TestValues(t *testing.T) {
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
 			_, err = s.Complete(ctx, icpverify.Reservation{Code: "CODE-A", SubjectKey: "\xff"})
 			assert.ErrorIs(t, err, icpverify.ErrNotFound)
+			for _, id := range []string{"", "\xff", "a-1", strings.Repeat("a", sqlstore.MaxApplicationLen+1)} {
+				_, err = s.Application(ctx, id)
+				assert.ErrorIs(t, err, icpverify.ErrNotFound, "Application(%q)", id)
+				_, err = s.Release(ctx, icpverify.Reservation{Code: "CODE-A", Application: id})
+				assert.ErrorIs(t, err, icpverify.ErrNotFound, "Release with application %q", id)
+			}
 			assert.ErrorIs(t, s.GrantServiceCode(ctx, long, "o", "g"), icpverify.ErrNotFound)
 			assert.ErrorIs(t, s.GrantServiceCode(ctx, "CODE-A", long, "g"), sqlstore.ErrInvalid)
 			assert.ErrorIs(t, s.RevokeServiceCode(ctx, "\xff"), icpverify.ErrNotFound)
@@ -158,13 +170,15 @@ func TestValues(t *testing.T) {
 			require.Greater(t, len(key), sqlstore.MaxLen)
 			_, _, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "LONG-KEY", Instance: "i-times"}, 100)
 			require.NoError(t, err)
-			r := icpverify.Reservation{Code: "LONG-KEY", Instance: "i-times", Subject: "s", SubjectKey: key, Website: "example.com"}
+			r := icpverify.Reservation{Code: "LONG-KEY", Instance: "i-times", Subject: "s", SubjectKey: key, Website: "example.com",
+				Application: strings.Repeat("Ab9", sqlstore.MaxApplicationLen)[:sqlstore.MaxApplicationLen]}
 			out, _, err := s.Reserve(ctx, r, 100)
 			require.NoError(t, err)
 			assert.Equal(t, icpverify.Reserved, out)
 			got, err := s.Reservation(ctx, r.Code)
 			require.NoError(t, err)
 			assert.Equal(t, key, got.SubjectKey)
+			assert.Equal(t, r.Application, got.Application)
 			_, held, err := s.Usage(ctx, "i-times", key)
 			require.NoError(t, err)
 			assert.True(t, held)
@@ -176,7 +190,7 @@ func TestValues(t *testing.T) {
 			_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "Z1", Instance: "i-times"}, 0)
 			require.NoError(t, err)
 			assert.False(t, added)
-			out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: "Z2", Instance: "i-zero", Subject: "s", SubjectKey: "s"}, 0)
+			out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: "Z2", Instance: "i-zero", Subject: "s", SubjectKey: "s", Application: newApp()}, 0)
 			require.NoError(t, err)
 			assert.Equal(t, icpverify.Full, out)
 			assert.Equal(t, 0, used)
@@ -200,12 +214,12 @@ func TestMalformedRow(t *testing.T) {
 	assert.False(t, errors.Is(err, icpverify.ErrNotFound))
 	assert.ErrorContains(t, err, "malformed time")
 
-	_, err = s.DB().ExecContext(ctx, `INSERT INTO icpverify_reservations (code, instance, account, subject, subject_key, website, filed, reserved_at)
-		VALUES ('C1', 'i-x', 'a', 's', 'k', '', 0, NULL)`)
+	_, err = s.DB().ExecContext(ctx, `INSERT INTO icpverify_reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application)
+		VALUES ('C1', 'i-x', 'a', 's', 'k', '', 0, NULL, 'app1')`)
 	require.NoError(t, err)
 	// A reservation without its slot: Release reports it, and changes
 	// nothing.
-	_, err = s.Release(ctx, icpverify.Reservation{Code: "C1", Account: "a", SubjectKey: "k"})
+	_, err = s.Release(ctx, icpverify.Reservation{Code: "C1", Application: "app1"})
 	assert.ErrorContains(t, err, "malformed quota")
 	_, err = s.Reservation(ctx, "C1")
 	assert.NoError(t, err)
@@ -227,15 +241,21 @@ func TestVerifierFlow(t *testing.T) {
 		_, err := v.IssueServiceCode(ctx, "i-flow", "owner")
 		assert.ErrorIs(t, err, icpverify.ErrQuotaReached)
 
+		apps := make([]string, len(codes))
 		for i, code := range codes {
 			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: strings.ToLower(code), Account: "owner",
 				Subject: "subject-" + string(rune('A'+i)), Website: "WWW.Example-" + string(rune('a'+i)) + ".com."}
 			res, err := v.Verify(ctx, req)
 			require.NoError(t, err)
 			assert.Equal(t, i+1, res.Used)
+			apps[i] = res.Application
 			res, err = v.Verify(ctx, req)
 			require.NoError(t, err)
 			assert.True(t, res.Retry)
+			assert.Equal(t, apps[i], res.Application, "a retry answers the application it retries")
+			r, err := s.Application(ctx, apps[i])
+			require.NoError(t, err)
+			assert.Equal(t, code, r.Code)
 		}
 		// The same application with the subject typed otherwise is a
 		// retry; for another website the code is in use.
@@ -252,12 +272,15 @@ func TestVerifierFlow(t *testing.T) {
 		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-F"})
 		assert.ErrorIs(t, err, icpverify.ErrServiceCodeInvalid)
 
-		require.NoError(t, v.Release(ctx, codes[4]))
+		require.NoError(t, v.Release(ctx, apps[4]))
+		assert.ErrorIs(t, v.Release(ctx, apps[4]), icpverify.ErrNotFound, "released already")
 		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[4], Account: "owner", Subject: "subject-F"})
 		require.NoError(t, err)
 		assert.Equal(t, 5, res.Used)
-		require.NoError(t, v.Complete(ctx, codes[4]))
-		assert.ErrorIs(t, v.Release(ctx, codes[4]), icpverify.ErrServiceCodeInvalid)
+		assert.NotEqual(t, apps[4], res.Application)
+		assert.ErrorIs(t, v.Release(ctx, apps[4]), icpverify.ErrNotFound, "the first application, after a new one reserved the code")
+		require.NoError(t, v.Complete(ctx, res.Application))
+		assert.ErrorIs(t, v.Release(ctx, res.Application), icpverify.ErrServiceCodeInvalid)
 
 		list, err := s.ListReservations(ctx, "owner", 10)
 		require.NoError(t, err)
@@ -306,7 +329,7 @@ func TestSameSubjectConcurrent(t *testing.T) {
 			for i := range codes {
 				g.Go(func() error {
 					<-start
-					out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: codes[i], Instance: inst, Subject: "one", SubjectKey: "one"}, 5)
+					out, used, err := s.Reserve(ctx, icpverify.Reservation{Code: codes[i], Instance: inst, Subject: "one", SubjectKey: "one", Application: newApp()}, 5)
 					if err == nil && (out != icpverify.Reserved || used != 1) {
 						err = errors.New("Reserve = " + strconv.Itoa(int(out)) + ", used " + strconv.Itoa(used) + "; want Reserved, used 1")
 					}

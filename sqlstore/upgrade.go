@@ -27,7 +27,7 @@ type stepRule struct {
 type column struct{ table, name string }
 
 // stepRules are the rules of the named steps of the migration files, those
-// of version 2 (schema/<dialect>/0002_subject_keys.sql). On MySQL, whose DDL
+// of version 2 (schema/<dialect>/0002_subject_keys.sql), 4 and 6. On MySQL, whose DDL
 // is not transactional, they let Migrate take up a migration that was cut
 // short: a step that is done is skipped, and "rekey", which runs again if
 // it committed before the migration stopped, finds its work done (it keys
@@ -42,6 +42,13 @@ var stepRules = map[string]stepRule{
 	"cleanup":     {},
 	// Version 4 (schema/mysql/0004_codes_by_instance.sql).
 	"codes-index": {skipIfIndex: column{"service_codes", "service_codes_instance"}},
+	// Version 6 (schema/mysql/0006_application.sql; on SQLite
+	// "application-column" rebuilds the table).
+	"application-column":   {skipIf: column{"reservations", "application"}},
+	"application-fill":     {tx: true},
+	"application-not-null": {},
+	"application-index":    {skipIfIndex: column{"reservations", "reservations_application"}},
+	"application-routine":  {},
 }
 
 // runStep runs the step st of a migration on q, as its rule says.

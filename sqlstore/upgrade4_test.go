@@ -33,22 +33,38 @@ var sqliteV4Tables = []string{
 	`CREATE INDEX icpverify_reservations_account ON icpverify_reservations (account)`,
 }
 
-// TestMigrateFromV4 makes a version-4 database (a newer one with, on
-// SQLite, its three rebuilt tables turned back into version 4's, and
-// without the version row of 5), writes reservations into it with a store
-// that is not migrated, as version 4 writes them (one of them filed),
-// upgrades it in place with Migrate, twice, and checks that the tables are
-// version 5's and the Verifier answers every reservation as before.
+// TestMigrateFromV4 makes a version-4 database with reservations (a
+// newer one, where the Verifier reserved codes, one of them filed, with
+// its tables turned back into version 4's: on SQLite the three that
+// version 5 rebuilt, elsewhere the reservations without the column
+// application of version 6; and without the version rows from 5), so that
+// the rows hold what version 4 wrote; upgrades it in place with Migrate,
+// twice, and checks that the tables are the newest and the Verifier
+// answers every reservation as before.
 func TestMigrateFromV4(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
 		db := newDatabase(t, d)
 		s := db.store(t)
-		reqs := issueCodes(t, s, icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy)), 3)
+		v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
+		reqs := issueCodes(t, s, v, 3)
+		var filed string
+		for _, req := range reqs[:2] {
+			res, err := v.Verify(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			filed = res.Application
+		}
+		if err := v.Complete(ctx, filed); err != nil {
+			t.Fatal(err)
+		}
 		pool := db.open(t)
 		back := []string{"DELETE FROM " + sqlstore.DefaultPrefix + "schema_version WHERE version >= 5"}
 		if d == sqlstore.SQLite {
 			back = append(sqliteV4Tables, back...)
+		} else {
+			back = append(back, "ALTER TABLE "+sqlstore.DefaultPrefix+"reservations DROP COLUMN application")
 		}
 		for _, q := range back {
 			if _, err := pool.ExecContext(ctx, q); err != nil {
@@ -61,15 +77,6 @@ func TestMigrateFromV4(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v4 := icpverify.New(old, old, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
-		for _, req := range reqs[:2] {
-			if _, err := v4.Verify(ctx, req); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := v4.Complete(ctx, reqs[1].ServiceCode); err != nil {
-			t.Fatal(err)
-		}
 		for range 2 {
 			if err := old.Migrate(ctx); err != nil {
 				t.Fatalf("Migrate: %v", err)
@@ -77,6 +84,14 @@ func TestMigrateFromV4(t *testing.T) {
 		}
 		checkVersions(t, old, sqlstore.DefaultPrefix)
 		checkWithoutRowid(t, d, pool, true)
+		for _, req := range reqs[:2] {
+			code, _ := icpverify.NormalizeServiceCode(req.ServiceCode)
+			r, err := old.Reservation(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUpgradedApplication(t, old, r)
+		}
 		checkVerifiedAfterUpgrade(t, old, reqs)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -150,6 +151,8 @@ func (f *v1Fixture) checkUpgraded(t *testing.T, s *sqlstore.Store) {
 		require.NoError(t, err, "reservation %s", v.name)
 		want := icpverify.Reservation{Code: f.codes[v.name], Instance: v.instance, Account: v.account,
 			Subject: v.subject, SubjectKey: keys[v.subject], Filed: v.filed, ReservedAt: f.at}
+		checkUpgradedApplication(t, s, r)
+		want.Application = r.Application // version 6 made it
 		assert.Equal(t, want, r, "reservation %s", v.name)
 	}
 	assert.Equal(t, map[string]int{"i-a " + hz: 3, "i-a " + cn: 2, "i-a " + filed: 1, "i-a " + bad: 1, "i-b " + hz: 1},
@@ -293,13 +296,13 @@ func checkVerifierAfterUpgrade(t *testing.T, f *v1Fixture, s *sqlstore.Store) {
 func checkReleaseAfterUpgrade(t *testing.T, f *v1Fixture, s *sqlstore.Store, v *icpverify.Verifier, code string) {
 	ctx := context.Background()
 	for _, name := range []string{"A1", "A2", "A3"} {
-		require.NoError(t, v.Release(ctx, f.codes[name]))
+		require.NoError(t, v.Release(ctx, appOf(t, s, f.codes[name])))
 	}
 	used, held, err := s.Usage(ctx, "i-a", nameKey(t, hzName))
 	require.NoError(t, err)
 	assert.Equal(t, 4, used)
 	assert.True(t, held, "the new code holds the slot")
-	require.NoError(t, v.Release(ctx, code))
+	require.NoError(t, v.Release(ctx, appOf(t, s, code)))
 	used, held, err = s.Usage(ctx, "i-a", nameKey(t, hzName))
 	require.NoError(t, err)
 	assert.Equal(t, 3, used)
@@ -354,9 +357,28 @@ func TestMigrateFromV1Resumes(t *testing.T) {
 			require.NoError(t, s.Migrate(context.Background()))
 			after := dumpTables(t, s.DB())
 			delete(after, "schema_version")
+			if d == sqlstore.SQLite {
+				// On SQLite version 5 rebuilds the reservations with
+				// the columns it knows, and 6 rebuilds them again with
+				// new identities: the versions rerun here, which a
+				// migration cut short never leaves unrecorded there
+				// (it is one transaction), change only those.
+				before["reservations"] = withoutApplications(before["reservations"])
+				after["reservations"] = withoutApplications(after["reservations"])
+			}
 			assert.Equal(t, before, after)
 			checkVersions(t, s, sqlstore.DefaultPrefix)
 			f.checkUpgraded(t, s)
 		})
 	})
+}
+
+// withoutApplications returns the rows of reservations that dumpTables
+// made, without their application.
+func withoutApplications(rows []string) []string {
+	out := make([]string, len(rows))
+	for i, row := range rows {
+		out[i] = regexp.MustCompile(` application=[0-9a-f]{32}`).ReplaceAllString(row, "")
+	}
+	return out
 }

@@ -51,6 +51,34 @@ func checkTextLen(field, s string, required bool, maxLen int) error {
 	return nil
 }
 
+// MaxApplicationLen is the longest application identity the store keeps
+// (icpverify.Reservation.Application), in ASCII letters and digits.
+const MaxApplicationLen = 64
+
+// checkApplicationID returns an error if id is not an application
+// identity: 1 to MaxApplicationLen ASCII letters and digits.
+func checkApplicationID(id string) error {
+	if !validApplicationID(id) {
+		return fmt.Errorf("%w: application %q is not 1 to %d ASCII letters and digits", ErrInvalid, id, MaxApplicationLen)
+	}
+	return nil
+}
+
+// validApplicationID reports whether id is 1 to MaxApplicationLen ASCII
+// letters and digits; no other value is stored, or found.
+func validApplicationID(id string) bool {
+	if id == "" || len(id) > MaxApplicationLen {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // checkKey is checkText for a value looked up by key: a value that cannot be
 // stored cannot be found either.
 func checkKey(s string) bool { return checkKeyLen(s, MaxLen) }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,6 +143,8 @@ func (d *benchData) reservation(i int) benchReservation {
 		Subject:    d.codes[i], // distinct, and no more memory
 		SubjectKey: d.codes[i],
 		ReservedAt: baseTime,
+		// Distinct, and the same for a retry of the code's reservation.
+		Application: strings.ReplaceAll(d.codes[i], "-", ""),
 	}
 }
 

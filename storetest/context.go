@@ -44,11 +44,13 @@ func testContextCancelled(t *testing.T, s Store) {
 	err = s.RevokeServiceCode(ctx, free.Code)
 	fail("RevokeServiceCode", err)
 	newcomer := icpverify.Reservation{Code: free.Code, Instance: inst.ID, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
-	newcomer.SubjectKey = newcomer.Subject
+	newcomer.SubjectKey, newcomer.Application = newcomer.Subject, f.k.application()
 	_, _, err = s.Reserve(ctx, newcomer, bigLimit)
 	fail("Reserve", err)
 	_, err = s.Reservation(ctx, held.Code)
 	fail("Reservation", err)
+	_, err = s.Application(ctx, held.Application)
+	fail("Application", err)
 	_, _, err = s.Usage(ctx, inst.ID, held.Subject)
 	fail("Usage", err)
 	_, err = s.Release(ctx, held)
@@ -71,6 +73,8 @@ func testContextCancelled(t *testing.T, s Store) {
 	f.checkIssued(inst.ID, 2)
 	f.checkNoReservation(free.Code) // not reserved
 	f.checkReservation(held)        // neither released nor filed
+	f.checkApplication(held)
+	f.checkNoApplication(newcomer.Application)
 	f.checkUsage(inst.ID, held.Subject, 1, true)
 	f.checkUsage(inst.ID, newcomer.Subject, 1, false)
 }

@@ -88,6 +88,7 @@ func reservationDiff(got, want icpverify.Reservation) diff {
 	d.field("Website", got.Website, want.Website)
 	d.field("Filed", got.Filed, want.Filed)
 	d.time("ReservedAt", got.ReservedAt, want.ReservedAt)
+	d.field("Application", got.Application, want.Application)
 	return d
 }
 
@@ -172,18 +173,19 @@ func (f *fixture) newCode(inst string) string {
 }
 
 // reservation returns a reservation of a new stored code of inst for
-// subject, not yet reserved.
+// subject, with an Application of its own, not yet reserved.
 func (f *fixture) reservation(inst, account, subject string) icpverify.Reservation {
 	f.t.Helper()
 	code := f.newCode(inst)
 	return icpverify.Reservation{
-		Code:       code,
-		Instance:   inst,
-		Account:    account,
-		Subject:    subject,
-		SubjectKey: subject,
-		Website:    strings.ToLower(strings.ReplaceAll(code, "-", "")) + ".example.com",
-		ReservedAt: baseTime,
+		Code:        code,
+		Instance:    inst,
+		Account:     account,
+		Subject:     subject,
+		SubjectKey:  subject,
+		Website:     strings.ToLower(strings.ReplaceAll(code, "-", "")) + ".example.com",
+		ReservedAt:  baseTime,
+		Application: f.k.application(),
 	}
 }
 
@@ -242,6 +244,28 @@ func (f *fixture) checkNoReservation(code string) {
 	r, err := f.s.Reservation(f.ctx, code)
 	if !errors.Is(err, icpverify.ErrNotFound) {
 		f.t.Errorf("Reservation(%q) = %+v, %v; want an error that is ErrNotFound", code, r, err)
+	}
+}
+
+// checkApplication checks that Application(want.Application) returns want.
+func (f *fixture) checkApplication(want icpverify.Reservation) {
+	f.t.Helper()
+	got, err := f.s.Application(f.ctx, want.Application)
+	if err != nil {
+		f.t.Errorf("Application(%q): %v; want the reservation of code %q", want.Application, err, want.Code)
+		return
+	}
+	if d := reservationDiff(got, want); d != nil {
+		f.t.Errorf("Application(%q): %v", want.Application, d)
+	}
+}
+
+// checkNoApplication checks that Application(id) returns ErrNotFound.
+func (f *fixture) checkNoApplication(id string) {
+	f.t.Helper()
+	r, err := f.s.Application(f.ctx, id)
+	if !errors.Is(err, icpverify.ErrNotFound) {
+		f.t.Errorf("Application(%q) = %+v, %v; want an error that is ErrNotFound", id, r, err)
 	}
 }
 

@@ -48,6 +48,17 @@ func (k keys) unicodeSubject() string {
 	return "杭州某某科技有限公司·" + k.tag + randomHex(4) + " Ünïcødé"
 }
 
+// application returns a new application ID, as the Verifier makes them: 32
+// lower-case hexadecimal digits.
+func (k keys) application() string { return randomHex(16) }
+
+// longApplication returns a new application ID of exactly 64 ASCII letters
+// and digits, upper and lower case: the longest the contract allows.
+func (k keys) longApplication() string {
+	id := "App" + k.tag + randomHex(8) + "Z"
+	return id + strings.Repeat("Qx9", 64)[:64-len(id)]
+}
+
 // code returns a new, random service code in canonical form.
 func (k keys) code(t testing.TB) string {
 	t.Helper()

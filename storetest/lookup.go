@@ -54,7 +54,7 @@ func testLookupRoundTrip(t *testing.T, s Store) {
 
 	// Reserved, filed, released: the lookup follows.
 	r := icpverify.Reservation{Code: sc.Code, Instance: inst.ID, Account: sc.Grantee, Subject: f.k.unicodeSubject(), ReservedAt: baseTime}
-	r.SubjectKey = r.Subject
+	r.SubjectKey, r.Application = r.Subject, f.k.application()
 	f.reserve(r, 5, icpverify.Reserved, 1)
 	f.checkLookupReservation(l, r, 1)
 	r = f.complete(r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -37,6 +38,8 @@ type (
 	usageNeverHeld     struct{ base }
 	slotsByName        struct{ base }
 	releasesAnyone     struct{ base }
+	releasesByContent  struct{ base }
+	heldOverwritesApp  struct{ base }
 	revokeIgnored      struct{ base }
 	codesNoReservation struct{ base }
 	codesUnordered     struct{ base }
@@ -112,6 +115,38 @@ func (s releasesAnyone) Release(ctx context.Context, r icpverify.Reservation) (i
 		r = old
 	}
 	return s.base.Release(ctx, r)
+}
+
+// releasesByContent releases a code's reservation for the same account,
+// subject key and website (icpverify.Reservation.SameApplication), whatever
+// its Application: the rule before applications had an identity.
+func (s releasesByContent) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
+	if old, err := s.base.Reservation(ctx, r.Code); err == nil && old.SameApplication(r) {
+		r.Application = old.Application
+	}
+	return s.base.Release(ctx, r)
+}
+
+// heldOverwritesApp answers a retry Held, as it should, but stores the
+// retry's Application in the reservation it holds: it releases the
+// reservation and reserves it again, unchanged but for its Application.
+func (s heldOverwritesApp) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
+	o, used, err := s.base.Reserve(ctx, r, limit)
+	if err != nil || o != icpverify.Held {
+		return o, used, err
+	}
+	old, err := s.base.Reservation(ctx, r.Code)
+	if err != nil || old.Application == r.Application {
+		return o, used, err
+	}
+	if _, err := s.base.Release(ctx, old); err != nil {
+		return 0, 0, err
+	}
+	old.Application = r.Application
+	if _, _, err := s.base.Reserve(ctx, old, math.MaxInt); err != nil {
+		return 0, 0, err
+	}
+	return o, used, nil
 }
 
 // revokeIgnored does not revoke.
@@ -244,6 +279,10 @@ var mutants = []mutant{
 		fail: []string{"Reserve/SubjectKey"}},
 	{name: "ReleasesAnyone", store: func() storetest.Store { return releasesAnyone{newBase()} },
 		fail: []string{"Release/OtherApplication"}},
+	{name: "ReleasesByContent", store: func() storetest.Store { return releasesByContent{newBase()} },
+		fail: []string{"Release/OtherApplication"}},
+	{name: "HeldOverwritesApp", store: func() storetest.Store { return heldOverwritesApp{newBase()} },
+		fail: []string{"Reserve/Retry"}},
 	{name: "RevokeIgnored", store: func() storetest.Store { return revokeIgnored{newBase()} },
 		fail: []string{"ServiceCode/Revoke"}},
 	{name: "CodesNoReservation", store: func() storetest.Store { return codesNoReservation{newBase()} },

@@ -52,7 +52,7 @@ func (f *fixture) complete(r icpverify.Reservation) icpverify.Reservation {
 // checkReleaseNotFound checks that Release(code) returns ErrNotFound.
 func (f *fixture) checkReleaseNotFound(code string) {
 	f.t.Helper()
-	r, err := f.s.Release(f.ctx, icpverify.Reservation{Code: code})
+	r, err := f.s.Release(f.ctx, icpverify.Reservation{Code: code, Application: f.k.application()})
 	if !errors.Is(err, icpverify.ErrNotFound) {
 		f.t.Errorf("Release(%q) = %+v, %v; want an error that is ErrNotFound", code, r, err)
 	}
@@ -61,7 +61,7 @@ func (f *fixture) checkReleaseNotFound(code string) {
 // checkCompleteNotFound checks that Complete(code) returns ErrNotFound.
 func (f *fixture) checkCompleteNotFound(code string) {
 	f.t.Helper()
-	r, err := f.s.Complete(f.ctx, icpverify.Reservation{Code: code})
+	r, err := f.s.Complete(f.ctx, icpverify.Reservation{Code: code, Application: f.k.application()})
 	if !errors.Is(err, icpverify.ErrNotFound) {
 		f.t.Errorf("Complete(%q) = %+v, %v; want an error that is ErrNotFound", code, r, err)
 	}
@@ -82,7 +82,8 @@ func testReleaseNotFound(t *testing.T, s Store) {
 }
 
 // testReleaseFreesSlot: Release deletes the reservation, returns it, frees
-// its subject's slot, only once; the code can then be reserved again.
+// its subject's slot, only once; the code can then be reserved again, for
+// another application, and only the new one finds it.
 func testReleaseFreesSlot(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -92,17 +93,32 @@ func testReleaseFreesSlot(t *testing.T, s Store) {
 	waiting := f.reservation(inst, account, f.k.subject())
 	f.reserve(waiting, limit, icpverify.Full, 1)
 
+	f.checkApplication(r)
 	f.release(r)
 	f.checkNoReservation(r.Code)
+	f.checkNoApplication(r.Application)
 	f.checkUsage(inst, r.Subject, 0, false)
 	f.checkReleaseNotFound(r.Code)
+	if got, err := s.Release(f.ctx, r); !errors.Is(err, icpverify.ErrNotFound) {
+		t.Errorf("Release(%q) again = %+v, %v; want an error that is ErrNotFound", r.Code, got, err)
+	}
 	f.checkUsage(inst, r.Subject, 0, false)
 
 	// The slot is free for another subject, and the code for anyone.
 	f.reserve(waiting, limit, icpverify.Reserved, 1)
 	again := r
 	again.Subject, again.SubjectKey = waiting.Subject, waiting.SubjectKey
+	again.Application = f.k.application()
 	f.reserve(again, limit, icpverify.Reserved, 1)
+	f.checkReservation(again)
+	f.checkApplication(again)
+	f.checkNoApplication(r.Application)
+	f.checkUsage(inst, waiting.Subject, 1, true)
+
+	// A Release retried with the first application frees nothing now.
+	if got, err := s.Release(f.ctx, r); !errors.Is(err, icpverify.ErrNotFound) {
+		t.Errorf("Release(%q) with the application released before = %+v, %v; want an error that is ErrNotFound", r.Code, got, err)
+	}
 	f.checkReservation(again)
 	f.checkUsage(inst, waiting.Subject, 1, true)
 }
@@ -229,19 +245,25 @@ func testCompleteFiled(t *testing.T, s Store) {
 	f.newReservation(inst, account, r.Subject, limit, 1)
 }
 
-// otherApplications returns r as another account, subject key and website
-// would ask for it.
+// otherApplications returns r as other applications would ask for it: the
+// same account, subject key and website under another Application, as a
+// retry of r's application that reserved no code would; and another
+// account, subject key or website, each with an Application of its own;
+// and no Application at all.
 func (f *fixture) otherApplications(r icpverify.Reservation) []icpverify.Reservation {
-	a, k, w := r, r, r
-	a.Account = f.k.account()
-	k.SubjectKey = f.k.subject()
-	w.Website = "other.example.com"
-	return []icpverify.Reservation{a, k, w}
+	same, a, k, w, none := r, r, r, r, r
+	same.Application = f.k.application()
+	a.Account, a.Application = f.k.account(), f.k.application()
+	k.SubjectKey, k.Application = f.k.subject(), f.k.application()
+	w.Website, w.Application = "other.example.com", f.k.application()
+	none.Application = ""
+	return []icpverify.Reservation{same, a, k, w, none}
 }
 
 // testReleaseOtherApplication: Release of a code reserved for another
-// application (account, subject key or website) is ErrNotFound and frees
-// nothing, so that a retried Release cannot free a reservation made since.
+// application (another Application, even with the same account, subject
+// key and website) is ErrNotFound and frees nothing, so that a retried
+// Release cannot free a reservation made since.
 func testReleaseOtherApplication(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -254,6 +276,7 @@ func testReleaseOtherApplication(t *testing.T, s Store) {
 		}
 	}
 	f.checkReservation(r)
+	f.checkApplication(r)
 	f.checkUsage(inst, r.SubjectKey, 1, true)
 	renamed := r
 	renamed.Subject = f.k.unicodeSubject() // the display name is no part of it
@@ -265,10 +288,12 @@ func testReleaseOtherApplication(t *testing.T, s Store) {
 		t.Errorf("Release(%q) returned %v", r.Code, d)
 	}
 	f.checkUsage(inst, r.SubjectKey, 0, false)
+	f.checkNoApplication(r.Application)
 }
 
 // testCompleteOtherApplication: Complete of a code reserved for another
-// application is ErrNotFound and files nothing.
+// application (another Application, even with the same account, subject
+// key and website) is ErrNotFound and files nothing.
 func testCompleteOtherApplication(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -281,5 +306,8 @@ func testCompleteOtherApplication(t *testing.T, s Store) {
 		}
 	}
 	f.checkReservation(r)
-	f.complete(r)
+	f.checkApplication(r)
+	f.checkUsage(inst, r.SubjectKey, 1, true)
+	filed := f.complete(r)
+	f.checkApplication(filed)
 }

@@ -56,8 +56,9 @@ func testReserveRoundTrip(t *testing.T, s Store) {
 
 // testReserveRetry: reserving a code again for the same application (the
 // same account, subject key and website) is Held, whatever its display
-// name and time; for another account, subject key or website it is Taken.
-// Nothing changes either way.
+// name, time and Application; for another account, subject key or website
+// it is Taken. Nothing changes either way: the reservation keeps its first
+// Application, which still finds it, and the retry's finds nothing.
 func testReserveRetry(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -68,10 +69,15 @@ func testReserveRetry(t *testing.T, s Store) {
 	retry := r
 	retry.Subject = f.k.unicodeSubject() // the same key, named otherwise
 	retry.ReservedAt = baseTime.AddDate(0, 0, 1)
+	retry.Application = f.k.application() // as a new Verify call makes it
 	f.reserve(retry, 5, icpverify.Held, 1)
 	// Held even when the instance is now full for others.
 	f.reserve(retry, 1, icpverify.Held, 1)
+	f.checkReservation(r)
+	f.checkApplication(r)
+	f.checkNoApplication(retry.Application)
 
+	var others []string
 	for _, other := range []func(*icpverify.Reservation){
 		func(o *icpverify.Reservation) { o.Account = f.k.account() },
 		func(o *icpverify.Reservation) { o.SubjectKey = f.k.subject() },
@@ -80,8 +86,15 @@ func testReserveRetry(t *testing.T, s Store) {
 		o := r
 		other(&o)
 		f.reserve(o, 5, icpverify.Taken, 1)
+		o.Application = f.k.application()
+		f.reserve(o, 5, icpverify.Taken, 1)
+		others = append(others, o.Application)
 	}
 	f.checkReservation(r)
+	f.checkApplication(r)
+	for _, id := range others {
+		f.checkNoApplication(id)
+	}
 	f.checkUsage(inst, r.SubjectKey, 1, true)
 }
 
@@ -211,8 +224,10 @@ func testReserveLimitConcurrent(t *testing.T, s Store) {
 	f.checkUsage(inst, f.k.subject(), limit, false)
 }
 
-// testReserveRetryConcurrent: of 32 identical reservations made at once,
-// exactly one is Reserved and the others Held.
+// testReserveRetryConcurrent: of 32 reservations of one code for the same
+// application made at once, each with its own Application, exactly one is
+// Reserved and the others Held; the reservation stored has the winner's
+// Application, and only it finds the reservation.
 func testReserveRetryConcurrent(t *testing.T, s Store) {
 	f := newFixture(t, s)
 	account := f.k.account()
@@ -222,22 +237,34 @@ func testReserveRetryConcurrent(t *testing.T, s Store) {
 	rs := make([]icpverify.Reservation, n)
 	for i := range rs {
 		rs[i] = r
+		rs[i].Application = f.k.application()
 	}
 	counts := make(map[icpverify.Outcome]int)
+	winner := -1
 	for i, res := range reserveAll(f, rs, 5) {
 		if res.err != nil {
 			continue
 		}
 		counts[res.outcome]++
+		if res.outcome == icpverify.Reserved {
+			winner = i
+		}
 		if (res.outcome != icpverify.Reserved && res.outcome != icpverify.Held) || res.used != 1 {
 			t.Errorf("concurrent Reserve #%d of the same reservation = %s, used %d; want Reserved or Held, used 1",
 				i, outcome(res.outcome), res.used)
 		}
 	}
 	if counts[icpverify.Reserved] != 1 {
-		t.Errorf("%d identical reservations at once: %d Reserved; want exactly 1", n, counts[icpverify.Reserved])
+		t.Fatalf("%d reservations for one application at once: %d Reserved; want exactly 1", n, counts[icpverify.Reserved])
 	}
-	f.checkReservation(r)
+	f.checkReservation(rs[winner])
+	for i, r := range rs {
+		if i == winner {
+			f.checkApplication(r)
+		} else {
+			f.checkNoApplication(r.Application)
+		}
+	}
 	f.checkUsage(inst, r.Subject, 1, true)
 }
 
@@ -252,7 +279,7 @@ func testReserveTakenConcurrent(t *testing.T, s Store) {
 	rs := make([]icpverify.Reservation, n)
 	for i := range rs {
 		rs[i] = icpverify.Reservation{Code: code, Instance: inst, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
-		rs[i].SubjectKey = rs[i].Subject
+		rs[i].SubjectKey, rs[i].Application = rs[i].Subject, f.k.application()
 	}
 	winner := -1
 	for i, res := range reserveAll(f, rs, 5) {

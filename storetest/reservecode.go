@@ -114,7 +114,7 @@ func testReserveCodeGuard(t *testing.T, s Store) {
 		f.put(inst)
 		f.storeCode(sc)
 		r := icpverify.Reservation{Code: sc.Code, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
-		r.SubjectKey = r.Subject
+		r.SubjectKey, r.Application = r.Subject, f.k.application()
 		rec, got, err := l.ReserveServiceCode(f.ctx, r, 5, g)
 		if err != nil {
 			t.Fatalf("%s: ReserveServiceCode(%q): %v", c.name, sc.Code, err)
@@ -189,7 +189,7 @@ func testReserveCodeReserved(t *testing.T, s Store) {
 	inst := f.newInstance(owner)
 	r := f.newReservation(inst, owner, f.k.subject(), 5, 1)
 	other := r
-	other.Account, other.SubjectKey = owner, f.k.subject()
+	other.Account, other.SubjectKey, other.Application = owner, f.k.subject(), f.k.application()
 	closed := openGuard()
 	closed.Product = icpverify.ProductCDN
 	for _, try := range []icpverify.Reservation{r, other} {
@@ -243,7 +243,7 @@ func testReserveCodeNotFound(t *testing.T, s Store) {
 	owner := f.k.account()
 	inst := f.newInstance(owner)
 	r := icpverify.Reservation{Code: f.k.code(t), Account: owner, Subject: f.k.subject(), ReservedAt: baseTime}
-	r.SubjectKey = r.Subject
+	r.SubjectKey, r.Application = r.Subject, f.k.application()
 	if _, got, err := l.ReserveServiceCode(f.ctx, r, 5, openGuard()); !errors.Is(err, icpverify.ErrNotFound) || got != 0 {
 		t.Errorf("ReserveServiceCode(%q) of an unknown code = %s, error %v; want 0, ErrNotFound", r.Code, outcome(got), err)
 	}

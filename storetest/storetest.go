@@ -65,6 +65,11 @@
 //   - ListInstances and ListReservations return exactly limit items when
 //     the account has more, and may return nil for an account with none;
 //     ListServiceCodes likewise, for an instance.
+//   - Reservation.Application is compared byte for byte: an ID that
+//     differs from a stored one only in case finds nothing. Every
+//     reservation the suite makes has an Application of its own, 32
+//     lower-case hexadecimal digits as the Verifier's, or up to 64
+//     letters and digits.
 //   - The outcome of AddServiceCode for a code that is already stored, on
 //     an instance that has reached its limit, is not checked: the contract
 //     does not say whether that is ErrExists or not added.
@@ -139,6 +144,7 @@ var groups = []group{
 	{"Reserve", reserveTests},
 	{"Release", releaseTests},
 	{"Complete", completeTests},
+	{"Application", applicationTests},
 	{"Context", contextTests},
 	{"ListInstances", listInstancesTests},
 	{"ListReservations", listReservationsTests},

@@ -176,42 +176,47 @@ func (f *filing) issue(instance string, n int) ([]string, error) {
 // apply files applications with codes: a retry, someone else's code, a
 // fourth subject refused and then passed once a slot is released, and a
 // filed code that cannot be released.
+//
+// The provider settles an application by the identity Verify answered
+// (Result.Application): a retry answers the identity of the application it
+// retries.
 func (f *filing) apply(codes []string) error {
-	f.verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
+	hangzhou := f.verify(codes[0], "Hangzhou Example Technology Co., Ltd.")
 	f.verify(codes[0], "Hangzhou Example Technology Co., Ltd.") // the applicant submits again
-	f.verify(codes[1], "Shanghai Sample Trading Co., Ltd.")
+	shanghai := f.verify(codes[1], "Shanghai Sample Trading Co., Ltd.")
 	f.verify(codes[2], "Beijing Demo Culture Media Co., Ltd.")
 	f.verify(codes[0], "Shenzhen Other Co., Ltd.") // someone else's code
 	f.verify(codes[3], "Shenzhen Other Co., Ltd.") // a fourth subject
 
-	if err := f.v.Release(f.ctx, codes[1]); err != nil {
+	if err := f.v.Release(f.ctx, shanghai); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.w, "released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
 	f.verify(codes[3], "Shenzhen Other Co., Ltd.")
 
-	if err := f.v.Complete(f.ctx, codes[0]); err != nil {
+	if err := f.v.Complete(f.ctx, hangzhou); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.w, "filed %s\n", icpverify.MaskServiceCode(codes[0]))
-	report(f.w, "release the filed code", f.v.Release(f.ctx, codes[0]))
+	report(f.w, "release the filed code", f.v.Release(f.ctx, hangzhou))
 	return nil
 }
 
-// verify verifies code for subject, for the instance's owner, and prints
-// what happened.
-func (f *filing) verify(code, subject string) {
+// verify verifies code for subject, for the instance's owner, prints what
+// happened, and returns the application's identity ("" if refused).
+func (f *filing) verify(code, subject string) string {
 	res, err := f.v.Verify(f.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: f.owner, Subject: subject})
 	what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
 	if err != nil {
 		report(f.w, what, err)
-		return
+		return ""
 	}
 	retry := ""
 	if res.Retry {
 		retry = " (a retry: nothing changed)"
 	}
 	fmt.Fprintf(f.w, "%s: passed, %d of %d subjects%s\n", what, res.Used, res.Limit, retry)
+	return res.Application
 }
 
 // report prints the refusal err, with its reason.
