@@ -222,7 +222,7 @@ func ExampleVerifier_Release() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
-		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91330100MA27XXXX0X"},
+		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91110000600037341L"},
 		Website:     "example.com",
 	}
 	first, err := v.Verify(ctx, req)
