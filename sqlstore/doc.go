@@ -20,7 +20,8 @@
 // Five tables keep the state: instances (with an issued counter of service
 // codes), service_codes, reservations (one row per code: the code is the
 // primary key; with the account, subject key and website of the application
-// it was reserved for, and the subject's name as typed), slots (one row per
+// it was reserved for, the subject's name as typed, and the application's
+// identity, icpverify.Reservation.Application, unique), slots (one row per
 // subject key holding a slot on an instance, with the number of its
 // reservations there; primary key (instance, subject_key)) and quota (one
 // row per instance with the number of its slots, used). Slots are counted per
@@ -50,9 +51,10 @@
 // stored. AddServiceCode counts codes the same way, with a conditional
 // increment of the instance's issued counter.
 //
-// Release and Complete take the reservation the caller read and act only on
-// its application: each locks the code's reservation in a transaction and
-// goes on only if it has the same account, subject key and website, else it
+// Application reads a reservation by its application's identity, through
+// the unique index on it. Release and Complete act only on the application
+// whose identity they are given: each locks the code's reservation in a
+// transaction and goes on only if its Application is theirs, else it
 // returns icpverify.ErrNotFound and changes nothing, so that a Release
 // retried after the code was reserved anew frees nothing. Release deletes
 // an unfiled reservation, takes one off its slot, and if that was the slot's
@@ -101,13 +103,17 @@
 // anew. The README describes the steps, and what a migration cut short on
 // MySQL, whose DDL is not transactional, leaves for the next one. Version 3
 // installs the routine of Reserve, version 4 an index of the codes by
-// instance, and version 5, on SQLite only, rebuilds the tables a
-// reservation writes as WITHOUT ROWID tables.
+// instance, version 5, on SQLite only, rebuilds the tables a reservation
+// writes as WITHOUT ROWID tables, and version 6 adds the identity of each
+// reservation's application, with a new routine of Reserve that stores it;
+// it gives every reservation stored before it 32 random lower-case
+// hexadecimal digits.
 //
 // # Values
 //
 // Text fields are at most MaxLen bytes of UTF-8 without NUL, a subject key
-// at most MaxSubjectKeyLen, and compared byte for byte (MySQL keeps them as
+// at most MaxSubjectKeyLen, an application's identity 1 to
+// MaxApplicationLen ASCII letters and digits, and compared byte for byte (MySQL keeps them as
 // VARBINARY, so case and trailing spaces count). Times are kept in UTC to the
 // microsecond and come back in UTC; the zero time is NULL. A value the store
 // cannot keep faithfully is refused with an error wrapping ErrInvalid; a key

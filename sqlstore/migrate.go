@@ -159,7 +159,9 @@ const SchemaVersion = 6
 // icpverify.SubjectKey(subject, icpverify.SubjectID{}), or "v1:" and the
 // name as it was for a name that yields no key, and the website ""; the
 // slots of names that now share a key on an instance are merged, their
-// holds summed, and each instance's used count is counted anew.
+// holds summed, and each instance's used count is counted anew. Version 6
+// gives every reservation stored before it an application identity of its
+// own, 32 random lower-case hexadecimal digits.
 //
 // If the recorded version is current it returns at once, without DDL or
 // lock, so a role with only SELECT, INSERT, UPDATE and DELETE on the tables

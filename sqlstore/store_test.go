@@ -186,6 +186,40 @@ func TestValues(t *testing.T) {
 			assert.NoError(t, err)
 		})
 
+		t.Run("ApplicationUsed", func(t *testing.T) {
+			// An Application another code's reservation has is refused
+			// at once, by Reserve and ReserveServiceCode, and nothing is
+			// stored.
+			require.NoError(t, s.PutInstanceContext(ctx, icpverify.Instance{ID: "i-app", Account: "a", Product: "ecs", Status: icpverify.Running}))
+			for _, code := range []string{"APP-1", "APP-2", "APP-3"} {
+				_, _, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: code, Instance: "i-app", Owner: "a"}, 100)
+				require.NoError(t, err)
+			}
+			first := icpverify.Reservation{Code: "APP-1", Instance: "i-app", Account: "a", Subject: "s", SubjectKey: "s", Application: newApp()}
+			out, _, err := s.Reserve(ctx, first, 100)
+			require.NoError(t, err)
+			require.Equal(t, icpverify.Reserved, out)
+			again := first
+			again.Code = "APP-2"
+			start := time.Now()
+			_, _, err = s.Reserve(ctx, again, 100)
+			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			again.Code, again.Instance = "APP-3", ""
+			_, _, err = s.ReserveServiceCode(ctx, again, 100, icpverify.ReserveGuard{Product: "ecs"})
+			assert.ErrorIs(t, err, sqlstore.ErrInvalid)
+			assert.Less(t, time.Since(start), 5*time.Second, "refused without retrying for long")
+			for _, code := range []string{"APP-2", "APP-3"} {
+				_, err = s.Reservation(ctx, code)
+				assert.ErrorIs(t, err, icpverify.ErrNotFound, "reservation of %s", code)
+			}
+			got, err := s.Application(ctx, first.Application)
+			require.NoError(t, err)
+			assert.Equal(t, "APP-1", got.Code)
+			used, _, err := s.Usage(ctx, "i-app", "s")
+			require.NoError(t, err)
+			assert.Equal(t, 1, used)
+		})
+
 		t.Run("ZeroLimit", func(t *testing.T) {
 			_, added, err := s.AddServiceCode(ctx, icpverify.ServiceCode{Code: "Z1", Instance: "i-times"}, 0)
 			require.NoError(t, err)
