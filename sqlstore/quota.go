@@ -14,7 +14,12 @@ func (s *Store) Reservation(ctx context.Context, code string) (icpverify.Reserva
 	if err := ctx.Err(); err != nil {
 		return icpverify.Reservation{}, err
 	}
-	r, err := s.reservation(ctx, s.db, s.q.reservation, code)
+	var r icpverify.Reservation
+	err := s.retry(ctx, func() error { // a read may be aborted as a deadlock too (Galera)
+		var err error
+		r, err = s.reservation(ctx, s.db, s.q.reservation, code)
+		return err
+	})
 	if err != nil {
 		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Reservation %s: %w", icpverify.MaskServiceCode(code), err)
 	}

@@ -186,7 +186,12 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
 	var rec icpverify.CodeRecord
-	err := s.scanLookup(s.queryRow(ctx, s.q.lookupCode, code), &rec)
+	// A read too may be aborted as a deadlock, as on a Galera node
+	// applying a conflicting write: it is run again like a write.
+	err := s.retry(ctx, func() error {
+		rec = icpverify.CodeRecord{}
+		return s.scanLookup(s.queryRow(ctx, s.q.lookupCode, code), &rec)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
 	}
