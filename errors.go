@@ -69,11 +69,10 @@ const (
 )
 
 // ReasonNotReserved is the reason of an *Error wrapping ErrNotFound:
-// Withdraw, Release or Complete was given a code that holds no reservation,
-// or Withdraw was asked by an account that may not withdraw the code's
-// application, which learns no more than that, or ReleaseApplication or
-// CompleteApplication was given an application that does not hold the
-// code.
+// Withdraw, Release or Complete was given an application that holds no
+// reservation (released or withdrawn already, never made, or not an
+// application's identity at all), or Withdraw was asked by an account that
+// may not withdraw the application, which learns no more than that.
 const ReasonNotReserved Reason = "not_reserved"
 
 // Error is a refusal with its details. It wraps one of ErrInvalidProduct,
