@@ -34,18 +34,9 @@ type racyReserver struct {
 }
 
 func (s *racyReserver) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
-	rec, err := s.MemoryStore.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
-		return rec, 0, err
-	}
-	if f := s.before; f != nil {
-		s.before = nil
-		f()
-	}
-	r.Instance = rec.Code.Instance
-	outcome, used, err := s.MemoryStore.Reserve(ctx, r, limit)
-	rec.Used = used
-	return rec, outcome, err
+	before := s.before
+	s.before = nil
+	return reserveAsRead(ctx, s.MemoryStore, r, limit, g, false, before)
 }
 
 // TestChangeRacingVerifyLeavesNothingBound pins the interleaving of a
@@ -323,14 +314,7 @@ type countingReserver struct{ *countingStore }
 
 func (s countingReserver) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
 	s.note("ReserveServiceCode")
-	rec, err := s.MemoryStore.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
-		return rec, 0, err
-	}
-	r.Instance = rec.Code.Instance
-	outcome, used, err := s.MemoryStore.Reserve(ctx, r, limit)
-	rec.Used = used
-	return rec, outcome, err
+	return reserveAsRead(ctx, s.MemoryStore, r, limit, g, false, nil)
 }
 
 // TestStrangerMakesTheSameCalls: a stranger's Verify and Check make the

@@ -27,12 +27,22 @@ func (s *reserverStore) ReserveServiceCode(ctx context.Context, r Reservation, l
 	if s.fail != nil {
 		return CodeRecord{}, 0, s.fail
 	}
-	rec, err := s.MemoryStore.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" || !s.loose && !g.Allows(r.Account, rec.Code, rec.Instance) {
+	return reserveAsRead(ctx, s.MemoryStore, r, limit, g, s.loose, nil)
+}
+
+// reserveAsRead is ReserveServiceCode on m, as a SQL store makes it: it
+// looks the code up and, if it has no reservation and g holds (or always,
+// if loose), runs between, if not nil, and reserves it.
+func reserveAsRead(ctx context.Context, m *MemoryStore, r Reservation, limit int, g ReserveGuard, loose bool, between func()) (CodeRecord, Outcome, error) {
+	rec, err := m.LookupServiceCode(ctx, r.Code)
+	if err != nil || rec.Reservation.Code != "" || !loose && !g.Allows(r.Account, rec.Code, rec.Instance) {
 		return rec, 0, err
 	}
+	if between != nil {
+		between()
+	}
 	r.Instance = rec.Code.Instance
-	outcome, used, err := s.MemoryStore.Reserve(ctx, r, limit)
+	outcome, used, err := m.Reserve(ctx, r, limit)
 	rec.Used = used
 	return rec, outcome, err
 }

@@ -14,8 +14,10 @@ import (
 
 // faults steers the connections of a pool opened by openFaults: a test
 // sets hooks that run inside the pool's transactions, at their COMMIT and
-// after each of their statements, and before a statement is prepared. The store under test knows nothing of
-// it: it sees a *sql.DB whose driver is the real one, wrapped.
+// after each of their statements, and before a statement is prepared, and
+// records their round trips when asked to (trips). The store under test
+// knows nothing of it: it sees a *sql.DB whose driver is the real one,
+// wrapped.
 //
 // A transaction is one begun with BeginTx (PostgreSQL, MySQL) or by a
 // statement "BEGIN ..." run on the connection (the store's BEGIN IMMEDIATE
@@ -30,6 +32,38 @@ type faults struct {
 	stmtHook  commitHook // runs in place of the next statement that contains match
 	statement func(n int)
 	prepare   func(query string)
+	trips     tripLog // the round trips, while they are recorded
+}
+
+// tripLog records the round trips of the connections of a pool opened by
+// openFaults while it is on (see during): each statement run, directly or
+// through a prepared statement, each PREPARE, and each BEGIN, COMMIT and
+// ROLLBACK.
+type tripLog struct {
+	mu    sync.Mutex
+	on    bool
+	trips []string
+}
+
+// note records a round trip.
+func (l *tripLog) note(what string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.on {
+		l.trips = append(l.trips, strings.Join(strings.Fields(what), " "))
+	}
+}
+
+// during returns the round trips f makes.
+func (l *tripLog) during(f func()) []string {
+	l.mu.Lock()
+	l.on, l.trips = true, nil
+	l.mu.Unlock()
+	f()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on = false
+	return l.trips
 }
 
 // commitHook runs in place of a transaction's COMMIT, with c, the
@@ -241,6 +275,7 @@ func (c *faultConn) ran() {
 // the commit hook if one is set; if the hook does not call send, rollback
 // ends it.
 func (c *faultConn) commit(send, rollback func() error) error {
+	c.f.trips.note("COMMIT")
 	h := c.f.takeCommit()
 	defer func() { c.inTx = false }()
 	if h == nil {
@@ -268,6 +303,7 @@ func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	if !ok {
 		return nil, errors.New("faultConn: the driver's connection has no BeginTx")
 	}
+	c.f.trips.note("BEGIN")
 	tx, err := bt.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -282,6 +318,7 @@ func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.St
 	if h := c.f.takePrepare(); h != nil {
 		h(query)
 	}
+	c.f.trips.note("PREPARE " + query)
 	var st driver.Stmt
 	var err error
 	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
@@ -298,6 +335,7 @@ func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.St
 // hooked runs a statement of text query with send, through the statement
 // hook if one is set for it.
 func (c *faultConn) hooked(query string, send func() error) error {
+	c.f.trips.note(query)
 	h := c.f.takeStatement(query)
 	if h == nil {
 		return send()
@@ -339,6 +377,7 @@ func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver
 	word := strings.ToUpper(strings.TrimSpace(query))
 	switch {
 	case strings.HasPrefix(word, "BEGIN"):
+		c.f.trips.note(query)
 		res, err := ec.ExecContext(ctx, query, args)
 		if err == nil {
 			c.begin()
@@ -358,6 +397,7 @@ func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver
 		})
 		return res, err
 	case word == "ROLLBACK":
+		c.f.trips.note(query)
 		c.inTx = false
 		return ec.ExecContext(ctx, query, args)
 	}
@@ -419,6 +459,7 @@ func (t *faultTx) Commit() error { return t.c.commit(t.Tx.Commit, t.Tx.Rollback)
 
 // Rollback implements driver.Tx.
 func (t *faultTx) Rollback() error {
+	t.c.f.trips.note("ROLLBACK")
 	t.c.inTx = false
 	return t.Tx.Rollback()
 }

@@ -2,209 +2,15 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"os"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
-
-// tripLog records the round trips of the connections of a pool opened by
-// openCounting while it is on: each statement run, directly or through a
-// prepared statement, each PREPARE, and each BEGIN, COMMIT and ROLLBACK of
-// a transaction begun with BeginTx.
-type tripLog struct {
-	mu    sync.Mutex
-	on    bool
-	trips []string
-}
-
-// note records a round trip.
-func (l *tripLog) note(what string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.on {
-		l.trips = append(l.trips, strings.Join(strings.Fields(what), " "))
-	}
-}
-
-// during returns the round trips f makes.
-func (l *tripLog) during(f func()) []string {
-	l.mu.Lock()
-	l.on, l.trips = true, nil
-	l.mu.Unlock()
-	f()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.on = false
-	return l.trips
-}
-
-// openCounting returns a new pool of one connection on the namespace,
-// whose round trips l records.
-func (db *database) openCounting(t testing.TB, l *tripLog) *sql.DB {
-	t.Helper()
-	plain, err := sql.Open(driverName(db.d), db.dsn)
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	drv := plain.Driver()
-	plain.Close()
-	var connector driver.Connector = dsnConnector{drv, db.dsn}
-	if dc, ok := drv.(driver.DriverContext); ok {
-		if connector, err = dc.OpenConnector(db.dsn); err != nil {
-			t.Fatalf("OpenConnector: %v", err)
-		}
-	}
-	pool := setUpDB(t, sql.OpenDB(&countConnector{Connector: connector, l: l}))
-	// One connection: a statement prepared once is not prepared again
-	// on another connection.
-	pool.SetMaxOpenConns(1)
-	return pool
-}
-
-// countConnector opens a driver's connections as countConns.
-type countConnector struct {
-	driver.Connector
-	l *tripLog
-}
-
-func (cc *countConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := cc.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countConn{Conn: conn, l: cc.l}, nil
-}
-
-// countConn is a driver's connection whose round trips are recorded.
-type countConn struct {
-	driver.Conn
-	l *tripLog
-}
-
-func (c *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	bt, ok := c.Conn.(driver.ConnBeginTx)
-	if !ok {
-		return nil, errors.New("countConn: the driver's connection has no BeginTx")
-	}
-	c.l.note("BEGIN")
-	tx, err := bt.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &countTx{Tx: tx, l: c.l}, nil
-}
-
-func (c *countConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	c.l.note("PREPARE " + query)
-	var st driver.Stmt
-	var err error
-	if pc, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		st, err = pc.PrepareContext(ctx, query)
-	} else {
-		st, err = c.Conn.Prepare(query)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &countStmt{Stmt: st, l: c.l, query: query}, nil
-}
-
-func (c *countConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ec, ok := c.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	c.l.note(query)
-	return ec.ExecContext(ctx, query, args)
-}
-
-func (c *countConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	qc, ok := c.Conn.(driver.QueryerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	c.l.note(query)
-	return qc.QueryContext(ctx, query, args)
-}
-
-func (c *countConn) Ping(ctx context.Context) error {
-	if p, ok := c.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
-}
-
-func (c *countConn) ResetSession(ctx context.Context) error {
-	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-func (c *countConn) IsValid() bool {
-	if v, ok := c.Conn.(driver.Validator); ok {
-		return v.IsValid()
-	}
-	return true
-}
-
-func (c *countConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if nc, ok := c.Conn.(driver.NamedValueChecker); ok {
-		return nc.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-// countTx is a driver's transaction whose end is recorded.
-type countTx struct {
-	driver.Tx
-	l *tripLog
-}
-
-func (t *countTx) Commit() error {
-	t.l.note("COMMIT")
-	return t.Tx.Commit()
-}
-
-func (t *countTx) Rollback() error {
-	t.l.note("ROLLBACK")
-	return t.Tx.Rollback()
-}
-
-// countStmt is a driver's prepared statement whose executions are
-// recorded.
-type countStmt struct {
-	driver.Stmt
-	l     *tripLog
-	query string
-}
-
-func (s *countStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	ec, ok := s.Stmt.(driver.StmtExecContext)
-	if !ok {
-		return nil, errors.New("countStmt: the driver's statement has no ExecContext")
-	}
-	s.l.note(s.query)
-	return ec.ExecContext(ctx, args)
-}
-
-func (s *countStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	qc, ok := s.Stmt.(driver.StmtQueryContext)
-	if !ok {
-		return nil, errors.New("countStmt: the driver's statement has no QueryContext")
-	}
-	s.l.note(s.query)
-	return qc.QueryContext(ctx, args)
-}
 
 // strangerCodes seeds s with an instance of another account and a code it
 // issued, and returns that code and a well-formed code that s does not
@@ -267,8 +73,11 @@ func TestStrangerRoundTrips(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		db := newDatabase(t, d)
 		absent, other := strangerCodes(t, db.store(t))
-		var log tripLog
-		s := db.storeOn(t, db.openCounting(t, &log))
+		pool, f := db.openFaults(t)
+		// One connection: a statement prepared once is not prepared again
+		// on another connection.
+		pool.SetMaxOpenConns(1)
+		s := db.storeOn(t, pool)
 		ctx := context.Background()
 		for _, two := range []bool{false, true} {
 			mode := "one store"
@@ -286,7 +95,7 @@ func TestStrangerRoundTrips(t *testing.T) {
 				}{{"Verify", v.Verify}, {"Check", v.Check}} {
 					trips := func(code, which string) []string {
 						var err error
-						got := log.during(func() { _, err = op.call(ctx, strangerRequest(code)) })
+						got := f.trips.during(func() { _, err = op.call(ctx, strangerRequest(code)) })
 						refusedAsUnknown(t, op.name+" of "+which, err)
 						return got
 					}

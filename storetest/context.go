@@ -45,26 +45,7 @@ func testContextCancelled(t *testing.T, s Store) {
 	fail("RevokeServiceCode", err)
 	newcomer := icpverify.Reservation{Code: free.Code, Instance: inst.ID, Account: account, Subject: f.k.subject(), ReservedAt: baseTime}
 	newcomer.SubjectKey, newcomer.Application = newcomer.Subject, f.k.application()
-	_, _, err = s.Reserve(ctx, newcomer, bigLimit)
-	fail("Reserve", err)
-	_, err = s.Reservation(ctx, held.Code)
-	fail("Reservation", err)
-	_, err = s.Application(ctx, held.Application)
-	fail("Application", err)
-	_, _, err = s.Usage(ctx, inst.ID, held.Subject)
-	fail("Usage", err)
-	_, err = s.Release(ctx, held)
-	fail("Release", err)
-	_, err = s.Complete(ctx, held)
-	fail("Complete", err)
-	if l, ok := s.(icpverify.InstanceLister); ok {
-		_, err = l.ListInstances(ctx, account, 10)
-		fail("ListInstances", err)
-	}
-	if l, ok := s.(icpverify.ReservationLister); ok {
-		_, err = l.ListReservations(ctx, account, 10)
-		fail("ListReservations", err)
-	}
+	callQuotas(ctx, s, fail, held, newcomer)
 
 	// Nothing changed.
 	f.checkInstance(inst)
@@ -77,4 +58,30 @@ func testContextCancelled(t *testing.T, s Store) {
 	f.checkNoApplication(newcomer.Application)
 	f.checkUsage(inst.ID, held.Subject, 1, true)
 	f.checkUsage(inst.ID, newcomer.Subject, 1, false)
+}
+
+// callQuotas calls every method of the QuotaStore, and the listers s has,
+// with ctx, asking to reserve newcomer and to read and settle held, and
+// hands each error to fail.
+func callQuotas(ctx context.Context, s Store, fail func(string, error), held, newcomer icpverify.Reservation) {
+	_, _, err := s.Reserve(ctx, newcomer, bigLimit)
+	fail("Reserve", err)
+	_, err = s.Reservation(ctx, held.Code)
+	fail("Reservation", err)
+	_, err = s.Application(ctx, held.Application)
+	fail("Application", err)
+	_, _, err = s.Usage(ctx, held.Instance, held.Subject)
+	fail("Usage", err)
+	_, err = s.Release(ctx, held)
+	fail("Release", err)
+	_, err = s.Complete(ctx, held)
+	fail("Complete", err)
+	if l, ok := s.(icpverify.InstanceLister); ok {
+		_, err = l.ListInstances(ctx, held.Account, 10)
+		fail("ListInstances", err)
+	}
+	if l, ok := s.(icpverify.ReservationLister); ok {
+		_, err = l.ListReservations(ctx, held.Account, 10)
+		fail("ListReservations", err)
+	}
 }
