@@ -16,7 +16,7 @@ func TestWithdraw(t *testing.T) {
 	ctx := context.Background()
 	t.Run("by the applicant", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c))
+		f := newFixture(t, WithObserver(c.Observe))
 		code := f.instanceWithCode("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
@@ -31,7 +31,7 @@ func TestWithdraw(t *testing.T) {
 	})
 	t.Run("by the owner, of a grantee's application", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c))
+		f := newFixture(t, WithObserver(c.Observe))
 		code := f.instanceWithCode("i-1", "owner")
 		require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", "agency"))
 		_, err := f.v.Verify(ctx, request(code, "agency", "S"))
@@ -44,7 +44,7 @@ func TestWithdraw(t *testing.T) {
 	})
 	t.Run("by a stranger", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c))
+		f := newFixture(t, WithObserver(c.Observe))
 		code := f.instanceWithCode("i-1", "a")
 		unreserved := f.issue("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
@@ -200,7 +200,7 @@ func TestCodesFollowTheirInstance(t *testing.T) {
 func TestRevokeServiceCode(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	code := f.instanceWithCode("i-1", "a")
 	filed := f.issue("i-1", "a")
 	_, err := f.v.Verify(ctx, request(code, "a", "S"))
@@ -340,7 +340,7 @@ func TestStoreNotFoundIsAFailure(t *testing.T) {
 func TestStrangerDecisionKeepsTheCause(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	code := f.instanceWithCode("i-1", "a")
 	for _, req := range []Request{request(code, "stranger", "S"), request(mustCode(t), "stranger", "S")} {
 		_, err := f.v.Verify(ctx, req)

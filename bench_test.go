@@ -16,7 +16,7 @@ import (
 // clock, time.Now, instead of the fixture's, with the subject named by its
 // certificate (a USCC), and by a Chinese company name with a website.
 func BenchmarkVerifyRetry(b *testing.B) {
-	nop := ObserverFunc(func(Decision) {})
+	nop := func(Decision) {}
 	uscc := SubjectID{Type: CertUSCC, Number: "91110000600037341L"}
 	for _, bm := range []struct {
 		name string

@@ -168,9 +168,9 @@ func ExampleWithObserver() {
 	store := inventory()
 	v := icpverify.New(store, store,
 		icpverify.WithClock(func() time.Time { return now }),
-		icpverify.WithObserver(icpverify.ObserverFunc(func(d icpverify.Decision) {
+		icpverify.WithObserver(func(d icpverify.Decision) {
 			fmt.Println(d.Op, d.Verdict, d.Reason, d.Code)
-		})))
+		}))
 	ctx := context.Background()
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S"})
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S"})

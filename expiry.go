@@ -26,7 +26,7 @@ type Expiry struct {
 // applicant to renew before a filing fails. It needs a QuotaStore that is a
 // ReservationLister; with another it returns an error wrapping
 // errors.ErrUnsupported. It reads at most 1000 of the account's
-// reservations and looks up each instance once. With an Observer it
+// reservations and looks up each instance once. With an observer it
 // reports a Decision with OpExpiring and the account.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
 	start, err := v.begin()

@@ -217,7 +217,7 @@ func TestCodeFormats(t *testing.T) {
 		c := &collector{}
 		store := NewMemoryStore()
 		require.NoError(t, store.PutInstance(ecs("i-1", "a")))
-		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c),
+		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c.Observe),
 			WithCodeFormat(InventoryCodeFormat(InventoryOptions{})))
 		code := "ABCDEFGHJK23456789XY"
 		_, _ = v.Verify(ctx, request(code, "a", "S"))

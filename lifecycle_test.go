@@ -109,7 +109,7 @@ func TestRevokedCodeRaceAudit(t *testing.T) {
 	code := f.instanceWithCode("i-1", "owner")
 	var v *Verifier
 	v = New(f.store, &hookQuotas{f.store, func() { require.NoError(t, v.RevokeServiceCode(ctx, code)) }},
-		WithClock(f.clock.Now), WithObserver(c))
+		WithClock(f.clock.Now), WithObserver(c.Observe))
 	_, err := v.Verify(ctx, request(code, "owner", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeRevoked)
 	ds := c.all()
@@ -152,12 +152,12 @@ func TestReconcileInstance(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				c := &collector{}
-				f := newFixture(t, WithObserver(c))
+				f := newFixture(t, WithObserver(c.Observe))
 				var quotas QuotaStore = f.store
 				if !lookup {
 					quotas = plainQuotas{f.store}
 				}
-				f.v = New(f.store, quotas, WithClock(f.clock.Now), WithObserver(c))
+				f.v = New(f.store, quotas, WithClock(f.clock.Now), WithObserver(c.Observe))
 				owned := f.instanceWithCodeOn("i-1", "owner")
 				granted := f.issue("i-1", "owner")
 				filed := f.issue("i-1", "owner")
@@ -173,7 +173,7 @@ func TestReconcileInstance(t *testing.T) {
 					f.put(inst)
 				} else {
 					inst = Instance{}
-					f.v = New(forgetfulLister{forgetful{f.store}}, quotas, WithClock(f.clock.Now), WithObserver(c))
+					f.v = New(forgetfulLister{forgetful{f.store}}, quotas, WithClock(f.clock.Now), WithObserver(c.Observe))
 				}
 				before := len(c.all())
 
@@ -246,7 +246,7 @@ func TestReconcileInstanceBadInput(t *testing.T) {
 func TestGrantWithdrawalAudit(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	code := f.instanceWithCode("i-1", "owner")
 	require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", "agency"))
 	res, err := f.v.Verify(ctx, request(code, "agency", "S"))
@@ -264,7 +264,7 @@ func TestGrantWithdrawalAudit(t *testing.T) {
 
 func TestExpiringIsObserved(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	_, err := f.v.Expiring(context.Background(), "a", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []Decision{{Op: OpExpiring, Time: t0, Account: "a", Verdict: Passed}}, c.all())

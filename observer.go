@@ -74,36 +74,25 @@ type Decision struct {
 	Err   error // the error returned, if any
 }
 
-// Observer receives the Decision of every operation of a Verifier. See
-// WithObserver for how and when.
-type Observer interface {
-	Observe(Decision)
-}
-
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(Decision)
-
-// Observe calls f(d).
-func (f ObserverFunc) Observe(d Decision) { f(d) }
-
-// WithObserver makes the Verifier report a Decision for every Verify, Check,
-// Withdraw, Release, Complete, IssueServiceCode, GrantServiceCode,
-// RevokeServiceCode, ReconcileInstance, ServiceCodeStatus, ServiceCodes and
-// Expiring to o, and one more for every reservation that one of them
-// releases by itself (see Decision.Cause). A second WithObserver replaces
-// the first.
+// WithObserver makes the Verifier hand observe the Decision of every
+// Verify, Check, Withdraw, Release, Complete, IssueServiceCode,
+// GrantServiceCode, RevokeServiceCode, ReconcileInstance,
+// ServiceCodeStatus, ServiceCodes and Expiring, and one more for every
+// reservation that one of them releases by itself (see Decision.Cause). A
+// second WithObserver replaces the first; a nil observe reports nothing.
 //
-// Each Decision is handed to o on the goroutine that called the operation,
-// when the operation ends and before it returns, so the record is complete:
-// none is dropped, and records of one goroutine arrive in order. o must
-// therefore return quickly and be safe for concurrent use. A panic in o is
-// recovered and does not change the operation's result. A backend that
+// Each Decision is handed to observe on the goroutine that called the
+// operation, when the operation ends and before it returns, so the record
+// is complete: none is dropped, and records of one goroutine arrive in
+// order. observe must therefore return quickly and be safe for concurrent
+// use. A panic in it is recovered and does not change the operation's
+// result. A backend that
 // wants delivery off the request's path wraps o in a queue of its own.
-func WithObserver(o Observer) Option {
-	return func(v *Verifier) { v.obs = o }
+func WithObserver(observe func(Decision)) Option {
+	return func(v *Verifier) { v.obs = observe }
 }
 
-// noteRelease reports, with an Observer, the Decision of a release the
+// noteRelease reports, with an observer, the Decision of a release the
 // Verifier made by itself: of r, on behalf of actor (empty for the
 // provider), because the rules no longer allow it (cause).
 func (v *Verifier) noteRelease(actor string, r Reservation, cause Reason) {
@@ -118,9 +107,9 @@ func (v *Verifier) noteRelease(actor string, r Reservation, cause Reason) {
 }
 
 // observe hands d to o, recovering a panic in o.
-func observe(o Observer, d *Decision) {
+func observe(o func(Decision), d *Decision) {
 	defer func() { _ = recover() }()
-	o.Observe(*d)
+	o(*d)
 }
 
 // clip cuts a text from a request to maxField bytes of valid UTF-8, so
@@ -186,14 +175,15 @@ func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, 
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))
 }
 
-// SlogObserver returns an Observer that logs each Decision to l with the
+// SlogObserver returns an observer for WithObserver that logs each
+// Decision to l with the
 // message "icpverify decision", at level Info when it passed or was
 // refused, Error when it failed. Its attributes, whose names are stable,
 // are op, decided_at, duration, account, holder, subject, grantee,
 // application, instance, product, code, verdict, reason, cause, used and limit (with a
 // quota figure), and error; empty ones are left out.
-func SlogObserver(l *slog.Logger) Observer {
-	return ObserverFunc(func(d Decision) {
+func SlogObserver(l *slog.Logger) func(Decision) {
+	return func(d Decision) {
 		if l == nil {
 			return
 		}
@@ -227,5 +217,5 @@ func SlogObserver(l *slog.Logger) Observer {
 			str("error", d.Err.Error())
 		}
 		l.LogAttrs(context.Background(), level, "icpverify decision", attrs...)
-	})
+	}
 }

@@ -37,7 +37,7 @@ func (c *collector) all() []Decision {
 
 func TestObserverRecordsEveryOperation(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	ctx := context.Background()
 	f.put(ecs("i-1", "a"))
 	code := f.issue("i-1", "a")
@@ -77,10 +77,10 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 
 func TestObserverFailedAndHostileInput(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c))
+	f := newFixture(t, WithObserver(c.Observe))
 	mem := f.store
 	s := &failingStore{MemoryStore: mem, err: errors.New("boom"), fail: map[string]bool{"ServiceCode": true}}
-	v := New(s, s, WithClock(f.clock.Now), WithObserver(c))
+	v := New(s, s, WithClock(f.clock.Now), WithObserver(c.Observe))
 	code := mustCode(t)
 	huge := strings.Repeat("\xff", 1<<20)
 	_, err := v.Verify(context.Background(), Request{Product: ProductECS, ServiceCode: code, Account: "a", Subject: "S"})
@@ -108,7 +108,7 @@ func TestObserverDeliversEveryDecision(t *testing.T) {
 	// the calling goroutine, before the operation returns.
 	const goroutines, ops = 16, 500
 	var delivered atomic.Int64
-	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) { delivered.Add(1) })))
+	f := newFixture(t, WithObserver(func(Decision) { delivered.Add(1) }))
 	code := f.instanceWithCode("i-1", "a") // one decision
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -142,10 +142,10 @@ func TestObserverDeliversEveryDecision(t *testing.T) {
 
 func TestObserverPanics(t *testing.T) {
 	var calls atomic.Int64
-	f := newFixture(t, WithObserver(ObserverFunc(func(Decision) {
+	f := newFixture(t, WithObserver(func(Decision) {
 		calls.Add(1)
 		panic("observer bug")
-	})))
+	}))
 	code := f.instanceWithCode("i-1", "a")
 	for i := range 3 {
 		res, err := f.v.Verify(context.Background(), request(code, "a", "S"))
@@ -193,14 +193,14 @@ func TestSlogObserver(t *testing.T) {
 
 	// A failure logs at level Error; a nil logger logs nothing.
 	buf.Reset()
-	SlogObserver(logger).Observe(Decision{Op: OpVerify, Verdict: Failed, Err: errors.New("db down")})
+	SlogObserver(logger)(Decision{Op: OpVerify, Verdict: Failed, Err: errors.New("db down")})
 	assert.Contains(t, buf.String(), `"level":"ERROR"`)
-	SlogObserver(nil).Observe(Decision{Op: OpVerify})
+	SlogObserver(nil)(Decision{Op: OpVerify})
 }
 
 func TestSecondObserverReplacesFirst(t *testing.T) {
 	first, second := &collector{}, &collector{}
-	f := newFixture(t, WithObserver(first), WithObserver(second))
+	f := newFixture(t, WithObserver(first.Observe), WithObserver(second.Observe))
 	f.instanceWithCode("i-1", "a")
 	assert.Empty(t, first.all())
 	assert.Len(t, second.all(), 1)
@@ -214,7 +214,7 @@ func TestDecisionDuration(t *testing.T) {
 	c := &collector{}
 	store := NewMemoryStore()
 	require.NoError(t, store.PutInstance(ecs("i-1", "a")))
-	v := New(store, store, WithClock(tick), WithObserver(c))
+	v := New(store, store, WithClock(tick), WithObserver(c.Observe))
 	_, err := v.Verify(context.Background(), request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 	ds := c.all()

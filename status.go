@@ -126,7 +126,7 @@ const (
 // A code that is not well formed gets an *Error wrapping
 // ErrServiceCodeInvalid with ReasonCodeMalformed; one the inventory does
 // not hold, ReasonCodeNotFound. Any other error is a store's, wrapped. With
-// an Observer it reports a Decision with OpStatus and no Account.
+// an observer (WithObserver) it reports a Decision with OpStatus and no Account.
 func (v *Verifier) ServiceCodeStatus(ctx context.Context, code string) (CodeStatus, error) {
 	start, err := v.begin()
 	if err != nil {
@@ -213,7 +213,7 @@ func (v *Verifier) statusRecord(ctx context.Context, code string) (CodeRecord, e
 //
 // It needs an InstanceStore that is a CodeLister; with another it returns
 // an error wrapping errors.ErrUnsupported. Any other error is a store's,
-// wrapped. With an Observer it reports a Decision with OpCodes and the
+// wrapped. With an observer it reports a Decision with OpCodes and the
 // account.
 func (v *Verifier) ServiceCodes(ctx context.Context, instanceID, account string) ([]CodeStatus, error) {
 	start, err := v.begin()

@@ -356,7 +356,7 @@ func TestServiceCodesOrderAndStates(t *testing.T) {
 
 func TestServiceCodesOwnerOnly(t *testing.T) {
 	c := &collector{}
-	f := statusFixture(t, true, WithObserver(c))
+	f := statusFixture(t, true, WithObserver(c.Observe))
 	ctx := context.Background()
 	f.issue("i-1", "a")
 
@@ -484,7 +484,7 @@ func TestServiceCodesBounded(t *testing.T) {
 
 func TestServiceCodeStatusDecision(t *testing.T) {
 	c := &collector{}
-	f := statusFixture(t, true, WithObserver(c))
+	f := statusFixture(t, true, WithObserver(c.Observe))
 	ctx := context.Background()
 	code := f.issue("i-1", "a")
 	_, err := f.v.Verify(ctx, request(code, "agency-x", "S"))

@@ -23,7 +23,7 @@ type Verifier struct {
 	policies  map[ProductType]Policy
 	rand      io.Reader
 	format    CodeFormat
-	obs       Observer // nil without one
+	obs       func(Decision) // nil without one
 }
 
 // Option configures a Verifier.
@@ -155,7 +155,7 @@ func (v *Verifier) begin() (time.Time, error) {
 }
 
 // end ends an operation that began at start and returns its error, err.
-// With an Observer, it first completes the operation's Decision d with
+// With an observer, it first completes the operation's Decision d with
 // err and the time taken, and hands it over. d.Code holds the code as
 // typed, or in canonical form if canonical is set.
 func (v *Verifier) end(d *Decision, start time.Time, err error, canonical bool) error {

@@ -102,7 +102,7 @@ func maskedLike(masked string) bool {
 		!strings.Contains(masked[hidden:], "*")
 }
 
-// tally counts the decisions an Observer receives, by verdict, and keeps
+// tally counts the decisions an observer receives, by verdict, and keeps
 // the last one.
 type tally struct {
 	mu   sync.Mutex
@@ -164,7 +164,7 @@ func run(w io.Writer) error {
 	// The Observer gets every decision of k.v, as an audit trail would;
 	// icpverify.SlogObserver would log them instead.
 	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now),
-		icpverify.WithObserver(icpverify.ObserverFunc(k.decisions.Observe)))
+		icpverify.WithObserver(k.decisions.Observe))
 
 	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.subjects, k.expiring}
 	for _, step := range steps {
