@@ -10,6 +10,9 @@ const (
 	maxListed = 1000
 	// maxAlternatives bounds the alternatives offered with a refusal.
 	maxAlternatives = 3
+	// maxUsageReads bounds the QuotaStore's Usage calls for alternatives,
+	// when the InstanceStore is another store.
+	maxUsageReads = 16
 )
 
 // offerAlternatives adds to a refusal that another instance would answer
@@ -30,39 +33,54 @@ func (v *Verifier) offerAlternatives(ctx context.Context, e *Error, req Request,
 // then latest expiry. Such an instance has the selected product type, a free
 // subject slot, and may issue codes (see IssueServiceCode). It asks the
 // InstanceStore once, if it is an InstanceLister, and offers nothing if it
-// is not or fails.
+// is not or fails. Beside a QuotaStore of its own, the slots are read from
+// the QuotaStore, for at most maxUsageReads instances.
 func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string, now time.Time) []Alternative {
-	l, ok := v.instances.(InstanceLister)
-	if !ok {
+	if v.lister == nil {
 		return nil
 	}
-	list, err := l.ListInstances(ctx, req.Account, maxListed)
+	list, err := v.lister.ListInstances(ctx, req.Account, maxListed)
 	if err != nil {
 		return nil
 	}
 	pol := v.policy(req.Product)
 	var best []Alternative
+	reads := 0
 	for _, iu := range list[:min(len(list), maxListed)] {
 		inst := iu.Instance
-		free := pol.SubjectLimit - iu.Used
-		if inst.ID == exclude || inst.Product != req.Product || free <= 0 ||
-			v.eligible(inst, req.Account, pol, now) != nil {
+		if inst.ID == exclude || inst.Product != req.Product || v.eligible(inst, req.Account, pol, now) != nil {
 			continue
 		}
-		a := Alternative{Instance: inst.ID, Product: inst.Product, Free: free, ExpiresAt: inst.ExpiresAt}
-		i := len(best)
-		for i > 0 && better(a, best[i-1]) {
-			i--
+		if !v.one {
+			if reads++; reads > maxUsageReads {
+				break
+			}
+			if iu.Used, _, err = v.quotas.Usage(ctx, inst.ID, ""); err != nil {
+				return nil
+			}
 		}
-		if i == maxAlternatives {
-			continue
+		if free := pol.SubjectLimit - iu.Used; free > 0 {
+			best = rank(best, Alternative{Instance: inst.ID, Product: inst.Product, Free: free, ExpiresAt: inst.ExpiresAt})
 		}
-		if len(best) < maxAlternatives {
-			best = append(best, Alternative{})
-		}
-		copy(best[i+1:], best[i:])
-		best[i] = a
 	}
+	return best
+}
+
+// rank inserts a into best, kept in order and at most maxAlternatives
+// long.
+func rank(best []Alternative, a Alternative) []Alternative {
+	i := len(best)
+	for i > 0 && better(a, best[i-1]) {
+		i--
+	}
+	if i == maxAlternatives {
+		return best
+	}
+	if len(best) < maxAlternatives {
+		best = append(best, Alternative{})
+	}
+	copy(best[i+1:], best[i:])
+	best[i] = a
 	return best
 }
 

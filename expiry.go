@@ -23,10 +23,8 @@ type Expiry struct {
 // Expiring lists the account's service codes, in use or under review,
 // whose instance expires within the window from now, or has expired, soonest
 // first (then by instance and subject), so that a backend can ask the
-// applicant to renew before a filing fails. It needs a QuotaStore that is a
-// ReservationLister; with another it returns an error wrapping
-// errors.ErrUnsupported. It reads at most 1000 of the account's
-// reservations and looks up each instance once. With an observer it
+// applicant to renew before a filing fails. It reads at most 1000 of the
+// account's reservations and looks up each instance once. With an observer it
 // reports a Decision with OpExpiring and the account.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
 	start, err := v.begin()
@@ -47,11 +45,7 @@ func (v *Verifier) expiring(ctx context.Context, account string, within time.Dur
 	if e := checkField("account", account); e != nil {
 		return nil, e
 	}
-	l, ok := v.quotas.(ReservationLister)
-	if !ok {
-		return nil, fmt.Errorf("icpverify: Expiring: the QuotaStore cannot list reservations: %w", errors.ErrUnsupported)
-	}
-	rs, err := l.ListReservations(ctx, account, maxListed)
+	rs, err := v.quotas.ListReservations(ctx, account, maxListed)
 	if err != nil {
 		return nil, fmt.Errorf("icpverify: listing reservations: %w", err)
 	}

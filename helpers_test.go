@@ -130,6 +130,11 @@ func (s *failingStore) LookupServiceCode(ctx context.Context, code string) (Code
 	return s.MemoryStore.LookupServiceCode(ctx, code)
 }
 
+// ReserveServiceCode reads and reserves through the failing methods.
+func (s *failingStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+	return reserveAsRead(ctx, s, r, limit, g, false, nil)
+}
+
 func (s *failingStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
 	if err := s.check("AddServiceCode"); err != nil {
 		return 0, false, err

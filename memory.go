@@ -21,8 +21,7 @@ const shardCount = 64
 // replica; several replicas need a shared, durable store. The zero value is
 // not usable: call NewMemoryStore. It is safe for concurrent use.
 //
-// It also implements CodeLookup, InstanceLister, ReservationLister and
-// CodeLister.
+// It also implements CodeReserver and InstanceLister.
 type MemoryStore struct {
 	seed      maphash.Seed              // of the shard hash
 	instances [shardCount]instanceShard // by instance ID
@@ -107,12 +106,10 @@ func remove(m map[string]set, owner, key string) {
 }
 
 var (
-	_ InstanceStore     = (*MemoryStore)(nil)
-	_ QuotaStore        = (*MemoryStore)(nil)
-	_ CodeLookup        = (*MemoryStore)(nil)
-	_ InstanceLister    = (*MemoryStore)(nil)
-	_ ReservationLister = (*MemoryStore)(nil)
-	_ CodeLister        = (*MemoryStore)(nil)
+	_ InstanceStore  = (*MemoryStore)(nil)
+	_ QuotaStore     = (*MemoryStore)(nil)
+	_ CodeReserver   = (*MemoryStore)(nil)
+	_ InstanceLister = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -311,7 +308,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	return Reserved, int(e.used.Load()), nil
 }
 
-// LookupServiceCode implements CodeLookup: it reads the code and its
+// LookupServiceCode implements CodeReserver: it reads the code and its
 // reservation under one lock, then the instance.
 func (s *MemoryStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
 	if err := ctx.Err(); err != nil {
@@ -336,6 +333,23 @@ func (s *MemoryStore) LookupServiceCode(ctx context.Context, code string) (CodeR
 	}
 	ish.mu.RUnlock()
 	return rec, nil
+}
+
+// ReserveServiceCode implements CodeReserver: it reads the code as
+// LookupServiceCode does and, if it has no reservation and g holds,
+// reserves it with Reserve.
+func (s *MemoryStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+	rec, err := s.LookupServiceCode(ctx, r.Code)
+	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
+		return rec, 0, err
+	}
+	r.Instance = rec.Code.Instance
+	outcome, used, err := s.Reserve(ctx, r, limit)
+	if err != nil {
+		return CodeRecord{}, 0, err
+	}
+	rec.Used = used
+	return rec, outcome, nil
 }
 
 // Reservation implements QuotaStore.
@@ -476,7 +490,7 @@ func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit i
 	return out, nil
 }
 
-// ListReservations implements ReservationLister. It reads every shard of
+// ListReservations implements QuotaStore. It reads every shard of
 // the store: the memory store keeps no index of reservations by account.
 func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
 	if err := ctx.Err(); err != nil {
@@ -515,7 +529,7 @@ func (s *MemoryStore) owned(account string, limit int) []string {
 	return out
 }
 
-// ListServiceCodes implements CodeLister. It reads every code shard of the
+// ListServiceCodes implements InstanceLister. It reads every code shard of the
 // store, each code with its reservation under the shard's lock: the memory
 // store keeps no index of codes by instance.
 func (s *MemoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {

@@ -9,7 +9,7 @@ import (
 // takeSlot reserves the subject's slot for r for a Verify (reserve), or
 // tells what Reserve would do for a Check, and reports the outcome and the
 // subjects holding a slot on the instance. A code whose reservation the
-// CodeLookup read with it is decided from that read, without the store.
+// CodeReserver read with it is decided from that read, without the store.
 // It notes in r.Application the application the code is reserved for, if
 // it is r's.
 func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, limit int) (Outcome, int, error) {

@@ -22,7 +22,7 @@ import (
 // the change and the reconciliation reserves nothing that outlives them:
 // it reads the code again once it has reserved it (see QuotaStore.Reserve).
 //
-// It needs an InstanceStore that is a CodeLister; with another it returns
+// It needs an InstanceStore that is an InstanceLister; with another it returns
 // an error wrapping errors.ErrUnsupported. It reads at most 1000 codes of
 // the instance. It is the provider's action: never expose it to
 // applicants.
@@ -45,8 +45,8 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 	if e := checkField("instance", instanceID); e != nil {
 		return 0, e
 	}
-	l, ok := v.instances.(CodeLister)
-	if !ok {
+	l := v.lister
+	if l == nil {
 		return 0, fmt.Errorf("icpverify: ReconcileInstance: the InstanceStore cannot list service codes: %w", errors.ErrUnsupported)
 	}
 	inst, err := v.instances.Instance(ctx, instanceID)
@@ -93,7 +93,7 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 // listed with it, if the InstanceStore is the QuotaStore, else the
 // QuotaStore's. A code without one is ErrNotFound.
 func (v *Verifier) reservationOfListed(ctx context.Context, ic IssuedCode) (Reservation, error) {
-	if v.lookup != nil {
+	if v.one {
 		if ic.Reservation.Code != ic.Code.Code {
 			return Reservation{}, ErrNotFound
 		}

@@ -112,7 +112,7 @@ func TestAlternativesFromOddListings(t *testing.T) {
 
 	// A failing listing changes nothing but the alternatives.
 	l := &lister{MemoryStore: f.store, err: errors.New("listing down")}
-	v := New(l, f.store, WithClock(f.clock.Now))
+	v := New(l, l, WithClock(f.clock.Now))
 	_, err := v.Verify(ctx, request(code, "a", "S"))
 	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
 	assert.Empty(t, e.Alternatives)
@@ -120,7 +120,7 @@ func TestAlternativesFromOddListings(t *testing.T) {
 
 	// An account with no other instance: none offered.
 	l = &lister{MemoryStore: f.store}
-	v = New(l, f.store, WithClock(f.clock.Now))
+	v = New(l, l, WithClock(f.clock.Now))
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
 	assert.Empty(t, e.Alternatives)
@@ -136,7 +136,7 @@ func TestAlternativesFromOddListings(t *testing.T) {
 		}
 		l.list = append(l.list, InstanceUsage{Instance: inst, Used: i % 5})
 	}
-	v = New(l, f.store, WithClock(f.clock.Now))
+	v = New(l, l, WithClock(f.clock.Now))
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	e = requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
 	require.Len(t, e.Alternatives, 3)
@@ -153,7 +153,7 @@ func TestAlternativesFromOddListings(t *testing.T) {
 	assert.Empty(t, e.Alternatives)
 
 	l = &lister{MemoryStore: f.store}
-	v = New(l, f.store, WithClock(f.clock.Now))
+	v = New(l, l, WithClock(f.clock.Now))
 	ok := f.instanceWithCode("i-ok", "a")
 	_, err = v.Verify(ctx, request(ok, "a", "S"))
 	require.NoError(t, err)
@@ -237,9 +237,6 @@ func TestExpiring(t *testing.T) {
 
 	_, err = f.v.Expiring(ctx, "", time.Hour)
 	requireReason(t, err, ErrInvalidProduct, ReasonInvalidRequest)
-	v := New(f.store, struct{ QuotaStore }{f.store})
-	_, err = v.Expiring(ctx, "a", time.Hour)
-	require.ErrorIs(t, err, errors.ErrUnsupported)
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = f.v.Expiring(cancelled, "a", time.Hour)
@@ -270,4 +267,22 @@ func TestCatalogMessage(t *testing.T) {
 		assert.NotContains(t, m.Detail, "password")
 		assert.Contains(t, c.Localize(err, language.English), m.Title)
 	}
+}
+
+// TestAlternativesBesideAnotherQuotaStore: a listing from the
+// InstanceStore is joined with the usage the QuotaStore keeps, not the
+// usage it lists, when the two are different stores.
+func TestAlternativesBesideAnotherQuotaStore(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	fill(f, "i-1", 5)
+	f.put(ecs("i-2", "a"))
+	fill(f, "i-2", 2)
+	l := &lister{MemoryStore: f.store, list: []InstanceUsage{{Instance: ecs("i-2", "a"), Used: 0}}}
+	v := New(l, plainQuotas{f.store}, WithClock(f.clock.Now))
+	_, err := v.Verify(context.Background(), request(code, "a", "S"))
+	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
+	require.Len(t, e.Alternatives, 1)
+	assert.Equal(t, "i-2", e.Alternatives[0].Instance)
+	assert.Equal(t, 3, e.Alternatives[0].Free, "the QuotaStore's usage, not the listing's")
 }

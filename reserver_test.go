@@ -30,10 +30,16 @@ func (s *reserverStore) ReserveServiceCode(ctx context.Context, r Reservation, l
 	return reserveAsRead(ctx, s.MemoryStore, r, limit, g, s.loose, nil)
 }
 
-// reserveAsRead is ReserveServiceCode on m, as a SQL store makes it: it
-// looks the code up and, if it has no reservation and g holds (or always,
-// if loose), runs between, if not nil, and reserves it.
-func reserveAsRead(ctx context.Context, m *MemoryStore, r Reservation, limit int, g ReserveGuard, loose bool, between func()) (CodeRecord, Outcome, error) {
+// lookupReserver is what reserveAsRead calls.
+type lookupReserver interface {
+	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
+	Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error)
+}
+
+// reserveAsRead is ReserveServiceCode through m's calls, as a SQL store
+// makes it: it looks the code up and, if it has no reservation and g holds
+// (or always, if loose), runs between, if not nil, and reserves it.
+func reserveAsRead(ctx context.Context, m lookupReserver, r Reservation, limit int, g ReserveGuard, loose bool, between func()) (CodeRecord, Outcome, error) {
 	rec, err := m.LookupServiceCode(ctx, r.Code)
 	if err != nil || rec.Reservation.Code != "" || !loose && !g.Allows(r.Account, rec.Code, rec.Instance) {
 		return rec, 0, err

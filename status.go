@@ -162,12 +162,12 @@ func (v *Verifier) codeStatus(ctx context.Context, code string, now time.Time, d
 }
 
 // statusRecord reads a code, its instance (zero if the inventory does not
-// hold it) and its reservation (zero if it has none): from the CodeLookup,
+// hold it) and its reservation (zero if it has none): from the CodeReserver,
 // in one call, if the Verifier has one that holds the code, else from the
 // InstanceStore and the QuotaStore. A missing code is ErrNotFound.
 func (v *Verifier) statusRecord(ctx context.Context, code string) (CodeRecord, error) {
-	if v.lookup != nil {
-		rec, err := v.lookup.LookupServiceCode(ctx, code)
+	if v.reserver != nil {
+		rec, err := v.reserver.LookupServiceCode(ctx, code)
 		if err == nil {
 			if rec.Reservation.Code != code {
 				rec.Reservation = Reservation{}
@@ -211,7 +211,7 @@ func (v *Verifier) statusRecord(ctx context.Context, code string) (CodeRecord, e
 // IssueServiceCode refuses it. An instance with no codes gets an empty
 // list. It lists at most 1000 codes, the first issued.
 //
-// It needs an InstanceStore that is a CodeLister; with another it returns
+// It needs an InstanceStore that is an InstanceLister; with another it returns
 // an error wrapping errors.ErrUnsupported. Any other error is a store's,
 // wrapped. With an observer it reports a Decision with OpCodes and the
 // account.
@@ -237,8 +237,8 @@ func (v *Verifier) serviceCodes(ctx context.Context, instanceID, account string,
 	if e := checkField("account", account); e != nil {
 		return nil, e
 	}
-	l, ok := v.instances.(CodeLister)
-	if !ok {
+	l := v.lister
+	if l == nil {
 		return nil, fmt.Errorf("icpverify: ServiceCodes: the InstanceStore cannot list service codes: %w", errors.ErrUnsupported)
 	}
 	inst, err := v.instances.Instance(ctx, instanceID)
@@ -265,9 +265,9 @@ func (v *Verifier) serviceCodes(ctx context.Context, instanceID, account string,
 		if ic.Code.Instance != instanceID || ic.Code.Code == "" {
 			continue
 		}
-		r := ic.Reservation
-		if r.Code != ic.Code.Code {
-			r = Reservation{}
+		r, err := v.reservationOfListed(ctx, ic)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
 		}
 		out = append(out, statusOf(ic.Code, inst, r, pol, now))
 	}

@@ -170,7 +170,7 @@ var statusCases = []statusCase{
 
 // statusFixture returns a fixture with instance "i-1" of account "a" and a
 // CodeTTL of 30 days for ECS; lookup false makes its Verifier read codes
-// without the CodeLookup.
+// without the CodeReserver.
 func statusFixture(t *testing.T, lookup bool, opts ...Option) *fixture {
 	pol := DefaultPolicy(ProductECS)
 	pol.CodeTTL = statusTTL

@@ -231,9 +231,15 @@ type QuotaStore interface {
 	// reservation changes nothing. A code with no reservation, or with one
 	// for another application, is ErrNotFound.
 	Complete(ctx context.Context, r Reservation) (Reservation, error)
+
+	// ListReservations returns the reservations whose Account is
+	// account, filed or not, in any order: all of them, or limit if there
+	// are more. An account with none gets an empty (or nil) slice, not an
+	// error.
+	ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error)
 }
 
-// CodeRecord is what a CodeLookup reads of a service code.
+// CodeRecord is what a CodeReserver reads of a service code.
 type CodeRecord struct {
 	Code     ServiceCode
 	Instance Instance // the code's instance; zero if it does not exist
@@ -242,28 +248,6 @@ type CodeRecord struct {
 	// Used is, with a Reservation, the number of subject keys holding a
 	// slot on its instance.
 	Used int
-}
-
-// CodeLookup is a QuotaStore that holds the inventory too, as a SQL store
-// keeping both in one database does, and can read a service code with its
-// instance and its reservation in one call. When one such store is passed
-// to New as both stores, Verify and Check read codes through it, and
-// answer a retry, or a code another subject uses, from the reservation
-// read, without calling Reserve: on a networked store a retry then costs
-// one round trip. A CodeLookup passed as the QuotaStore beside another
-// InstanceStore is not read through: the instances are the
-// InstanceStore's.
-//
-// A store declares the capability by implementing the method; a wrapper
-// around such a store has it only if it forwards the method on purpose.
-type CodeLookup interface {
-	QuotaStore
-
-	// LookupServiceCode reads the service code stored under its
-	// canonical form, its instance (zero if the inventory does not hold
-	// it), and its reservation with the usage of that instance. It
-	// returns ErrNotFound for a code that does not exist.
-	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 }
 
 // ReserveGuard is what a CodeReserver checks of a service code and its
@@ -305,21 +289,39 @@ func (g ReserveGuard) Allows(account string, sc ServiceCode, inst Instance) bool
 	return inst.ExpiresAt.IsZero() || inst.ExpiresAt.After(g.ExpiresAfter)
 }
 
-// CodeReserver is a CodeLookup that can also look a code up and reserve it
-// in one call. When one such store is passed to New as both stores, Verify
-// makes its first reservation of a code with that call: on a networked
-// store, one round trip, and one more to read the code again (see
-// QuotaStore.Reserve). The Verifier still checks the record it gets back
-// by its own rules, so a store that checks the guard more strictly than
-// described only costs a second call. One that checks it less strictly
-// makes reservations the Verifier then releases: no count goes wrong, but
-// another applicant who meets such a reservation before it is released
-// may be refused.
+// CodeReserver is one store that holds both the inventory and the
+// reservations, as a SQL store keeping both in one database does, and can
+// read a service code with its instance and its reservation in one call,
+// and reserve it in the same call. It is the first of the two optional
+// capabilities of a store.
 //
-// As with CodeLookup, a store declares the capability by implementing the
-// method, and a wrapper has it only if it forwards the method on purpose.
+// The Verifier uses it only when one such store is passed to New as both
+// stores, New(s, s): Verify and Check then read codes through
+// LookupServiceCode and answer a retry, or a code another subject uses,
+// from that one read, and Verify makes its first reservation of a code
+// with ReserveServiceCode (on a networked store, one round trip, and one
+// more to read the code again, see QuotaStore.Reserve). Without it, or
+// beside another InstanceStore, the Verifier reads codes and instances
+// from the InstanceStore and reserves with Reserve: the same answers, in
+// more calls.
+//
+// The Verifier still checks what it reads by its own rules, so a store
+// that checks the guard more strictly than described only costs a second
+// call. One that checks it less strictly makes reservations the Verifier
+// then releases: no count goes wrong, but another applicant who meets such
+// a reservation before it is released may be refused.
+//
+// A store declares the capability by implementing the methods; a wrapper
+// around such a store has it only if it forwards them on purpose.
 type CodeReserver interface {
-	CodeLookup
+	InstanceStore
+	QuotaStore
+
+	// LookupServiceCode reads the service code stored under its
+	// canonical form, its instance (zero if the inventory does not hold
+	// it), and its reservation with the usage of that instance. It
+	// returns ErrNotFound for a code that does not exist.
+	LookupServiceCode(ctx context.Context, code string) (CodeRecord, error)
 
 	// ReserveServiceCode reads r.Code as LookupServiceCode does and, if
 	// the code has no reservation and g holds for r.Account, the code
@@ -342,25 +344,32 @@ type InstanceUsage struct {
 }
 
 // InstanceLister is an InstanceStore that can also list an account's
-// instances with their quota usage, in one call. The Verifier uses it, when
-// its InstanceStore has it, to offer a refused applicant the instances that
-// would pass instead. The usage must be the one kept by the QuotaStore the
-// Verifier uses, so only a store that keeps both should implement it.
+// instances and an instance's service codes, as the provider's API lists
+// the codes of a resource. It is the second of the two optional
+// capabilities of a store. Without it, ServiceCodes and ReconcileInstance
+// return an error wrapping errors.ErrUnsupported, and a refusal offers no
+// alternatives: everything that needs a list is unavailable.
+//
+// A store that keeps the reservations too fills in their usage and
+// reservations; the Verifier uses them only when the store is passed to
+// New as both stores, and otherwise reads them from its QuotaStore.
 type InstanceLister interface {
 	// ListInstances returns the instances owned by account, in any
-	// order: all of them, or limit if there are more. An account with none
-	// gets an empty (or nil) slice, not an error.
+	// order, each with the number of subjects holding a slot on it (0 if
+	// the store keeps no reservations): all of them, or limit if there
+	// are more. An account with none gets an empty (or nil) slice, not
+	// an error.
 	ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error)
-}
 
-// ReservationLister is a QuotaStore that can also list the reservations an
-// account made. The Verifier's Expiring needs it.
-type ReservationLister interface {
-	// ListReservations returns the reservations whose Account is
-	// account, filed or not, in any order: all of them, or limit if there
-	// are more. An account with none gets an empty (or nil) slice, not an
+	// ListServiceCodes returns the service codes whose Instance is
+	// instance, revoked or not, each with its reservation as Reservation
+	// returns it (zero if it has none, or if the store keeps no
+	// reservations), ordered by IssuedAt and then by Code, byte for
+	// byte: all of them, or the first limit if there are more. A code
+	// issued at the zero time comes first. An instance with no codes, or
+	// one the store does not hold, gets an empty (or nil) slice, not an
 	// error.
-	ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error)
+	ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error)
 }
 
 // IssuedCode is a service code an instance issued, with its reservation.
@@ -369,21 +378,4 @@ type IssuedCode struct {
 	// Reservation is the code's reservation, filed or not; zero (its Code
 	// empty) if it has none.
 	Reservation Reservation
-}
-
-// CodeLister is an InstanceStore that can also list the service codes an
-// instance issued, each with its reservation, in one call, as the
-// provider's API lists the codes of a resource. The Verifier's
-// ServiceCodes needs it. The reservations must be the ones kept by the
-// QuotaStore the Verifier uses, so only a store that keeps both should
-// implement it.
-type CodeLister interface {
-	// ListServiceCodes returns the service codes whose Instance is
-	// instance, revoked or not, each with its reservation as Reservation
-	// returns it (zero if it has none), ordered by IssuedAt and then by
-	// Code, byte for byte: all of them, or the first limit if there are
-	// more. A code issued at the zero time comes first. An instance with
-	// no codes, or one the store does not hold, gets an empty (or nil)
-	// slice, not an error.
-	ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error)
 }

@@ -16,8 +16,9 @@ import (
 type Verifier struct {
 	instances InstanceStore
 	quotas    QuotaStore
-	lookup    CodeLookup   // quotas, if it is one
-	reserver  CodeReserver // quotas, if it is one
+	one       bool           // instances and quotas are one store
+	reserver  CodeReserver   // the one store, if it is a CodeReserver
+	lister    InstanceLister // instances, if it is one
 	now       func() time.Time
 	mainland  func(region string) bool
 	policies  map[ProductType]Policy
@@ -71,7 +72,7 @@ func WithCodeFormat(f CodeFormat) Option {
 // New returns a Verifier that reads instances and service codes from
 // instances and keeps reservations in quotas. One store that holds both,
 // as a MemoryStore or a SQL store does, is passed twice: New(s, s). Only
-// then does the Verifier use the store's CodeLookup or CodeReserver, if
+// then does the Verifier use the store's CodeReserver, if
 // it has one: an instance is never read from anywhere but instances.
 func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 	v := &Verifier{
@@ -91,10 +92,10 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 			o(v)
 		}
 	}
-	if sameStore(instances, quotas) {
-		v.lookup, _ = quotas.(CodeLookup)
+	if v.one = sameStore(instances, quotas); v.one {
 		v.reserver, _ = quotas.(CodeReserver)
 	}
+	v.lister, _ = instances.(InstanceLister)
 	return v
 }
 

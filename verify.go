@@ -246,7 +246,7 @@ func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) err
 
 // lookupCode reads a service code and its instance into rec, the zero
 // Instance if the inventory does not hold it; a missing code is
-// ErrNotFound. Through a CodeLookup (one store holding the inventory and
+// ErrNotFound. Through a CodeReserver (one store holding the inventory and
 // the reservations) it reads the code's reservation too, in one call.
 //
 // A code that does not exist costs the same reads as one that does, an
@@ -254,8 +254,8 @@ func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) err
 // nothing.
 func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord) error {
 	var err error
-	if v.lookup != nil {
-		*rec, err = v.lookup.LookupServiceCode(ctx, code)
+	if v.reserver != nil {
+		*rec, err = v.reserver.LookupServiceCode(ctx, code)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			*rec = CodeRecord{}

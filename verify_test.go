@@ -633,13 +633,18 @@ func (s *lookupStore) LookupServiceCode(ctx context.Context, code string) (CodeR
 	return rec, nil
 }
 
+// ReserveServiceCode reads through the lookup.
+func (s *lookupStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+	return reserveAsRead(ctx, s, r, limit, g, false, nil)
+}
+
 func TestVerifyUsesCodeLookup(t *testing.T) {
 	f := newFixture(t)
 	code := f.instanceWithCode("i-1", "a")
 	boom := errors.New("lookups only")
 	s := &lookupStore{failingStore: &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"ServiceCode": true, "Instance": true}}}
 	v := New(s, s, WithClock(f.clock.Now))
-	require.NotNil(t, v.lookup, "a store declares the lookup")
+	require.NotNil(t, v.reserver, "a store declares the lookup")
 	ctx := context.Background()
 
 	res, err := v.Verify(ctx, request(code, "a", "S"))
@@ -750,11 +755,15 @@ type decorator struct {
 // forwarding is a decorator that forwards the lookup on purpose.
 type forwarding struct {
 	decorator
-	lookup CodeLookup
+	lookup CodeReserver
 }
 
 func (f forwarding) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
 	return f.lookup.LookupServiceCode(ctx, code)
+}
+
+func (f forwarding) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+	return f.lookup.ReserveServiceCode(ctx, r, limit, g)
 }
 
 // TestNewWithAnyStores: New compares no stores, so no store can make it
@@ -786,7 +795,7 @@ func TestNewWithAnyStores(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var v *Verifier
 			require.NotPanics(t, func() { v = New(tt.instances, tt.quotas) })
-			assert.Equal(t, tt.lookups, v.lookup != nil)
+			assert.Equal(t, tt.lookups, v.reserver != nil)
 			require.NoError(t, m.PutInstance(ecs(tt.name, "a")))
 			code, err := v.IssueServiceCode(ctx, tt.name, "a")
 			require.NoError(t, err)

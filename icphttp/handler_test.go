@@ -798,8 +798,8 @@ func (failingStore) ServiceCode(context.Context, string) (icpverify.ServiceCode,
 func TestStoreFailure(t *testing.T) {
 	e := newEnv(t)
 	logs := &syncBuffer{}
-	// The memory store is a CodeLookup, which the Verifier would ask
-	// instead of the failing inventory: hide it.
+	// The memory store is a CodeReserver, which the Verifier would ask
+	// instead of the failing inventory: pass it as the QuotaStore alone.
 	quotas := struct{ icpverify.QuotaStore }{e.store}
 	h := NewHandler(icpverify.New(failingStore{}, quotas), testAuth, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	for _, path := range []string{"/verify", "/check"} {

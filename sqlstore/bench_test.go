@@ -184,13 +184,14 @@ func BenchmarkStore(b *testing.B) {
 			var fl floor
 			benchFloor(b, d, s, &fl)
 			// Through ReserveServiceCode (one round trip), and, for
-			// comparison, through LookupServiceCode and Reserve, as a
-			// store that is only a CodeLookup is used.
-			lookupOnly := icpverify.New(s, verifierOnlyLookups{s}, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
+			// comparison, through the plain calls of the two
+			// interfaces, as the store is used beside another
+			// InstanceStore.
+			plain := icpverify.New(s, quotasOnly{s}, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
 			for _, c := range []struct {
 				name string
 				v    *icpverify.Verifier
-			}{{"VerifyRetry", v}, {"VerifyRetryLookup", lookupOnly}} {
+			}{{"VerifyRetry", v}, {"VerifyRetryPlain", plain}} {
 				b.Run(c.name, func(b *testing.B) { benchRetry(b, s, c.v, &fl) })
 			}
 			// The three calls of a retried Verify, one by one.
@@ -227,7 +228,7 @@ func BenchmarkStore(b *testing.B) {
 			for _, c := range []struct {
 				name string
 				v    *icpverify.Verifier
-			}{{"VerifyFirst", v}, {"VerifyFirstLookup", lookupOnly}} {
+			}{{"VerifyFirst", v}, {"VerifyFirstPlain", plain}} {
 				b.Run(c.name, func(b *testing.B) { benchFirst(b, s, c.v, &fl) })
 			}
 			b.Run("VerifyFirstParallel64", func(b *testing.B) {
@@ -301,7 +302,7 @@ func BenchmarkConformance(b *testing.B) {
 	}
 }
 
-// verifierOnlyLookups hides ReserveServiceCode from the Verifier, which
-// then reserves as a store that is only a CodeLookup is used:
-// LookupServiceCode, then Reserve.
-type verifierOnlyLookups struct{ icpverify.CodeLookup }
+// quotasOnly is the store as a QuotaStore alone: beside the store as the
+// InstanceStore, the Verifier reads codes and instances with ServiceCode
+// and Instance and reserves with Reserve.
+type quotasOnly struct{ icpverify.QuotaStore }

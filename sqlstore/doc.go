@@ -11,9 +11,8 @@
 //	err = store.PutInstanceContext(ctx, inst) // load the inventory
 //
 // The package imports no driver: the program does. A Store implements
-// icpverify.InstanceStore, QuotaStore, CodeLookup, CodeReserver,
-// InstanceLister, ReservationLister and CodeLister, and is a
-// storetest.Store as it is.
+// icpverify.InstanceStore, QuotaStore, CodeReserver and InstanceLister, and
+// is a storetest.Store as it is.
 //
 // # How the quota holds
 //

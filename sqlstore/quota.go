@@ -204,7 +204,7 @@ func (s *Store) Complete(ctx context.Context, r icpverify.Reservation) (icpverif
 	return out, nil
 }
 
-// ListReservations implements icpverify.ReservationLister.
+// ListReservations implements icpverify.QuotaStore.
 func (s *Store) ListReservations(ctx context.Context, account string, limit int) ([]icpverify.Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -8,8 +8,6 @@ import (
 	"github.com/icpfiling/icpverify"
 )
 
-var _ icpverify.CodeLister = (*Store)(nil)
-
 // listCodesSelect selects the codes of an instance, each with its
 // reservation (empty columns if it has none), for ListServiceCodes; the
 // dialect's ORDER BY follows.
@@ -55,7 +53,7 @@ func (s *Store) listCodesQuery() string {
 	return q.(string)
 }
 
-// ListServiceCodes implements icpverify.CodeLister: the codes of instance,
+// ListServiceCodes implements icpverify.InstanceLister: the codes of instance,
 // each with its reservation, in one query, which reads one consistent
 // snapshot on every dialect.
 //

@@ -13,7 +13,7 @@ import (
 // ServiceCodeStatus on each dialect, with a table prefix other than the
 // default: the codes of an instance in the order they were issued, with
 // the states their reservations give them, and the status of one code read
-// through the store's CodeLookup agreeing with the list.
+// through the store's CodeReserver agreeing with the list.
 func TestServiceCodeStates(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		s := newDatabase(t, d).store(t, sqlstore.WithTablePrefix("st_"))

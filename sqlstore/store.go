@@ -25,11 +25,8 @@ type Store struct {
 }
 
 var (
-	_ icpverify.InstanceStore     = (*Store)(nil)
-	_ icpverify.QuotaStore        = (*Store)(nil)
-	_ icpverify.InstanceLister    = (*Store)(nil)
-	_ icpverify.ReservationLister = (*Store)(nil)
-	_ icpverify.CodeLookup        = (*Store)(nil)
+	_ icpverify.CodeReserver   = (*Store)(nil)
+	_ icpverify.InstanceLister = (*Store)(nil)
 )
 
 // DefaultPrefix is the table name prefix unless WithTablePrefix sets another.
@@ -175,7 +172,7 @@ func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.Service
 	return sc, nil
 }
 
-// LookupServiceCode implements icpverify.CodeLookup: the code, its
+// LookupServiceCode implements icpverify.CodeReserver: the code, its
 // instance, and its reservation with its instance's usage, in one round
 // trip.
 func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.CodeRecord, error) {

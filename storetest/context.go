@@ -80,8 +80,6 @@ func callQuotas(ctx context.Context, s Store, fail func(string, error), held, ne
 		_, err = l.ListInstances(ctx, held.Account, 10)
 		fail("ListInstances", err)
 	}
-	if l, ok := s.(icpverify.ReservationLister); ok {
-		_, err = l.ListReservations(ctx, held.Account, 10)
-		fail("ListReservations", err)
-	}
+	_, err = s.ListReservations(ctx, held.Account, 10)
+	fail("ListReservations", err)
 }

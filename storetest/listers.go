@@ -28,16 +28,6 @@ func instanceLister(t *testing.T, s Store) icpverify.InstanceLister {
 	return l
 }
 
-// reservationLister returns s as a ReservationLister, or skips the subtest.
-func reservationLister(t *testing.T, s Store) icpverify.ReservationLister {
-	t.Helper()
-	l, ok := s.(icpverify.ReservationLister)
-	if !ok {
-		t.Skipf("storetest: %T does not implement icpverify.ReservationLister, which is optional", s)
-	}
-	return l
-}
-
 // listInstances calls ListInstances and checks that it returns no error,
 // distinct instances of account only, at most limit of them; it returns
 // them by ID.
@@ -150,7 +140,7 @@ func testListInstancesLimit(t *testing.T, s Store) {
 // listReservations calls ListReservations and checks that it returns no
 // error, distinct reservations of account only, at most limit of them; it
 // returns them by code.
-func (f *fixture) listReservations(l icpverify.ReservationLister, account string, limit int) map[string]icpverify.Reservation {
+func (f *fixture) listReservations(l icpverify.QuotaStore, account string, limit int) map[string]icpverify.Reservation {
 	f.t.Helper()
 	list, err := l.ListReservations(f.ctx, account, limit)
 	if err != nil {
@@ -176,7 +166,7 @@ func (f *fixture) listReservations(l icpverify.ReservationLister, account string
 // reservations, filed or not, unchanged, and neither released ones nor
 // another account's.
 func testListReservationsAccount(t *testing.T, s Store) {
-	l := reservationLister(t, s)
+	l := s
 	f := newFixture(t, s)
 	account, other := f.k.unicodeAccount(), f.k.account()
 	owner := f.k.account()
@@ -214,7 +204,7 @@ func testListReservationsAccount(t *testing.T, s Store) {
 // testListReservationsEmpty: an account with no reservations gets an empty
 // list (nil or not) and no error.
 func testListReservationsEmpty(t *testing.T, s Store) {
-	l := reservationLister(t, s)
+	l := s
 	f := newFixture(t, s)
 	account := f.k.account()
 	inst := f.newInstance(account)
@@ -233,7 +223,7 @@ func testListReservationsEmpty(t *testing.T, s Store) {
 // testListReservationsLimit: ListReservations returns limit reservations
 // when the account has more.
 func testListReservationsLimit(t *testing.T, s Store) {
-	l := reservationLister(t, s)
+	l := s
 	f := newFixture(t, s)
 	account := f.k.account()
 	inst := f.newInstance(account)

@@ -12,21 +12,11 @@ var lookupTests = []testCase{
 	{"NotFound", testLookupNotFound},
 }
 
-// codeLookup returns s as a CodeLookup, or skips the subtest.
-func codeLookup(t *testing.T, s Store) icpverify.CodeLookup {
-	t.Helper()
-	l, ok := s.(icpverify.CodeLookup)
-	if !ok {
-		t.Skipf("storetest: %T does not implement icpverify.CodeLookup, which is optional", s)
-	}
-	return l
-}
-
 // testLookupRoundTrip: LookupServiceCode returns what ServiceCode and
 // Instance return, grant included, and the code's reservation and usage
 // once it has one.
 func testLookupRoundTrip(t *testing.T, s Store) {
-	l := codeLookup(t, s)
+	l := codeReserver(t, s)
 	f := newFixture(t, s)
 	owner := f.k.unicodeAccount()
 	inst := f.put(f.instance(owner))
@@ -63,7 +53,7 @@ func testLookupRoundTrip(t *testing.T, s Store) {
 
 // checkLookupReservation checks the reservation and usage LookupServiceCode
 // reads of r's code.
-func (f *fixture) checkLookupReservation(l icpverify.CodeLookup, want icpverify.Reservation, wantUsed int) {
+func (f *fixture) checkLookupReservation(l icpverify.CodeReserver, want icpverify.Reservation, wantUsed int) {
 	f.t.Helper()
 	rec, err := l.LookupServiceCode(f.ctx, want.Code)
 	if err != nil {
@@ -79,7 +69,7 @@ func (f *fixture) checkLookupReservation(l icpverify.CodeLookup, want icpverify.
 
 // testLookupNotFound: an unknown code is ErrNotFound.
 func testLookupNotFound(t *testing.T, s Store) {
-	l := codeLookup(t, s)
+	l := codeReserver(t, s)
 	f := newFixture(t, s)
 	code := f.k.code(t)
 	if _, err := l.LookupServiceCode(f.ctx, code); !errors.Is(err, icpverify.ErrNotFound) {

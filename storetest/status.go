@@ -16,20 +16,10 @@ var listServiceCodesTests = []testCase{
 	{"Cancelled", testListCodesCancelled},
 }
 
-// codeLister returns s as a CodeLister, or skips the subtest.
-func codeLister(t *testing.T, s Store) icpverify.CodeLister {
-	t.Helper()
-	l, ok := s.(icpverify.CodeLister)
-	if !ok {
-		t.Skipf("storetest: %T does not implement icpverify.CodeLister, which is optional", s)
-	}
-	return l
-}
-
 // listCodes calls ListServiceCodes and checks that it returns no error,
 // distinct codes of inst only, at most limit of them, in order: by IssuedAt
 // (at second precision, see sameTime) and then by code. It returns them.
-func (f *fixture) listCodes(l icpverify.CodeLister, inst string, limit int) []icpverify.IssuedCode {
+func (f *fixture) listCodes(l icpverify.InstanceLister, inst string, limit int) []icpverify.IssuedCode {
 	f.t.Helper()
 	list, err := l.ListServiceCodes(f.ctx, inst, limit)
 	if err != nil {
@@ -118,7 +108,7 @@ func (f *fixture) checkListedCodes(got []icpverify.IssuedCode, want []icpverify.
 // (a code issued at the zero time first; codes issued at once by code), and
 // no other instance's.
 func testListCodesRoundTrip(t *testing.T, s Store) {
-	l := codeLister(t, s)
+	l := instanceLister(t, s)
 	f := newFixture(t, s)
 	owner := f.k.unicodeAccount()
 	inst := f.put(f.instance(owner))
@@ -152,7 +142,7 @@ func testListCodesRoundTrip(t *testing.T, s Store) {
 // testListCodesEmpty: an instance with no codes, and one the store does not
 // hold, get an empty list (nil or not) and no error.
 func testListCodesEmpty(t *testing.T, s Store) {
-	l := codeLister(t, s)
+	l := instanceLister(t, s)
 	f := newFixture(t, s)
 	account := f.k.account()
 	f.newCode(f.newInstance(account)) // the store is not empty
@@ -167,7 +157,7 @@ func testListCodesEmpty(t *testing.T, s Store) {
 // testListCodesLimit: ListServiceCodes returns the first limit codes issued
 // when the instance has more.
 func testListCodesLimit(t *testing.T, s Store) {
-	l := codeLister(t, s)
+	l := instanceLister(t, s)
 	f := newFixture(t, s)
 	account := f.k.account()
 	inst := f.newInstance(account)
@@ -193,7 +183,7 @@ func testListCodesLimit(t *testing.T, s Store) {
 // testListCodesReservation: each code comes with its reservation as it is
 // now: none, unfiled, filed, or none again once released.
 func testListCodesReservation(t *testing.T, s Store) {
-	l := codeLister(t, s)
+	l := instanceLister(t, s)
 	f := newFixture(t, s)
 	owner, applicant := f.k.account(), f.k.unicodeAccount()
 	inst := f.newInstance(owner)
@@ -233,7 +223,7 @@ func testListCodesReservation(t *testing.T, s Store) {
 // testListCodesCancelled: with a cancelled context ListServiceCodes returns
 // an error.
 func testListCodesCancelled(t *testing.T, s Store) {
-	l := codeLister(t, s)
+	l := instanceLister(t, s)
 	f := newFixture(t, s)
 	inst := f.newInstance(f.k.account())
 	f.newCode(inst)

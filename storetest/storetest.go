@@ -1,7 +1,6 @@
 // Package storetest checks that a store keeps the contracts of
 // icpverify.InstanceStore and icpverify.QuotaStore, and of the optional
-// icpverify.InstanceLister, icpverify.ReservationLister, icpverify.CodeLookup,
-// icpverify.CodeReserver and icpverify.CodeLister.
+// icpverify.CodeReserver and icpverify.InstanceLister.
 //
 // A store author calls Run from a test of the store's own package, with a
 // function that returns a new, empty store for each subtest:
@@ -28,8 +27,8 @@
 //
 // A store whose method to load inventory has another shape is wrapped in a
 // small adapter type. The adapter should embed the store, so that the
-// optional interfaces (InstanceLister, ReservationLister, CodeLookup,
-// CodeReserver, CodeLister) are promoted and the suite tests them too:
+// optional interfaces (CodeReserver, InstanceLister) are promoted and the
+// suite tests them too:
 //
 //	type adapter struct{ *mystore.Store }
 //
@@ -86,9 +85,8 @@ import (
 // (icpverify.InstanceStore) and the reservations (icpverify.QuotaStore), and
 // that can load instances into its inventory.
 //
-// If the store also implements icpverify.InstanceLister,
-// icpverify.ReservationLister, icpverify.CodeLookup, icpverify.CodeReserver
-// or icpverify.CodeLister, the suite tests those methods as well; if not,
+// If the store also implements icpverify.CodeReserver or
+// icpverify.InstanceLister, the suite tests those methods as well; if not,
 // their subtests are skipped.
 type Store interface {
 	icpverify.InstanceStore
