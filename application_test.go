@@ -236,7 +236,7 @@ func TestCompleteRefusesAnInvalidCode(t *testing.T) {
 		reason Reason
 	}{
 		{"expired", func(f *fixture) { f.clock.Set(t0.AddDate(1, 0, 0)) }, ReasonInstanceExpired},
-		{"released", func(f *fixture) { delete(f.store.instanceShard("i-1").m, "i-1") }, ReasonInstanceReleased},
+		{"released", func(f *fixture) { delete(mem(f.store).instanceShard("i-1").m, "i-1") }, ReasonInstanceReleased},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -283,7 +283,7 @@ func TestPolicyMinRemainingAndCodeTTL(t *testing.T) {
 // notFoundStore reports ErrNotFound from the calls that must find what
 // they act on.
 type notFoundStore struct {
-	*MemoryStore
+	MemoryStore
 	op string
 }
 

@@ -17,9 +17,9 @@ var now = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 // inventory returns a memory store holding one eligible ECS instance of
 // account "acct-1".
-func inventory() *icpverify.MemoryStore {
+func inventory() icpverify.MemoryStore {
 	store := icpverify.NewMemoryStore()
-	err := store.PutInstance(icpverify.Instance{
+	err := store.PutInstanceContext(context.Background(), icpverify.Instance{
 		ID:         "i-bp1example",
 		Account:    "acct-1",
 		Product:    icpverify.ProductECS,

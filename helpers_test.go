@@ -28,7 +28,7 @@ func (c *clock) Set(t time.Time) { c.now.Store(&t) }
 // fixture is a Verifier on a memory store, with a settable clock.
 type fixture struct {
 	t     testing.TB
-	store *MemoryStore
+	store MemoryStore
 	clock *clock
 	v     *Verifier
 }
@@ -58,7 +58,7 @@ func ecs(id, account string) Instance {
 func (f *fixture) put(insts ...Instance) {
 	f.t.Helper()
 	for _, inst := range insts {
-		require.NoError(f.t, f.store.PutInstance(inst))
+		require.NoError(f.t, f.store.PutInstanceContext(context.Background(), inst))
 	}
 }
 
@@ -93,7 +93,7 @@ func (f *fixture) used(instance string) int {
 // failingStore fails every call with err after the stores it wraps answer
 // the calls named in pass.
 type failingStore struct {
-	*MemoryStore
+	MemoryStore
 	err  error
 	fail map[string]bool
 }
@@ -212,3 +212,6 @@ func (f *fixture) app(code string) string {
 	}
 	return r.Application
 }
+
+// mem returns the memory store behind s, for tests that look inside it.
+func mem(s MemoryStore) *memoryStore { return s.(*memoryStore) }

@@ -196,7 +196,7 @@ func TestCodeFormats(t *testing.T) {
 	})
 	t.Run("an existing inventory", func(t *testing.T) {
 		store := NewMemoryStore()
-		require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+		require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
 		format := InventoryCodeFormat(InventoryOptions{})
 		v := New(store, store, WithClock(func() time.Time { return t0 }), WithCodeFormat(format))
 		existing := "4F9F0D9C-5B3E-4A1D-9C2B-7E6F5A4B3C2D"
@@ -216,7 +216,7 @@ func TestCodeFormats(t *testing.T) {
 	t.Run("decisions mask any format", func(t *testing.T) {
 		c := &collector{}
 		store := NewMemoryStore()
-		require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+		require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
 		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c.Observe),
 			WithCodeFormat(InventoryCodeFormat(InventoryOptions{})))
 		code := "ABCDEFGHJK23456789XY"

@@ -13,7 +13,7 @@ import (
 // Reserve first runs a change: the change lands after Verify read the code
 // and before its reservation.
 type hookQuotas struct {
-	*MemoryStore
+	MemoryStore
 	before func()
 }
 
@@ -29,7 +29,7 @@ func (s *hookQuotas) Reserve(ctx context.Context, r Reservation, limit int) (Out
 // whose next ReserveServiceCode runs a change between reading the code
 // and reserving it: what a store that reads without a lock may do.
 type racyReserver struct {
-	*MemoryStore
+	MemoryStore
 	before func()
 }
 
@@ -273,7 +273,7 @@ func TestExpiringIsObserved(t *testing.T) {
 // countingStore is a MemoryStore that records the store calls the
 // Verifier makes, by method name.
 type countingStore struct {
-	*MemoryStore
+	MemoryStore
 	calls []string
 }
 

@@ -17,12 +17,24 @@ import (
 const shardCount = 64
 
 // MemoryStore is an InstanceStore and a QuotaStore kept in the memory of
-// one process. It suits tests, examples and a backend that runs a single
-// replica; several replicas need a shared, durable store. The zero value is
-// not usable: call NewMemoryStore. It is safe for concurrent use.
-//
-// It also implements CodeReserver and InstanceLister.
-type MemoryStore struct {
+// one process, with both optional capabilities (CodeReserver and
+// InstanceLister). It suits tests, examples and a backend that runs a
+// single replica; several replicas need a shared, durable store.
+// NewMemoryStore returns one; it is safe for concurrent use.
+type MemoryStore interface {
+	CodeReserver
+	InstanceLister
+
+	// PutInstanceContext adds inst to the inventory, or replaces the
+	// instance with the same ID. It returns the context's error if ctx
+	// has ended, and an error for an instance without an ID.
+	PutInstanceContext(ctx context.Context, inst Instance) error
+}
+
+// memoryStore is the MemoryStore NewMemoryStore returns. Its data is split
+// over shards, each with its own lock, so that verifications of different
+// instances rarely wait for each other.
+type memoryStore struct {
 	seed      maphash.Seed              // of the shard hash
 	instances [shardCount]instanceShard // by instance ID
 	codes     [shardCount]codeShard     // by service code
@@ -105,16 +117,9 @@ func remove(m map[string]set, owner, key string) {
 	}
 }
 
-var (
-	_ InstanceStore  = (*MemoryStore)(nil)
-	_ QuotaStore     = (*MemoryStore)(nil)
-	_ CodeReserver   = (*MemoryStore)(nil)
-	_ InstanceLister = (*MemoryStore)(nil)
-)
-
 // NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	s := &MemoryStore{seed: maphash.MakeSeed()}
+func NewMemoryStore() MemoryStore {
+	s := &memoryStore{seed: maphash.MakeSeed()}
 	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)
@@ -127,11 +132,11 @@ func NewMemoryStore() *MemoryStore {
 }
 
 // shardOf hashes a key to a shard index.
-func (s *MemoryStore) shardOf(key string) int { return int(maphash.String(s.seed, key) % shardCount) }
+func (s *memoryStore) shardOf(key string) int { return int(maphash.String(s.seed, key) % shardCount) }
 
-func (s *MemoryStore) instanceShard(id string) *instanceShard { return &s.instances[s.shardOf(id)] }
-func (s *MemoryStore) codeShard(code string) *codeShard       { return &s.codes[s.shardOf(code)] }
-func (s *MemoryStore) accountShard(a string) *accountShard    { return &s.accounts[s.shardOf(a)] }
+func (s *memoryStore) instanceShard(id string) *instanceShard { return &s.instances[s.shardOf(id)] }
+func (s *memoryStore) codeShard(code string) *codeShard       { return &s.codes[s.shardOf(code)] }
+func (s *memoryStore) accountShard(a string) *accountShard    { return &s.accounts[s.shardOf(a)] }
 
 // entry returns the entry of an instance ID, making it if needed. The
 // shard's write lock must be held.
@@ -147,14 +152,8 @@ func (sh *instanceShard) entry(id string) *instanceEntry {
 // errEmptyKey is returned for an empty instance ID, code or subject.
 var errEmptyKey = errors.New("icpverify: memory store: empty key")
 
-// PutInstance adds an instance to the inventory or replaces it.
-func (s *MemoryStore) PutInstance(inst Instance) error {
-	return s.PutInstanceContext(context.Background(), inst)
-}
-
-// PutInstanceContext is PutInstance with a context, in the form of
-// storetest.Store: it returns the context's error if ctx has ended.
-func (s *MemoryStore) PutInstanceContext(ctx context.Context, inst Instance) error {
+// PutInstanceContext implements MemoryStore.
+func (s *memoryStore) PutInstanceContext(ctx context.Context, inst Instance) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -180,7 +179,7 @@ func (s *MemoryStore) PutInstanceContext(ctx context.Context, inst Instance) err
 }
 
 // Instance implements InstanceStore.
-func (s *MemoryStore) Instance(ctx context.Context, id string) (Instance, error) {
+func (s *memoryStore) Instance(ctx context.Context, id string) (Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return Instance{}, err
 	}
@@ -194,7 +193,7 @@ func (s *MemoryStore) Instance(ctx context.Context, id string) (Instance, error)
 }
 
 // ServiceCode implements InstanceStore.
-func (s *MemoryStore) ServiceCode(ctx context.Context, code string) (ServiceCode, error) {
+func (s *memoryStore) ServiceCode(ctx context.Context, code string) (ServiceCode, error) {
 	if err := ctx.Err(); err != nil {
 		return ServiceCode{}, err
 	}
@@ -208,7 +207,7 @@ func (s *MemoryStore) ServiceCode(ctx context.Context, code string) (ServiceCode
 }
 
 // AddServiceCode implements InstanceStore.
-func (s *MemoryStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
+func (s *memoryStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit int) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
@@ -237,17 +236,17 @@ func (s *MemoryStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit 
 }
 
 // GrantServiceCode implements InstanceStore.
-func (s *MemoryStore) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
+func (s *memoryStore) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
 	return s.updateCode(ctx, code, func(sc *ServiceCode) { sc.Owner, sc.Grantee = owner, grantee })
 }
 
 // RevokeServiceCode implements InstanceStore.
-func (s *MemoryStore) RevokeServiceCode(ctx context.Context, code string) error {
+func (s *memoryStore) RevokeServiceCode(ctx context.Context, code string) error {
 	return s.updateCode(ctx, code, func(sc *ServiceCode) { sc.Revoked = true })
 }
 
 // updateCode runs f on the stored service code with its shard locked.
-func (s *MemoryStore) updateCode(ctx context.Context, code string, f func(*ServiceCode)) error {
+func (s *memoryStore) updateCode(ctx context.Context, code string, f func(*ServiceCode)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -264,7 +263,7 @@ func (s *MemoryStore) updateCode(ctx context.Context, code string, f func(*Servi
 }
 
 // Reserve implements QuotaStore.
-func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
+func (s *memoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Outcome, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
@@ -310,7 +309,7 @@ func (s *MemoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 
 // LookupServiceCode implements CodeReserver: it reads the code and its
 // reservation under one lock, then the instance.
-func (s *MemoryStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
+func (s *memoryStore) LookupServiceCode(ctx context.Context, code string) (CodeRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return CodeRecord{}, err
 	}
@@ -338,7 +337,7 @@ func (s *MemoryStore) LookupServiceCode(ctx context.Context, code string) (CodeR
 // ReserveServiceCode implements CodeReserver: it reads the code as
 // LookupServiceCode does and, if it has no reservation and g holds,
 // reserves it with Reserve.
-func (s *MemoryStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+func (s *memoryStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
 	rec, err := s.LookupServiceCode(ctx, r.Code)
 	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
 		return rec, 0, err
@@ -353,7 +352,7 @@ func (s *MemoryStore) ReserveServiceCode(ctx context.Context, r Reservation, lim
 }
 
 // Reservation implements QuotaStore.
-func (s *MemoryStore) Reservation(ctx context.Context, code string) (Reservation, error) {
+func (s *memoryStore) Reservation(ctx context.Context, code string) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
@@ -364,7 +363,7 @@ func (s *MemoryStore) Reservation(ctx context.Context, code string) (Reservation
 }
 
 // reservation returns the reservation of code.
-func (s *MemoryStore) reservation(code string) (Reservation, bool) {
+func (s *memoryStore) reservation(code string) (Reservation, bool) {
 	sh := s.codeShard(code)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -373,7 +372,7 @@ func (s *MemoryStore) reservation(code string) (Reservation, bool) {
 }
 
 // Application implements QuotaStore.
-func (s *MemoryStore) Application(ctx context.Context, id string) (Reservation, error) {
+func (s *memoryStore) Application(ctx context.Context, id string) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
@@ -393,7 +392,7 @@ func (s *MemoryStore) Application(ctx context.Context, id string) (Reservation, 
 
 // indexApplication maps the application id to code, or deletes its entry
 // if code is empty.
-func (s *MemoryStore) indexApplication(id, code string) {
+func (s *memoryStore) indexApplication(id, code string) {
 	ash := &s.apps[s.shardOf(id)]
 	ash.mu.Lock()
 	if code == "" {
@@ -405,7 +404,7 @@ func (s *MemoryStore) indexApplication(id, code string) {
 }
 
 // Usage implements QuotaStore.
-func (s *MemoryStore) Usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
+func (s *memoryStore) Usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
@@ -420,7 +419,7 @@ func (s *MemoryStore) Usage(ctx context.Context, instance, subjectKey string) (i
 }
 
 // Release implements QuotaStore.
-func (s *MemoryStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
+func (s *memoryStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
 	return s.update(ctx, r, func(ish *instanceShard, csh *codeShard, old Reservation) Reservation {
 		if old.Filed {
 			return old
@@ -437,7 +436,7 @@ func (s *MemoryStore) Release(ctx context.Context, r Reservation) (Reservation, 
 }
 
 // Complete implements QuotaStore.
-func (s *MemoryStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
+func (s *memoryStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
 	return s.update(ctx, r, func(_ *instanceShard, csh *codeShard, old Reservation) Reservation {
 		old.Filed = true
 		stored := csh.reserved[old.Code]
@@ -449,7 +448,7 @@ func (s *MemoryStore) Complete(ctx context.Context, r Reservation) (Reservation,
 // update runs f on the reservation of r.Code, if its Application is
 // r.Application, with the write locks of its instance's and its code's
 // shards held.
-func (s *MemoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
+func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
@@ -473,7 +472,7 @@ func (s *MemoryStore) update(ctx context.Context, r Reservation, f func(*instanc
 }
 
 // ListInstances implements InstanceLister.
-func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
+func (s *memoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -492,7 +491,7 @@ func (s *MemoryStore) ListInstances(ctx context.Context, account string, limit i
 
 // ListReservations implements QuotaStore. It reads every shard of
 // the store: the memory store keeps no index of reservations by account.
-func (s *MemoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
+func (s *memoryStore) ListReservations(ctx context.Context, account string, limit int) ([]Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -514,7 +513,7 @@ func (s *MemoryStore) ListReservations(ctx context.Context, account string, limi
 }
 
 // owned returns at most limit instance IDs of account.
-func (s *MemoryStore) owned(account string, limit int) []string {
+func (s *memoryStore) owned(account string, limit int) []string {
 	ash := s.accountShard(account)
 	ash.mu.RLock()
 	defer ash.mu.RUnlock()
@@ -532,7 +531,7 @@ func (s *MemoryStore) owned(account string, limit int) []string {
 // ListServiceCodes implements InstanceLister. It reads every code shard of the
 // store, each code with its reservation under the shard's lock: the memory
 // store keeps no index of codes by instance.
-func (s *MemoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {
+func (s *memoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/icpfiling/icpverify/storetest"
 )
 
-var _ storetest.Store = (*icpverify.MemoryStore)(nil)
+var _ storetest.Store = (icpverify.MemoryStore)(nil)
 
 func TestMemoryStoreConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) storetest.Store {

@@ -213,7 +213,7 @@ func TestDecisionDuration(t *testing.T) {
 	tick := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)) * time.Second) }
 	c := &collector{}
 	store := NewMemoryStore()
-	require.NoError(t, store.PutInstance(ecs("i-1", "a")))
+	require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
 	v := New(store, store, WithClock(tick), WithObserver(c.Observe))
 	_, err := v.Verify(context.Background(), request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)

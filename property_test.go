@@ -111,7 +111,7 @@ func (w *world) step(t *testing.T, rng *rand.Rand) {
 		err = v.RevokeServiceCode(ctx, code)
 	default:
 		inst := ecs(pick(rng, w.instances), pick(rng, w.owners))
-		err = w.f.store.PutInstance(inst)
+		err = w.f.store.PutInstanceContext(context.Background(), inst)
 	}
 	if err != nil && asError(err) == nil {
 		t.Errorf("operation failed: %v", err)
@@ -120,7 +120,8 @@ func (w *world) step(t *testing.T, rng *rand.Rand) {
 
 // checkInvariants checks the slots of every instance of s against its
 // reservations.
-func checkInvariants(t *testing.T, s *MemoryStore, limit int) {
+func checkInvariants(t *testing.T, store MemoryStore, limit int) {
+	s := mem(store)
 	t.Helper()
 	keys := make(map[string]map[string]int) // instance -> subject key -> reservations
 	for i := range s.codes {

@@ -93,7 +93,7 @@ func TestAlternativesOnlyForQuotaAndExpiry(t *testing.T) {
 
 // lister lists what it is told, or fails, counting its calls.
 type lister struct {
-	*MemoryStore
+	MemoryStore
 	list  []InstanceUsage
 	err   error
 	calls int

@@ -15,7 +15,7 @@ import (
 // store is: it looks a code up and, if the guard holds (or always, if
 // loose), reserves it. It counts the calls the Verifier makes.
 type reserverStore struct {
-	*MemoryStore
+	MemoryStore
 	loose    bool  // reserve whatever the guard
 	fail     error // returned by ReserveServiceCode
 	calls    atomic.Int32

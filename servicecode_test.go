@@ -316,7 +316,7 @@ func TestIssueServiceCodeStoreFailure(t *testing.T) {
 	for _, op := range []string{"Instance", "AddServiceCode"} {
 		t.Run(op, func(t *testing.T) {
 			mem := NewMemoryStore()
-			require.NoError(t, mem.PutInstance(ecs("i-1", "a")))
+			require.NoError(t, mem.PutInstanceContext(context.Background(), ecs("i-1", "a")))
 			s := &failingStore{MemoryStore: mem, err: boom, fail: map[string]bool{op: true}}
 			v := New(s, s, WithClock(func() time.Time { return t0 }))
 			_, err := v.IssueServiceCode(context.Background(), "i-1", "a")

@@ -20,7 +20,7 @@ type plainInstances struct{ InstanceStore }
 
 // forgetful is a MemoryStore whose inventory no longer holds any instance,
 // as when a released instance is forgotten.
-type forgetful struct{ *MemoryStore }
+type forgetful struct{ MemoryStore }
 
 func (s forgetful) Instance(context.Context, string) (Instance, error) {
 	return Instance{}, ErrNotFound
@@ -427,7 +427,7 @@ func TestServiceCodesUnsupported(t *testing.T) {
 // fakeLister is a MemoryStore whose ListServiceCodes returns list, or
 // fails with err, and records the limit asked.
 type fakeLister struct {
-	*MemoryStore
+	MemoryStore
 	list  []IssuedCode
 	err   error
 	limit int

@@ -81,7 +81,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "b", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
 		{"another account's code, instance gone", func(f *fixture, code string) Request {
-			delete(f.store.instanceShard("i-1").m, "i-1")
+			delete(mem(f.store).instanceShard("i-1").m, "i-1")
 			return request(code, "b", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
 		{"the previous owner's code after a transfer", func(f *fixture, code string) Request {
@@ -125,7 +125,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeInUse},
 		{"revoked code", func(f *fixture, code string) Request {
-			csh := f.store.codeShard(code)
+			csh := mem(f.store).codeShard(code)
 			sc := csh.codes[code]
 			sc.Revoked = true
 			csh.codes[code] = sc
@@ -142,7 +142,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
 		{"instance gone from inventory", func(f *fixture, code string) Request {
-			sh := f.store.instanceShard("i-1")
+			sh := mem(f.store).instanceShard("i-1")
 			delete(sh.m, "i-1")
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
@@ -516,7 +516,7 @@ func TestVerifyStoreFailure(t *testing.T) {
 }
 
 // oddStore returns an outcome the Verifier does not know.
-type oddStore struct{ *MemoryStore }
+type oddStore struct{ MemoryStore }
 
 func (oddStore) Reserve(context.Context, Reservation, int) (Outcome, int, error) { return 42, 0, nil }
 
@@ -659,7 +659,7 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	_, err = v.Verify(ctx, request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
-	delete(f.store.instanceShard("i-1").m, "i-1")
+	delete(mem(f.store).instanceShard("i-1").m, "i-1")
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceReleased)
 
@@ -724,7 +724,7 @@ func TestVerifyAnswersFromLookup(t *testing.T) {
 
 // storeFunc is a store of a func type: each method asks the func for the
 // store to use.
-type storeFunc func() *MemoryStore
+type storeFunc func() MemoryStore
 
 func (f storeFunc) Instance(ctx context.Context, id string) (Instance, error) {
 	return f().Instance(ctx, id)
@@ -772,15 +772,15 @@ func TestNewWithAnyStores(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryStore()
 	lookup := &lookupStore{failingStore: &failingStore{MemoryStore: m, fail: map[string]bool{}}}
-	byFunc := storeFunc(func() *MemoryStore { return m })
+	byFunc := storeFunc(func() MemoryStore { return m })
 	other := NewMemoryStore()
 	fwd := forwarding{decorator{m, lookup}, lookup}
 	tests := []struct {
 		name       string
 		instances  InstanceStore
 		quotas     QuotaStore
-		kept       *MemoryStore // where the reservation is kept
-		lookups    bool         // whether the Verifier reads through lookup
+		kept       MemoryStore // where the reservation is kept
+		lookups    bool        // whether the Verifier reads through lookup
 		lookupUsed bool
 	}{
 		{"one store passed twice", m, m, m, true, false},
@@ -796,7 +796,7 @@ func TestNewWithAnyStores(t *testing.T) {
 			var v *Verifier
 			require.NotPanics(t, func() { v = New(tt.instances, tt.quotas) })
 			assert.Equal(t, tt.lookups, v.reserver != nil)
-			require.NoError(t, m.PutInstance(ecs(tt.name, "a")))
+			require.NoError(t, m.PutInstanceContext(context.Background(), ecs(tt.name, "a")))
 			code, err := v.IssueServiceCode(ctx, tt.name, "a")
 			require.NoError(t, err)
 			before := lookup.calls

@@ -20,7 +20,7 @@ import (
 func ExampleNewHandler() {
 	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	store := icpverify.NewMemoryStore()
-	err := store.PutInstance(icpverify.Instance{
+	err := store.PutInstanceContext(context.Background(), icpverify.Instance{
 		ID: "i-bp1example", Account: "acct-1", Product: icpverify.ProductECS,
 		Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12,
 		PublicIP: "203.0.113.10", Status: icpverify.Running, ExpiresAt: now.AddDate(1, 0, 0),

@@ -62,7 +62,7 @@ func testAuth(r *http.Request) (string, error) {
 // alice's Simple Application Server i-swas, and a code of i-ecs's.
 type env struct {
 	t     *testing.T
-	store *icpverify.MemoryStore
+	store icpverify.MemoryStore
 	v     *icpverify.Verifier
 	h     *Handler
 	code  string
@@ -81,7 +81,7 @@ func newEnv(t *testing.T, opts ...Option) *env {
 		{ID: "i-swas", Account: "alice", Product: icpverify.ProductSimpleApplicationServer, Region: "cn-shanghai", Billing: icpverify.Subscription,
 			TermMonths: 12, PublicIP: "203.0.113.11", Status: icpverify.Running, ExpiresAt: start.AddDate(1, 0, 0)},
 	} {
-		require.NoError(t, e.store.PutInstance(inst))
+		require.NoError(t, e.store.PutInstanceContext(context.Background(), inst))
 	}
 	var err error
 	e.code, err = e.v.IssueServiceCode(context.Background(), "i-ecs", "alice")

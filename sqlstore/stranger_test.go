@@ -28,8 +28,8 @@ func strangerCodes(t testing.TB, s *sqlstore.Store) (absent, other string) {
 		t.Fatalf("IssueServiceCode: %v", err)
 	}
 	mem := icpverify.NewMemoryStore()
-	if err := mem.PutInstance(inst); err != nil {
-		t.Fatalf("MemoryStore.PutInstance: %v", err)
+	if err := mem.PutInstanceContext(context.Background(), inst); err != nil {
+		t.Fatalf("MemoryStore.PutInstanceContext: %v", err)
 	}
 	elsewhere, err := icpverify.New(mem, mem).IssueServiceCode(ctx, inst.ID, owner)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // test binary), and checking which subtests fail, pass or skip.
 
 // base is a MemoryStore, which is a storetest.Store, listers included.
-type base struct{ *icpverify.MemoryStore }
+type base struct{ icpverify.MemoryStore }
 
 func newBase() base { return base{icpverify.NewMemoryStore()} }
 

@@ -149,7 +149,7 @@ type demoCode struct {
 
 // seed loads the demo instances into store, with terms relative to now, and
 // issues a service code from each that can issue one.
-func seed(ctx context.Context, store *icpverify.MemoryStore, v *icpverify.Verifier, now time.Time) ([]demoCode, error) {
+func seed(ctx context.Context, store icpverify.MemoryStore, v *icpverify.Verifier, now time.Time) ([]demoCode, error) {
 	instances := []icpverify.Instance{
 		{ID: "i-demo-ecs-hz", Account: demoAccount, Product: icpverify.ProductECS, Region: "cn-hangzhou",
 			Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.10",
@@ -163,7 +163,7 @@ func seed(ctx context.Context, store *icpverify.MemoryStore, v *icpverify.Verifi
 	}
 	var codes []demoCode
 	for _, inst := range instances {
-		if err := store.PutInstance(inst); err != nil {
+		if err := store.PutInstanceContext(context.Background(), inst); err != nil {
 			return nil, fmt.Errorf("seeding %s: %w", inst.ID, err)
 		}
 		if inst.Billing != icpverify.Subscription {

@@ -68,7 +68,7 @@ type env struct {
 	app      http.Handler // the applicants' listener
 	internal http.Handler // the internal listener
 	v        *icpverify.Verifier
-	store    *icpverify.MemoryStore
+	store    icpverify.MemoryStore
 	clock    *testClock
 	logs     *syncBuffer
 }
@@ -90,7 +90,7 @@ func newEnv(t *testing.T, opts ...icpverify.Option) *env {
 		{ID: "i-short", Account: "bob", Product: icpverify.ProductECS, Region: "cn-beijing", Billing: icpverify.Subscription,
 			TermMonths: 3, PublicIP: "203.0.113.12", Status: icpverify.Running, ExpiresAt: start.AddDate(0, 0, 90)},
 	} {
-		if err := e.store.PutInstance(inst); err != nil {
+		if err := e.store.PutInstanceContext(context.Background(), inst); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -506,7 +506,7 @@ func TestRefusalLanguages(t *testing.T) {
 			// alice buys a second ECS instance and files one subject on
 			// it: the refusal offers it, with its four free slots.
 			expires := e.clock.Now().AddDate(1, 0, 0)
-			if err := e.store.PutInstance(icpverify.Instance{ID: "i-ecs-2", Account: "alice", Product: icpverify.ProductECS,
+			if err := e.store.PutInstanceContext(context.Background(), icpverify.Instance{ID: "i-ecs-2", Account: "alice", Product: icpverify.ProductECS,
 				Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.13",
 				Status: icpverify.Running, ExpiresAt: expires}); err != nil {
 				t.Fatal(err)
@@ -1466,7 +1466,7 @@ func TestRun(t *testing.T) {
 func foreignCode(t *testing.T) string {
 	t.Helper()
 	store := icpverify.NewMemoryStore()
-	if err := store.PutInstance(icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
+	if err := store.PutInstanceContext(context.Background(), icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
 		Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "198.51.100.1",
 		Status: icpverify.Running}); err != nil {
 		t.Fatal(err)
@@ -1483,7 +1483,7 @@ func foreignCode(t *testing.T) string {
 func foreignApplication(t *testing.T) string {
 	t.Helper()
 	store := icpverify.NewMemoryStore()
-	if err := store.PutInstance(icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
+	if err := store.PutInstanceContext(context.Background(), icpverify.Instance{ID: "i-elsewhere", Account: "someone", Product: icpverify.ProductECS,
 		Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "198.51.100.1",
 		Status: icpverify.Running, ExpiresAt: time.Now().AddDate(1, 0, 0)}); err != nil {
 		t.Fatal(err)

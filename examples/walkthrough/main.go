@@ -137,7 +137,7 @@ type walk struct {
 	ctx       context.Context
 	w         io.Writer
 	clock     *clock
-	store     *icpverify.MemoryStore
+	store     icpverify.MemoryStore
 	v         *icpverify.Verifier
 	decisions *tally // what the Verifier's Observer received
 	// released is the identity of an application whose reservation was
@@ -208,9 +208,9 @@ func (k *walk) inventory() error {
 	}
 	k.printf("ICP filing product verification: a walkthrough\n")
 	k.printf("The clock reads %s.\n\n", now.Format("2006-01-02 15:04 MST"))
-	k.printf("Inventory (MemoryStore.PutInstance):\n")
+	k.printf("Inventory (MemoryStore.PutInstanceContext):\n")
 	for _, inst := range instances {
-		if err := k.store.PutInstance(inst); err != nil {
+		if err := k.store.PutInstanceContext(context.Background(), inst); err != nil {
 			return fmt.Errorf("loading instance %s: %w", inst.ID, err)
 		}
 		k.printf("  %-15s %-4s %-12s account %-7s %s, %2d months, public IP %s, expires %s\n",
