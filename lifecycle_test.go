@@ -344,3 +344,24 @@ func TestStrangerMakesTheSameCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestApplicationIdentities: identities never repeat, within a Verifier
+// or across two, have the documented form, and fail with the random
+// source.
+func TestApplicationIdentities(t *testing.T) {
+	seen := make(map[string]bool)
+	for _, v := range []*Verifier{New(NewMemoryStore(), NewMemoryStore()), New(NewMemoryStore(), NewMemoryStore())} {
+		for range 50000 {
+			id, err := v.newApplication()
+			require.NoError(t, err)
+			require.Regexp(t, "^[0-9a-f]{32}$", id)
+			require.True(t, validApplication(id))
+			require.False(t, seen[id], "identity %s drawn twice", id)
+			seen[id] = true
+		}
+	}
+	v := New(NewMemoryStore(), NewMemoryStore())
+	v.rand = draws()
+	_, err := v.newApplication()
+	require.Error(t, err)
+}
