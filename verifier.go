@@ -2,12 +2,8 @@ package icpverify
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -113,73 +109,6 @@ func sameStore(instances InstanceStore, quotas QuotaStore) (same bool) {
 	}
 	defer func() { _ = recover() }()
 	return any(instances) == any(quotas)
-}
-
-// appIDs makes the identities of applications: 32 lower-case hexadecimal
-// digits, the first 16 a random key of the Verifier drawn from its random
-// source on first use, the last 16 a count unique to the Verifier run
-// through a keyed bijection, so that identities never repeat and do not
-// show how many came before. Drawing one, as every Verify does before it
-// knows whether it is a retry, reads no random source and allocates only
-// its string.
-type appIDs struct {
-	once sync.Once
-	key  [2]uint64
-	err  error
-	n    atomic.Uint64
-}
-
-// newApplication draws the identity of a new application.
-func (v *Verifier) newApplication() (string, error) {
-	a := &v.apps
-	a.once.Do(func() {
-		var b [16]byte
-		if _, a.err = io.ReadFull(v.rand, b[:]); a.err == nil {
-			a.key = [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
-		}
-	})
-	if a.err != nil {
-		return "", fmt.Errorf("icpverify: drawing an application's identity: %w", a.err)
-	}
-	var digits [32]byte
-	putHex(digits[:16], a.key[0])
-	putHex(digits[16:], mix(a.n.Add(1)^a.key[1]))
-	return string(digits[:]), nil
-}
-
-// mix is the finalizer of SplitMix64: a bijection of 64-bit values that
-// scatters consecutive ones.
-func mix(x uint64) uint64 {
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
-// putHex writes x into dst as 16 lower-case hexadecimal digits.
-func putHex(dst []byte, x uint64) {
-	const digits = "0123456789abcdef"
-	for i := 15; i >= 0; i-- {
-		dst[i] = digits[x&15]
-		x >>= 4
-	}
-}
-
-// maxApplication bounds the length of an application's identity.
-const maxApplication = 64
-
-// validApplication reports whether id has the form of an application's
-// identity: 1 to 64 ASCII letters and digits.
-func validApplication(id string) bool {
-	if id == "" || len(id) > maxApplication {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i] | 0x20
-		if !('0' <= id[i] && id[i] <= '9' || 'a' <= c && c <= 'z') {
-			return false
-		}
-	}
-	return true
 }
 
 // policy returns the policy of a product type.
