@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
@@ -25,7 +26,7 @@ func TestWithdraw(t *testing.T) {
 		assert.Zero(t, f.used("i-1"))
 		ds := c.all()
 		assert.Equal(t, Decision{Op: OpWithdraw, Time: t0, Account: "a", Holder: "a", Subject: "S", Application: app,
-			Instance: "i-1", Code: MaskServiceCode(code), Verdict: Passed}, ds[len(ds)-1])
+			Instance: "i-1", Code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
 		err = f.v.Withdraw(ctx, app, "a")
 		requireReason(t, err, ErrNotFound, ReasonNotReserved)
 	})
@@ -215,9 +216,9 @@ func TestRevokeServiceCode(t *testing.T) {
 	assert.Equal(t, 1, f.used("i-1"), "the unfiled reservation is released")
 	ds := c.all()
 	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
-		Code: MaskServiceCode(code), Verdict: Passed, Cause: ReasonCodeRevoked}, ds[len(ds)-2], "the release has its own record")
+		Code: codeformat.Mask(nil, code), Verdict: Passed, Cause: ReasonCodeRevoked}, ds[len(ds)-2], "the release has its own record")
 	assert.Equal(t, Decision{Op: OpRevoke, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
-		Code: MaskServiceCode(code), Verdict: Passed}, ds[len(ds)-1])
+		Code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
 	require.NoError(t, f.v.RevokeServiceCode(ctx, filed))
 	assert.Equal(t, 1, f.used("i-1"), "a filed reservation stays")
 	require.NoError(t, f.v.RevokeServiceCode(ctx, code), "revoking twice changes nothing")

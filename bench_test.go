@@ -153,16 +153,6 @@ func BenchmarkVerifyParallel(b *testing.B) {
 	})
 }
 
-func BenchmarkValidServiceCodeFormat(b *testing.B) {
-	code := mustCode(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		if !ValidServiceCodeFormat(code) {
-			b.Fatal("refused")
-		}
-	}
-}
-
 func BenchmarkLocalize(b *testing.B) {
 	err := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-bp1abc", Used: 5, Limit: 5}
 	for _, tag := range []language.Tag{language.English, language.SimplifiedChinese, language.MustParse("zh-TW")} {

@@ -30,6 +30,12 @@
 // longer allow, even against a Verify racing with them. A stranger to a
 // code learns nothing of it: it is refused as a code that does not exist.
 //
+// IssueServiceCode makes a service code of the Verifier's format, which
+// also reads the codes applicants type. The package codeformat holds the
+// formats: its Default, 16 symbols with a check symbol, and Inventory, for
+// the codes a provider already has (see WithCodeFormat); its Mask hides a
+// code from logs as the Verifier's Decisions do.
+//
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the
 // quota holds atomically. MemoryStore implements both for one process; a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"golang.org/x/text/language"
 )
 
@@ -108,7 +109,8 @@ func ExampleVerifier_IssueServiceCode() {
 			fmt.Println(i+1, err)
 			break
 		}
-		fmt.Println(i+1, icpverify.ValidServiceCodeFormat(code), len(code))
+		_, ok := codeformat.Normalize(code)
+		fmt.Println(i+1, ok, len(code))
 	}
 	_, err := v.IssueServiceCode(ctx, "i-bp1example", "someone-else")
 	fmt.Println(err)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Expiry warns that the instance behind a service code in use, or under
@@ -33,7 +35,7 @@ func (v *Verifier) Expiring(ctx context.Context, account string, within time.Dur
 	}
 	d := Decision{Op: OpExpiring, Account: account}
 	list, err := v.expiring(ctx, account, within)
-	return list, v.end(&d, start, err, false)
+	return list, v.end(&d, start, err)
 }
 
 // expiring lists the account's codes whose instance expires within the
@@ -71,7 +73,7 @@ func (v *Verifier) expiring(ctx context.Context, account string, within time.Dur
 		if inst.ExpiresAt.IsZero() || inst.ExpiresAt.After(deadline) {
 			continue
 		}
-		out = append(out, Expiry{Code: maskTyped(r.Code, v.format), Instance: r.Instance, Subject: r.Subject,
+		out = append(out, Expiry{Code: codeformat.Mask(v.format, r.Code), Instance: r.Instance, Subject: r.Subject,
 			Filed: r.Filed, ExpiresAt: inst.ExpiresAt, Expired: expired(inst, now)})
 	}
 	slices.SortFunc(out, func(a, b Expiry) int {

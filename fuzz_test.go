@@ -8,37 +8,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
-)
 
-func FuzzValidServiceCodeFormat(f *testing.F) {
-	for _, s := range []string{"", "7KQ2-M9XD-4TRB-WH6C", "0000-0000-0000-0000", " oooo 0000 0000 0000 ", "\xff", strings.Repeat("-", 70)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		valid := ValidServiceCodeFormat(s)
-		c, ok := NormalizeServiceCode(s)
-		if valid != ok {
-			t.Fatalf("ValidServiceCodeFormat %v, NormalizeServiceCode %v for %q", valid, ok, s)
-		}
-		if !ok {
-			if MaskServiceCode(s) != "****" {
-				t.Fatalf("malformed %q masked as %q", s, MaskServiceCode(s))
-			}
-			return
-		}
-		if !canonical(c) || !ValidServiceCodeFormat(c) {
-			t.Fatalf("%q normalized to %q, not canonical", s, c)
-		}
-		if c2, _ := NormalizeServiceCode(c); c2 != c {
-			t.Fatalf("normalizing is not idempotent: %q, %q", c, c2)
-		}
-		typed, _ := foldInputForms(s)
-		if strings.ToUpper(strings.NewReplacer("-", "", " ", "", "\t", "", "O", "0", "I", "1", "L", "1").Replace(strings.ToUpper(typed))) !=
-			strings.ReplaceAll(c, "-", "") {
-			t.Fatalf("%q normalized to %q, which is not what was typed", s, c)
-		}
-	})
-}
+	"github.com/icpfiling/icpverify/codeformat"
+)
 
 // FuzzVerify runs Check and Verify with arbitrary requests against a store
 // holding one reservation: never a panic, a refusal with a sentinel and a
@@ -116,7 +88,7 @@ func newSubject(req Request, c2 string) int {
 	if req.Product != ProductECS || req.Account != "a" {
 		return 0
 	}
-	if code, ok := NormalizeServiceCode(req.ServiceCode); !ok || code != c2 {
+	if code, ok := codeformat.Normalize(req.ServiceCode); !ok || code != c2 {
 		return 0
 	}
 	if _, ok := subjectKey(req.Subject); !ok {

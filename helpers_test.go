@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/require"
 )
 
@@ -191,18 +192,18 @@ func (s *failingStore) RevokeServiceCode(ctx context.Context, code string) error
 	return s.MemoryStore.RevokeServiceCode(ctx, code)
 }
 
-// canonical reports whether s is a well-formed code in canonical form.
+// canonical reports whether s is a well-formed code of the default format
+// in canonical form.
 func canonical(s string) bool {
-	var v [codeSymbols]byte
-	ok, c := decodeCode(s, &v)
-	return ok && c
+	c, ok := codeformat.Normalize(s)
+	return ok && c == s
 }
 
 // app returns the application that holds the reservation of a typed code,
 // or "unreserved", the identity of no application, if it holds none.
 func (f *fixture) app(code string) string {
 	f.t.Helper()
-	c, ok := NormalizeServiceCode(code)
+	c, ok := codeformat.Normalize(code)
 	if !ok {
 		return "unreserved"
 	}

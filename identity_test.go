@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
@@ -197,7 +198,7 @@ func TestCodeFormats(t *testing.T) {
 	t.Run("an existing inventory", func(t *testing.T) {
 		store := NewMemoryStore()
 		require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
-		format := InventoryCodeFormat(InventoryOptions{})
+		format := codeformat.Inventory(codeformat.InventoryOptions{})
 		v := New(store, store, WithClock(func() time.Time { return t0 }), WithCodeFormat(format))
 		existing := "4F9F0D9C-5B3E-4A1D-9C2B-7E6F5A4B3C2D"
 		_, _, err := store.AddServiceCode(ctx, ServiceCode{Code: existing, Instance: "i-1", Owner: "a", IssuedAt: t0}, 5)
@@ -218,7 +219,7 @@ func TestCodeFormats(t *testing.T) {
 		store := NewMemoryStore()
 		require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
 		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c.Observe),
-			WithCodeFormat(InventoryCodeFormat(InventoryOptions{})))
+			WithCodeFormat(codeformat.Inventory(codeformat.InventoryOptions{})))
 		code := "ABCDEFGHJK23456789XY"
 		_, _ = v.Verify(ctx, request(code, "a", "S"))
 		require.Len(t, c.all(), 1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -123,7 +124,7 @@ func TestRevokedCodeRaceAudit(t *testing.T) {
 	assert.Equal(t, "owner", rel.Account, "the applicant's Verify acted")
 	assert.Equal(t, "owner", rel.Holder)
 	assert.NotEmpty(t, rel.Application)
-	assert.Equal(t, MaskServiceCode(code), rel.Code)
+	assert.Equal(t, codeformat.Mask(nil, code), rel.Code)
 	assert.Equal(t, OpVerify, ds[2].Op)
 	assert.Equal(t, Refused, ds[2].Verdict)
 }
@@ -255,7 +256,7 @@ func TestGrantWithdrawalAudit(t *testing.T) {
 	require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", ""))
 	ds := c.all()[before:]
 	require.Len(t, ds, 2)
-	masked := MaskServiceCode(code)
+	masked := codeformat.Mask(nil, code)
 	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Account: "owner", Holder: "agency", Subject: "S",
 		Application: res.Application, Instance: "i-1", Code: masked, Verdict: Passed, Cause: ReasonCodeNotOwned}, ds[0])
 	assert.Equal(t, Decision{Op: OpUngrant, Time: t0, Account: "owner", Grantee: "agency", Instance: "i-1",

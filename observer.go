@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Op names an operation of a Verifier in a Decision.
@@ -58,7 +60,7 @@ type Decision struct {
 	Application string
 	Instance    string      // the instance concerned, if known
 	Product     ProductType // the product type selected, or the instance's
-	Code        string      // the service code, masked (MaskServiceCode)
+	Code        string      // the service code, masked (codeformat.Mask)
 	Verdict     Verdict
 	Reason      Reason // the refusal's Reason
 	// Cause is the true cause of a refusal whose Reason hides it from a
@@ -102,7 +104,7 @@ func (v *Verifier) noteRelease(actor string, r Reservation, cause Reason) {
 	now := v.now()
 	d := Decision{Op: OpRelease, Account: actor, Holder: r.Account, Subject: r.Subject,
 		Application: r.Application, Instance: r.Instance, Code: r.Code, Cause: cause}
-	d.complete(now, now, nil, v.format, true)
+	d.complete(now, now, nil, v.format)
 	observe(v.obs, &d)
 }
 
@@ -124,20 +126,10 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// maskTyped masks a code as typed, read in format: hidden whole if it is not
-// well formed.
-func maskTyped(code string, format CodeFormat) string {
-	c, ok := format.Normalize(code)
-	if !ok {
-		return "****"
-	}
-	return maskCode(c)
-}
-
 // complete fills in a Decision whose operation began at start, ended at
 // end and returned err: its time, its verdict and the details of a
-// refusal; it masks the code and cuts text to size.
-func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, canonical bool) {
+// refusal; it masks the code, read in format, and cuts text to size.
+func (d *Decision) complete(start, end time.Time, err error, format codeformat.Format) {
 	d.Time, d.Duration, d.Err = start, end.Sub(start), err
 	switch e := asError(err); {
 	case err == nil:
@@ -156,13 +148,8 @@ func (d *Decision) complete(start, end time.Time, err error, format CodeFormat, 
 	default:
 		d.Verdict = Failed
 	}
-	switch _, checked := format.(checkedFormat); {
-	case canonical && checked && len(d.Code) == codeLen:
-		d.Code = "****-****-****-" + d.Code[15:] // the default format's mask
-	case canonical:
-		d.Code = maskCode(d.Code)
-	case d.Code != "":
-		d.Code = maskTyped(d.Code, format)
+	if d.Code != "" {
+		d.Code = codeformat.Mask(format, d.Code)
 	}
 	if err == nil {
 		// The operation read its text fields as valid and, but for a

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,7 +56,7 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 
 	ds := c.all()
 	require.Len(t, ds, 7)
-	masked := MaskServiceCode(code)
+	masked := codeformat.Mask(nil, code)
 	want := []Decision{
 		{Op: OpIssue, Account: "a", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed},
 		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 0, Limit: 5},
@@ -182,7 +183,7 @@ func TestSlogObserver(t *testing.T) {
 	assert.Equal(t, "INFO", rec["level"])
 	for k, v := range map[string]any{
 		"op": "verify", "account": "a", "subject": "Subject 甲", "instance": "i-1",
-		"product": "ecs", "code": MaskServiceCode(code), "verdict": "refused",
+		"product": "ecs", "code": codeformat.Mask(nil, code), "verdict": "refused",
 		"reason": "quota_reached", "used": 5.0, "limit": 5.0, "decided_at": t0.Format(time.RFC3339Nano),
 		"duration": 0.0,
 	} {

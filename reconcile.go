@@ -33,7 +33,7 @@ func (v *Verifier) ReconcileInstance(ctx context.Context, instanceID string) (re
 	}
 	d := Decision{Op: OpReconcile, Instance: instanceID}
 	released, err = v.reconcile(ctx, instanceID, start, &d)
-	return released, v.end(&d, start, err, false)
+	return released, v.end(&d, start, err)
 }
 
 // reconcile releases the unfiled reservations of an instance's codes that

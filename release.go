@@ -63,7 +63,7 @@ func (v *Verifier) settleOp(ctx context.Context, op Op, application, actor strin
 	}
 	d := Decision{Op: op, Account: actor}
 	err = v.settle(ctx, op, application, actor, start, &d)
-	return v.end(&d, start, err, d.Code != "")
+	return v.end(&d, start, err)
 }
 
 // settle reads the reservation of an application, checks that op may act

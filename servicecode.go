@@ -4,169 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
-// A service code is 16 symbols of Crockford's base-32 alphabet, shown in
-// four groups of four: "7KQ2-M9XD-4TRB-WH6Q". The alphabet has no I, L, O or
-// U, so a code read aloud or copied by hand has no look-alike characters. The
-// first 15 symbols are random (75 bits from crypto/rand); the last is a check
-// symbol that makes every code's checksum zero, so a code with one symbol
-// wrong or two neighbours swapped is refused offline.
-const (
-	codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	codeSymbols  = 16
-	codeLen      = codeSymbols + codeSymbols/4 - 1 // with dashes
-	// maxCodeInput bounds what is read of a typed code: 16 symbols and
-	// generous room for the spaces and dashes a user may add.
-	maxCodeInput = 64
-	// issueAttempts bounds the draws of a fresh code when the store
-	// already holds the one drawn.
-	issueAttempts = 3
-)
-
-// codeValue maps a typed byte to its symbol value, or -1. Lower case reads as
-// upper case, O as 0 and I and L as 1, as in Crockford's base 32.
-var codeValue = func() (t [256]int8) {
-	for i := range t {
-		t[i] = -1
-	}
-	for v, c := range []byte(codeAlphabet) {
-		t[c] = int8(v)
-		t[c|0x20] = int8(v) // lower case; digits are unchanged by the bit
-	}
-	t['O'], t['o'] = 0, 0
-	t['I'], t['i'], t['L'], t['l'] = 1, 1, 1, 1
-	return t
-}()
-
-// mulx multiplies a checksum by x in GF(32) modulo x^5+x^2+1. Because the
-// checksum is a polynomial over a field, any single wrong symbol and any swap
-// of two different neighbouring symbols changes it.
-func mulx(h byte) byte {
-	h <<= 1
-	if h&0x20 != 0 {
-		h ^= 0x25
-	}
-	return h
-}
-
-// decodeCode reads a typed code into its symbol values, skipping spaces,
-// tabs and dashes, and reports whether it is a well-formed code and whether
-// it was typed in the canonical form.
-func decodeCode(s string, v *[codeSymbols]byte) (ok, canonical bool) {
-	if len(s) > maxCodeInput {
-		return false, false
-	}
-	canonical = len(s) == codeLen
-	n := 0
-	var h byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '-' || c == ' ' || c == '\t' {
-			canonical = canonical && c == '-' && i%5 == 4
-			continue
-		}
-		d := codeValue[c]
-		if d < 0 || n == codeSymbols {
-			return false, false
-		}
-		canonical = canonical && i%5 != 4 && codeAlphabet[d] == c
-		v[n] = byte(d)
-		h = mulx(h) ^ byte(d)
-		n++
-	}
-	return n == codeSymbols && h == 0, canonical
-}
-
-// encodeCode writes symbol values in the canonical form.
-func encodeCode(v *[codeSymbols]byte) string {
-	var b [codeLen]byte
-	j := 0
-	for i, d := range v {
-		if i > 0 && i%4 == 0 {
-			b[j] = '-'
-			j++
-		}
-		b[j] = codeAlphabet[d]
-		j++
-	}
-	return string(b[:])
-}
-
-// ValidServiceCodeFormat reports whether code is a well-formed service code
-// of DefaultCodeFormat, without asking any store: 16 symbols of the code
-// alphabet whose check symbol matches. Case, spaces and dashes anywhere,
-// and the forms input methods type (see CodeFormat), are ignored.
-func ValidServiceCodeFormat(code string) bool {
-	var v [codeSymbols]byte
-	if ok, _ := decodeCode(code, &v); ok {
-		return true
-	}
-	f, ok := foldInputForms(code)
-	if !ok || f == code {
-		return false
-	}
-	ok, _ = decodeCode(f, &v)
-	return ok
-}
-
-// NormalizeServiceCode returns the canonical form of a typed code of
-// DefaultCodeFormat: upper case, in four dash-separated groups of four,
-// with O read as 0 and I and L as 1, and the forms input methods type
-// folded (see CodeFormat). It reports false if code is not well formed.
-// Stores keep codes in this form; a code already in it is returned as it
-// is, without allocating.
-func NormalizeServiceCode(code string) (string, bool) {
-	return checkedFormat{}.Normalize(code)
-}
-
-// normalizeCode is NormalizeServiceCode without folding input forms.
-func normalizeCode(code string) (string, bool) {
-	var v [codeSymbols]byte
-	ok, canonical := decodeCode(code, &v)
-	switch {
-	case !ok:
-		return "", false
-	case canonical:
-		return code, true
-	}
-	return encodeCode(&v), true
-}
-
-// MaskServiceCode returns a form of a code of DefaultCodeFormat safe to log
-// or show to someone other than its owner: only its last 4 symbols, the
-// last of them the check symbol, are shown, as in "****-****-****-WH6Q".
-// Input that is not a well-formed code is hidden whole, as "****". A
-// Verifier masks the codes of its own CodeFormat alike, showing at most 4
-// symbols of any code.
-func MaskServiceCode(code string) string { return maskTyped(code, checkedFormat{}) }
-
-// newCode draws a random code from r.
-func newCode(r io.Reader) (string, error) {
-	var raw [10]byte // 80 bits, of which 75 are used
-	if _, err := io.ReadFull(r, raw[:]); err != nil {
-		return "", fmt.Errorf("icpverify: drawing a service code: %w", err)
-	}
-	var v [codeSymbols]byte
-	var acc uint64
-	bits := 0
-	k := 0
-	var h byte
-	for i := 0; i < codeSymbols-1; i++ {
-		if bits < 5 {
-			acc = acc<<8 | uint64(raw[k])
-			k++
-			bits += 8
-		}
-		bits -= 5
-		v[i] = byte(acc>>bits) & 31
-		h = mulx(h) ^ v[i]
-	}
-	v[codeSymbols-1] = mulx(h)
-	return encodeCode(&v), nil
-}
+// issueAttempts bounds the draws of a fresh code when the store already
+// holds the one drawn.
+const issueAttempts = 3
 
 // IssueServiceCode issues a new ICP filing service code from an instance, for
 // the account that owns it; another account's instance is refused as one
@@ -185,7 +28,7 @@ func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account str
 	d := Decision{Op: OpIssue, Account: account, Instance: instanceID}
 	code, err := v.issue(ctx, instanceID, account, start, &d)
 	d.Code = code
-	return code, v.end(&d, start, err, err == nil)
+	return code, v.end(&d, start, err)
 }
 
 // issue issues a code; it notes the instance's product type in d.
@@ -263,7 +106,7 @@ func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee st
 	if grantee == "" {
 		d.Op = OpUngrant
 	}
-	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d), false)
+	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d))
 }
 
 // grant grants a code or withdraws its grant; it notes the code's instance
@@ -338,7 +181,7 @@ func (v *Verifier) RevokeServiceCode(ctx context.Context, code string) error {
 		return err
 	}
 	d := Decision{Op: OpRevoke, Code: code}
-	return v.end(&d, start, v.revoke(ctx, code, &d), false)
+	return v.end(&d, start, v.revoke(ctx, code, &d))
 }
 
 // revoke revokes a code and releases its unfiled reservation.

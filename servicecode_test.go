@@ -12,142 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func mustCode(t testing.TB) string {
 	t.Helper()
-	c, err := newCode(rand.Reader)
+	c, err := codeformat.Default().New(rand.Reader)
 	require.NoError(t, err)
 	return c
-}
-
-func TestNewCodeIsWellFormed(t *testing.T) {
-	seen := make(map[string]bool)
-	for range 1000 {
-		c := mustCode(t)
-		require.Len(t, c, codeLen)
-		require.True(t, canonical(c), c)
-		require.True(t, ValidServiceCodeFormat(c), c)
-		for _, bad := range "ILOU" {
-			require.NotContains(t, c, string(bad))
-		}
-		require.False(t, seen[c], "duplicate code %s", c)
-		seen[c] = true
-	}
-}
-
-func TestNewCodeUsesAllRandomBits(t *testing.T) {
-	// 10 bytes of 0xff give 15 symbols of 31 (Z): every random bit lands
-	// in the code, none is dropped.
-	c, err := newCode(bytes.NewReader(bytes.Repeat([]byte{0xff}, 10)))
-	require.NoError(t, err)
-	assert.Equal(t, "ZZZZ-ZZZZ-ZZZZ-ZZZ", c[:codeLen-1])
-	c0, err := newCode(bytes.NewReader(make([]byte, 10)))
-	require.NoError(t, err)
-	assert.Equal(t, "0000-0000-0000-0000", c0) // checksum of zeros is zero
-}
-
-func TestNewCodeShortRandom(t *testing.T) {
-	_, err := newCode(bytes.NewReader([]byte{1, 2, 3}))
-	require.Error(t, err)
-}
-
-func TestValidServiceCodeFormat(t *testing.T) {
-	c := mustCode(t)
-	plain := strings.ReplaceAll(c, "-", "")
-	tests := []struct {
-		name string
-		in   string
-		want bool
-	}{
-		{"canonical", c, true},
-		{"lower case", strings.ToLower(c), true},
-		{"no dashes", plain, true},
-		{"spaces around", "  " + c + "\t", true},
-		{"spaces inside", strings.ReplaceAll(c, "-", " "), true},
-		{"empty", "", false},
-		{"only dashes", "----", false},
-		{"too short", c[:codeLen-1], false},
-		{"too long", c + "0", false},
-		{"U is not a symbol", "U" + c[1:], false},
-		{"non-ASCII", "Ж" + c[1:], false},
-		{"full-width folds", string(rune(c[0])+0xFEE0) + c[1:], true},
-		{"full-width other", "７" + c[1:], c[0] == '7'},
-		{"non-UTF-8", "\xff" + c[1:], false},
-		{"NUL", c[:4] + "\x00" + c[5:], false},
-		{"huge", strings.Repeat("A", 1<<20), false},
-		{"huge of spaces", c + strings.Repeat(" ", 1<<20), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, ValidServiceCodeFormat(tt.in))
-		})
-	}
-}
-
-// TestCheckSymbolCatchesTypos changes every symbol of many codes to every
-// other symbol, and swaps every pair of different neighbours: the format
-// check must refuse each.
-func TestCheckSymbolCatchesTypos(t *testing.T) {
-	for range 200 {
-		c := strings.ReplaceAll(mustCode(t), "-", "")
-		for i := range c {
-			for _, r := range codeAlphabet {
-				if byte(r) == c[i] {
-					continue
-				}
-				typo := c[:i] + string(r) + c[i+1:]
-				require.False(t, ValidServiceCodeFormat(typo), "substitution %s -> %s accepted", c, typo)
-			}
-			if i+1 < len(c) && c[i] != c[i+1] {
-				swap := c[:i] + string(c[i+1]) + string(c[i]) + c[i+2:]
-				require.False(t, ValidServiceCodeFormat(swap), "transposition %s -> %s accepted", c, swap)
-			}
-		}
-	}
-}
-
-func TestNormalizeServiceCode(t *testing.T) {
-	c := mustCode(t)
-	got, ok := NormalizeServiceCode(" " + strings.ToLower(strings.ReplaceAll(c, "-", "")) + " ")
-	require.True(t, ok)
-	assert.Equal(t, c, got)
-
-	// Look-alikes read as the symbols they resemble.
-	zeroOne := "0000-0000-0000-0000"
-	got, ok = NormalizeServiceCode("oOoo-0000-0000-0000")
-	require.True(t, ok)
-	assert.Equal(t, zeroOne, got)
-	one, err := newCode(bytes.NewReader([]byte{0x08, 0x42, 0x10, 0x84, 0x21, 0x08, 0x42, 0x10, 0x84, 0x21}))
-	require.NoError(t, err)
-	require.Equal(t, "1111-1111-1111-111", one[:codeLen-1])
-	typed := "iIlL-" + one[5:]
-	got, ok = NormalizeServiceCode(typed)
-	require.True(t, ok)
-	assert.Equal(t, one, got)
-
-	_, ok = NormalizeServiceCode("not a code")
-	assert.False(t, ok)
-}
-
-func TestNormalizeCanonicalDoesNotAllocate(t *testing.T) {
-	c := mustCode(t)
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, ok := NormalizeServiceCode(c); !ok {
-			t.Fatal("refused")
-		}
-	})
-	assert.Zero(t, allocs)
-}
-
-func TestMaskServiceCode(t *testing.T) {
-	c := mustCode(t)
-	m := MaskServiceCode(strings.ToLower(c))
-	assert.Equal(t, "****-****-****"+c[14:], m)
-	assert.NotContains(t, m, c[:14])
-	assert.Equal(t, "****", MaskServiceCode("secret-but-malformed"))
 }
 
 func TestIssueServiceCodeEligibility(t *testing.T) {
@@ -199,7 +73,7 @@ func TestIssueServiceCodeEligibleEdges(t *testing.T) {
 	inst.Product = ProductSimpleApplicationServer
 	f.put(inst)
 	code := f.issue("i-1", "a")
-	assert.True(t, ValidServiceCodeFormat(code))
+	assert.True(t, canonical(code), code)
 	sc, err := f.store.ServiceCode(context.Background(), code)
 	require.NoError(t, err)
 	assert.Equal(t, ServiceCode{Code: code, Instance: "i-1", Owner: "a", IssuedAt: t0}, sc)
@@ -369,14 +243,15 @@ func requireReason(t testing.TB, err error, sentinel error, reason Reason) *Erro
 // README and the doc comments show passes its own check symbol.
 func TestDocumentedCodesAreValid(t *testing.T) {
 	code := regexp.MustCompile(`\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b`)
-	for _, name := range []string{"README.md", "servicecode.go", "codeformat.go", "doc.go", "examples/httpbackend/README.md"} {
+	for _, name := range []string{"README.md", "doc.go", "codeformat/codeformat.go", "codeformat/default.go", "examples/httpbackend/README.md"} {
 		b, err := os.ReadFile(name)
 		require.NoError(t, err)
 		for _, c := range code.FindAllString(string(b), -1) {
 			if strings.Contains(c, "XXXX") || strings.Contains(c, "0000-0000") {
 				continue // a placeholder
 			}
-			assert.True(t, ValidServiceCodeFormat(c), "%s shows %s, which fails its check symbol", name, c)
+			_, ok := codeformat.Normalize(c)
+			assert.True(t, ok, "%s shows %s, which fails its check symbol", name, c)
 		}
 	}
 }

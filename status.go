@@ -137,7 +137,7 @@ func (v *Verifier) ServiceCodeStatus(ctx context.Context, code string) (CodeStat
 	if st.Code != "" {
 		d.Code = st.Code
 	}
-	return st, v.end(&d, start, err, st.Code != "")
+	return st, v.end(&d, start, err)
 }
 
 // codeStatus reads the state of a code; it notes what it read in d.
@@ -222,7 +222,7 @@ func (v *Verifier) ServiceCodes(ctx context.Context, instanceID, account string)
 	}
 	d := Decision{Op: OpCodes, Account: account, Instance: instanceID}
 	list, err := v.serviceCodes(ctx, instanceID, account, start, &d)
-	return list, v.end(&d, start, err, false)
+	return list, v.end(&d, start, err)
 }
 
 // serviceCodes lists an instance's codes for its owner; it notes the

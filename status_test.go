@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -255,7 +256,7 @@ func TestServiceCodeStatusForgottenInstance(t *testing.T) {
 func TestServiceCodeStatusBadInput(t *testing.T) {
 	f := statusFixture(t, true)
 	code := f.issue("i-1", "a")
-	unknown, err := DefaultCodeFormat().New(strings.NewReader(strings.Repeat("\x5a", 16)))
+	unknown, err := codeformat.Default().New(strings.NewReader(strings.Repeat("\x5a", 16)))
 	require.NoError(t, err)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -501,7 +502,7 @@ func TestServiceCodeStatusDecision(t *testing.T) {
 	d := ds[3]
 	assert.Equal(t, OpStatus, d.Op)
 	assert.Empty(t, d.Account, "the provider's view acts for no account")
-	assert.Equal(t, MaskServiceCode(code), d.Code)
+	assert.Equal(t, codeformat.Mask(nil, code), d.Code)
 	assert.Equal(t, "i-1", d.Instance)
 	assert.Equal(t, ProductECS, d.Product)
 	assert.Equal(t, "a", d.Holder)

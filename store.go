@@ -72,7 +72,7 @@ type Instance struct {
 // the instance, so that after the instance changes hands, the previous
 // owner's grantees lose the code too.
 type ServiceCode struct {
-	Code     string // canonical form, see NormalizeServiceCode
+	Code     string // canonical form, see codeformat.Normalize
 	Instance string // ID of the instance the code was issued from
 	// Owner is the account that owned the instance when the code was
 	// issued, or when it was last granted or its grant withdrawn.

@@ -1,5 +1,7 @@
 package icpverify
 
+import "github.com/icpfiling/icpverify/internal/fold"
+
 // CertType is the type of certificate that identifies a filing subject.
 // The MIIT tells filing subjects apart by certificate type and number, not
 // by name (主办单位证件类型+证件号码).
@@ -129,11 +131,11 @@ func NormalizeSubjectID(id SubjectID) (SubjectID, bool) {
 }
 
 // compactID appends to dst the symbols of a typed certificate number:
-// folded (see foldInputForms), without spaces, tabs and dashes, upper
+// folded (see fold.InputForms), without spaces, tabs and dashes, upper
 // case. It reports false if the number holds anything but ASCII letters,
 // digits and those separators, or more than maxOtherID symbols.
 func compactID(dst []byte, s string) ([]byte, bool) {
-	dst, ok := appendFolded(dst, s)
+	dst, ok := fold.Append(dst, s)
 	if !ok {
 		return dst, false
 	}

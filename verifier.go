@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Verifier verifies the product behind ICP filing applications. Its methods
@@ -22,7 +24,7 @@ type Verifier struct {
 	policies  map[ProductType]Policy
 	rand      io.Reader
 	apps      appIDs
-	format    CodeFormat
+	format    codeformat.Format
 	obs       func(Decision) // nil without one
 }
 
@@ -57,10 +59,10 @@ func WithMainland(mainland func(region string) bool) Option {
 }
 
 // WithCodeFormat sets the format of service codes: how a typed code is read
-// and how IssueServiceCode makes one. The default is DefaultCodeFormat; a
+// and how IssueServiceCode makes one. The default is codeformat.Default; a
 // provider that embeds the library in a backend that has codes already
-// uses InventoryCodeFormat, or a format of its own.
-func WithCodeFormat(f CodeFormat) Option {
+// uses codeformat.Inventory, or a format of its own.
+func WithCodeFormat(f codeformat.Format) Option {
 	return func(v *Verifier) {
 		if f != nil {
 			v.format = f
@@ -80,7 +82,7 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 		now:       time.Now,
 		mainland:  Mainland,
 		rand:      rand.Reader,
-		format:    DefaultCodeFormat(),
+		format:    codeformat.Default(),
 		policies: map[ProductType]Policy{
 			ProductECS:                     DefaultPolicy(ProductECS),
 			ProductSimpleApplicationServer: DefaultPolicy(ProductSimpleApplicationServer),
@@ -129,10 +131,10 @@ func (v *Verifier) begin() (time.Time, error) {
 // end ends an operation that began at start and returns its error, err.
 // With an observer, it first completes the operation's Decision d with
 // err and the time taken, and hands it over. d.Code holds the code as
-// typed, or in canonical form if canonical is set.
-func (v *Verifier) end(d *Decision, start time.Time, err error, canonical bool) error {
+// typed or in canonical form.
+func (v *Verifier) end(d *Decision, start time.Time, err error) error {
 	if v.obs != nil {
-		d.complete(start, v.now(), err, v.format, canonical)
+		d.complete(start, v.now(), err, v.format)
 		observe(v.obs, d)
 	}
 	return err

@@ -90,9 +90,9 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 	d := Decision{Op: op, Account: req.Account, Subject: req.Subject, Product: req.Product,
 		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit, Application: res.Application}
 	if res.ServiceCode != "" {
-		d.Code = res.ServiceCode // known canonical: masked without reading it again
+		d.Code = res.ServiceCode // canonical: masked without folding
 	}
-	return res, v.end(&d, start, err, res.ServiceCode != "")
+	return res, v.end(&d, start, err)
 }
 
 // verify runs the stages of Verify (reserve) or Check: validate the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -111,7 +112,7 @@ func TestCommitPastDeadline(t *testing.T) {
 // sent first (the answer is late) if sendFirst, and retries it.
 func testReservePastDeadline(t *testing.T, d sqlstore.Dialect, sendFirst bool) {
 	f := newFaultFixture(t, d)
-	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject,
 		SubjectKey: nameKey(t, f.req.Subject), Application: newApp()}
 	dc := newDelayedCommit(sendFirst)
@@ -149,7 +150,7 @@ func testReleasePastDeadline(t *testing.T, d sqlstore.Dialect) {
 	if _, err := f.v.Verify(context.Background(), f.req); err != nil {
 		t.Fatal(err)
 	}
-	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	r, err := f.s.Reservation(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)

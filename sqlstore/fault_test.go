@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -51,7 +52,7 @@ func newFaultFixture(t *testing.T, d sqlstore.Dialect) *faultFixture {
 func (f *faultFixture) checkUntouched(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	if r, err := f.s.Reservation(ctx, code); !errors.Is(err, icpverify.ErrNotFound) {
 		t.Errorf("after the failure: Reservation = %+v, %v; want ErrNotFound", r, err)
 	}
@@ -99,7 +100,7 @@ func (f *faultFixture) onReservationCommit(h commitHook) {
 func (f *faultFixture) checkSettled(t *testing.T, callErr error) {
 	t.Helper()
 	ctx := context.Background()
-	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	_, err := f.s.Reservation(ctx, code)
 	stored := err == nil
 	if err != nil && !errors.Is(err, icpverify.ErrNotFound) {
@@ -435,7 +436,7 @@ func TestCommitCertificationConflict(t *testing.T) {
 	if _, err := f.v.Verify(context.Background(), f.req); err != nil {
 		t.Fatal(err)
 	}
-	code, _ := icpverify.NormalizeServiceCode(f.req.ServiceCode)
+	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	r, err := f.s.Reservation(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -208,7 +209,7 @@ func runRevocationRaces(t *testing.T, s *sqlstore.Store, vv, vr *icpverify.Verif
 				t.Errorf("race %d: Reservation: %v", i, err)
 			case !r.Filed:
 				tally.leaked = append(tally.leaked, fmt.Sprintf("%s for %s (Verify %s)",
-					icpverify.MaskServiceCode(code), r.Account, outcomeOf(verr)))
+					codeformat.Mask(nil, code), r.Account, outcomeOf(verr)))
 			}
 		}
 		kind := "revocation"

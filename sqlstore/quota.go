@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Reservation implements icpverify.QuotaStore.
@@ -21,7 +22,7 @@ func (s *Store) Reservation(ctx context.Context, code string) (icpverify.Reserva
 		return err
 	})
 	if err != nil {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Reservation %s: %w", icpverify.MaskServiceCode(code), err)
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Reservation %s: %w", codeformat.Mask(nil, code), err)
 	}
 	return r, nil
 }
@@ -144,7 +145,7 @@ func (s *Store) Release(ctx context.Context, r icpverify.Reservation) (icpverify
 		})
 	})
 	if err != nil {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Release %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Release %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	return old, nil
 }
@@ -199,7 +200,7 @@ func (s *Store) Complete(ctx context.Context, r icpverify.Reservation) (icpverif
 		})
 	})
 	if err != nil {
-		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return icpverify.Reservation{}, fmt.Errorf("sqlstore: Complete %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	return out, nil
 }

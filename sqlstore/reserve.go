@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Reserve implements icpverify.QuotaStore.
@@ -42,7 +43,7 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 	}
 	at, err := s.d.timeArg("ReservedAt", r.ReservedAt)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	lim := clampLimit(limit)
 	var out icpverify.Outcome
@@ -62,7 +63,7 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 		return s.applicationConflict(err)
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return 0, 0, fmt.Errorf("sqlstore: Reserve %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	return out, used, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // ReserveServiceCode implements icpverify.CodeReserver: the lookup of
@@ -34,17 +35,17 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 		return icpverify.CodeRecord{}, 0, err
 	}
 	if !checkKey(r.Code) {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(r.Code), icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, r.Code), icpverify.ErrNotFound)
 	}
 	if err := checkApplication(r); err != nil {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	if s.d != Postgres {
 		return s.lookupAndReserve(ctx, r, limit, g)
 	}
 	args, err := s.reserveCodeArgs(r, limit, g)
 	if err != nil {
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	var rec icpverify.CodeRecord
 	var out icpverify.Outcome
@@ -58,9 +59,9 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(r.Code), icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, r.Code), icpverify.ErrNotFound)
 	case err != nil:
-		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", icpverify.MaskServiceCode(r.Code), err)
+		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
 	return rec, out, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -104,7 +105,7 @@ func loadRestartInventory(t *testing.T, s *sqlstore.Store) []icpverify.Request {
 	if err := s.PutInstances(context.Background(), insts); err != nil {
 		t.Fatal(err)
 	}
-	f := icpverify.DefaultCodeFormat()
+	f := codeformat.Default()
 	rng := rand.NewChaCha8([32]byte{7})
 	var reqs []icpverify.Request
 	for i, inst := range insts {
@@ -275,7 +276,7 @@ func (l *verifyLoad) settle(req icpverify.Request) {
 			l.succeeded(restartSuccess{req: req, res: res, failures: failures})
 			return
 		case errors.As(err, &refusal):
-			code, _ := icpverify.NormalizeServiceCode(req.ServiceCode)
+			code, _ := codeformat.Normalize(req.ServiceCode)
 			l.record(func() { l.refused[code] = restartRefusal{req: req, err: refusal} })
 			return
 		}
@@ -468,7 +469,7 @@ type restartRow struct {
 
 // reservationOf returns the row a success should have left.
 func reservationOf(t *testing.T, s restartSuccess) restartRow {
-	code, _ := icpverify.NormalizeServiceCode(s.req.ServiceCode)
+	code, _ := codeformat.Normalize(s.req.ServiceCode)
 	inst := "i-rst-" + strings.TrimPrefix(s.req.Account, "acct-rst-")
 	return restartRow{code: code, instance: inst, account: s.req.Account, subjectKey: nameKey(t, s.req.Subject)}
 }

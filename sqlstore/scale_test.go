@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -80,7 +81,7 @@ func loadInstances(t *testing.T, s *sqlstore.Store, from, to int) time.Duration 
 func loadCodes(t *testing.T, s *sqlstore.Store, rng *rand.ChaCha8, from, to int) []string {
 	t.Helper()
 	ctx := context.Background()
-	f := icpverify.DefaultCodeFormat()
+	f := codeformat.Default()
 	codes := make([]string, 0, to-from)
 	const rows = 1000
 	for b := from; b < to; b += rows {

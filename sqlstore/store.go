@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // Store is an icpverify.InstanceStore and icpverify.QuotaStore kept in a SQL
@@ -158,16 +159,16 @@ func (s *Store) ServiceCode(ctx context.Context, code string) (icpverify.Service
 		return icpverify.ServiceCode{}, err
 	}
 	if !checkKey(code) {
-		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, code), icpverify.ErrNotFound)
 	}
 	var sc icpverify.ServiceCode
 	err := s.queryRow(ctx, s.q.serviceCode, code).Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee,
 		boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, code), icpverify.ErrNotFound)
 	}
 	if err != nil {
-		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: reading service code %s: %w", icpverify.MaskServiceCode(code), err)
+		return icpverify.ServiceCode{}, fmt.Errorf("sqlstore: reading service code %s: %w", codeformat.Mask(nil, code), err)
 	}
 	return sc, nil
 }
@@ -180,7 +181,7 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 		return icpverify.CodeRecord{}, err
 	}
 	if !checkKey(code) {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, code), icpverify.ErrNotFound)
 	}
 	var rec icpverify.CodeRecord
 	// A read too may be aborted as a deadlock, as on a Galera node
@@ -190,10 +191,10 @@ func (s *Store) LookupServiceCode(ctx context.Context, code string) (icpverify.C
 		return s.scanLookup(s.queryRow(ctx, s.q.lookupCode, code), &rec)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", icpverify.MaskServiceCode(code), icpverify.ErrNotFound)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: service code %s: %w", codeformat.Mask(nil, code), icpverify.ErrNotFound)
 	}
 	if err != nil {
-		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", icpverify.MaskServiceCode(code), err)
+		return icpverify.CodeRecord{}, fmt.Errorf("sqlstore: reading service code %s: %w", codeformat.Mask(nil, code), err)
 	}
 	return rec, nil
 }
@@ -222,7 +223,7 @@ func (s *Store) AddServiceCode(ctx context.Context, sc icpverify.ServiceCode, li
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	masked := icpverify.MaskServiceCode(sc.Code)
+	masked := codeformat.Mask(nil, sc.Code)
 	for _, f := range []struct {
 		name, v  string
 		required bool
@@ -299,7 +300,7 @@ func (s *Store) GrantServiceCode(ctx context.Context, code, owner, grantee strin
 	}
 	for _, f := range []struct{ name, v string }{{"owner", owner}, {"grantee", grantee}} {
 		if err := checkText(f.name, f.v, false); err != nil {
-			return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", icpverify.MaskServiceCode(code), err)
+			return fmt.Errorf("sqlstore: GrantServiceCode %s: %w", codeformat.Mask(nil, code), err)
 		}
 	}
 	return s.updateCode(ctx, "GrantServiceCode", code, s.q.grant, owner, grantee, code)
@@ -317,7 +318,7 @@ func (s *Store) RevokeServiceCode(ctx context.Context, code string) error {
 // a transaction; it returns ErrNotFound if the code is not stored. op names
 // the call in errors.
 func (s *Store) updateCode(ctx context.Context, op, code, query string, args ...any) error {
-	masked := icpverify.MaskServiceCode(code)
+	masked := codeformat.Mask(nil, code)
 	if !checkKey(code) {
 		return fmt.Errorf("sqlstore: %s %s: %w", op, masked, icpverify.ErrNotFound)
 	}

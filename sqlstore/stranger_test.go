@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -36,10 +37,10 @@ func strangerCodes(t testing.TB, s *sqlstore.Store) (absent, other string) {
 		t.Fatalf("IssueServiceCode on a memory store: %v", err)
 	}
 	var ok bool
-	if other, ok = icpverify.NormalizeServiceCode(code); !ok {
+	if other, ok = codeformat.Normalize(code); !ok {
 		t.Fatalf("issued code %q is not well formed", code)
 	}
-	if absent, ok = icpverify.NormalizeServiceCode(elsewhere); !ok {
+	if absent, ok = codeformat.Normalize(elsewhere); !ok {
 		t.Fatalf("issued code %q is not well formed", elsewhere)
 	}
 	if _, err := s.ServiceCode(ctx, absent); !errors.Is(err, icpverify.ErrNotFound) {

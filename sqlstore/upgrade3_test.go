@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -116,7 +117,7 @@ func hasIndex(t *testing.T, d sqlstore.Dialect, db *sql.DB, name string) bool {
 // mustNormalize returns the canonical form of a code of the default format.
 func mustNormalize(t *testing.T, code string) string {
 	t.Helper()
-	c, ok := icpverify.NormalizeServiceCode(code)
+	c, ok := codeformat.Normalize(code)
 	if !ok {
 		t.Fatalf("%q is not a code", code)
 	}

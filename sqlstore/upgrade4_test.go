@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -85,7 +86,7 @@ func TestMigrateFromV4(t *testing.T) {
 		checkVersions(t, old, sqlstore.DefaultPrefix)
 		checkWithoutRowid(t, d, pool, true)
 		for _, req := range reqs[:2] {
-			code, _ := icpverify.NormalizeServiceCode(req.ServiceCode)
+			code, _ := codeformat.Normalize(req.ServiceCode)
 			r, err := old.Reservation(ctx, code)
 			if err != nil {
 				t.Fatal(err)

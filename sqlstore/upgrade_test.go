@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -76,7 +77,7 @@ func newV1Fixture(t *testing.T, d sqlstore.Dialect) *v1Fixture {
 		f.v1.putInstance(eligible(id, "acct-a"))
 	}
 	for _, r := range v1Reservations {
-		code, err := icpverify.DefaultCodeFormat().New(rand.Reader)
+		code, err := codeformat.Default().New(rand.Reader)
 		require.NoError(t, err)
 		f.codes[r.name] = code
 		f.v1.addCode(icpverify.ServiceCode{Code: code, Instance: r.instance, Owner: "acct-a", IssuedAt: f.at})
@@ -236,7 +237,7 @@ func TestMigrateFromV1(t *testing.T) {
 		assert.Equal(t, before, dumpTables(t, s.DB()), "a second Migrate changed the tables")
 
 		// A replica still running version 1 cannot reserve.
-		code, err := icpverify.DefaultCodeFormat().New(rand.Reader)
+		code, err := codeformat.Default().New(rand.Reader)
 		require.NoError(t, err)
 		_, _, err = s.AddServiceCode(ctx, icpverify.ServiceCode{Code: code, Instance: "i-b", Owner: "acct-a", IssuedAt: f.at}, 100)
 		require.NoError(t, err)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 // randomHex returns 2n random hexadecimal digits.
@@ -69,15 +69,15 @@ func (k keys) code(t testing.TB) string {
 		v[i] = r & 31
 	}
 	code := encodeCode(&v)
-	if c, ok := icpverify.NormalizeServiceCode(code); !ok || c != code {
-		t.Fatalf("storetest: bug: drew %q, which icpverify does not accept as a canonical service code", code)
+	if c, ok := codeformat.Normalize(code); !ok || c != code {
+		t.Fatalf("storetest: bug: drew %q, which codeformat does not accept as a canonical service code", code)
 	}
 	return code
 }
 
 // Service codes are 16 symbols of Crockford's base 32 in four dashed groups;
 // the last symbol makes the checksum, a polynomial over GF(32) modulo
-// x^5+x^2+1, zero. See icpverify.ValidServiceCodeFormat.
+// x^5+x^2+1, zero. See codeformat.Default.
 const (
 	codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	codeSymbols  = 16

@@ -3,7 +3,7 @@ package storetest
 import (
 	"testing"
 
-	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 func TestCodesAreCanonical(t *testing.T) {
@@ -11,7 +11,7 @@ func TestCodesAreCanonical(t *testing.T) {
 	seen := make(map[string]bool)
 	for range 1000 {
 		c := k.code(t)
-		if !icpverify.ValidServiceCodeFormat(c) {
+		if _, ok := codeformat.Normalize(c); !ok {
 			t.Fatalf("code %q is not valid", c)
 		}
 		if seen[c] {
@@ -29,7 +29,7 @@ func TestBenchCodes(t *testing.T) {
 	seen := make(map[string]bool)
 	for range 1000 {
 		c := g.next()
-		if c2, ok := icpverify.NormalizeServiceCode(c); !ok || c2 != c {
+		if c2, ok := codeformat.Normalize(c); !ok || c2 != c {
 			t.Fatalf("code %q is not canonical", c)
 		}
 		if seen[c] {

@@ -46,7 +46,7 @@
 // promise, and reads them as follows where they leave room:
 //
 //   - Data is used as the Verifier uses it: every service code is a
-//     canonical code (see icpverify.NormalizeServiceCode) stored with
+//     canonical code (see codeformat.Normalize) stored with
 //     AddServiceCode on an instance stored with PutInstanceContext before it is
 //     reserved, so a store whose tables reference each other (foreign keys)
 //     passes. IDs, accounts and subjects may be up to 200 bytes of UTF-8,

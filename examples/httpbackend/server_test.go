@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/icphttp"
 )
 
@@ -539,7 +540,7 @@ func TestCodesAndGrant(t *testing.T) {
 		wantStatus(t, rec, http.StatusCreated)
 		var got statusBody
 		decodeJSON(t, rec, &got)
-		if got.Status != "issued" || got.Instance != "i-swas" || !icpverify.ValidServiceCodeFormat(got.ServiceCode) {
+		if got.Status != "issued" || got.Instance != "i-swas" || !wellFormed(got.ServiceCode) {
 			t.Fatalf("issue %d: got %+v", i, got)
 		}
 		if i == 1 {
@@ -1101,7 +1102,7 @@ func TestExpiring(t *testing.T) {
 	// 70 days on, 20 are left.
 	e.clock.Advance(70 * 24 * time.Hour)
 	expires := time.Date(2025, time.May, 30, 2, 0, 0, 0, time.UTC)
-	want := expiryBody{Instance: "i-short", Subject: "Beijing Example Co., Ltd.", ServiceCode: icpverify.MaskServiceCode(code), ExpiresAt: expires}
+	want := expiryBody{Instance: "i-short", Subject: "Beijing Example Co., Ltd.", ServiceCode: codeformat.Mask(nil, code), ExpiresAt: expires}
 	for _, l := range []struct{ accept, cl, message string }{
 		{"en", "en", "Instance i-short, which the ICP filing of Beijing Example Co., Ltd. uses (service code " + want.ServiceCode + "), expires on 2025-05-30."},
 		{"zh-CN", "zh-Hans", "Beijing Example Co., Ltd.的ICP备案所用的实例i-short（备案服务码" + want.ServiceCode + "）将于2025-05-30到期。"},
@@ -1166,7 +1167,7 @@ func TestAuditTrail(t *testing.T) {
 		`account=alice`,
 		`verdict=passed`,
 		`verdict=refused reason=product_not_fileable`,
-		`code=`+icpverify.MaskServiceCode(code),
+		`code=`+codeformat.Mask(nil, code),
 	)
 	if strings.Contains(got, code) {
 		t.Errorf("log holds the service code unmasked:\n%s", got)
@@ -1515,4 +1516,11 @@ func mistype(code string) string {
 	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	i := strings.IndexByte(alphabet, code[0])
 	return string(alphabet[(i+1)%len(alphabet)]) + code[1:]
+}
+
+// wellFormed reports whether code is a well-formed code of the default
+// format.
+func wellFormed(code string) bool {
+	_, ok := codeformat.Normalize(code)
+	return ok
 }

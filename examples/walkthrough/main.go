@@ -34,6 +34,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 func main() {
@@ -313,8 +314,8 @@ func (k *walk) serviceCodeInvalid() error {
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeMalformed); err != nil {
 		return err
 	}
-	k.printf("  The check character catches the typo before any store is asked (ValidServiceCodeFormat: %t).\n",
-		icpverify.ValidServiceCodeFormat(typo))
+	_, wellFormed := codeformat.Normalize(typo)
+	k.printf("  The check character catches the typo before any store is asked (codeformat.Normalize: %t).\n", wellFormed)
 
 	studio := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: alicesCode, Account: alice, Subject: "Hangzhou Example Studio"}
 	k.printf("\nalice types the code right.\n")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 func TestRun(t *testing.T) {
@@ -155,12 +155,12 @@ func TestRunWriteError(t *testing.T) {
 }
 
 // TestMaskedLike checks the placeholder of masked codes against the masked
-// form of icpverify.MaskServiceCode.
+// form of codeformat.Mask.
 func TestMaskedLike(t *testing.T) {
 	const code = "60RK-4CSM-6MV3-EE1P" // a well-formed code
-	masked := icpverify.MaskServiceCode(code)
+	masked := codeformat.Mask(nil, code)
 	if masked != "****-****-****-EE1P" || !maskedLike(masked) {
-		t.Errorf("MaskServiceCode(%q) = %q, maskedLike %t; want ****-****-****-EE1P, true", code, masked, maskedLike(masked))
+		t.Errorf("Mask(nil, %q) = %q, maskedLike %t; want ****-****-****-EE1P, true", code, masked, maskedLike(masked))
 	}
 	for _, s := range []string{code, "****", "****-****-****-****", "XXXX-****-****-XXXX", maskedCode[:len(maskedCode)-1]} {
 		if maskedLike(s) {

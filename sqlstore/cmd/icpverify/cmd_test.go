@@ -18,6 +18,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -355,7 +356,7 @@ func TestCodes(t *testing.T) {
 			t.Errorf("expiring: exit %d, stdout %q", r.code, r.stdout)
 		}
 		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "3000h")
-		if r.code != 0 || !strings.Contains(r.stdout, "i-bp1cmd") || !strings.Contains(r.stdout, icpverify.MaskServiceCode(bound)) ||
+		if r.code != 0 || !strings.Contains(r.stdout, "i-bp1cmd") || !strings.Contains(r.stdout, codeformat.Mask(nil, bound)) ||
 			!strings.Contains(r.stdout, expires.Format(time.RFC3339)) {
 			t.Errorf("expiring --within 3000h: exit %d, stdout %q", r.code, r.stdout)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/codeformat"
 )
 
 var revokeCmd = &command{
@@ -27,7 +28,7 @@ one stays.`,
 			if err := icpverify.New(s, s).RevokeServiceCode(ctx, args[0]); err != nil {
 				return failure(e, "revoke", err)
 			}
-			fmt.Fprintf(e.stdout, "revoked %s\n", icpverify.MaskServiceCode(args[0]))
+			fmt.Fprintf(e.stdout, "revoked %s\n", codeformat.Mask(nil, args[0]))
 			return 0
 		}
 	},

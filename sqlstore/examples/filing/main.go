@@ -30,6 +30,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/icpfiling/icpverify/codeformat"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
@@ -191,13 +192,13 @@ func (f *filing) apply(codes []string) error {
 	if err := f.v.Release(f.ctx, shanghai); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.w, "released %s: its application was withdrawn\n", icpverify.MaskServiceCode(codes[1]))
+	fmt.Fprintf(f.w, "released %s: its application was withdrawn\n", codeformat.Mask(nil, codes[1]))
 	f.verify(codes[3], "Shenzhen Other Co., Ltd.")
 
 	if err := f.v.Complete(f.ctx, hangzhou); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.w, "filed %s\n", icpverify.MaskServiceCode(codes[0]))
+	fmt.Fprintf(f.w, "filed %s\n", codeformat.Mask(nil, codes[0]))
 	report(f.w, "release the filed code", f.v.Release(f.ctx, hangzhou))
 	return nil
 }
@@ -206,7 +207,7 @@ func (f *filing) apply(codes []string) error {
 // happened, and returns the application's identity ("" if refused).
 func (f *filing) verify(code, subject string) string {
 	res, err := f.v.Verify(f.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: f.owner, Subject: subject})
-	what := fmt.Sprintf("verify %s for %s", icpverify.MaskServiceCode(code), subject)
+	what := fmt.Sprintf("verify %s for %s", codeformat.Mask(nil, code), subject)
 	if err != nil {
 		report(f.w, what, err)
 		return ""

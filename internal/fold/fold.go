@@ -1,13 +1,16 @@
-package icpverify
+// Package fold folds what input methods and copies put into a typed code
+// or certificate number, so that the code formats and the subject keys of
+// the module read plain ASCII.
+package fold
 
 import "unicode/utf8"
 
-// maxFoldInput bounds, in bytes, what foldInputForms reads: room for a code
+// MaxInput bounds, in bytes, what InputForms reads: room for a code
 // or a certificate number typed in full-width forms (three bytes each) with
 // generous spacing. Longer input is refused unread.
-const maxFoldInput = 1024
+const MaxInput = 1024
 
-// foldInputForms folds what an input method or a copy from a web page or a
+// InputForms folds what an input method or a copy from a web page or a
 // document puts into a typed code or certificate number, so that the
 // formats see plain ASCII:
 //
@@ -24,13 +27,13 @@ const maxFoldInput = 1024
 //   - the zero-width space U+200B, the word joiner U+2060 and the byte
 //     order mark U+FEFF, which copies carry invisibly, are dropped.
 //
-// A tab is kept. It reports false if s is longer than maxFoldInput bytes,
+// A tab is kept. It reports false if s is longer than MaxInput bytes,
 // is not valid UTF-8, or holds any other character outside printable ASCII
 // (a control character, a letter of another script): the result, when
 // true, is only printable ASCII and tabs. Input that needs no folding is
 // returned as it is, without allocating.
-func foldInputForms(s string) (string, bool) {
-	if len(s) > maxFoldInput {
+func InputForms(s string) (string, bool) {
+	if len(s) > MaxInput {
 		return "", false
 	}
 	i := 0
@@ -41,19 +44,20 @@ func foldInputForms(s string) (string, bool) {
 		return s, true
 	}
 	var buf [64]byte
-	b, ok := appendFolded(buf[:0], s)
+	b, ok := Append(buf[:0], s)
 	if !ok {
 		return "", false
 	}
 	return string(b), true
 }
 
-// plainASCII reports whether foldInputForms keeps byte c as it is.
+// plainASCII reports whether InputForms keeps byte c as it is.
 func plainASCII(c byte) bool { return c >= 0x20 && c < 0x7f || c == '\t' }
 
-// appendFolded appends the folded form of s (see foldInputForms) to dst.
+// Append appends the folded form of s (see InputForms) to dst and reports
+// whether s folds; on false, dst holds what was folded before the refusal.
 // It does not bound the length of s.
-func appendFolded(dst []byte, s string) ([]byte, bool) {
+func Append(dst []byte, s string) ([]byte, bool) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -85,7 +89,7 @@ func appendFolded(dst []byte, s string) ([]byte, bool) {
 	return dst, true
 }
 
-// foldRune maps a non-ASCII rune to the ASCII byte foldInputForms folds it
+// foldRune maps a non-ASCII rune to the ASCII byte InputForms folds it
 // to, or -1 if it has none; keep is false for a rune that is dropped.
 func foldRune(r rune) (f rune, keep bool) {
 	switch r {

@@ -1,4 +1,4 @@
-package icpverify
+package fold
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestFoldInputForms(t *testing.T) {
+func TestInputForms(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 		ok             bool
@@ -37,42 +37,42 @@ func TestFoldInputForms(t *testing.T) {
 		{"non-UTF-8", "AB\xffCD", "", false},
 		{"replacement character", "AB\ufffdCD", "", false},
 		{"bidi override", "AB\u202eCD", "", false},
-		{"too long", strings.Repeat("A", maxFoldInput+1), "", false},
-		{"longest", strings.Repeat("A", maxFoldInput), strings.Repeat("A", maxFoldInput), true},
+		{"too long", strings.Repeat("A", MaxInput+1), "", false},
+		{"longest", strings.Repeat("A", MaxInput), strings.Repeat("A", MaxInput), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := foldInputForms(tt.in)
+			got, ok := InputForms(tt.in)
 			assert.Equal(t, tt.ok, ok)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 }
 
-func TestFoldInputFormsPlainDoesNotAllocate(t *testing.T) {
+func TestInputFormsPlainDoesNotAllocate(t *testing.T) {
 	in := "4f9f0d9c-5b3e-4a1b 9C2D\t77aa"
 	n := testing.AllocsPerRun(100, func() {
-		if s, ok := foldInputForms(in); !ok || s != in {
+		if s, ok := InputForms(in); !ok || s != in {
 			t.Fatal(s, ok)
 		}
 	})
 	assert.Zero(t, n)
 }
 
-// FuzzFoldInputForms checks foldInputForms: never a panic; a result of
+// FuzzInputForms checks InputForms: never a panic; a result of
 // printable ASCII and tabs, no longer than the input; plain ASCII kept as
 // it is; folding a folded string changes nothing.
-func FuzzFoldInputForms(f *testing.F) {
+func FuzzInputForms(f *testing.F) {
 	for _, s := range []string{"", "ＡＢ－１２", "AB\r\nCD", "\ufeffA\u3000B", "\xff", "A\u2212B\u30fc"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := foldInputForms(s)
+		got, ok := InputForms(s)
 		if !ok {
 			if got != "" {
 				t.Fatalf("refused %q with %q", s, got)
 			}
-			if len(s) <= maxFoldInput && utf8.ValidString(s) && allPlain(s) {
+			if len(s) <= MaxInput && utf8.ValidString(s) && allPlain(s) {
 				t.Fatalf("refused plain %q", s)
 			}
 			return
@@ -86,7 +86,7 @@ func FuzzFoldInputForms(f *testing.F) {
 		if allPlain(s) && got != s {
 			t.Fatalf("plain %q folded to %q", s, got)
 		}
-		if again, ok := foldInputForms(got); !ok || again != got {
+		if again, ok := InputForms(got); !ok || again != got {
 			t.Fatalf("not idempotent: %q, %q, %q", s, got, again)
 		}
 	})
@@ -101,7 +101,7 @@ func allPlain(s string) bool {
 	return true
 }
 
-func BenchmarkFoldInputForms(b *testing.B) {
+func BenchmarkInputForms(b *testing.B) {
 	for _, bm := range []struct{ name, in string }{
 		{"plain", "7KQ2-M9XD-4TRB-WH6C"},
 		{"full-width", "７ＫＱ２－Ｍ９ＸＤ－４ＴＲＢ－ＷＨ６Ｃ"},
@@ -109,7 +109,7 @@ func BenchmarkFoldInputForms(b *testing.B) {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := foldInputForms(bm.in); !ok {
+				if _, ok := InputForms(bm.in); !ok {
 					b.Fatal(bm.in)
 				}
 			}

@@ -1,4 +1,4 @@
-package icpverify
+package codeformat
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/icpfiling/icpverify/internal/fold"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,8 +24,8 @@ func toFullWidth(s string) string {
 	return b.String()
 }
 
-func TestDefaultCodeFormat(t *testing.T) {
-	f := DefaultCodeFormat()
+func TestDefault(t *testing.T) {
+	f := Default()
 	c := mustCode(t)
 	plain := strings.ReplaceAll(c, "-", "")
 	tests := []struct {
@@ -63,17 +64,17 @@ func TestDefaultCodeFormat(t *testing.T) {
 			}
 		})
 	}
-	// What NormalizeServiceCode reads, the format reads alike.
+	// What Normalize reads, the format reads alike.
 	for _, in := range []string{c, plain, " " + strings.ToLower(plain), "O" + c[1:], "", "U" + c[1:], strings.Repeat(" ", 70) + c} {
-		want, wantOK := NormalizeServiceCode(in)
+		want, wantOK := Normalize(in)
 		got, ok := f.Normalize(in)
 		assert.Equal(t, wantOK, ok, in)
 		assert.Equal(t, want, got, in)
 	}
 }
 
-func TestDefaultCodeFormatNew(t *testing.T) {
-	f := DefaultCodeFormat()
+func TestDefaultNew(t *testing.T) {
+	f := Default()
 	c, err := f.New(rand.Reader)
 	require.NoError(t, err)
 	assert.True(t, canonical(c), c)
@@ -84,8 +85,8 @@ func TestDefaultCodeFormatNew(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestDefaultCodeFormatCanonicalDoesNotAllocate(t *testing.T) {
-	f := DefaultCodeFormat()
+func TestDefaultCanonicalDoesNotAllocate(t *testing.T) {
+	f := Default()
 	c := mustCode(t)
 	n := testing.AllocsPerRun(100, func() {
 		if got, ok := f.Normalize(c); !ok || got != c {
@@ -95,14 +96,14 @@ func TestDefaultCodeFormatCanonicalDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, n)
 }
 
-func TestInventoryCodeFormat(t *testing.T) {
+func TestInventory(t *testing.T) {
 	const (
 		hex   = "4f9f0d9c-5b3e-4a1b-9c2d-77aa0e1f3b6c"
 		hexUp = "4F9F0D9C-5B3E-4A1B-9C2D-77AA0E1F3B6C"
 		alnum = "A1B2C3D4E5F6G7H8J9K0"
 	)
-	keep := InventoryCodeFormat(InventoryOptions{})
-	ignore := InventoryCodeFormat(InventoryOptions{IgnoreDashes: true})
+	keep := Inventory(InventoryOptions{})
+	ignore := Inventory(InventoryOptions{IgnoreDashes: true})
 	tests := []struct {
 		name, in         string
 		keep, ignoreWant string // "" for refused
@@ -139,7 +140,7 @@ func TestInventoryCodeFormat(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, f := range []struct {
 				name string
-				f    CodeFormat
+				f    Format
 				want string
 			}{{"dashes kept", keep, tt.keep}, {"dashes ignored", ignore, tt.ignoreWant}} {
 				got, ok := f.f.Normalize(tt.in)
@@ -170,7 +171,7 @@ func TestInventoryOptions(t *testing.T) {
 		{"min above default max", InventoryOptions{MinSymbols: 100}, 64, 64},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := InventoryCodeFormat(tt.o).(inventoryFormat)
+			f := Inventory(tt.o).(inventoryFormat)
 			assert.Equal(t, tt.min, f.min)
 			assert.Equal(t, tt.max, f.max)
 			_, ok := f.Normalize(strings.Repeat("A", tt.min))
@@ -187,7 +188,7 @@ func TestInventoryOptions(t *testing.T) {
 	}
 }
 
-func TestInventoryCodeFormatNew(t *testing.T) {
+func TestInventoryNew(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		o    InventoryOptions
@@ -200,7 +201,7 @@ func TestInventoryCodeFormatNew(t *testing.T) {
 		{"longest", InventoryOptions{MinSymbols: 256, MaxSymbols: 256}, 256},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := InventoryCodeFormat(tt.o)
+			f := Inventory(tt.o)
 			seen := make(map[string]bool)
 			for range 200 {
 				c, err := f.New(rand.Reader)
@@ -220,14 +221,14 @@ func TestInventoryCodeFormatNew(t *testing.T) {
 		})
 	}
 	// Every symbol of the alphabet, one random byte each.
-	c, err := InventoryCodeFormat(InventoryOptions{MinSymbols: 32, MaxSymbols: 32}).New(bytes.NewReader([]byte(
+	c, err := Inventory(InventoryOptions{MinSymbols: 32, MaxSymbols: 32}).New(bytes.NewReader([]byte(
 		"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\xff")))
 	require.NoError(t, err)
 	assert.Equal(t, codeAlphabet, c)
 }
 
 func TestInventoryCanonicalDoesNotAllocate(t *testing.T) {
-	f := InventoryCodeFormat(InventoryOptions{})
+	f := Inventory(InventoryOptions{})
 	for _, c := range []string{"4F9F0D9C-5B3E-4A1B-9C2D-77AA0E1F3B6C", "A1B2C3D4E5F6G7H8J9K0"} {
 		n := testing.AllocsPerRun(100, func() {
 			if got, ok := f.Normalize(c); !ok || got != c {
@@ -261,21 +262,21 @@ func TestMaskCode(t *testing.T) {
 	}
 }
 
-var fuzzFormats = []CodeFormat{
-	DefaultCodeFormat(),
-	InventoryCodeFormat(InventoryOptions{}),
-	InventoryCodeFormat(InventoryOptions{IgnoreDashes: true}),
-	InventoryCodeFormat(InventoryOptions{MinSymbols: 1, MaxSymbols: 4}),
-	InventoryCodeFormat(InventoryOptions{MinSymbols: 256, MaxSymbols: 256}),
+var fuzzFormats = []Format{
+	Default(),
+	Inventory(InventoryOptions{}),
+	Inventory(InventoryOptions{IgnoreDashes: true}),
+	Inventory(InventoryOptions{MinSymbols: 1, MaxSymbols: 4}),
+	Inventory(InventoryOptions{MinSymbols: 256, MaxSymbols: 256}),
 }
 
-// FuzzCodeFormat checks every format: never a panic; a refusal returns "";
+// FuzzFormat checks every format: never a panic; a refusal returns "";
 // a code is printable ASCII, its own canonical form, typed again in lower
 // case and full-width forms with spaces around it is the same code; the
-// default format reads plain input as NormalizeServiceCode does; maskCode
+// default format reads plain input as Normalize does; maskCode
 // of a code keeps its length and dashes and shows at most 4 symbols, the
 // code's last.
-func FuzzCodeFormat(f *testing.F) {
+func FuzzFormat(f *testing.F) {
 	for _, s := range []string{"7KQ2-M9XD-4TRB-WH6C", "4f9f0d9c-5b3e-4a1b", "Ａ１Ｂ２－Ｃ３Ｄ４", "AB\r\nCD12", "", "\xff", "a-b", "ABCD_1234"} {
 		for i := range fuzzFormats {
 			f.Add(uint8(i), s)
@@ -285,9 +286,9 @@ func FuzzCodeFormat(f *testing.F) {
 		format := fuzzFormats[int(which)%len(fuzzFormats)]
 		c, ok := format.Normalize(s)
 		if which == 0 && allPlain(s) {
-			want, wantOK := NormalizeServiceCode(s)
+			want, wantOK := Normalize(s)
 			if ok != wantOK || c != want {
-				t.Fatalf("default format read %q as %q, %v; NormalizeServiceCode as %q, %v", s, c, ok, want, wantOK)
+				t.Fatalf("default format read %q as %q, %v; Normalize as %q, %v", s, c, ok, want, wantOK)
 			}
 		}
 		if !ok {
@@ -303,7 +304,7 @@ func FuzzCodeFormat(f *testing.F) {
 			t.Fatalf("not idempotent: %q, %q, %q", s, c, again)
 		}
 		// The default format reads at most maxCodeInput bytes once folded.
-		if typed := "\u3000" + toFullWidth(strings.ToLower(s)) + " "; len(typed) <= maxCodeInput || which != 0 && len(typed) <= maxFoldInput {
+		if typed := "\u3000" + toFullWidth(strings.ToLower(s)) + " "; len(typed) <= maxCodeInput || which != 0 && len(typed) <= fold.MaxInput {
 			if again, ok := format.Normalize(typed); !ok || again != c {
 				t.Fatalf("%q is %q, but %q is %q, %v", s, c, typed, again, ok)
 			}
@@ -332,16 +333,16 @@ func FuzzCodeFormat(f *testing.F) {
 	})
 }
 
-func BenchmarkCodeFormatNormalize(b *testing.B) {
+func BenchmarkFormatNormalize(b *testing.B) {
 	c, err := newCode(bytes.NewReader(bytes.Repeat([]byte{0x5a}, 10)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	def := DefaultCodeFormat()
-	inv := InventoryCodeFormat(InventoryOptions{})
+	def := Default()
+	inv := Inventory(InventoryOptions{})
 	for _, bm := range []struct {
 		name string
-		f    CodeFormat
+		f    Format
 		in   string
 	}{
 		{"default/canonical", def, c},
@@ -363,11 +364,11 @@ func BenchmarkCodeFormatNormalize(b *testing.B) {
 	}
 }
 
-func BenchmarkCodeFormatNew(b *testing.B) {
+func BenchmarkFormatNew(b *testing.B) {
 	for _, bm := range []struct {
 		name string
-		f    CodeFormat
-	}{{"default", DefaultCodeFormat()}, {"inventory", InventoryCodeFormat(InventoryOptions{})}} {
+		f    Format
+	}{{"default", Default()}, {"inventory", Inventory(InventoryOptions{})}} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
