@@ -12,14 +12,26 @@ import (
 // digits, the first 16 a random key of the Verifier drawn from its random
 // source on first use, the last 16 a count unique to the Verifier run
 // through a keyed bijection, so that identities never repeat and do not
-// show how many came before. Drawing one, as every Verify does before it
-// knows whether it is a retry, reads no random source and allocates only
-// its string.
+// show how many came before. They are made appsPerBatch at a time, into
+// one string whose parts they are, so that drawing one, as every Verify
+// does before it knows whether it is a retry, reads no random source and
+// allocates nothing.
 type appIDs struct {
-	once sync.Once
-	key  [2]uint64
-	err  error
-	n    atomic.Uint64
+	once  sync.Once
+	key   [2]uint64
+	err   error
+	next  atomic.Uint64            // the first count no batch has taken
+	batch atomic.Pointer[appBatch] // the batch identities are taken from
+}
+
+// appsPerBatch is how many identities appIDs makes at a time.
+const appsPerBatch = 32
+
+// appBatch is the digits of appsPerBatch identities and how many of them
+// have been taken.
+type appBatch struct {
+	digits string
+	taken  atomic.Int64
 }
 
 // newApplication draws the identity of a new application.
@@ -34,10 +46,27 @@ func (v *Verifier) newApplication() (string, error) {
 	if a.err != nil {
 		return "", fmt.Errorf("icpverify: drawing an application's identity: %w", a.err)
 	}
-	var digits [32]byte
-	putHex(digits[:16], a.key[0])
-	putHex(digits[16:], mix(a.n.Add(1)^a.key[1]))
-	return string(digits[:]), nil
+	for {
+		b := a.batch.Load()
+		if b != nil {
+			if i := b.taken.Add(1) - 1; i < appsPerBatch {
+				return b.digits[i*32 : (i+1)*32], nil
+			}
+		}
+		a.batch.CompareAndSwap(b, a.newBatch())
+	}
+}
+
+// newBatch makes the identities of the next appsPerBatch counts.
+func (a *appIDs) newBatch() *appBatch {
+	first := a.next.Add(appsPerBatch) - appsPerBatch
+	var digits [appsPerBatch * 32]byte
+	for i := range uint64(appsPerBatch) {
+		d := digits[i*32 : (i+1)*32]
+		putHex(d[:16], a.key[0])
+		putHex(d[16:], mix(first+i^a.key[1]))
+	}
+	return &appBatch{digits: string(digits[:])}
 }
 
 // mix is the finalizer of SplitMix64: a bijection of 64-bit values that
