@@ -10,8 +10,7 @@ const (
 	maxListed = 1000
 	// maxAlternatives bounds the alternatives offered with a refusal.
 	maxAlternatives = 3
-	// maxUsageReads bounds the QuotaStore's Usage calls for alternatives,
-	// when the InstanceStore is another store.
+	// maxUsageReads bounds the QuotaStore's Usage calls for alternatives.
 	maxUsageReads = 16
 )
 
@@ -33,8 +32,8 @@ func (v *Verifier) offerAlternatives(ctx context.Context, e *Error, req Request,
 // then latest expiry. Such an instance has the selected product type, a free
 // subject slot, and may issue codes (see IssueServiceCode). It asks the
 // InstanceStore once, if it is an InstanceLister, and offers nothing if it
-// is not or fails. Beside a QuotaStore of its own, the slots are read from
-// the QuotaStore, for at most maxUsageReads instances.
+// is not or fails, and reads the slots of at most maxUsageReads instances
+// from the QuotaStore.
 func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string, now time.Time) []Alternative {
 	if v.lister == nil {
 		return nil
@@ -46,20 +45,18 @@ func (v *Verifier) alternatives(ctx context.Context, req Request, exclude string
 	pol := v.policy(req.Product)
 	var best []Alternative
 	reads := 0
-	for _, iu := range list[:min(len(list), maxListed)] {
-		inst := iu.Instance
+	for _, inst := range list[:min(len(list), maxListed)] {
 		if inst.ID == exclude || inst.Product != req.Product || v.eligible(inst, req.Account, pol, now) != nil {
 			continue
 		}
-		if !v.one {
-			if reads++; reads > maxUsageReads {
-				break
-			}
-			if iu.Used, _, err = v.quotas.Usage(ctx, inst.ID, ""); err != nil {
-				return nil
-			}
+		if reads++; reads > maxUsageReads {
+			break
 		}
-		if free := pol.SubjectLimit - iu.Used; free > 0 {
+		used, _, err := v.quotas.Usage(ctx, inst.ID, "")
+		if err != nil {
+			return nil
+		}
+		if free := pol.SubjectLimit - used; free > 0 {
 			best = rank(best, Alternative{Instance: inst.ID, Product: inst.Product, Free: free, ExpiresAt: inst.ExpiresAt})
 		}
 	}

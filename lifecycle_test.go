@@ -218,7 +218,7 @@ func (f *fixture) instanceWithCodeOn(id, account string) string {
 // inventory keeping the codes of a forgotten instance does.
 type forgetfulLister struct{ forgetful }
 
-func (s forgetfulLister) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {
+func (s forgetfulLister) ListServiceCodes(ctx context.Context, instance string, limit int) ([]ServiceCode, error) {
 	return s.MemoryStore.ListServiceCodes(ctx, instance, limit)
 }
 

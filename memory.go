@@ -472,17 +472,17 @@ func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanc
 }
 
 // ListInstances implements InstanceLister.
-func (s *memoryStore) ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error) {
+func (s *memoryStore) ListInstances(ctx context.Context, account string, limit int) ([]Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	ids := s.owned(account, limit)
-	out := make([]InstanceUsage, 0, len(ids))
+	out := make([]Instance, 0, len(ids))
 	for _, id := range ids {
 		sh := s.instanceShard(id)
 		sh.mu.RLock()
 		if e := sh.m[id]; e != nil && e.known && e.inst.Account == account {
-			out = append(out, InstanceUsage{Instance: e.inst, Used: int(e.used.Load())})
+			out = append(out, e.inst)
 		}
 		sh.mu.RUnlock()
 	}
@@ -531,23 +531,23 @@ func (s *memoryStore) owned(account string, limit int) []string {
 // ListServiceCodes implements InstanceLister. It reads every code shard of the
 // store, each code with its reservation under the shard's lock: the memory
 // store keeps no index of codes by instance.
-func (s *memoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error) {
+func (s *memoryStore) ListServiceCodes(ctx context.Context, instance string, limit int) ([]ServiceCode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []IssuedCode
+	var out []ServiceCode
 	for i := range s.codes {
 		sh := &s.codes[i]
 		sh.mu.RLock()
-		for code, sc := range sh.codes {
+		for _, sc := range sh.codes {
 			if sc.Instance == instance {
-				out = append(out, IssuedCode{Code: sc, Reservation: sh.reserved[code].Reservation})
+				out = append(out, sc)
 			}
 		}
 		sh.mu.RUnlock()
 	}
-	slices.SortFunc(out, func(a, b IssuedCode) int {
-		return cmp.Or(a.Code.IssuedAt.Compare(b.Code.IssuedAt), strings.Compare(a.Code.Code, b.Code.Code))
+	slices.SortFunc(out, func(a, b ServiceCode) int {
+		return cmp.Or(a.IssuedAt.Compare(b.IssuedAt), strings.Compare(a.Code, b.Code))
 	})
 	return out[:min(len(out), max(limit, 0))], nil
 }

@@ -63,18 +63,18 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 	}
 	pol := v.policy(inst.Product)
 	released := 0
-	for _, ic := range codes[:min(len(codes), maxListed)] {
-		if ic.Code.Instance != instanceID || ic.Code.Code == "" {
+	for _, sc := range codes[:min(len(codes), maxListed)] {
+		if sc.Instance != instanceID || sc.Code == "" {
 			continue
 		}
-		r, err := v.reservationOfListed(ctx, ic)
+		r, err := v.reservationOf(ctx, sc.Code)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			continue
 		case err != nil:
 			return released, err
 		}
-		cause := disallowed(r, ic.Code, inst, pol, now)
+		cause := disallowed(r, sc, inst, pol, now)
 		if r.Filed || cause == "" {
 			continue
 		}
@@ -87,19 +87,6 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 		}
 	}
 	return released, nil
-}
-
-// reservationOfListed returns the reservation of a listed code: the one
-// listed with it, if the InstanceStore is the QuotaStore, else the
-// QuotaStore's. A code without one is ErrNotFound.
-func (v *Verifier) reservationOfListed(ctx context.Context, ic IssuedCode) (Reservation, error) {
-	if v.one {
-		if ic.Reservation.Code != ic.Code.Code {
-			return Reservation{}, ErrNotFound
-		}
-		return ic.Reservation, nil
-	}
-	return v.reservationOf(ctx, ic.Code.Code)
 }
 
 // disallowed returns why the rules no longer allow the reservation r of

@@ -91,17 +91,24 @@ func TestAlternativesOnlyForQuotaAndExpiry(t *testing.T) {
 	assert.Empty(t, e.Alternatives)
 }
 
-// lister lists what it is told, or fails, counting its calls.
+// lister lists what it is told, or fails, counting its calls and the
+// usage read.
 type lister struct {
 	MemoryStore
-	list  []InstanceUsage
-	err   error
-	calls int
+	list   []Instance
+	err    error
+	calls  int
+	usages int
 }
 
-func (l *lister) ListInstances(context.Context, string, int) ([]InstanceUsage, error) {
+func (l *lister) ListInstances(context.Context, string, int) ([]Instance, error) {
 	l.calls++
 	return l.list, l.err
+}
+
+func (l *lister) Usage(ctx context.Context, instance, key string) (int, bool, error) {
+	l.usages++
+	return l.MemoryStore.Usage(ctx, instance, key)
 }
 
 func TestAlternativesFromOddListings(t *testing.T) {
@@ -127,14 +134,15 @@ func TestAlternativesFromOddListings(t *testing.T) {
 	assert.NotContains(t, Localize(err, language.English), "would pass")
 
 	// Thousands of instances, some of another account: three offered,
-	// none of the other account's.
+	// none of the other account's, from the usage of at most
+	// maxUsageReads of them.
 	l = &lister{MemoryStore: f.store}
 	for i := range 5000 {
 		inst := ecs(fmt.Sprintf("i-many-%04d", i), "a")
 		if i%2 == 0 {
 			inst.Account = "intruder"
 		}
-		l.list = append(l.list, InstanceUsage{Instance: inst, Used: i % 5})
+		l.list = append(l.list, inst)
 	}
 	v = New(l, l, WithClock(f.clock.Now))
 	_, err = v.Verify(ctx, request(code, "a", "S"))
@@ -142,8 +150,9 @@ func TestAlternativesFromOddListings(t *testing.T) {
 	require.Len(t, e.Alternatives, 3)
 	for i, a := range e.Alternatives {
 		assert.Equal(t, 5, a.Free)
-		assert.Equal(t, fmt.Sprintf("i-many-%04d", 5+10*i), a.Instance)
+		assert.Equal(t, fmt.Sprintf("i-many-%04d", 1+2*i), a.Instance)
 	}
+	assert.Equal(t, maxUsageReads, l.usages, "the usage of at most maxUsageReads instances is read")
 
 	// A store that cannot list offers none; a passing verification never
 	// lists.
@@ -270,19 +279,18 @@ func TestCatalogMessage(t *testing.T) {
 }
 
 // TestAlternativesBesideAnotherQuotaStore: a listing from the
-// InstanceStore is joined with the usage the QuotaStore keeps, not the
-// usage it lists, when the two are different stores.
+// InstanceStore is joined with the usage the QuotaStore keeps.
 func TestAlternativesBesideAnotherQuotaStore(t *testing.T) {
 	f := newFixture(t)
 	code := f.instanceWithCode("i-1", "a")
 	fill(f, "i-1", 5)
 	f.put(ecs("i-2", "a"))
 	fill(f, "i-2", 2)
-	l := &lister{MemoryStore: f.store, list: []InstanceUsage{{Instance: ecs("i-2", "a"), Used: 0}}}
+	l := &lister{MemoryStore: f.store, list: []Instance{ecs("i-2", "a")}}
 	v := New(l, plainQuotas{f.store}, WithClock(f.clock.Now))
 	_, err := v.Verify(context.Background(), request(code, "a", "S"))
 	e := requireReason(t, err, ErrQuotaReached, ReasonQuotaReached)
 	require.Len(t, e.Alternatives, 1)
 	assert.Equal(t, "i-2", e.Alternatives[0].Instance)
-	assert.Equal(t, 3, e.Alternatives[0].Free, "the QuotaStore's usage, not the listing's")
+	assert.Equal(t, 3, e.Alternatives[0].Free, "the QuotaStore's usage")
 }

@@ -261,15 +261,15 @@ func (v *Verifier) serviceCodes(ctx context.Context, instanceID, account string,
 	}
 	pol := v.policy(inst.Product)
 	out := make([]CodeStatus, 0, min(len(codes), maxListed))
-	for _, ic := range codes[:min(len(codes), maxListed)] {
-		if ic.Code.Instance != instanceID || ic.Code.Code == "" {
+	for _, sc := range codes[:min(len(codes), maxListed)] {
+		if sc.Instance != instanceID || sc.Code == "" {
 			continue
 		}
-		r, err := v.reservationOfListed(ctx, ic)
+		r, err := v.reservationOf(ctx, sc.Code)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		out = append(out, statusOf(ic.Code, inst, r, pol, now))
+		out = append(out, statusOf(sc, inst, r, pol, now))
 	}
 	slices.SortStableFunc(out, func(a, b CodeStatus) int {
 		return cmp.Or(a.IssuedAt.Compare(b.IssuedAt), strings.Compare(a.Code, b.Code))

@@ -336,46 +336,25 @@ type CodeReserver interface {
 	ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (rec CodeRecord, outcome Outcome, err error)
 }
 
-// InstanceUsage is an instance with the number of subjects that hold a slot
-// on it.
-type InstanceUsage struct {
-	Instance Instance
-	Used     int
-}
-
 // InstanceLister is an InstanceStore that can also list an account's
 // instances and an instance's service codes, as the provider's API lists
 // the codes of a resource. It is the second of the two optional
 // capabilities of a store. Without it, ServiceCodes and ReconcileInstance
 // return an error wrapping errors.ErrUnsupported, and a refusal offers no
-// alternatives: everything that needs a list is unavailable.
-//
-// A store that keeps the reservations too fills in their usage and
-// reservations; the Verifier uses them only when the store is passed to
-// New as both stores, and otherwise reads them from its QuotaStore.
+// alternatives: everything that needs a list is unavailable. It lists the
+// inventory alone: the Verifier reads the quota's usage and the codes'
+// reservations from its QuotaStore.
 type InstanceLister interface {
 	// ListInstances returns the instances owned by account, in any
-	// order, each with the number of subjects holding a slot on it (0 if
-	// the store keeps no reservations): all of them, or limit if there
-	// are more. An account with none gets an empty (or nil) slice, not
-	// an error.
-	ListInstances(ctx context.Context, account string, limit int) ([]InstanceUsage, error)
+	// order: all of them, or limit if there are more. An account with
+	// none gets an empty (or nil) slice, not an error.
+	ListInstances(ctx context.Context, account string, limit int) ([]Instance, error)
 
 	// ListServiceCodes returns the service codes whose Instance is
-	// instance, revoked or not, each with its reservation as Reservation
-	// returns it (zero if it has none, or if the store keeps no
-	// reservations), ordered by IssuedAt and then by Code, byte for
-	// byte: all of them, or the first limit if there are more. A code
-	// issued at the zero time comes first. An instance with no codes, or
-	// one the store does not hold, gets an empty (or nil) slice, not an
-	// error.
-	ListServiceCodes(ctx context.Context, instance string, limit int) ([]IssuedCode, error)
-}
-
-// IssuedCode is a service code an instance issued, with its reservation.
-type IssuedCode struct {
-	Code ServiceCode
-	// Reservation is the code's reservation, filed or not; zero (its Code
-	// empty) if it has none.
-	Reservation Reservation
+	// instance, revoked or not, ordered by IssuedAt and then by Code,
+	// byte for byte: all of them, or the first limit if there are more.
+	// A code issued at the zero time comes first. An instance with no
+	// codes, or one the store does not hold, gets an empty (or nil)
+	// slice, not an error.
+	ListServiceCodes(ctx context.Context, instance string, limit int) ([]ServiceCode, error)
 }

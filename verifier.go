@@ -16,7 +16,6 @@ import (
 type Verifier struct {
 	instances InstanceStore
 	quotas    QuotaStore
-	one       bool           // instances and quotas are one store
 	reserver  CodeReserver   // the one store, if it is a CodeReserver
 	lister    InstanceLister // instances, if it is one
 	now       func() time.Time
@@ -73,8 +72,10 @@ func WithCodeFormat(f codeformat.Format) Option {
 // New returns a Verifier that reads instances and service codes from
 // instances and keeps reservations in quotas. One store that holds both,
 // as a MemoryStore or a SQL store does, is passed twice: New(s, s). Only
-// then does the Verifier use the store's CodeReserver, if
-// it has one: an instance is never read from anywhere but instances.
+// then does the Verifier use the store's CodeReserver, if it has one: an
+// instance is never read from anywhere but instances. If instances is an
+// InstanceLister, ServiceCodes, ReconcileInstance and the alternatives
+// offered with a refusal list through it.
 func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 	v := &Verifier{
 		instances: instances,
@@ -93,7 +94,7 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 			o(v)
 		}
 	}
-	if v.one = sameStore(instances, quotas); v.one {
+	if sameStore(instances, quotas) {
 		v.reserver, _ = quotas.(CodeReserver)
 	}
 	v.lister, _ = instances.(InstanceLister)

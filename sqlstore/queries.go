@@ -102,10 +102,7 @@ func (q *queries) all() []*string {
 func portableQueries() queries {
 	var q queries
 	q.instance = `SELECT ` + instanceCols + ` FROM ${p}instances WHERE id = ?`
-	q.listInstances = `SELECT i.id, i.account, i.product, i.region, i.billing, i.term_months,
-		i.public_ip, i.trial, i.status, i.expires_at, COALESCE(q.used, 0)
-		FROM ${p}instances i LEFT JOIN ${p}quota q ON q.instance = i.id
-		WHERE i.account = ? ORDER BY i.id LIMIT ?`
+	q.listInstances = `SELECT ` + instanceCols + ` FROM ${p}instances WHERE account = ? ORDER BY id LIMIT ?`
 
 	q.serviceCode = `SELECT code, instance, owner, grantee, revoked, issued_at FROM ${p}service_codes WHERE code = ?`
 	// The code, its instance, its reservation and the reservation's

@@ -8,15 +8,10 @@ import (
 	"github.com/icpfiling/icpverify"
 )
 
-// listCodesSelect selects the codes of an instance, each with its
-// reservation (empty columns if it has none), for ListServiceCodes; the
-// dialect's ORDER BY follows.
-const listCodesSelect = `SELECT sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
-		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
-		COALESCE(r.subject_key, ''), COALESCE(r.website, ''), COALESCE(r.filed, FALSE), r.reserved_at,
-		COALESCE(r.application, '')
+// listCodesSelect selects the codes of an instance, for ListServiceCodes;
+// the dialect's ORDER BY follows.
+const listCodesSelect = `SELECT sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at
 		FROM ${p}service_codes sc
-		LEFT JOIN ${p}reservations r ON r.code = sc.code
 		WHERE sc.instance = ?`
 
 // listCodesOrder is each dialect's order of ListServiceCodes: by issue time,
@@ -53,18 +48,17 @@ func (s *Store) listCodesQuery() string {
 	return q.(string)
 }
 
-// ListServiceCodes implements icpverify.InstanceLister: the codes of instance,
-// each with its reservation, in one query, which reads one consistent
-// snapshot on every dialect.
+// ListServiceCodes implements icpverify.InstanceLister: the codes of
+// instance, in one query.
 //
 // The schema has no index on the instance of a service code, so the query
 // reads the whole table of codes; a large inventory wants one on
 // (instance, issued_at, code).
-func (s *Store) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
+func (s *Store) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.ServiceCode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := []icpverify.IssuedCode{}
+	out := []icpverify.ServiceCode{}
 	if limit <= 0 || !checkKey(instance) {
 		return out, nil
 	}
@@ -74,15 +68,12 @@ func (s *Store) ListServiceCodes(ctx context.Context, instance string, limit int
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var ic icpverify.IssuedCode
-		sc, r := &ic.Code, &ic.Reservation
-		err := rows.Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
-			&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
-			boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &r.Application)
+		var sc icpverify.ServiceCode
+		err := rows.Scan(&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt})
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: ListServiceCodes of %q: reading a row: %w", instance, err)
 		}
-		out = append(out, ic)
+		out = append(out, sc)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: ListServiceCodes of %q: %w", instance, err)

@@ -345,12 +345,12 @@ func (s *Store) updateCode(ctx context.Context, op, code, query string, args ...
 }
 
 // ListInstances implements icpverify.InstanceLister: the instances of
-// account with the number of subjects holding a slot on each.
-func (s *Store) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.InstanceUsage, error) {
+// account.
+func (s *Store) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := []icpverify.InstanceUsage{}
+	out := []icpverify.Instance{}
 	if limit <= 0 || checkText("account", account, false) != nil {
 		return out, nil
 	}
@@ -360,12 +360,11 @@ func (s *Store) ListInstances(ctx context.Context, account string, limit int) ([
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var used int
-		inst, err := s.scanInstance(rows, &used)
+		inst, err := s.scanInstance(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: ListInstances: reading a row: %w", err)
 		}
-		out = append(out, icpverify.InstanceUsage{Instance: inst, Used: used})
+		out = append(out, inst)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: ListInstances: %w", err)

@@ -322,7 +322,9 @@ func TestVerifierFlow(t *testing.T) {
 		insts, err := s.ListInstances(ctx, "owner", 10)
 		require.NoError(t, err)
 		require.Len(t, insts, 1)
-		assert.Equal(t, 5, insts[0].Used)
+		used, _, err := s.Usage(ctx, insts[0].ID, "")
+		require.NoError(t, err)
+		assert.Equal(t, 5, used)
 
 		// The inventory forgets the instance: its codes read with the
 		// zero Instance, and verify as released.

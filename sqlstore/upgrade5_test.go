@@ -184,13 +184,9 @@ func TestMigrateFromV5(t *testing.T) {
 				t.Errorf("ListReservations: %s has Application %q; want %q", r.Code, r.Application, apps[r.Code])
 			}
 		}
-		issued, err := s.ListServiceCodes(ctx, inst, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ic := range issued {
-			if ic.Reservation.Application != apps[ic.Code.Code] {
-				t.Errorf("ListServiceCodes: %s has Application %q; want %q", ic.Code.Code, ic.Reservation.Application, apps[ic.Code.Code])
+		for code, app := range apps {
+			if r, err := s.Reservation(ctx, code); err != nil || r.Application != app {
+				t.Errorf("Reservation(%s) = Application %q, %v; want %q", code, r.Application, err, app)
 			}
 		}
 

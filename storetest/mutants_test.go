@@ -34,14 +34,14 @@ type (
 	duplicateNotExists struct{ base }
 	completeTwiceFails struct{ base }
 	releaseReturnsZero struct{ base }
-	listsNoUsage       struct{ base }
+	listsNoExpiry      struct{ base }
 	usageNeverHeld     struct{ base }
 	slotsByName        struct{ base }
 	releasesAnyone     struct{ base }
 	releasesByContent  struct{ base }
 	heldOverwritesApp  struct{ base }
 	revokeIgnored      struct{ base }
-	codesNoReservation struct{ base }
+	codesNeverRevoked  struct{ base }
 	codesUnordered     struct{ base }
 	guardIgnored       struct{ reserver }
 	reservesReserved   struct{ reserver }
@@ -86,18 +86,18 @@ func (s reservesReserved) ReserveServiceCode(ctx context.Context, r icpverify.Re
 	return rec, got, err
 }
 
-// codesNoReservation lists codes without their reservations.
-func (s codesNoReservation) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
+// codesNeverRevoked lists revoked codes as valid.
+func (s codesNeverRevoked) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.ServiceCode, error) {
 	list, err := s.base.ListServiceCodes(ctx, instance, limit)
 	for i := range list {
-		list[i].Reservation = icpverify.Reservation{}
+		list[i].Revoked = false
 	}
 	return list, err
 }
 
 // codesUnordered lists codes last issued first, and cuts the list at limit
 // after reading them in that order.
-func (s codesUnordered) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.IssuedCode, error) {
+func (s codesUnordered) ListServiceCodes(ctx context.Context, instance string, limit int) ([]icpverify.ServiceCode, error) {
 	list, err := s.base.ListServiceCodes(ctx, instance, 1000)
 	slices.Reverse(list)
 	return list[:min(len(list), max(limit, 0))], err
@@ -203,10 +203,11 @@ func (s releaseReturnsZero) Release(ctx context.Context, r icpverify.Reservation
 	return icpverify.Reservation{}, err
 }
 
-func (s listsNoUsage) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.InstanceUsage, error) {
+// listsNoExpiry lists instances without their end of term.
+func (s listsNoExpiry) ListInstances(ctx context.Context, account string, limit int) ([]icpverify.Instance, error) {
 	list, err := s.base.ListInstances(ctx, account, limit)
 	for i := range list {
-		list[i].Used = 0
+		list[i].ExpiresAt = time.Time{}
 	}
 	return list, err
 }
@@ -271,7 +272,7 @@ var mutants = []mutant{
 		fail: []string{"Complete/Filed"}},
 	{name: "ReleaseReturnsZero", store: func() storetest.Store { return releaseReturnsZero{newBase()} },
 		fail: []string{"Release/FreesSlot", "Release/Concurrent", "Release/Filed"}},
-	{name: "ListsNoUsage", store: func() storetest.Store { return listsNoUsage{newBase()} },
+	{name: "ListsNoExpiry", store: func() storetest.Store { return listsNoExpiry{newBase()} },
 		fail: []string{"ListInstances/Account"}},
 	{name: "UsageNeverHeld", store: func() storetest.Store { return usageNeverHeld{newBase()} },
 		fail: []string{"Reserve/Retry", "Release/SharedSlot", "Complete/Filed"}},
@@ -285,8 +286,8 @@ var mutants = []mutant{
 		fail: []string{"Reserve/Retry"}},
 	{name: "RevokeIgnored", store: func() storetest.Store { return revokeIgnored{newBase()} },
 		fail: []string{"ServiceCode/Revoke"}},
-	{name: "CodesNoReservation", store: func() storetest.Store { return codesNoReservation{newBase()} },
-		fail: []string{"ListServiceCodes/Reservation"}},
+	{name: "CodesNeverRevoked", store: func() storetest.Store { return codesNeverRevoked{newBase()} },
+		fail: []string{"ListServiceCodes/RoundTrip"}},
 	{name: "CodesUnordered", store: func() storetest.Store { return codesUnordered{newBase()} },
 		fail: []string{"ListServiceCodes/RoundTrip", "ListServiceCodes/Limit"}},
 	{name: "GuardIgnored", store: func() storetest.Store { return guardIgnored{reserver{newBase()}} },

@@ -19,7 +19,7 @@ var listServiceCodesTests = []testCase{
 // listCodes calls ListServiceCodes and checks that it returns no error,
 // distinct codes of inst only, at most limit of them, in order: by IssuedAt
 // (at second precision, see sameTime) and then by code. It returns them.
-func (f *fixture) listCodes(l icpverify.InstanceLister, inst string, limit int) []icpverify.IssuedCode {
+func (f *fixture) listCodes(l icpverify.InstanceLister, inst string, limit int) []icpverify.ServiceCode {
 	f.t.Helper()
 	list, err := l.ListServiceCodes(f.ctx, inst, limit)
 	if err != nil {
@@ -29,17 +29,17 @@ func (f *fixture) listCodes(l icpverify.InstanceLister, inst string, limit int) 
 		f.t.Errorf("ListServiceCodes(%q, %d) returned %d codes; want at most %d", inst, limit, len(list), limit)
 	}
 	seen := make(map[string]bool, len(list))
-	for i, ic := range list {
-		if seen[ic.Code.Code] {
-			f.t.Errorf("ListServiceCodes(%q, %d) returned code %q twice", inst, limit, ic.Code.Code)
+	for i, sc := range list {
+		if seen[sc.Code] {
+			f.t.Errorf("ListServiceCodes(%q, %d) returned code %q twice", inst, limit, sc.Code)
 		}
-		seen[ic.Code.Code] = true
-		if ic.Code.Instance != inst {
-			f.t.Errorf("ListServiceCodes(%q, %d) returned code %q of instance %q", inst, limit, ic.Code.Code, ic.Code.Instance)
+		seen[sc.Code] = true
+		if sc.Instance != inst {
+			f.t.Errorf("ListServiceCodes(%q, %d) returned code %q of instance %q", inst, limit, sc.Code, sc.Instance)
 		}
-		if i > 0 && !codeBefore(list[i-1].Code, ic.Code) {
+		if i > 0 && !codeBefore(list[i-1], sc) {
 			f.t.Errorf("ListServiceCodes(%q, %d): code %q (issued %v) comes after %q (issued %v); want them by IssuedAt, then Code",
-				inst, limit, ic.Code.Code, ic.Code.IssuedAt, list[i-1].Code.Code, list[i-1].Code.IssuedAt)
+				inst, limit, sc.Code, sc.IssuedAt, list[i-1].Code, list[i-1].IssuedAt)
 		}
 	}
 	return list
@@ -71,34 +71,25 @@ func (f *fixture) addCode(sc icpverify.ServiceCode) icpverify.ServiceCode {
 }
 
 // checkListedCodes checks that got holds the codes of want, in that order,
-// unchanged, with the reservations of wantRes (by code; none if missing).
-func (f *fixture) checkListedCodes(got []icpverify.IssuedCode, want []icpverify.ServiceCode, wantRes map[string]icpverify.Reservation) {
+// unchanged.
+func (f *fixture) checkListedCodes(got, want []icpverify.ServiceCode) {
 	f.t.Helper()
 	if len(got) != len(want) {
 		codes := make([]string, len(got))
-		for i, ic := range got {
-			codes[i] = ic.Code.Code
+		for i, sc := range got {
+			codes[i] = sc.Code
 		}
 		f.t.Errorf("ListServiceCodes returned %d codes %q; want %d", len(got), codes, len(want))
 		return
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Code.Code != w.Code {
-			f.t.Errorf("ListServiceCodes: code %d is %q; want %q", i, g.Code.Code, w.Code)
+		if g.Code != w.Code {
+			f.t.Errorf("ListServiceCodes: code %d is %q; want %q", i, g.Code, w.Code)
 			continue
 		}
-		if d := codeDiff(g.Code, w); d != nil {
+		if d := codeDiff(g, w); d != nil {
 			f.t.Errorf("ListServiceCodes: code %q: %v", w.Code, d)
-		}
-		wr, reserved := wantRes[w.Code]
-		switch {
-		case !reserved && g.Reservation != (icpverify.Reservation{}):
-			f.t.Errorf("ListServiceCodes: code %q has reservation %+v; want none", w.Code, g.Reservation)
-		case reserved:
-			if d := reservationDiff(g.Reservation, wr); d != nil {
-				f.t.Errorf("ListServiceCodes: code %q reservation: %v", w.Code, d)
-			}
 		}
 	}
 }
@@ -136,7 +127,7 @@ func testListCodesRoundTrip(t *testing.T, s Store) {
 	}
 	mid.Revoked = true
 
-	f.checkListedCodes(f.listCodes(l, inst.ID, 10), []icpverify.ServiceCode{zero, early, mid, late, same1, same2}, nil)
+	f.checkListedCodes(f.listCodes(l, inst.ID, 10), []icpverify.ServiceCode{zero, early, mid, late, same1, same2})
 }
 
 // testListCodesEmpty: an instance with no codes, and one the store does not
@@ -176,12 +167,12 @@ func testListCodesLimit(t *testing.T, s Store) {
 			t.Errorf("ListServiceCodes(%q, %d) of an instance with 3 codes returned %d; want %d", inst, limit, len(got), n)
 			continue
 		}
-		f.checkListedCodes(got, want[:n], nil)
+		f.checkListedCodes(got, want[:n])
 	}
 }
 
-// testListCodesReservation: each code comes with its reservation as it is
-// now: none, unfiled, filed, or none again once released.
+// testListCodesReservation: a code is listed whatever its reservation:
+// none, unfiled, filed, or none again once released.
 func testListCodesReservation(t *testing.T, s Store) {
 	l := instanceLister(t, s)
 	f := newFixture(t, s)
@@ -194,25 +185,13 @@ func testListCodesReservation(t *testing.T, s Store) {
 	f.release(released)
 
 	got := f.listCodes(l, inst, 10)
-	want := map[string]icpverify.Reservation{open.Code: open, filed.Code: filed}
-	byCode := make(map[string]icpverify.IssuedCode, len(got))
-	for _, ic := range got {
-		byCode[ic.Code.Code] = ic
+	listed := make(map[string]bool, len(got))
+	for _, sc := range got {
+		listed[sc.Code] = true
 	}
 	for _, code := range []string{free.Code, open.Code, filed.Code, released.Code} {
-		ic, ok := byCode[code]
-		if !ok {
+		if !listed[code] {
 			t.Errorf("ListServiceCodes(%q, 10) misses code %q", inst, code)
-			continue
-		}
-		w, reserved := want[code]
-		switch {
-		case !reserved && ic.Reservation != (icpverify.Reservation{}):
-			t.Errorf("ListServiceCodes: code %q has reservation %+v; want none", code, ic.Reservation)
-		case reserved:
-			if d := reservationDiff(ic.Reservation, w); d != nil {
-				t.Errorf("ListServiceCodes: code %q reservation: %v", code, d)
-			}
 		}
 	}
 	if len(got) != 4 {
