@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // BenchmarkVerifyRetry verifies a subject that already holds its slot: the
@@ -17,7 +19,7 @@ import (
 // certificate (a USCC), and by a Chinese company name with a website.
 func BenchmarkVerifyRetry(b *testing.B) {
 	nop := func(Decision) {}
-	uscc := SubjectID{Type: CertUSCC, Number: "91110000600037341L"}
+	uscc := subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}
 	for _, bm := range []struct {
 		name string
 		opts []Option

@@ -10,6 +10,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 	"golang.org/x/text/language"
 )
 
@@ -194,7 +195,7 @@ func ExampleVerifier_Withdraw() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "杭州示例科技有限公司",
-		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91110000600037341L"},
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	})
 	fmt.Println(res.Used, err)
 
@@ -224,7 +225,7 @@ func ExampleVerifier_Release() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
-		SubjectID:   icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91110000600037341L"},
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 		Website:     "example.com",
 	}
 	first, err := v.Verify(ctx, req)

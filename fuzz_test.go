@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // FuzzVerify runs Check and Verify with arbitrary requests against a store
@@ -30,7 +31,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("swas", "C1", "b", "\xff", "", "", "")
 	f.Add("", "", "", "", "", "", "")
 	f.Add("ecs", "7KQ2-M9XD-4TRB-WH6C", "a", strings.Repeat("x", 300), "x", strings.Repeat("9", 300), strings.Repeat("a.", 200))
-	f.Fuzz(func(t *testing.T, product, typed, account, subject, certType, certNumber, website string) {
+	f.Fuzz(func(t *testing.T, product, typed, account, name, certType, certNumber, website string) {
 		fx := newFixture(t)
 		fx.put(ecs("i-1", "a"))
 		c1, c2 := fx.issue("i-1", "a"), fx.issue("i-1", "a")
@@ -44,17 +45,17 @@ func FuzzVerify(f *testing.F) {
 		case "C2":
 			typed = c2
 		}
-		req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: subject,
-			SubjectID: SubjectID{Type: CertType(certType), Number: certNumber}, Website: website}
+		req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: name,
+			SubjectID: subject.ID{Type: subject.CertType(certType), Number: certNumber}, Website: website}
 		for _, call := range []func(context.Context, Request) (Result, error){fx.v.Check, fx.v.Verify} {
 			res, err := call(context.Background(), req)
 			if err == nil {
-				if res.Instance != "i-1" || res.Subject != subject || res.Limit != 5 {
+				if res.Instance != "i-1" || res.Subject != name || res.Limit != 5 {
 					t.Fatalf("odd result %+v", res)
 				}
 				continue
 			}
-			checkRefusal(t, err, product+typed+account+subject+certType+certNumber+website)
+			checkRefusal(t, err, product+typed+account+name+certType+certNumber+website)
 		}
 		if used, want := fx.used("i-1"), 1+newSubject(req, c2); used != want {
 			t.Fatalf("%d slots used after %+v, want %d", used, req, want)
@@ -91,10 +92,10 @@ func newSubject(req Request, c2 string) int {
 	if code, ok := codeformat.Normalize(req.ServiceCode); !ok || code != c2 {
 		return 0
 	}
-	if _, ok := subjectKey(req.Subject); !ok {
+	if !subject.ValidName(req.Subject) {
 		return 0
 	}
-	key, ok := SubjectKey(req.Subject, req.SubjectID)
+	key, ok := subject.Key(req.Subject, req.SubjectID)
 	if !ok {
 		return 0
 	}

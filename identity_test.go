@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
@@ -77,7 +78,7 @@ func TestSubjectID(t *testing.T) {
 	f := newFixture(t, WithPolicy(ProductECS, pol))
 	f.put(ecs("i-1", "a"))
 	code := f.issue("i-1", "a")
-	uscc := SubjectID{Type: CertUSCC, Number: "91110000600037341L"}
+	uscc := subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}
 	req := request(code, "a", "Example Ltd")
 	req.SubjectID = uscc
 	res, err := f.v.Verify(ctx, req)
@@ -100,7 +101,7 @@ func TestSubjectID(t *testing.T) {
 	// The same name with another certificate is another subject.
 	other := req
 	other.ServiceCode = f.issue("i-1", "a")
-	other.SubjectID = SubjectID{Type: CertResidentID, Number: "44011320141005001X"}
+	other.SubjectID = subject.ID{Type: subject.CertResidentID, Number: "44011320141005001X"}
 	res, err = f.v.Verify(ctx, other)
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Used)
@@ -111,14 +112,14 @@ func TestSubjectID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Used)
 
-	for _, id := range []SubjectID{
-		{Type: CertUSCC, Number: "91110000600037341N"},       // wrong check character
-		{Type: CertResidentID, Number: "36042619910102009X"}, // wrong check character
-		{Type: CertResidentID, Number: "360426199102300075"}, // no such date
+	for _, id := range []subject.ID{
+		{Type: subject.CertUSCC, Number: "91110000600037341N"},       // wrong check character
+		{Type: subject.CertResidentID, Number: "36042619910102009X"}, // wrong check character
+		{Type: subject.CertResidentID, Number: "360426199102300075"}, // no such date
 		{Type: "passport2", Number: "E12345678"},
-		{Type: CertUSCC},
-		{Type: CertUSCC, Number: strings.Repeat("9", 1<<20)},
-		{Type: CertUSCC, Number: "9111\x000000600037341L"},
+		{Type: subject.CertUSCC},
+		{Type: subject.CertUSCC, Number: strings.Repeat("9", 1<<20)},
+		{Type: subject.CertUSCC, Number: "9111\x000000600037341L"},
 		{Number: "91110000600037341L"},
 	} {
 		bad := request(f.issue("i-1", "a"), "a", "S")
@@ -225,24 +226,4 @@ func TestCodeFormats(t *testing.T) {
 		require.Len(t, c.all(), 1)
 		assert.Equal(t, "****************89XY", c.all()[0].Code)
 	})
-}
-
-func TestSubjectKey(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		id   SubjectID
-		key  string
-		ok   bool
-	}{
-		{"Example  LTD\u3000", SubjectID{}, "name:example ltd", true},
-		{"", SubjectID{Type: CertUSCC, Number: "91110000600037341l"}, "id:uscc:91110000600037341L", true},
-		{"Example", SubjectID{Type: CertResidentID, Number: "44011320141005001x"}, "id:resident_id:44011320141005001X", true},
-		{"", SubjectID{}, "", false},
-		{"\u202eX", SubjectID{}, "", false},
-		{"X", SubjectID{Type: CertUSCC, Number: "91110000600037341N"}, "", false},
-	} {
-		key, ok := SubjectKey(tt.name, tt.id)
-		assert.Equal(t, tt.ok, ok, "%q %+v", tt.name, tt.id)
-		assert.Equal(t, tt.key, key, "%q %+v", tt.name, tt.id)
-	}
 }

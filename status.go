@@ -86,7 +86,7 @@ type CodeStatus struct {
 	Application string
 	Applicant   string
 	Subject     string // the subject's name, as the applicant gave it
-	SubjectKey  string // the key the subject's slot is kept under (see SubjectKey)
+	SubjectKey  string // the key the subject's slot is kept under (see subject.Key)
 	Website     string
 	ReservedAt  time.Time // when the reservation was made; zero without one
 	Filed       bool      // the filing is complete: the code is used for good

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,7 +192,7 @@ func wantStatus(t *testing.T, want CodeStatus, code string) CodeStatus {
 		want.ExpiresAt = t0.Add(statusTTL)
 	}
 	if want.Subject != "" {
-		key, ok := SubjectKey(want.Subject, SubjectID{})
+		key, ok := subject.Key(want.Subject, subject.ID{})
 		require.True(t, ok)
 		want.SubjectKey = key
 	}

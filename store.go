@@ -92,7 +92,7 @@ type Reservation struct {
 	Account  string // applicant's account
 	Subject  string // filing subject (the applicant's entity), as the applicant named it
 	// SubjectKey identifies the subject: its certificate, or the
-	// canonical form of its name (see SubjectKey). Slots are kept per
+	// canonical form of its name (see subject.Key). Slots are kept per
 	// subject key, and a code is bound to one. A store keeps keys of up
 	// to 300 bytes; the Verifier's are shorter.
 	SubjectKey string

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // Request is what an applicant submits for product verification.
@@ -19,9 +21,9 @@ type Request struct {
 	Subject string
 	// SubjectID is the subject's certificate, by which filing systems
 	// tell subjects apart: when given, the subject's slot and the code's
-	// binding key on it (see NormalizeSubjectID). Policy.RequireSubjectID
+	// binding key on it (see subject.Normalize). Policy.RequireSubjectID
 	// makes it mandatory.
-	SubjectID SubjectID
+	SubjectID subject.ID
 	// Website is the domain of the website filed with the code, if the
 	// backend knows it: a code files one website, so once reserved for
 	// one it cannot be reserved for another. Case, a trailing dot and

@@ -95,9 +95,9 @@
 // number of replicas at once. Version 2 added the subject key and website
 // of reservations and keyed the slots by subject key; Migrate upgrades a
 // version-1 database in place: each reservation gets the key the Verifier
-// gives its name (icpverify.SubjectKey without a SubjectID: "name:" and the
-// canonical name), or "v1:" and the name as it was if the name yields no
-// key, and website ""; the slots of names that share a key on an instance
+// gives its name (subject.Key without an ID: "name:" and the canonical
+// name), or "v1:" and the name as it was if the name yields no key, and
+// website ""; the slots of names that share a key on an instance
 // are merged, their holds summed, and each instance's used count is counted
 // anew. The README describes the steps, and what a migration cut short on
 // MySQL, whose DDL is not transactional, leaves for the next one. Version 3

@@ -11,6 +11,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, icpverify.ErrNotFound) }
@@ -24,12 +25,12 @@ func newApp() string {
 }
 
 // nameKey returns the subject key the Verifier gives a subject named name,
-// without a SubjectID.
+// without a certificate.
 func nameKey(t testing.TB, name string) string {
 	t.Helper()
-	key, ok := icpverify.SubjectKey(name, icpverify.SubjectID{})
+	key, ok := subject.Key(name, subject.ID{})
 	if !ok {
-		t.Fatalf("icpverify.SubjectKey(%q) yields no key", name)
+		t.Fatalf("subject.Key(%q) yields no key", name)
 	}
 	return key
 }

@@ -156,10 +156,10 @@ const SchemaVersion = 6
 //
 // Version 2 upgrades a version-1 database in place, with its data: each
 // reservation gets the subject key the Verifier gives its name,
-// icpverify.SubjectKey(subject, icpverify.SubjectID{}), or "v1:" and the
-// name as it was for a name that yields no key, and the website ""; the
-// slots of names that now share a key on an instance are merged, their
-// holds summed, and each instance's used count is counted anew. Version 6
+// subject.Key(name, subject.ID{}), or "v1:" and the name as it was for a
+// name that yields no key, and the website ""; the slots of names that now
+// share a key on an instance are merged, their holds summed, and each
+// instance's used count is counted anew. Version 6
 // gives every reservation stored before it an application identity of its
 // own, 32 random lower-case hexadecimal digits.
 //

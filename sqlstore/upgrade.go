@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"strings"
 
-	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // stepRule is how Migrate runs a named step of a migration file.
@@ -145,14 +145,14 @@ func (s *Store) execInTx(ctx context.Context, conn *sql.Conn, stmts []string) er
 
 // v1SubjectKey returns the subject key of a reservation that version 1 of
 // the schema kept by the subject's name alone: the key the Verifier gives
-// the name without a SubjectID ("name:" and its canonical form), or, for a
-// name that yields none (one the Verifier now refuses), "v1:" and the name
-// as it is, a key no request can have.
-func v1SubjectKey(subject string) string {
-	if key, ok := icpverify.SubjectKey(subject, icpverify.SubjectID{}); ok {
+// the name without a certificate ("name:" and its canonical form), or, for
+// a name that yields none (one the Verifier now refuses), "v1:" and the
+// name as it is, a key no request can have.
+func v1SubjectKey(name string) string {
+	if key, ok := subject.Key(name, subject.ID{}); ok {
 		return key
 	}
-	return "v1:" + subject
+	return "v1:" + name
 }
 
 // subjectPageSize is how many rows fillSubjectKeys reads at a time.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // Subjects of the version-1 rows: one company named two ways in English
@@ -138,7 +139,7 @@ func (f *v1Fixture) checkUpgraded(t *testing.T, s *sqlstore.Store) {
 	hz, cn, filed := nameKey(t, hzName), nameKey(t, cnName), nameKey(t, filedName)
 	require.Equal(t, hz, nameKey(t, hzOther), "the two English spellings have one key")
 	require.Equal(t, cn, nameKey(t, cnOther), "the two Chinese spellings have one key")
-	_, ok := icpverify.SubjectKey(badName, icpverify.SubjectID{})
+	_, ok := subject.Key(badName, subject.ID{})
 	require.False(t, ok, "%q yields no key", badName)
 	bad := "v1:" + badName
 	keys := map[string]string{hzName: hz, hzOther: hz, cnName: cn, cnOther: cn, filedName: filed, badName: bad}

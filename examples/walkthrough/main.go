@@ -35,6 +35,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 func main() {
@@ -522,7 +523,7 @@ func (k *walk) subjectByCertificate() error {
 	}
 	byID := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: first, Account: agency,
 		Subject:   "Fuzhou Example Information Co., Ltd.",
-		SubjectID: icpverify.SubjectID{Type: icpverify.CertUSCC, Number: "91350100M000100Y43"},
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91350100M000100Y43"},
 		Website:   "www.example-fz.cn"}
 	k.printf("\nThe agency files %s for %q,\nwith its unified social credit code %s.\n", byID.Website, byID.Subject, byID.SubjectID.Number)
 	res, err := k.v.Verify(k.ctx, byID)

@@ -10,7 +10,7 @@
 -- subject; "rekey" runs in one transaction and, as the other steps, can run
 -- again. After the statements of "keys", Migrate fills ${p}v1_subject_keys
 -- in Go: for every subject of ${p}reservations and ${p}slots, the key the
--- Verifier gives that name (icpverify.SubjectKey: "name:" and the
+-- Verifier gives that name (subject.Key: "name:" and the
 -- canonical name), or "v1:" and the subject as it is for a name that yields
 -- no key.
 

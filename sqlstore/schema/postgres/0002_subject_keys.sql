@@ -8,7 +8,7 @@
 -- which matters on MySQL only, where DDL is not transactional). After the
 -- statements of "keys", Migrate fills ${p}v1_subject_keys in Go: for every
 -- subject of ${p}reservations and ${p}slots, the key the Verifier gives that
--- name (icpverify.SubjectKey: "name:" and the canonical name), or
+-- name (subject.Key: "name:" and the canonical name), or
 -- "v1:" and the subject as it is for a name that yields no key.
 
 -- step columns

@@ -7,7 +7,7 @@
 -- column subject (a step that is done, which matters on MySQL only, where
 -- DDL is not transactional). After the statements of "keys", Migrate fills
 -- ${p}v1_subject_keys in Go: for every subject of ${p}reservations and
--- ${p}slots, the key the Verifier gives that name (icpverify.SubjectKey:
+-- ${p}slots, the key the Verifier gives that name (subject.Key:
 -- "name:" and the canonical name), or "v1:" and the subject as it is for a
 -- name that yields no key. SQLite cannot drop a column of a primary key:
 -- "rekey" builds the new ${p}slots in its place. It cannot drop a column's

@@ -1,4 +1,4 @@
-package icpverify
+package subject
 
 import (
 	"math/rand/v2"
@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-func TestSubjectKeySameName(t *testing.T) {
+func TestNameKeySameName(t *testing.T) {
 	const name = "杭州示例科技有限公司"
 	for _, tt := range []struct{ name, in string }{
 		{"canonical", name},
@@ -28,7 +28,7 @@ func TestSubjectKeySameName(t *testing.T) {
 		{"ideographic variation selector", "杭\U000e0100州示例科技有限公司"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := subjectKey(tt.in)
+			got, ok := nameKey(tt.in)
 			require.True(t, ok)
 			assert.Equal(t, name, got)
 		})
@@ -44,7 +44,7 @@ func TestSubjectKeySameName(t *testing.T) {
 		{"no-break spaces", "Café\u00a0(Hangzhou)\u202fCo., Ltd."},
 	} {
 		t.Run("latin/"+tt.name, func(t *testing.T) {
-			got, ok := subjectKey(tt.in)
+			got, ok := nameKey(tt.in)
 			require.True(t, ok)
 			assert.Equal(t, latin, got)
 		})
@@ -62,14 +62,14 @@ func TestSubjectKeySameName(t *testing.T) {
 		{"compatibility ideograph", "\uf900", "\u8c48"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := subjectKey(tt.in)
+			got, ok := nameKey(tt.in)
 			require.True(t, ok)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 }
 
-func TestSubjectKeyRefused(t *testing.T) {
+func TestNameKeyRefused(t *testing.T) {
 	for _, tt := range []struct{ name, in string }{
 		{"empty", ""},
 		{"only spaces", " \t\u3000 "},
@@ -90,31 +90,31 @@ func TestSubjectKeyRefused(t *testing.T) {
 		{"RLI", "示例\u2067公司"},
 		{"PDI", "示例\u2069公司"},
 		{"tag character", "示例\U000e0041公司"},
-		{"too long input", strings.Repeat(" ", maxSubjectInput) + "公司"},
-		{"too long key", strings.Repeat("公", maxSubjectKey/3+1)},
-		{"too long key after folding", strings.Repeat("ﬃ", maxSubjectKey/3+1)}, // 258 bytes of "ffi"
+		{"too long input", strings.Repeat(" ", maxNameInput) + "公司"},
+		{"too long key", strings.Repeat("公", maxNameKey/3+1)},
+		{"too long key after folding", strings.Repeat("ﬃ", maxNameKey/3+1)}, // 258 bytes of "ffi"
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := subjectKey(tt.in)
+			got, ok := nameKey(tt.in)
 			assert.False(t, ok)
 			assert.Empty(t, got)
 		})
 	}
 	// The bounds themselves.
-	long := strings.Repeat("公", maxSubjectKey/3)
-	got, ok := subjectKey(long)
+	long := strings.Repeat("公", maxNameKey/3)
+	got, ok := nameKey(long)
 	assert.True(t, ok)
 	assert.Equal(t, long, got)
-	got, ok = subjectKey(strings.Repeat(" ", maxSubjectInput-len(long)) + long)
+	got, ok = nameKey(strings.Repeat(" ", maxNameInput-len(long)) + long)
 	assert.True(t, ok)
 	assert.Equal(t, long, got)
 }
 
-func TestSubjectKeyCanonicalDoesNotAllocate(t *testing.T) {
+func TestNameKeyCanonicalDoesNotAllocate(t *testing.T) {
 	for _, name := range []string{"杭州示例科技有限公司", "示例(杭州)科技有限公司", "example tech co., ltd.", "微软·中国"} {
-		require.True(t, plainSubjectKey(name), name)
+		require.True(t, plainNameKey(name), name)
 		n := testing.AllocsPerRun(100, func() {
-			if got, ok := subjectKey(name); !ok || got != name {
+			if got, ok := nameKey(name); !ok || got != name {
 				t.Fatal(name)
 			}
 		})
@@ -122,20 +122,26 @@ func TestSubjectKeyCanonicalDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// FuzzSubjectKey checks subjectKey: never a panic; a key is valid UTF-8,
-// 1 to maxSubjectKey bytes, NFKC, without control or format characters,
-// spaces only single and inside, its own key; the name with spaces and
-// invisible characters around has the same key.
-func FuzzSubjectKey(f *testing.F) {
+// FuzzNameKey checks nameKey: never a panic; ValidName and Key agree with
+// it; a key is valid UTF-8, 1 to maxNameKey bytes, NFKC, without control or
+// format characters, spaces only single and inside, its own key; the name
+// with spaces and invisible characters around has the same key.
+func FuzzNameKey(f *testing.F) {
 	for _, s := range []string{"杭州示例科技有限公司", "Café  (Hangzhou)", "Ｃａｆé（Ｈ）", "\u202e示例", "\xff", "ΟΔΟΣ", " \u0301x", "ﬃ",
 		"示例（杭州）科技有限公司\u3000", "ＡＢＣ\u3000\u3000示例", "（\u0301）", "Ｈ\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		key, ok := subjectKey(s)
-		if len(s) <= maxSubjectInput {
+		key, ok := nameKey(s)
+		if v := ValidName(s); v != ok {
+			t.Fatalf("%q has key %q, %v, but ValidName says %v", s, key, ok, v)
+		}
+		if k, o := Key(s, ID{}); k != "name:"+key && o || o != ok {
+			t.Fatalf("%q has key %q, %v, but Key gives %q, %v", s, key, ok, k, o)
+		}
+		if len(s) <= maxNameInput {
 			// The fast paths agree with the general one.
-			if k, o := foldSubjectName(s); k != key || o != ok {
+			if k, o := foldName(s); k != key || o != ok {
 				t.Fatalf("%q has key %q, %v, but in general %q, %v", s, key, ok, k, o)
 			}
 		}
@@ -145,7 +151,7 @@ func FuzzSubjectKey(f *testing.F) {
 			}
 			return
 		}
-		if key == "" || len(key) > maxSubjectKey || !utf8.ValidString(key) || !norm.NFKC.IsNormalString(key) {
+		if key == "" || len(key) > maxNameKey || !utf8.ValidString(key) || !norm.NFKC.IsNormalString(key) {
 			t.Fatalf("%q has key %q", s, key)
 		}
 		if key[0] == ' ' || key[len(key)-1] == ' ' || strings.Contains(key, "  ") {
@@ -156,22 +162,22 @@ func FuzzSubjectKey(f *testing.F) {
 				t.Fatalf("%q has key %q, with %U", s, key, r)
 			}
 		}
-		if again, ok := subjectKey(key); !ok || again != key {
+		if again, ok := nameKey(key); !ok || again != key {
 			t.Fatalf("not idempotent: %q, %q, %q", s, key, again)
 		}
-		if len(s) <= maxSubjectInput-9 {
+		if len(s) <= maxNameInput-9 {
 			padded := "\u3000\u200b" + s + " \ufeff"
-			if again, ok := subjectKey(padded); !ok || again != key {
+			if again, ok := nameKey(padded); !ok || again != key {
 				t.Fatalf("%q has key %q, but %q has %q", s, key, padded, again)
 			}
 		}
 	})
 }
 
-// TestNarrowSubjectKey: for names of ASCII, CJK ideographs, the middle
+// TestNarrowNameKey: for names of ASCII, CJK ideographs, the middle
 // dot, full-width forms and the ideographic space, the fast path gives the
 // key of the general one, in one allocation.
-func TestNarrowSubjectKey(t *testing.T) {
+func TestNarrowNameKey(t *testing.T) {
 	alphabet := []rune("aZ09 (),.-&\t\n\x01\x7f·示例杭州㐀（）Ａｚ０＆\u3000\uff5e\uff01")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20000 {
@@ -180,25 +186,25 @@ func TestNarrowSubjectKey(t *testing.T) {
 			r[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		name := string(r)
-		key, ok, done := narrowSubjectKey("", name)
+		key, ok, done := narrowNameKey("", name)
 		require.True(t, done, "%+q", name)
-		want, wantOK := foldSubjectName(name)
+		want, wantOK := foldName(name)
 		require.Equal(t, wantOK, ok, "%+q", name)
 		require.Equal(t, want, key, "%+q", name)
 	}
 	for _, name := range []string{"Café", "\u202e示", "示\u0301", "\xff", "示例\uff5f"} {
-		_, _, done := narrowSubjectKey("", name)
+		_, _, done := narrowNameKey("", name)
 		assert.False(t, done, "%+q is not for the fast path", name)
 	}
-	long := strings.Repeat("Ａ", maxSubjectKey+1)
-	_, ok, done := narrowSubjectKey("", long)
+	long := strings.Repeat("Ａ", maxNameKey+1)
+	_, ok, done := narrowNameKey("", long)
 	assert.True(t, done)
-	assert.False(t, ok, "a key over %d bytes", maxSubjectKey)
-	n := testing.AllocsPerRun(100, func() { prefixedSubjectKey("name:", "示例（杭州）科技有限公司\u3000") })
+	assert.False(t, ok, "a key over %d bytes", maxNameKey)
+	n := testing.AllocsPerRun(100, func() { prefixedNameKey("name:", "示例（杭州）科技有限公司\u3000") })
 	assert.Equal(t, 1.0, n)
 }
 
-func BenchmarkSubjectKey(b *testing.B) {
+func BenchmarkNameKey(b *testing.B) {
 	for _, bm := range []struct{ name, in string }{
 		{"canonical", "杭州示例科技有限公司"},
 		{"canonical-long", "示例(杭州)网络科技股份有限公司北京分公司"},
@@ -210,7 +216,7 @@ func BenchmarkSubjectKey(b *testing.B) {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := subjectKey(bm.in); !ok {
+				if _, ok := nameKey(bm.in); !ok {
 					b.Fatal(bm.in)
 				}
 			}
@@ -218,24 +224,24 @@ func BenchmarkSubjectKey(b *testing.B) {
 	}
 }
 
-func TestSubjectKeyCherokee(t *testing.T) {
+func TestNameKeyCherokee(t *testing.T) {
 	// Cherokee small letters fold to capitals (CaseFolding.txt), capitals
 	// to themselves.
 	for _, in := range []string{"\u13a0\u13f0", "\uab70\u13f8", "\u13a0\u13f8"} {
-		got, ok := subjectKey(in)
+		got, ok := nameKey(in)
 		require.True(t, ok)
 		assert.Equal(t, "\u13a0\u13f0", got, "%+q", in)
 	}
 }
 
-// TestSubjectKeyEveryRune checks, for every rune of the planes with case
+// TestNameKeyEveryRune checks, for every rune of the planes with case
 // and decompositions (the basic and supplementary multilingual planes, the
 // CJK compatibility ideographs supplement, tags and variation selectors),
 // alone, before a combining acute accent and after a capital A, that
-// subjectKey either refuses it or gives a key that is its own key. Runes
+// nameKey either refuses it or gives a key that is its own key. Runes
 // without case, decomposition or combining class, which stay as they are
 // whatever surrounds them, are skipped.
-func TestSubjectKeyEveryRune(t *testing.T) {
+func TestNameKeyEveryRune(t *testing.T) {
 	if testing.Short() {
 		t.Skip("130,000 runes")
 	}
@@ -246,11 +252,11 @@ func TestSubjectKeyEveryRune(t *testing.T) {
 				continue
 			}
 			for _, s := range []string{string(r), string(r) + "\u0301", "A" + string(r)} {
-				key, ok := subjectKey(s)
+				key, ok := nameKey(s)
 				if !ok {
 					continue
 				}
-				if again, ok := subjectKey(key); !ok || again != key {
+				if again, ok := nameKey(key); !ok || again != key {
 					t.Errorf("%+q has key %+q, whose key is %+q, %v", s, key, again, ok)
 					bad++
 				}
@@ -268,28 +274,28 @@ func plainRune(r rune) bool {
 		!unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !invisible(r)
 }
 
-func TestSubjectKeyASCIIBounds(t *testing.T) {
+func TestNameKeyASCIIBounds(t *testing.T) {
 	for _, tt := range []struct {
 		name, in string
 		ok       bool
 	}{
-		{"longest", strings.Repeat("A", maxSubjectKey), true},
-		{"too long", strings.Repeat("A", maxSubjectKey+1), false},
-		{"spaces at the end dropped", strings.Repeat("A ", maxSubjectKey/2) + "  ", true}, // 255 bytes
-		{"space at the bound", strings.Repeat("A", maxSubjectKey-1) + " B", false},
-		{"collapsed to the bound", "A" + strings.Repeat("   A", maxSubjectKey/2-1) + "B", true}, // 256 bytes
-		{"collapsed beyond the bound", "A" + strings.Repeat("   A", maxSubjectKey/2) + "B", false},
+		{"longest", strings.Repeat("A", maxNameKey), true},
+		{"too long", strings.Repeat("A", maxNameKey+1), false},
+		{"spaces at the end dropped", strings.Repeat("A ", maxNameKey/2) + "  ", true}, // 255 bytes
+		{"space at the bound", strings.Repeat("A", maxNameKey-1) + " B", false},
+		{"collapsed to the bound", "A" + strings.Repeat("   A", maxNameKey/2-1) + "B", true}, // 256 bytes
+		{"collapsed beyond the bound", "A" + strings.Repeat("   A", maxNameKey/2) + "B", false},
 		{"only controls", "\x01", false},
 		{"vertical tab", "A\vB", false},
 		{"DEL", "A\x7fB", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			key, ok := subjectKey(tt.in)
-			k, o := foldSubjectName(tt.in)
+			key, ok := nameKey(tt.in)
+			k, o := foldName(tt.in)
 			assert.Equal(t, k, key)
 			assert.Equal(t, o, ok)
 			assert.Equal(t, tt.ok, ok)
-			assert.LessOrEqual(t, len(key), maxSubjectKey)
+			assert.LessOrEqual(t, len(key), maxNameKey)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package icpverify
+package subject
 
 import (
 	"strings"
@@ -69,7 +69,7 @@ func TestCheckDefinitions(t *testing.T) {
 	}
 }
 
-func TestNormalizeSubjectID(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	// A code whose weighted sum is divisible by 31: its check symbol is 0.
 	var zeroCheck string
 	for _, c := range []byte(usccAlphabet) {
@@ -82,12 +82,12 @@ func TestNormalizeSubjectID(t *testing.T) {
 	// An agriculture authority's code starts with letters, "N2".
 	nBody := "N2330100MA2AB1CD0"
 	nCode := nBody + string(usccCheckOf(nBody))
-	uscc := func(n string) SubjectID { return SubjectID{CertUSCC, n} }
-	res := func(n string) SubjectID { return SubjectID{CertResidentID, n} }
-	other := func(n string) SubjectID { return SubjectID{CertOther, n} }
+	uscc := func(n string) ID { return ID{CertUSCC, n} }
+	res := func(n string) ID { return ID{CertResidentID, n} }
+	other := func(n string) ID { return ID{CertOther, n} }
 	tests := []struct {
 		name string
-		in   SubjectID
+		in   ID
 		want string // "" for not well formed
 	}{
 		{"USCC", uscc(usccValid1), usccValid1},
@@ -139,9 +139,9 @@ func TestNormalizeSubjectID(t *testing.T) {
 		{"other slash", other("AB/1234"), ""},
 		{"empty", uscc(""), ""},
 		{"only spaces", other("   "), ""},
-		{"unknown type", SubjectID{"passport", "E12345678"}, ""},
-		{"empty type", SubjectID{"", usccValid1}, ""},
-		{"type in another case", SubjectID{"USCC", usccValid1}, ""},
+		{"unknown type", ID{"passport", "E12345678"}, ""},
+		{"empty type", ID{"", usccValid1}, ""},
+		{"type in another case", ID{"USCC", usccValid1}, ""},
 		{"NUL", uscc(usccValid1 + "\x00"), ""},
 		{"ESC", uscc("\x1b" + usccValid1), ""},
 		{"C1", uscc(usccValid1[:9] + "\u009b" + usccValid1[9:]), ""},
@@ -153,55 +153,55 @@ func TestNormalizeSubjectID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := NormalizeSubjectID(tt.in)
+			got, ok := Normalize(tt.in)
 			if tt.want == "" {
 				assert.False(t, ok)
-				assert.Equal(t, SubjectID{}, got)
+				assert.Equal(t, ID{}, got)
 				return
 			}
 			require.True(t, ok)
-			assert.Equal(t, SubjectID{tt.in.Type, tt.want}, got)
-			again, ok := NormalizeSubjectID(got)
+			assert.Equal(t, ID{tt.in.Type, tt.want}, got)
+			again, ok := Normalize(got)
 			assert.True(t, ok)
 			assert.Equal(t, got, again)
 		})
 	}
 }
 
-// TestSubjectIDCatchesTypos changes each symbol of valid numbers to every
+// TestNormalizeCatchesTypos changes each symbol of valid numbers to every
 // other symbol: no such number is well formed, as the check characters
 // guarantee.
-func TestSubjectIDCatchesTypos(t *testing.T) {
-	for _, id := range []SubjectID{{CertUSCC, usccValid1}, {CertUSCC, usccValid2}} {
+func TestNormalizeCatchesTypos(t *testing.T) {
+	for _, id := range []ID{{CertUSCC, usccValid1}, {CertUSCC, usccValid2}} {
 		for i := range idLen {
 			for _, c := range []byte(usccAlphabet) {
 				if c == id.Number[i] {
 					continue
 				}
 				typo := id.Number[:i] + string(c) + id.Number[i+1:]
-				_, ok := NormalizeSubjectID(SubjectID{id.Type, typo})
+				_, ok := Normalize(ID{id.Type, typo})
 				assert.False(t, ok, typo)
 			}
 		}
 	}
-	for _, id := range []SubjectID{{CertResidentID, ridValid1}, {CertResidentID, ridValid2}} {
+	for _, id := range []ID{{CertResidentID, ridValid1}, {CertResidentID, ridValid2}} {
 		for i := range idLen {
 			for _, c := range []byte("0123456789X") {
 				if c == id.Number[i] {
 					continue
 				}
 				typo := id.Number[:i] + string(c) + id.Number[i+1:]
-				_, ok := NormalizeSubjectID(SubjectID{id.Type, typo})
+				_, ok := Normalize(ID{id.Type, typo})
 				assert.False(t, ok, typo)
 			}
 		}
 	}
 }
 
-func TestNormalizeSubjectIDCanonicalDoesNotAllocate(t *testing.T) {
-	for _, id := range []SubjectID{{CertUSCC, usccValid2}, {CertResidentID, ridValid2}, {CertOther, "E12345678"}} {
+func TestNormalizeCanonicalDoesNotAllocate(t *testing.T) {
+	for _, id := range []ID{{CertUSCC, usccValid2}, {CertResidentID, ridValid2}, {CertOther, "E12345678"}} {
 		n := testing.AllocsPerRun(100, func() {
-			if got, ok := NormalizeSubjectID(id); !ok || got != id {
+			if got, ok := Normalize(id); !ok || got != id {
 				t.Fatal(id)
 			}
 		})
@@ -211,11 +211,11 @@ func TestNormalizeSubjectIDCanonicalDoesNotAllocate(t *testing.T) {
 
 var certTypes = []CertType{CertUSCC, CertResidentID, CertOther, "", "USCC", "passport"}
 
-// FuzzNormalizeSubjectID checks NormalizeSubjectID: never a panic; a
-// refusal returns the zero SubjectID; a result is canonical (upper-case
-// ASCII letters and digits, its own normal form) of the same type; the
-// number typed in lower case with spaces around is the same subject.
-func FuzzNormalizeSubjectID(f *testing.F) {
+// FuzzNormalize checks Normalize: never a panic; a refusal returns the zero
+// ID; a result is canonical (upper-case ASCII letters and digits, its own
+// normal form) of the same type; the number typed in lower case with
+// spaces around is the same subject.
+func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{usccValid1, usccValid2, usccBad, ridValid1, ridValid2, ridBad,
 		"９１３５０１００Ｍ０００１００Ｙ４３", " h-1234 5678 ", "", "\xff", "\u202eAB12"} {
 		for i := range 3 {
@@ -223,10 +223,10 @@ func FuzzNormalizeSubjectID(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, typ uint8, number string) {
-		in := SubjectID{certTypes[int(typ)%len(certTypes)], number}
-		got, ok := NormalizeSubjectID(in)
+		in := ID{certTypes[int(typ)%len(certTypes)], number}
+		got, ok := Normalize(in)
 		if !ok {
-			if got != (SubjectID{}) {
+			if got != (ID{}) {
 				t.Fatalf("%+v refused as %+v", in, got)
 			}
 			return
@@ -242,34 +242,34 @@ func FuzzNormalizeSubjectID(f *testing.F) {
 				t.Fatalf("%+v normalized to %q", in, got.Number)
 			}
 		}
-		if again, ok := NormalizeSubjectID(got); !ok || again != got {
+		if again, ok := Normalize(got); !ok || again != got {
 			t.Fatalf("not idempotent: %+v, %+v, %+v", in, got, again)
 		}
 		if len(number) <= maxIDInput-4 {
-			typed := SubjectID{in.Type, " " + strings.ToLower(number) + "\u3000"}
-			if again, ok := NormalizeSubjectID(typed); !ok || again != got {
+			typed := ID{in.Type, " " + strings.ToLower(number) + "\u3000"}
+			if again, ok := Normalize(typed); !ok || again != got {
 				t.Fatalf("%+v is %+v, but %+v is %+v", in, got, typed, again)
 			}
 		}
 	})
 }
 
-func BenchmarkNormalizeSubjectID(b *testing.B) {
+func BenchmarkNormalize(b *testing.B) {
 	for _, bm := range []struct {
 		name string
-		id   SubjectID
+		id   ID
 	}{
-		{"uscc/canonical", SubjectID{CertUSCC, usccValid2}},
-		{"uscc/lower", SubjectID{CertUSCC, strings.ToLower(usccValid2)}},
-		{"uscc/full-width", SubjectID{CertUSCC, "９１３５０１００Ｍ０００１００Ｙ４３"}},
-		{"resident/canonical", SubjectID{CertResidentID, ridValid2}},
-		{"resident/spaced", SubjectID{CertResidentID, "440113 20141005 001x"}},
-		{"other/canonical", SubjectID{CertOther, "E12345678"}},
+		{"uscc/canonical", ID{CertUSCC, usccValid2}},
+		{"uscc/lower", ID{CertUSCC, strings.ToLower(usccValid2)}},
+		{"uscc/full-width", ID{CertUSCC, "９１３５０１００Ｍ０００１００Ｙ４３"}},
+		{"resident/canonical", ID{CertResidentID, ridValid2}},
+		{"resident/spaced", ID{CertResidentID, "440113 20141005 001x"}},
+		{"other/canonical", ID{CertOther, "E12345678"}},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, ok := NormalizeSubjectID(bm.id); !ok {
+				if _, ok := Normalize(bm.id); !ok {
 					b.Fatal(bm.id)
 				}
 			}

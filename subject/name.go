@@ -1,4 +1,4 @@
-package icpverify
+package subject
 
 import (
 	"strings"
@@ -10,20 +10,20 @@ import (
 )
 
 const (
-	// maxSubjectInput bounds, in bytes, the subject name subjectKey reads:
+	// maxNameInput bounds, in bytes, the subject name nameKey reads:
 	// room for a name in decomposed or full-width forms, with padding.
-	maxSubjectInput = 1024
-	// maxSubjectKey bounds, in bytes, a subject key, as maxField bounds the
-	// fields of a request: 85 Chinese characters.
-	maxSubjectKey = 256
+	maxNameInput = 1024
+	// maxNameKey bounds, in bytes, the canonical form of a name: 85 Chinese
+	// characters.
+	maxNameKey = 256
 )
 
 // caseFold is Unicode full case folding; the Caser is stateless and safe
 // for concurrent use.
 var caseFold = cases.Fold()
 
-// subjectKey returns the key under which a filing subject is known by its
-// name, when no SubjectID is given, and reports whether the name can be a
+// nameKey returns the key under which a filing subject is known by its
+// name, when no ID is given, and reports whether the name can be a
 // key. Two spellings of one name have one key: the key is the name
 //
 //   - without invisible characters: soft hyphen U+00AD, combining grapheme
@@ -47,39 +47,39 @@ var caseFold = cases.Fold()
 // characters), or whose key is empty or longer than 256 bytes. A key is
 // its own key; one already in that form, such as a Chinese company name of
 // ideographs and printable ASCII, is returned as it is, without allocating.
-func subjectKey(name string) (string, bool) { return prefixedSubjectKey("", name) }
+func nameKey(name string) (string, bool) { return prefixedNameKey("", name) }
 
-// prefixedSubjectKey returns prefix followed by the subjectKey of name, in
+// prefixedNameKey returns prefix followed by the nameKey of name, in
 // one allocation unless name needs more than ASCII folding (none if prefix
 // is empty and name is a key already).
-func prefixedSubjectKey(prefix, name string) (string, bool) {
-	if len(name) > maxSubjectInput {
+func prefixedNameKey(prefix, name string) (string, bool) {
+	if len(name) > maxNameInput {
 		return "", false
 	}
-	if plainSubjectKey(name) {
+	if plainNameKey(name) {
 		return prefix + name, true
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] >= utf8.RuneSelf {
-			if key, ok, done := narrowSubjectKey(prefix, name); done {
+			if key, ok, done := narrowNameKey(prefix, name); done {
 				return key, ok
 			}
-			key, ok := foldSubjectName(name)
+			key, ok := foldName(name)
 			if !ok {
 				return "", false
 			}
 			return prefix + key, true
 		}
 	}
-	return asciiSubjectKey(prefix, name)
+	return asciiNameKey(prefix, name)
 }
 
-// asciiSubjectKey is prefix followed by the subjectKey of a name in ASCII,
+// asciiNameKey is prefix followed by the nameKey of a name in ASCII,
 // which normalization leaves as it is and case folding lowers, built in one
 // allocation.
-func asciiSubjectKey(prefix, s string) (string, bool) {
+func asciiNameKey(prefix, s string) (string, bool) {
 	var b strings.Builder
-	b.Grow(len(prefix) + min(len(s), maxSubjectKey+1))
+	b.Grow(len(prefix) + min(len(s), maxNameKey+1))
 	b.WriteString(prefix)
 	n, space := 0, false
 	for i := 0; i < len(s); i++ {
@@ -99,7 +99,7 @@ func asciiSubjectKey(prefix, s string) (string, bool) {
 			space = false
 		}
 		b.WriteByte(c)
-		if n++; n > maxSubjectKey {
+		if n++; n > maxNameKey {
 			return "", false
 		}
 	}
@@ -109,37 +109,46 @@ func asciiSubjectKey(prefix, s string) (string, bool) {
 	return b.String(), true
 }
 
-// validSubjectName reports whether subjectKey(name) succeeds, without
-// allocating for a name in ASCII or already a key.
-func validSubjectName(name string) bool {
-	if len(name) > maxSubjectInput {
+// ValidName reports whether name can name a subject, that is whether Key
+// accepts it without an ID: valid UTF-8 of at most 1024 bytes, without
+// control characters other than tabs and line breaks and without format
+// characters such as bidirectional marks (zero-width spaces, joiners and
+// other invisible characters are dropped), and neither empty nor longer
+// than 256 bytes once in canonical form. It does not allocate for a name in
+// ASCII or already in canonical form, such as a Chinese company name of
+// ideographs and printable ASCII.
+func ValidName(name string) bool {
+	if len(name) > maxNameInput {
 		return false
 	}
-	if plainSubjectKey(name) {
+	if plainNameKey(name) {
 		return true
 	}
-	n := 0 // letters other than space
+	n, space := 0, false // the length of the key so far, as asciiNameKey builds it
 	for i := 0; i < len(name); i++ {
 		switch c := name[i]; {
 		case c >= utf8.RuneSelf:
-			if _, ok, done := narrowSubjectKey("", name); done {
+			if _, ok, done := narrowNameKey("", name); done {
 				return ok
 			}
-			_, ok := foldSubjectName(name)
+			_, ok := foldName(name)
 			return ok
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			space = n > 0
+			continue
 		case c < 0x20 || c == 0x7f:
 			return false
-		default:
-			n++
 		}
+		if space {
+			n++
+			space = false
+		}
+		n++
 	}
-	// Runs of space fold to one: the key is at most as long as the name.
-	_, ok := asciiSubjectKey("", name)
-	return n > 0 && (len(name) <= maxSubjectKey || ok)
+	return n > 0 && n <= maxNameKey
 }
 
-// narrowSubjectKey is prefixedSubjectKey of a name made only of ASCII, the
+// narrowNameKey is prefixedNameKey of a name made only of ASCII, the
 // middle dot U+00B7, CJK unified ideographs (U+3400..U+4DBF,
 // U+4E00..U+9FFF), full-width ASCII forms (U+FF01..U+FF5E) and the
 // ideographic space U+3000, as a Chinese company name typed with an input
@@ -147,9 +156,9 @@ func validSubjectName(name string) bool {
 // U+0020, and case folding lowers ASCII letters, so the key is built here,
 // in one allocation, without x/text. done is false, and nothing decided,
 // for a name with any other character.
-func narrowSubjectKey(prefix, s string) (key string, ok, done bool) {
+func narrowNameKey(prefix, s string) (key string, ok, done bool) {
 	var b strings.Builder
-	b.Grow(len(prefix) + min(len(s), maxSubjectKey+4))
+	b.Grow(len(prefix) + min(len(s), maxNameKey+4))
 	b.WriteString(prefix)
 	n, space := 0, false
 	for _, r := range s {
@@ -177,7 +186,7 @@ func narrowSubjectKey(prefix, s string) (key string, ok, done bool) {
 			space = false
 		}
 		b.WriteRune(r)
-		if n += utf8.RuneLen(r); n > maxSubjectKey {
+		if n += utf8.RuneLen(r); n > maxNameKey {
 			return "", false, true
 		}
 	}
@@ -187,9 +196,9 @@ func narrowSubjectKey(prefix, s string) (key string, ok, done bool) {
 	return b.String(), true, true
 }
 
-// foldSubjectName is subjectKey of a name of at most maxSubjectInput
+// foldName is nameKey of a name of at most maxNameInput
 // bytes, in general.
-func foldSubjectName(name string) (string, bool) {
+func foldName(name string) (string, bool) {
 	if !utf8.ValidString(name) {
 		return "", false
 	}
@@ -221,18 +230,18 @@ func foldSubjectName(name string) (string, bool) {
 		}
 		b = utf8.AppendRune(b, cherokeeFold(r))
 	}
-	if len(b) == 0 || len(b) > maxSubjectKey {
+	if len(b) == 0 || len(b) > maxNameKey {
 		return "", false
 	}
 	return string(b), true
 }
 
-// plainSubjectKey reports whether s is a subject key made only of printable
+// plainNameKey reports whether s is a subject key made only of printable
 // ASCII other than upper-case letters, single inner spaces, the middle dot
 // U+00B7 and CJK unified ideographs (U+3400..U+4DBF, U+4E00..U+9FFF),
 // which normalization and case folding leave as they are.
-func plainSubjectKey(s string) bool {
-	if s == "" || len(s) > maxSubjectKey {
+func plainNameKey(s string) bool {
+	if s == "" || len(s) > maxNameKey {
 		return false
 	}
 	space := true // no space at the start
@@ -271,7 +280,7 @@ func plainSubjectKey(s string) bool {
 	return !space
 }
 
-// invisible reports whether r is a character that subjectKey drops: it
+// invisible reports whether r is a character that nameKey drops: it
 // shows nothing, or nothing of its own.
 func invisible(r rune) bool {
 	switch {

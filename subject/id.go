@@ -1,4 +1,4 @@
-package icpverify
+package subject
 
 import "github.com/icpfiling/icpverify/internal/fold"
 
@@ -7,7 +7,7 @@ import "github.com/icpfiling/icpverify/internal/fold"
 // by name (主办单位证件类型+证件号码).
 type CertType string
 
-// The certificate types NormalizeSubjectID knows.
+// The certificate types Normalize knows.
 const (
 	// CertUSCC is an organisation's unified social credit code
 	// (统一社会信用代码, GB 32100-2015): 18 symbols with a check character.
@@ -21,15 +21,15 @@ const (
 	CertOther CertType = "other"
 )
 
-// SubjectID identifies a filing subject by its certificate.
-type SubjectID struct {
+// ID identifies a filing subject by its certificate.
+type ID struct {
 	Type   CertType // the certificate's type
 	Number string   // the certificate's number
 }
 
 const (
 	// maxIDInput bounds, in bytes, the typed certificate number that
-	// NormalizeSubjectID reads: room for 18 full-width symbols with spaces.
+	// Normalize reads: room for 18 full-width symbols with spaces.
 	maxIDInput = 256
 	// idLen is the length of a unified social credit code and of a resident
 	// identity number.
@@ -51,7 +51,7 @@ const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 var usccWeights = [idLen - 1]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
 // usccValue maps a byte to its symbol value, or -1. Only upper case is a
-// symbol: NormalizeSubjectID upper-cases before it checks.
+// symbol: Normalize upper-cases before it checks.
 var usccValue = func() (t [256]int8) {
 	for i := range t {
 		t[i] = -1
@@ -70,7 +70,7 @@ var ridWeights = [idLen - 1]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4
 // by the weighted sum of its digits mod 11.
 const ridCheck = "10X98765432"
 
-// NormalizeSubjectID returns the canonical form of a filing subject's
+// Normalize returns the canonical form of a filing subject's
 // certificate and reports whether it is well formed, offline:
 //
 //   - CertUSCC: 18 symbols of 0-9 and A-Z without I, O, S, V and Z, the
@@ -87,14 +87,14 @@ const ridCheck = "10X98765432"
 // The number may be typed in any case and in full-width forms, with
 // spaces (also U+3000, tabs and line breaks) and dashes (also Unicode
 // dashes) anywhere, which are dropped; the canonical form is upper case
-// ASCII. It reports false, with a zero SubjectID, for a Type other than
+// ASCII. It reports false, with a zero ID, for a Type other than
 // the three constants, and for a number that is empty, longer than 256
 // bytes, not valid UTF-8, or holds anything else, such as a control
 // character or a letter of another script. A canonical id is returned as
 // it is, without allocating.
-func NormalizeSubjectID(id SubjectID) (SubjectID, bool) {
+func Normalize(id ID) (ID, bool) {
 	if len(id.Number) > maxIDInput {
-		return SubjectID{}, false
+		return ID{}, false
 	}
 	switch id.Type {
 	case CertUSCC:
@@ -110,13 +110,13 @@ func NormalizeSubjectID(id SubjectID) (SubjectID, bool) {
 			return id, true
 		}
 	default:
-		return SubjectID{}, false
+		return ID{}, false
 	}
 	var buf [maxIDInput]byte
 	b, ok := compactID(buf[:0], id.Number)
 	switch {
 	case !ok:
-		return SubjectID{}, false
+		return ID{}, false
 	case id.Type == CertUSCC:
 		ok = validUSCC(b)
 	case id.Type == CertResidentID:
@@ -125,9 +125,9 @@ func NormalizeSubjectID(id SubjectID) (SubjectID, bool) {
 		ok = validOtherID(b)
 	}
 	if !ok {
-		return SubjectID{}, false
+		return ID{}, false
 	}
-	return SubjectID{Type: id.Type, Number: string(b)}, true
+	return ID{Type: id.Type, Number: string(b)}, true
 }
 
 // compactID appends to dst the symbols of a typed certificate number:
