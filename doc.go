@@ -18,7 +18,8 @@
 //
 // Localize renders any of them for the applicant in English, Simplified
 // Chinese or Traditional Chinese, with the FAQ's advice; MatchLanguage picks
-// the language from an Accept-Language header.
+// the language from an Accept-Language header. The package catalog words
+// them with messages of the caller's, or in more languages.
 //
 // Verify reserves the subject's slot on the product and binds the code to
 // one application: an account filing one website for one subject, named

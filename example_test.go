@@ -11,7 +11,6 @@ import (
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/subject"
-	"golang.org/x/text/language"
 )
 
 // now is the examples' clock.
@@ -152,19 +151,6 @@ func ExampleMatchLanguage() {
 	// zh-Hans
 	// en
 	// en
-}
-
-func ExampleCatalog_SetString() {
-	c := icpverify.NewCatalog()
-	// Reword a message, and add Japanese: what it lacks is shown in English.
-	_ = c.SetString(language.English, string(icpverify.ReasonCodeNotFound), "No such code. Check it and try again.")
-	_ = c.SetString(language.Japanese, "prompt.service_code_invalid", "製品情報の検証に失敗しました。")
-	err := &icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonCodeNotFound}
-	fmt.Println(c.Localize(err, language.English))
-	fmt.Println(c.Localize(err, c.MatchLanguage("ja-JP")))
-	// Output:
-	// Product information verification failed. Interface exception. No such code. Check it and try again.
-	// 製品情報の検証に失敗しました。 No such code. Check it and try again.
 }
 
 func ExampleWithObserver() {

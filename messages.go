@@ -2,470 +2,72 @@ package icpverify
 
 import (
 	"errors"
-	"fmt"
-	"slices"
-	"strings"
-	"sync"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/language"
-	"golang.org/x/text/message/catalog"
+
+	"github.com/icpfiling/icpverify/internal/messages"
 )
-
-// Catalog holds the text that Localize shows an applicant, in each language
-// it knows. NewCatalog returns one with English, Simplified Chinese and
-// Traditional Chinese; SetString adds a language or rewords a message. A
-// Catalog is safe for concurrent use.
-//
-// A refusal reads as its prompt followed by its detail, joined by the
-// message "layout" (arguments %[1]s prompt, %[2]s detail). The keys are:
-//
-//   - "prompt.invalid_product", "prompt.service_code_invalid",
-//     "prompt.quota_reached": the FAQ's prompt for each sentinel;
-//     "prompt.code_limit" for ReasonCodeLimit; "prompt.not_found" and
-//     "prompt.failure" for a missing reservation and for any other error;
-//   - each Reason, such as "quota_reached": the detail and the advice;
-//   - "advice.invalid_product", "advice.service_code_invalid",
-//     "advice.quota_reached", "advice.failure": the detail of an error that
-//     carries no Reason;
-//   - "alternatives" (%[1]s the list), "alternative.one" and
-//     "alternative.other" (%[1]s the instance, %[2]d its free slots),
-//     "alternatives.sep": the alternatives offered with a refusal;
-//   - "expiry.soon" and "expiry.past" (%[1]s the instance, %[2]s the
-//     subject, %[3]s the date, %[4]s the masked code): LocalizeExpiry's;
-//   - "product.ecs" and the like: the name of each ProductType;
-//   - "field.account", "field.subject", "field.subject_id",
-//     "field.website", "field.instance", "field.owner", "field.grantee": the
-//     name of each checked field.
-//
-// Details are formatted with these arguments: %[1]s the instance ID, %[2]d
-// the used count, %[3]d the limit, %[4]s the selected product's name, %[5]s
-// the instance's product name, %[6]s the expiry date (China Standard Time,
-// YYYY-MM-DD), %[7]s the field's name. A message uses those it needs, with
-// explicit indexes. A language that lacks a message shows the English one.
-type Catalog struct {
-	b *catalog.Builder
-
-	mu      sync.RWMutex
-	keys    map[string]bool // every key set
-	langs   []*locale       // supported, English first; never changed once made
-	matcher language.Matcher
-	matched map[language.Tag]int // memo of matcher results, bounded
-}
-
-// locale is one language of a Catalog: every message resolved to its
-// format, falling back to English where the language lacks it.
-type locale struct {
-	tag    language.Tag
-	text   map[string]string
-	layout layout
-}
-
-// layout is the "layout" message cut around its two arguments.
-type layout struct {
-	parts       [3]string
-	detailFirst bool
-}
-
-// maxMatched bounds the memo of matched language tags.
-const maxMatched = 256
-
-// NewCatalog returns a Catalog with the built-in messages in English,
-// Simplified Chinese and Traditional Chinese.
-func NewCatalog() *Catalog {
-	// English is stored under und, the last parent of every language, so
-	// that a message a language lacks is shown in English.
-	c := &Catalog{b: catalog.NewBuilder(), keys: make(map[string]bool)}
-	for _, l := range builtinMessages() {
-		for key, msg := range l.msgs {
-			// Cannot fail: the built-in messages are tested.
-			_ = c.b.SetString(l.tag, key, msg)
-			c.keys[key] = true
-		}
-	}
-	for _, t := range []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese} {
-		c.langs = append(c.langs, &locale{tag: t})
-	}
-	c.rebuild()
-	return c
-}
-
-// Markers stand for the arguments of "layout" while it is cut.
-const promptMark, detailMark = "\x00\x01", "\x00\x02"
-
-// capture is a catalog renderer that keeps the format of a message.
-type capture struct{ strings.Builder }
-
-func (c *capture) Render(s string)     { c.WriteString(s) }
-func (c *capture) Arg(int) interface{} { return nil }
-
-// rebuild resolves every message of every language and remakes the
-// matcher; c.mu must be held for writing, or c not yet shared.
-func (c *Catalog) rebuild() {
-	tags := make([]language.Tag, len(c.langs))
-	langs := make([]*locale, len(c.langs))
-	for i, old := range c.langs {
-		l := &locale{tag: old.tag, text: make(map[string]string, len(c.keys))}
-		var r capture
-		ctx := c.b.Context(l.tag, &r)
-		for k := range c.keys {
-			r.Reset()
-			if ctx.Execute(k) == nil {
-				l.text[k] = r.String()
-			}
-		}
-		l.layout = cutLayout(format(l.text["layout"], promptMark, detailMark))
-		tags[i], langs[i] = l.tag, l
-	}
-	c.langs = langs
-	c.matcher = language.NewMatcher(tags)
-	c.matched = make(map[language.Tag]int)
-}
-
-// format formats a message; one without verbs is returned as it is.
-func format(msg string, args ...any) string {
-	if !strings.Contains(msg, "%") {
-		return msg
-	}
-	return fmt.Sprintf(msg, args...)
-}
-
-// cutLayout cuts a rendered layout around its markers. A layout that lacks
-// one shows the prompt and the detail, space-separated.
-func cutLayout(s string) layout {
-	p, d := strings.Index(s, promptMark), strings.Index(s, detailMark)
-	switch {
-	case p < 0 || d < 0:
-		return layout{parts: [3]string{"", " ", ""}}
-	case p < d:
-		return layout{parts: [3]string{s[:p], s[p+len(promptMark) : d], s[d+len(detailMark):]}}
-	default:
-		return layout{parts: [3]string{s[:d], s[d+len(detailMark) : p], s[p+len(promptMark):]}, detailFirst: true}
-	}
-}
-
-// join lays out a prompt and a detail.
-func (l layout) join(prompt, detail string) string {
-	if l.detailFirst {
-		prompt, detail = detail, prompt
-	}
-	return l.parts[0] + prompt + l.parts[1] + detail + l.parts[2]
-}
-
-// SetString sets the message for key in a language, adding the language if
-// it is new. See Catalog for the keys and the arguments messages receive.
-func (c *Catalog) SetString(tag language.Tag, key, msg string) error {
-	if key == "" {
-		return errors.New("icpverify: catalog: empty message key")
-	}
-	if tag == language.Und {
-		return errors.New("icpverify: catalog: undetermined language")
-	}
-	if bad := format(msg, sampleArgs(key)...); strings.Contains(bad, "%!") {
-		return fmt.Errorf("icpverify: catalog: message %q: bad format: %s", key, bad)
-	}
-	stored := tag
-	if tag == language.English {
-		stored = language.Und // where every language falls back
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.b.SetString(stored, key, msg); err != nil {
-		return fmt.Errorf("icpverify: catalog: %w", err)
-	}
-	c.keys[key] = true
-	if !slices.ContainsFunc(c.langs, func(l *locale) bool { return l.tag == tag }) {
-		c.langs = append(c.langs, &locale{tag: tag})
-	}
-	c.rebuild()
-	return nil
-}
-
-// sampleArgs returns arguments of the types that the message key gets.
-func sampleArgs(key string) []any {
-	switch {
-	case key == "layout":
-		return []any{"prompt", "detail"}
-	case key == "alternatives":
-		return []any{"list"}
-	case strings.HasPrefix(key, "alternative."):
-		return []any{"i-1", 2}
-	case strings.HasPrefix(key, "expiry."):
-		return []any{"i-1", "subject", "2006-01-02", "code"}
-	}
-	return []any{"i-1", 1, 2, "p", "q", "2006-01-02", "f"}
-}
-
-// maxAcceptLanguage bounds the Accept-Language header read by MatchLanguage.
-const maxAcceptLanguage = 1024
-
-// MatchLanguage returns the language of c that best suits an HTTP
-// Accept-Language header: the first language, in the header's order of
-// preference, that c has or has a close match for. Chinese is read by
-// region and script: zh-HK, zh-MO, zh-TW, zh-Hant and Cantonese (yue) get
-// Traditional Chinese, other Chinese (zh, zh-CN, zh-SG, zh-Hans) Simplified
-// Chinese. An empty, over-long or malformed header, or one naming no
-// language of c, gets English.
-func (c *Catalog) MatchLanguage(acceptLanguage string) language.Tag {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if len(acceptLanguage) > maxAcceptLanguage {
-		return c.langs[0].tag
-	}
-	prefs, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil {
-		return c.langs[0].tag
-	}
-	for _, p := range prefs {
-		if i, ok := c.match(p); ok {
-			return c.langs[i].tag
-		}
-	}
-	return c.langs[0].tag
-}
-
-// match returns the index in c.langs of the language that best suits tag,
-// and whether any does; c.mu must be held.
-func (c *Catalog) match(tag language.Tag) (int, bool) {
-	for i, l := range c.langs {
-		if l.tag == tag {
-			return i, true
-		}
-	}
-	if want, ok := chinese(tag); ok {
-		for i, l := range c.langs {
-			if l.tag == want {
-				return i, true
-			}
-		}
-	}
-	_, i, conf := c.matcher.Match(tag)
-	return i, conf != language.No
-}
-
-// chinese returns the written Chinese that suits a reader of tag, if tag
-// is Chinese: Traditional Chinese for Hong Kong, Macau and Taiwan, for the
-// Traditional script and for Cantonese, Simplified Chinese otherwise. An
-// explicit script decides first, then an explicit region.
-func chinese(tag language.Tag) (language.Tag, bool) {
-	base, _ := tag.Base()
-	cantonese := base.String() == "yue"
-	if !cantonese && base.String() != "zh" {
-		return language.Und, false
-	}
-	if s, conf := tag.Script(); conf == language.Exact {
-		switch s.String() {
-		case "Hant":
-			return language.TraditionalChinese, true
-		case "Hans":
-			return language.SimplifiedChinese, true
-		}
-	}
-	if r, conf := tag.Region(); conf == language.Exact {
-		switch r.String() {
-		case "HK", "MO", "TW":
-			return language.TraditionalChinese, true
-		}
-	}
-	if cantonese {
-		return language.TraditionalChinese, true
-	}
-	return language.SimplifiedChinese, true
-}
-
-// localeFor returns the language of c that best suits tag: English if none
-// does.
-func (c *Catalog) localeFor(tag language.Tag) *locale {
-	c.mu.RLock()
-	i, seen := c.matched[tag]
-	if !seen {
-		var ok bool
-		if i, ok = c.match(tag); !ok {
-			i = 0
-		}
-	}
-	l := c.langs[i]
-	c.mu.RUnlock()
-	if !seen {
-		c.mu.Lock()
-		if len(c.matched) < maxMatched {
-			c.matched[tag] = i
-		}
-		c.mu.Unlock()
-	}
-	return l
-}
-
-// cst is China Standard Time, in which expiry dates are shown.
-var cst = time.FixedZone("CST", 8*60*60)
-
-// Localize renders err for an applicant in the language of c that best
-// suits tag: the FAQ's prompt for its sentinel, what went wrong, what to do,
-// and the alternatives offered, if any. An error that is not a refusal, such
-// as a store's failure, gets a generic text that reveals nothing of it. A
-// nil error gets "".
-func (c *Catalog) Localize(err error, tag language.Tag) string {
-	if err == nil {
-		return ""
-	}
-	l, prompt, detail := c.parts(err, tag)
-	return l.layout.join(prompt, detail)
-}
-
-// Message is a refusal rendered for an applicant, in parts, for an API
-// that shows the prompt as a title, such as an RFC 9457 problem.
-type Message struct {
-	Language language.Tag // the language of Title and Detail
-	Title    string       // the FAQ's prompt for the error's sentinel
-	Detail   string       // what went wrong, what to do, and the alternatives offered
-}
-
-// Message renders a non-nil err for an applicant in the language of c that
-// best suits tag, as Localize does, with the prompt and the detail apart.
-func (c *Catalog) Message(err error, tag language.Tag) Message {
-	l, title, detail := c.parts(err, tag)
-	return Message{Language: l.tag, Title: title, Detail: detail}
-}
-
-// parts returns the language that suits tag, and the prompt and detail of
-// err in it.
-func (c *Catalog) parts(err error, tag language.Tag) (l *locale, prompt, detail string) {
-	l = c.localeFor(tag)
-	e := asError(err)
-	if e == nil {
-		prompt, advice := "prompt.failure", "advice.failure"
-		switch {
-		case errors.Is(err, ErrInvalidProduct):
-			prompt, advice = "prompt.invalid_product", "advice.invalid_product"
-		case errors.Is(err, ErrServiceCodeInvalid):
-			prompt, advice = "prompt.service_code_invalid", "advice.service_code_invalid"
-		case errors.Is(err, ErrQuotaReached):
-			prompt, advice = "prompt.quota_reached", "advice.quota_reached"
-		}
-		return l, l.text[prompt], l.text[advice]
-	}
-	var selected, actual, field, expires string
-	switch e.Reason {
-	case ReasonProductMismatch:
-		if e.Actual == "" {
-			// Withheld from an applicant who may not see the instance.
-			return l, l.text["prompt.invalid_product"], l.text["advice.invalid_product"]
-		}
-		selected, actual = l.productName(e.Selected), l.productName(e.Actual)
-	case ReasonProductNotFileable:
-		selected = l.productName(e.Selected)
-	case ReasonInvalidRequest:
-		field = l.text["field."+e.Field]
-	case ReasonInstanceExpired, ReasonCodeExpired, ReasonRemainingTooShort:
-		if !e.ExpiresAt.IsZero() {
-			expires = e.ExpiresAt.In(cst).Format(time.DateOnly)
-		}
-	}
-	detail, ok := l.text[string(e.Reason)]
-	if ok {
-		detail = format(detail, e.Instance, e.Used, e.Limit, selected, actual, expires, field)
-	}
-	if len(e.Alternatives) > 0 {
-		detail += l.layout.parts[1] + l.alternatives(e.Alternatives)
-	}
-	return l, l.text[promptKey(e)], detail
-}
-
-// alternatives renders the alternatives offered with a refusal.
-func (l *locale) alternatives(alts []Alternative) string {
-	var b strings.Builder
-	for i, a := range alts {
-		if i > 0 {
-			b.WriteString(l.text["alternatives.sep"])
-		}
-		key := "alternative.other"
-		if a.Free == 1 {
-			key = "alternative.one"
-		}
-		b.WriteString(format(l.text[key], a.Instance, a.Free))
-	}
-	return format(l.text["alternatives"], b.String())
-}
-
-// promptKey returns the key of a refusal's prompt.
-func promptKey(e *Error) string {
-	if e.Reason == ReasonCodeLimit {
-		return "prompt.code_limit"
-	}
-	switch e.Err {
-	case ErrInvalidProduct:
-		return "prompt.invalid_product"
-	case ErrServiceCodeInvalid:
-		return "prompt.service_code_invalid"
-	case ErrQuotaReached:
-		return "prompt.quota_reached"
-	case ErrNotFound:
-		return "prompt.not_found"
-	}
-	return "prompt.failure"
-}
-
-// maxProductName bounds how much of an unknown product type is shown.
-const maxProductName = 32
-
-// productName returns the display name of a product type: the catalog's,
-// or for a type it lacks the type itself, quoted, with at most
-// maxProductName bytes of its printable characters: control characters,
-// escape sequences, bidirectional controls and invalid bytes are dropped,
-// so that text the applicant typed cannot disguise the message.
-func (l *locale) productName(t ProductType) string {
-	if name, ok := l.text["product."+string(t)]; ok {
-		return name
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range string(t) {
-		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.Is(unicode.Cf, r) {
-			continue
-		}
-		if b.Len()+utf8.RuneLen(r) > maxProductName+1 {
-			break
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// builtin holds the catalog behind Localize and MatchLanguage, made on
-// first use and never changed after.
-var builtin struct {
-	once sync.Once
-	c    *Catalog
-}
-
-// builtinCatalog returns the built-in catalog, making it on first use.
-func builtinCatalog() *Catalog {
-	builtin.once.Do(func() { builtin.c = NewCatalog() })
-	return builtin.c
-}
 
 // Localize renders err for an applicant in English, Simplified Chinese or
 // Traditional Chinese, whichever best suits tag, with the built-in
-// messages. See Catalog.Localize.
-func Localize(err error, tag language.Tag) string { return builtinCatalog().Localize(err, tag) }
-
-// MatchLanguage returns English, Simplified Chinese or Traditional Chinese,
-// whichever best suits an HTTP Accept-Language header. See
-// Catalog.MatchLanguage.
-func MatchLanguage(acceptLanguage string) language.Tag {
-	return builtinCatalog().MatchLanguage(acceptLanguage)
+// messages: the FAQ's prompt for its sentinel, what went wrong, what to do,
+// and the alternatives offered, if any. An error that is not a refusal,
+// such as a store's failure, gets a generic text that reveals nothing of
+// it. A nil error gets "". Package catalog words refusals with messages of
+// the caller's, or in other languages.
+func Localize(err error, tag language.Tag) string {
+	if err == nil {
+		return ""
+	}
+	r := refusal(err)
+	return messages.Builtin().Localize(&r, tag)
 }
 
-// LocalizeExpiry renders an expiry warning for the applicant in the language
-// of c that best suits tag.
-func (c *Catalog) LocalizeExpiry(x Expiry, tag language.Tag) string {
-	l := c.localeFor(tag)
-	key := "expiry.soon"
-	if x.Expired {
-		key = "expiry.past"
+// MatchLanguage returns English, Simplified Chinese or Traditional Chinese,
+// whichever best suits an HTTP Accept-Language header: the first of them,
+// in the header's order of preference, that the header names or names a
+// close match for. Chinese is read by region and script: zh-HK, zh-MO,
+// zh-TW, zh-Hant and Cantonese (yue) get Traditional Chinese, other Chinese
+// (zh, zh-CN, zh-SG, zh-Hans) Simplified Chinese. An empty, over-long or
+// malformed header, or one naming none of them, gets English.
+func MatchLanguage(acceptLanguage string) language.Tag {
+	return messages.Builtin().MatchLanguage(acceptLanguage)
+}
+
+// refusal returns what a message shows of err.
+func refusal(err error) messages.Refusal {
+	e := asError(err)
+	if e == nil {
+		r := messages.Refusal{}
+		switch {
+		case errors.Is(err, ErrInvalidProduct):
+			r.Kind = messages.InvalidProduct
+		case errors.Is(err, ErrServiceCodeInvalid):
+			r.Kind = messages.ServiceCodeInvalid
+		case errors.Is(err, ErrQuotaReached):
+			r.Kind = messages.QuotaReached
+		}
+		return r
 	}
-	return format(l.text[key], x.Instance, x.Subject, x.ExpiresAt.In(cst).Format(time.DateOnly), x.Code)
+	var alts []messages.Alternative
+	if len(e.Alternatives) > 0 {
+		alts = make([]messages.Alternative, len(e.Alternatives))
+		for i, a := range e.Alternatives {
+			alts[i] = messages.Alternative{Instance: a.Instance, Free: a.Free}
+		}
+	}
+	r := messages.Refusal{Detailed: true, Reason: string(e.Reason), Field: e.Field, Instance: e.Instance,
+		Selected: string(e.Selected), Actual: string(e.Actual), Used: e.Used, Limit: e.Limit,
+		ExpiresAt: e.ExpiresAt, Alternatives: alts}
+	switch e.Err {
+	case ErrInvalidProduct:
+		r.Kind = messages.InvalidProduct
+	case ErrServiceCodeInvalid:
+		r.Kind = messages.ServiceCodeInvalid
+	case ErrQuotaReached:
+		r.Kind = messages.QuotaReached
+	case ErrNotFound:
+		r.Kind = messages.NotFound
+	}
+	return r
 }

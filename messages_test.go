@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -14,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
+
+	"github.com/icpfiling/icpverify/internal/messages"
 )
 
 // allReasons lists every Reason with the sentinel it comes with.
@@ -50,20 +51,14 @@ var allReasons = map[Reason]error{
 var languages = []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese}
 
 func TestEveryMessageIsComplete(t *testing.T) {
-	// Every built-in language has every key, and every detail formats
-	// without a formatting complaint.
-	keys := make(map[string]bool)
-	for _, lang := range builtinMessages() {
-		for k := range lang.msgs {
-			keys[k] = true
-		}
-	}
-	for r := range allReasons {
-		require.True(t, keys[string(r)], "no message for %s", r)
-	}
-	for _, lang := range builtinMessages() {
-		for k := range keys {
-			assert.Contains(t, lang.msgs, k, "%v lacks %q", lang.tag, k)
+	// Every Reason has a detail in every built-in language, and every detail
+	// formats without a formatting complaint.
+	kinds := map[error]messages.Kind{ErrInvalidProduct: messages.InvalidProduct,
+		ErrServiceCodeInvalid: messages.ServiceCodeInvalid, ErrQuotaReached: messages.QuotaReached, ErrNotFound: messages.NotFound}
+	for r, sentinel := range allReasons {
+		for _, tag := range languages {
+			_, _, detail := messages.Builtin().Message(&messages.Refusal{Kind: kinds[sentinel], Detailed: true, Reason: string(r)}, tag)
+			require.NotEmpty(t, detail, "no message for %s in %v", r, tag)
 		}
 	}
 	for r, sentinel := range allReasons {
@@ -220,58 +215,6 @@ func TestLocalizeByRegion(t *testing.T) {
 	} {
 		assert.Equal(t, want, Localize(e, language.MustParse(tag)), tag)
 	}
-}
-
-func TestCatalogSetString(t *testing.T) {
-	c := NewCatalog()
-	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: "i-7", Used: 3, Limit: 3}
-
-	// Reword English without touching the built-in catalog.
-	require.NoError(t, c.SetString(language.English, string(ReasonQuotaReached), "All %[3]d slots of %[1]s are taken."))
-	assert.Contains(t, c.Localize(e, language.English), "All 3 slots of i-7 are taken.")
-	assert.Contains(t, c.Localize(e, language.AmericanEnglish), "All 3 slots of i-7 are taken.")
-	assert.Contains(t, Localize(e, language.English), "3 of 3", "the built-in catalog is unchanged")
-	assert.Contains(t, c.Localize(e, language.SimplifiedChinese), "3/3", "other languages are unchanged")
-
-	// A layout that puts the detail first.
-	require.NoError(t, c.SetString(language.SimplifiedChinese, "layout", "【%[2]s】%[1]s"))
-	assert.True(t, strings.HasPrefix(c.Localize(e, language.SimplifiedChinese), "【实例i-7已使用3/3"), c.Localize(e, language.SimplifiedChinese))
-	assert.True(t, strings.HasSuffix(c.Localize(e, language.SimplifiedChinese), "】该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。"))
-
-	// Add Japanese with one message: the rest falls back to English.
-	require.NoError(t, c.SetString(language.Japanese, "prompt.quota_reached", "申請上限に達しました。"))
-	ja := c.Localize(e, language.Japanese)
-	assert.Contains(t, ja, "申請上限に達しました。")
-	assert.Contains(t, ja, "All 3 slots", "missing messages fall back to English")
-	assert.Equal(t, language.Japanese, c.MatchLanguage("ja-JP,en;q=0.5"))
-	assert.Equal(t, language.English, MatchLanguage("ja-JP"))
-
-	require.Error(t, c.SetString(language.English, string(ReasonQuotaReached), "%d of %d"), "unindexed verbs get EXTRA complaints")
-	require.Error(t, c.SetString(language.English, "layout", "%[3]s"))
-	require.Error(t, c.SetString(language.English, "", "x"))
-	require.Error(t, c.SetString(language.Und, "x", "x"))
-}
-
-func TestCatalogConcurrentUse(t *testing.T) {
-	c := NewCatalog()
-	e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Used: 1, Limit: 1}
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := c.SetString(language.Make(fmt.Sprintf("x-lang%d", i)), "layout", "%[2]s"); err != nil {
-				t.Errorf("SetString: %v", err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			if c.Localize(e, language.SimplifiedChinese) == "" || c.MatchLanguage("zh-TW") != language.TraditionalChinese {
-				t.Errorf("concurrent Localize or MatchLanguage failed")
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func TestProductNameIsSanitized(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 )
 
 // DefaultMaxBodyBytes is the largest request body a Handler reads unless
@@ -30,7 +31,7 @@ type Option func(*config)
 
 // config is what the Options set.
 type config struct {
-	catalog   *icpverify.Catalog
+	catalog   *catalog.Catalog
 	maxBody   int64
 	log       *slog.Logger
 	challenge string
@@ -41,7 +42,7 @@ type config struct {
 // 404, 405, 413, 415) are in English, Simplified Chinese and Traditional
 // Chinese; for another language of c they are in English, and say so in
 // Content-Language.
-func WithCatalog(c *icpverify.Catalog) Option {
+func WithCatalog(c *catalog.Catalog) Option {
 	return func(cfg *config) { cfg.catalog = c }
 }
 

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 )
 
 // start is the tests' "now".
@@ -719,7 +720,7 @@ func TestRefusals(t *testing.T) {
 			p := decodeProblem(t, rec, c.status, l.contentLanguage)
 			assert.Equal(t, c.reason, p.Reason)
 			assert.Equal(t, ProblemTypePrefix+string(c.reason), p.Type)
-			m := icpverify.NewCatalog().Message(errors.New("x"), language.Make(l.contentLanguage))
+			m := catalog.New().Message(errors.New("x"), language.Make(l.contentLanguage))
 			assert.NotEqual(t, m.Title, p.Title, "a refusal titled as a failure")
 		}
 	}
@@ -732,7 +733,7 @@ func TestRefusals(t *testing.T) {
 // texts lack: refusals are in it, the Handler's problems in English, and
 // each says so.
 func TestCatalogLanguages(t *testing.T) {
-	c := icpverify.NewCatalog()
+	c := catalog.New()
 	require.NoError(t, c.SetString(language.Japanese, "prompt.invalid_product", "製品情報が無効です。"))
 	require.NoError(t, c.SetString(language.Japanese, "product_not_fileable", "%[4]sは届出できません。"))
 	require.NoError(t, c.SetString(language.Japanese, "product.slb", "SLB"))

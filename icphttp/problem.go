@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 )
 
 // ProblemTypePrefix begins the type URI of every Problem made from an
@@ -39,11 +40,11 @@ type Problem struct {
 
 // builtin is the catalog of NewProblem and of a Handler without
 // WithCatalog, made on first use. It is never changed.
-var builtin = sync.OnceValue(icpverify.NewCatalog)
+var builtin = sync.OnceValue(catalog.New)
 
 // NewProblem returns the problem details of a non-nil error in English,
 // Simplified Chinese or Traditional Chinese, whichever best suits tag, with
-// the built-in messages of icpverify.NewCatalog. See CatalogProblem.
+// the built-in messages of package catalog. See CatalogProblem.
 func NewProblem(err error, tag language.Tag) Problem { return CatalogProblem(nil, err, tag) }
 
 // CatalogProblem returns the problem details of a non-nil error with the
@@ -55,7 +56,7 @@ func NewProblem(err error, tag language.Tag) Problem { return CatalogProblem(nil
 // ErrNotFound, 503 Service Unavailable for an ended context
 // (context.Canceled, context.DeadlineExceeded) and 500 Internal Server
 // Error for anything else, whose text is never shown.
-func CatalogProblem(c *icpverify.Catalog, err error, tag language.Tag) Problem {
+func CatalogProblem(c *catalog.Catalog, err error, tag language.Tag) Problem {
 	if c == nil {
 		c = builtin()
 	}

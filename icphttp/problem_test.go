@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 )
 
 func TestProblem(t *testing.T) {
@@ -48,7 +49,7 @@ func TestProblem(t *testing.T) {
 		assert.NotContains(t, p.Detail, "password")
 		assert.Equal(t, tt.lang, p.Language.String())
 		// The same with the catalog given.
-		assert.Equal(t, p, CatalogProblem(icpverify.NewCatalog(), tt.err, tt.tag))
+		assert.Equal(t, p, CatalogProblem(catalog.New(), tt.err, tt.tag))
 	}
 
 	rec := httptest.NewRecorder()
@@ -83,7 +84,7 @@ func TestProblem(t *testing.T) {
 // TestCatalogProblem checks that a caller's catalog words the problem, in
 // one language, and that the built-in catalog is left alone.
 func TestCatalogProblem(t *testing.T) {
-	c := icpverify.NewCatalog()
+	c := catalog.New()
 	ja := language.Japanese
 	require.NoError(t, c.SetString(ja, "prompt.quota_reached", "備案主体の数が上限に達しました。"))
 	require.NoError(t, c.SetString(ja, "quota_reached", "インスタンス%[1]sは%[2]d/%[3]d件使用済みです。"))

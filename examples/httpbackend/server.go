@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 	"github.com/icpfiling/icpverify/icphttp"
 )
 
@@ -80,7 +81,7 @@ const maxBody = 64 << 10
 // internal serves the provider-side endpoints.
 type internal struct {
 	v       *icpverify.Verifier
-	catalog *icpverify.Catalog // the renewal warnings' texts
+	catalog *catalog.Catalog // the renewal warnings' texts
 	log     *slog.Logger
 }
 
@@ -90,7 +91,7 @@ func newInternalHandler(v *icpverify.Verifier, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &internal{v: v, catalog: icpverify.NewCatalog(), log: log}
+	s := &internal{v: v, catalog: catalog.New(), log: log}
 	mux := http.NewServeMux()
 	// The routes take every method, so that a wrong one gets a problem
 	// details 405 rather than the mux's plain-text one.

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/catalog"
 	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/subject"
 )
@@ -595,7 +596,7 @@ func (k *walk) subjectByName() error {
 // would send them before a filing fails.
 func (k *walk) expiring() error {
 	k.printf("\n== 6. Renewal warnings (Expiring, Catalog.LocalizeExpiry) ==\n")
-	catalog := icpverify.NewCatalog()
+	texts := catalog.New()
 	k.clock.Advance(245 * 24 * time.Hour)
 	now := k.clock.Now()
 	const within = 30 * 24 * time.Hour
@@ -620,7 +621,7 @@ func (k *walk) expiring() error {
 		}
 		x.Code = maskedCode // its last four symbols vary from run to run
 		for _, l := range languages[:2] {
-			k.printf("     %s  %s\n", l.label, catalog.LocalizeExpiry(x, l.tag))
+			k.printf("     %s  %s\n", l.label, texts.LocalizeExpiry(x, l.tag))
 		}
 	}
 	x := xs[0]
@@ -628,7 +629,7 @@ func (k *walk) expiring() error {
 	after := x.ExpiresAt.Add(24 * time.Hour)
 	x.Expired = true
 	k.printf("\nThe same warning on %s, when the instance has expired:\n", after.In(cst).Format(time.DateOnly))
-	k.printf("     %s  %s\n", languages[0].label, catalog.LocalizeExpiry(x, languages[0].tag))
+	k.printf("     %s  %s\n", languages[0].label, texts.LocalizeExpiry(x, languages[0].tag))
 	k.printf("  (Service codes are shown masked as %s here: the masked form shows the last four\n", maskedCode)
 	k.printf("  characters, which are random.)\n")
 	return nil
