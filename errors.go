@@ -152,6 +152,9 @@ func asError(err error) *Error {
 
 // Error returns a one-line English description for logs.
 func (e *Error) Error() string {
+	if e == nil {
+		return "icpverify: <nil *Error>"
+	}
 	var b strings.Builder
 	if e.Err != nil {
 		b.WriteString(e.Err.Error())
@@ -191,4 +194,9 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the sentinel.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}

@@ -232,3 +232,16 @@ func TestProductNameIsSanitized(t *testing.T) {
 	e := &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: "\x1b[31mecs\u202e"}
 	assert.Contains(t, Localize(e, language.English), `"[31mecs"`)
 }
+
+// TestLocalizeNilError: a nil *Error, bare or wrapped, is no panic: it reads
+// as an error the catalog does not know.
+func TestLocalizeNilError(t *testing.T) {
+	var e *Error
+	for _, err := range []error{e, fmt.Errorf("wrapped: %w", e)} {
+		require.NotPanics(t, func() {
+			assert.NotEmpty(t, Localize(err, language.English))
+			assert.NotEmpty(t, err.Error())
+		})
+	}
+	assert.Nil(t, e.Unwrap())
+}
