@@ -30,10 +30,10 @@
 // LookupServiceCode reads a code, its instance, its reservation and the
 // usage with one join; a Verifier whose InstanceStore and QuotaStore are the
 // same Store answers a retry from that read alone, in one round trip. On
-// PostgreSQL, ReserveServiceCode is that read, which calls the routine of
-// Reserve (below) where the code has no reservation and the Verifier's
-// guard holds on the rows read: a first reservation is then one statement,
-// one round trip. On MySQL and SQLite it is the read, then Reserve.
+// PostgreSQL, ReserveServiceCode is that read, which calls a function
+// that makes the writes of Reserve (below) where the code has no
+// reservation and the Verifier's guard holds on the rows read: a first
+// reservation is then one statement, one round trip. On MySQL and SQLite it is the read, then Reserve.
 //
 // On PostgreSQL and MySQL, Reserve is one call, in autocommit, of the
 // routine <prefix>reserve that Migrate installs (schema version 3), one

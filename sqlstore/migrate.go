@@ -135,7 +135,7 @@ func splitSteps(text string) []step {
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table

@@ -19,21 +19,18 @@ func postgresQueries(q *queries) {
 	q.reserveCall = `SELECT o_outcome, o_used FROM ${p}reserve(?::text, ?::text, ?::text, ?::text,
 		?::text, ?::text, ?::timestamptz, ?::integer, ?::text)`
 
-	// ReserveServiceCode: the lookup and, where the code has no
-	// reservation and the guard holds, a call of the function of schema
-	// version 3, in one statement in autocommit. The call is a scalar
-	// subquery in a CASE, so it runs only when the CASE's condition
-	// holds, in a LATERAL subquery that OFFSET 0 keeps from being merged,
-	// so that it runs once for the one row of the code. Its answer is an
-	// array: {outcome, used}. A retry reads only.
+	// ReserveServiceCode (schema version 7): the lookup and, where the
+	// code has no reservation and the guard holds on the rows it read, a
+	// call of the function ${p}reserve_code, in one statement in
+	// autocommit. The call is in a CASE in the select list of the one row
+	// of the code, so that it runs only when the CASE's condition holds,
+	// and once. Its answer is an array, {outcome, used}. A retry reads
+	// only.
 	q.reserveCode = `SELECT ` + lookupCols + `,
-		CASE WHEN x.res IS NULL THEN 0 WHEN x.res[1] = 0 THEN 5 ELSE x.res[1] END, COALESCE(x.res[2], 0)
-		FROM ` + lookupJoins + `
-		CROSS JOIN LATERAL (SELECT CASE WHEN r.code IS NULL AND ` + pgGuard + `
-			THEN (SELECT ARRAY[f.o_outcome, f.o_used] FROM ${p}reserve(sc.code, sc.instance, ?::text, ?::text,
-				?::text, ?::text, ?::timestamptz, ?::integer, ?::text) f)
-			END AS res OFFSET 0) x
-		WHERE sc.code = ?`
+		CASE WHEN r.code IS NULL AND ` + pgGuard + `
+			THEN ${p}reserve_code($1::text, sc.instance, $2::text, $3::text, $4::text, $5::text,
+				$6::timestamptz, $7::integer, $8::text) END
+		FROM ` + lookupJoins + ` WHERE sc.code = $1::text`
 
 	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
 
@@ -44,17 +41,20 @@ func postgresQueries(q *queries) {
 }
 
 // pgGuard is icpverify.ReserveGuard on the columns of the code sc and its
-// instance i, with the parameters of reserveCodeArgs: account, running,
-// product, expires after, issued after, public IP.
-const pgGuard = `i.id IS NOT NULL AND ?::text <> '' AND NOT sc.revoked
-			AND (i.account = ?::text OR sc.grantee = ?::text AND sc.owner = i.account)
-			AND i.status = ?::text AND i.product = ?::text
-			AND (i.expires_at IS NULL OR ?::timestamptz IS NULL OR i.expires_at > ?::timestamptz)
-			AND (?::timestamptz IS NULL OR sc.issued_at > ?::timestamptz)
-			AND (NOT ?::boolean OR i.public_ip <> '')`
+// instance i, with the parameters of reserveCodeArgs: $2 the account, $9
+// the status Running, $10 the product, $11 the time the instance must end
+// after, $12 the time the code must be issued after, $13 whether a public
+// IP is needed.
+const pgGuard = `i.id IS NOT NULL AND $2::text <> '' AND NOT sc.revoked
+			AND (i.account = $2::text OR sc.grantee = $2::text AND sc.owner = i.account)
+			AND i.status = $9::text AND i.product = $10::text
+			AND (i.expires_at IS NULL OR $11::timestamptz IS NULL OR i.expires_at > $11::timestamptz)
+			AND ($12::timestamptz IS NULL OR sc.issued_at > $12::timestamptz)
+			AND (NOT $13::boolean OR i.public_ip <> '')`
 
-// pgFull is the SQLSTATE that the function ${p}reserve raises, rolling
-// its statement back, when the instance has no free slot.
+// pgFull is the SQLSTATE that the functions ${p}reserve and
+// ${p}reserve_code raise, rolling their statement back, when the instance
+// has no free slot.
 const pgFull = "ICPV1"
 
 // pgState returns the SQLSTATE of a PostgreSQL error (pgx's

@@ -15,12 +15,13 @@ import (
 // the reservation of Reserve.
 //
 // On PostgreSQL it is one statement in autocommit, one round trip: the
-// lookup, which calls the function ${p}reserve of schema version 3 only
-// where the code has no reservation and g holds on the rows it read. A
-// retry, or a code that g refuses, is then a read. The guard only chooses
-// whether to try: every decision about the quota is the function's, read
-// from a write on one row, as in Reserve. If the instance is full the
-// function rolls the statement back, and the record is read again.
+// lookup, which calls the function ${p}reserve_code of schema version 7
+// only where the code has no reservation and g holds on the rows it read.
+// A retry, or a code that g refuses, is then a read. The guard only
+// chooses whether to try: every decision about the quota is the
+// function's, read from a write on one row, as in Reserve. If the instance
+// is full the function rolls the statement back, and the record is read
+// again.
 //
 // On MySQL and SQLite it is LookupServiceCode, then Reserve if g holds. On
 // MySQL one CALL of a procedure that did both was measured no faster for a
@@ -90,9 +91,8 @@ func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.
 	if err != nil {
 		return nil, err
 	}
-	lim, running, product := clampLimit(limit), string(icpverify.Running), string(g.Product)
-	return []any{r.Account, r.Account, r.Account, running, product, after, after, issued, issued, g.PublicIP,
-		r.Account, r.Subject, r.SubjectKey, r.Website, at, lim, r.Application, r.Code}, nil
+	return []any{r.Code, r.Account, r.Subject, r.SubjectKey, r.Website, at, clampLimit(limit), r.Application,
+		string(icpverify.Running), string(g.Product), after, issued, g.PublicIP}, nil
 }
 
 // reserveCodeCall runs reserveCode once and reads its row. It returns
@@ -100,23 +100,34 @@ func (s *Store) reserveCodeArgs(r icpverify.Reservation, limit int, g icpverify.
 // ctx's deadline even if the driver does not watch ctx (see finish).
 func (s *Store) reserveCodeCall(ctx context.Context, args []any) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	var rec icpverify.CodeRecord
-	var outcome, used int64
+	var res sql.NullInt64
 	err := finish(ctx, func() error {
 		var got icpverify.CodeRecord
-		var o, u int64
-		err := s.scanLookup(s.queryRow(ctx, s.q.reserveCode, args...), &got, &o, &u)
-		rec, outcome, used = got, o, u
+		var r sql.NullInt64
+		err := s.scanLookup(s.queryRow(ctx, s.q.reserveCode, args...), &got, &r)
+		rec, res = got, r
 		return err
 	})
 	if err != nil {
 		return icpverify.CodeRecord{}, 0, err
 	}
+	if !res.Valid { // not tried
+		return rec, 0, nil
+	}
+	outcome, used := splitReserveCode(res.Int64)
 	out, err := codeOutcome(outcome)
 	if err != nil || out == 0 {
 		return rec, 0, err
 	}
 	rec.Used = int(used)
 	return rec, out, nil
+}
+
+// splitReserveCode splits the answer of the function ${p}reserve_code
+// (schema version 7), used × 8 + outcome, into the outcome and the
+// instance's usage.
+func splitReserveCode(v int64) (outcome, used int64) {
+	return v & 7, v >> 3
 }
 
 // codeOutcome turns the outcome reserveCode answered into an Outcome, 0

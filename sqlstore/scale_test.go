@@ -299,10 +299,10 @@ func explainHot(t *testing.T, s *sqlstore.Store, codes []string, used map[int]bo
 		"quotaTake":     {fi.ID, 15},
 		"quotaUsed":     {hi.ID},
 		"usage":         {hi.ID, hi.ID, heldKey},
-		// PostgreSQL's ReserveServiceCode of the free code: the guard's
-		// arguments, the reservation's, the code (see reserveCodeArgs).
-		"reserveCode": {fi.Account, fi.Account, fi.Account, string(icpverify.Running), string(icpverify.ProductECS),
-			atArg, atArg, nil, nil, true, fi.Account, "Subject", key, "", atArg, 15, codes[free]},
+		// PostgreSQL's ReserveServiceCode of the free code: the code,
+		// the reservation's arguments, the guard's (see reserveCodeArgs).
+		"reserveCode": {codes[free], fi.Account, "Subject", key, "", atArg, 15, "0123456789abcdef0123456789abcdef",
+			string(icpverify.Running), string(icpverify.ProductECS), atArg, nil, true},
 	}
 	if s.Dialect() == sqlstore.SQLite {
 		args["quotaTake"] = []any{fi.ID, 15, 15}
