@@ -33,7 +33,8 @@ func jsonSeeds(f *testing.F) {
 		`{"id":"i-only-id"}`, `{"id":"i-1","id":"i-2"}`, `{"ID":"x"}`, `{"id":null}`, `{} {}`, `[1]`, `"x"`, `{"id":"a`,
 		`{"id":"i-1","account":"acct","product":"ECS","status":"RUNNING","public_ip":"::FFFF:1.2.3.4"}`,
 		`{"id":" i","account":"a\u200b","product":"vm","status":"on","term_months":-1,"public_ip":"not-an-ip"}`,
-		"{\"id\":\"\xff\"}", `{"term_months":1e3}`, `{"trial":"yes"}`,
+		"{\"id\":\"\xff\"}", `{"term_months":1e3}`, `{"trial":"yes"}`, `{}`, `null`, `{"\u0069d":"x"}`, `{"id":"a\"}\\"}`,
+		`{"id":"x","region":{"a":[1,{"b":2}]}}`, `{"id":"x","id":"x"}`, `{"trial":true,"trial":false}`, `{"Id":"x"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -43,8 +43,8 @@ A row is refused, reported with its line number on the standard error,
 and the rest are loaded, when it breaks a rule above, or when
 
   - its instance ID is on an earlier row of the input: both line numbers
-    are reported and the earlier row is kept, whether the two rows name
-    one account or two;
+    are reported, and only the earlier row is taken, whether the two rows
+    name one account or two;
   - the inventory holds its instance under another account: an import
     moves an instance to another account only with --transfer, and then
     reports each move.
@@ -194,10 +194,10 @@ func (im *importer) row(ctx context.Context, line int, rec record, rerr error) e
 	}
 	if prev, dup := im.seen[inst.ID]; dup {
 		if prev.account != inst.Account {
-			im.badRow(line, "instance %s is on line %d already, for another account (%s there, %s here); line %d is kept",
-				show(inst.ID), prev.line, show(prev.account), show(inst.Account), prev.line)
+			im.badRow(line, "instance %s is on line %d already, for another account (%s there, %s here): only the first row of an instance is taken",
+				show(inst.ID), prev.line, show(prev.account), show(inst.Account))
 		} else {
-			im.badRow(line, "instance %s is on line %d already; line %d is kept", show(inst.ID), prev.line, prev.line)
+			im.badRow(line, "instance %s is on line %d already: only the first row of an instance is taken", show(inst.ID), prev.line)
 		}
 		return nil
 	}

@@ -171,7 +171,7 @@ func plain(s string) error {
 		switch {
 		case unicode.IsSpace(r) || r == '\u2800' || r == '\u3164' || r == '\uffa0' || r == '\u115f' || r == '\u1160':
 			return errors.New("holds a space")
-		case !unicode.IsGraphic(r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		case !unicode.IsGraphic(r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r):
 			return fmt.Errorf("holds the invisible or control character %U", r)
 		}
 	}
@@ -209,6 +209,17 @@ func (r record) instance(known products) (icpverify.Instance, error) {
 	add(word("account", r.Account, true))
 	add(word("region", r.Region, false))
 	inst := icpverify.Instance{ID: r.ID, Account: r.Account, Region: r.Region, TermMonths: r.TermMonths, Trial: r.Trial}
+	r.kinds(&inst, known, add)
+	r.values(&inst, add)
+	if len(errs) > 0 {
+		return icpverify.Instance{}, joined(errs)
+	}
+	return inst, nil
+}
+
+// kinds sets the product, status and billing of inst, in canonical form,
+// from those of r, or adds what is wrong with them.
+func (r record) kinds(inst *icpverify.Instance, known products, add func(error)) {
 	var ok bool
 	if r.Product == "" {
 		add(errors.New("product is missing"))
@@ -225,6 +236,11 @@ func (r record) instance(known products) (icpverify.Instance, error) {
 			add(fmt.Errorf("billing %s: want %q or %q", show(r.Billing), icpverify.Subscription, icpverify.PayAsYouGo))
 		}
 	}
+}
+
+// values sets the public IP and the end of term of inst from those of r,
+// or adds what is wrong with them and with the term.
+func (r record) values(inst *icpverify.Instance, add func(error)) {
 	if r.TermMonths < 0 {
 		add(fmt.Errorf("term_months %d is negative", r.TermMonths))
 	}
@@ -246,10 +262,6 @@ func (r record) instance(known products) (icpverify.Instance, error) {
 		}
 		inst.ExpiresAt = t
 	}
-	if len(errs) > 0 {
-		return icpverify.Instance{}, joined(errs)
-	}
-	return inst, nil
 }
 
 // joined is errs as one error, "; " between them.
