@@ -183,6 +183,9 @@ func (im *importer) badRow(line int, format string, a ...any) {
 
 // row takes the row read on line: rec, or rerr if it is not one.
 func (im *importer) row(ctx context.Context, line int, rec record, rerr error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped at line %d: %w", line, err)
+	}
 	if rerr != nil {
 		im.badRow(line, "%v", rerr)
 		return nil

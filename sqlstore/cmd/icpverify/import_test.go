@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +359,43 @@ func TestParseWindow(t *testing.T) {
 	if !strings.Contains(r.stdout, "(default 30d)") {
 		t.Errorf("expiring -h: %q", r.stdout)
 	}
+}
+
+// TestImportCancelled: an import whose context ends stops, says why, and
+// loads nothing more, even when no row reaches the database.
+func TestImportCancelled(t *testing.T) {
+	env, s := migrated(t, sqlstore.SQLite)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var in, stdout, stderr strings.Builder
+	for i := range 10 {
+		in.WriteString(fmt.Sprintf(`{"id":"x-%d"}`, i) + "\n") // bad rows, which load nothing
+	}
+	in.WriteString(good("x-good") + "\n")
+	// The context ends as the input is first read: after the database
+	// answered.
+	stdin := &cancelling{r: strings.NewReader(in.String()), cancel: cancel}
+	code := run(ctx, []string{"import", "-"}, stdin, &stdout, &stderr, func(k string) string { return env[k] })
+	if code != 1 || !strings.Contains(stderr.String(), "stopped at line 1: context canceled") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := s.Instance(context.Background(), "x-good"); !errors.Is(err, icpverify.ErrNotFound) {
+		t.Errorf("x-good loaded after the context ended: %v", err)
+	}
+	// Ended before: the database is not even asked.
+	code = run(ctx, []string{"import", "-"}, strings.NewReader(in.String()), &stdout, &stderr, func(k string) string { return env[k] })
+	if code != 1 || !strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// cancelling is a reader that ends a context when it is first read.
+type cancelling struct {
+	r      io.Reader
+	cancel func()
+}
+
+func (c *cancelling) Read(p []byte) (int, error) {
+	c.cancel()
+	return c.r.Read(p)
 }
