@@ -18,7 +18,7 @@ import (
 // clock, time.Now, instead of the fixture's, with the subject named by its
 // certificate (a USCC), and by a Chinese company name with a website.
 func BenchmarkVerifyRetry(b *testing.B) {
-	nop := func(Decision) {}
+	nop := Observer{End: func(context.Context, Decision) {}}
 	uscc := subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}
 	for _, bm := range []struct {
 		name string

@@ -21,14 +21,14 @@ const issueAttempts = 3
 // ErrQuotaReached with ReasonCodeLimit. It returns the code in canonical
 // form.
 func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account string) (string, error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpIssue)
 	if err != nil {
 		return "", err
 	}
 	d := Decision{Op: OpIssue, Account: account, Instance: instanceID}
 	code, err := v.issue(ctx, instanceID, account, start, &d)
-	d.Code = code
-	return code, v.end(&d, start, err)
+	d.code = code
+	return code, v.end(ctx, &d, start, err)
 }
 
 // issue issues a code; it notes the instance's product type in d.
@@ -98,15 +98,16 @@ func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, now t
 // former grantee holds, unfiled, is released, as no one entitled to the
 // code holds it any more.
 func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
-	start, err := v.begin()
+	op := OpGrant
+	if grantee == "" {
+		op = OpUngrant
+	}
+	ctx, start, err := v.begin(ctx, op)
 	if err != nil {
 		return err
 	}
-	d := Decision{Op: OpGrant, Account: owner, Grantee: grantee, Code: code}
-	if grantee == "" {
-		d.Op = OpUngrant
-	}
-	return v.end(&d, start, v.grant(ctx, code, owner, grantee, start, &d))
+	d := Decision{Op: op, Account: owner, Grantee: grantee, code: code}
+	return v.end(ctx, &d, start, v.grant(ctx, code, owner, grantee, start, &d))
 }
 
 // grant grants a code or withdraws its grant; it notes the code's instance
@@ -176,12 +177,12 @@ func (v *Verifier) releaseUnentitled(ctx context.Context, rec CodeRecord, owner,
 // that does not exist gets an *Error with ReasonCodeNotFound. Like Release,
 // it is the provider's action: never expose it to applicants.
 func (v *Verifier) RevokeServiceCode(ctx context.Context, code string) error {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpRevoke)
 	if err != nil {
 		return err
 	}
-	d := Decision{Op: OpRevoke, Code: code}
-	return v.end(&d, start, v.revoke(ctx, code, &d))
+	d := Decision{Op: OpRevoke, code: code}
+	return v.end(ctx, &d, start, v.revoke(ctx, code, &d))
 }
 
 // revoke revokes a code and releases its unfiled reservation.
@@ -230,7 +231,7 @@ func (v *Verifier) reservationOf(ctx context.Context, code string) (Reservation,
 // Decision of its own, and reports whether it released it. A reservation
 // gone or replaced since it was read, or filed since, needs nothing more.
 func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) (bool, error) {
-	after, err := v.quotas.Release(ctx, r)
+	after, err := v.releaseObserved(ctx, actor, r, cause)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return false, nil
@@ -239,6 +240,5 @@ func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, 
 	case after.Filed:
 		return false, nil
 	}
-	v.noteRelease(actor, after, cause)
 	return true, nil
 }

@@ -81,20 +81,20 @@ func (v *Verifier) Check(ctx context.Context, req Request) (Result, error) {
 
 // verifyOp runs Verify or Check as an operation with its Decision.
 func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, op)
 	if err != nil {
 		return Result{}, err
 	}
 	res, err := v.verify(ctx, op == OpVerify, &req, start)
-	if v.obs == nil {
+	if v.obs.End == nil {
 		return res, err
 	}
 	d := Decision{Op: op, Account: req.Account, Subject: req.Subject, Product: req.Product,
-		Code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit, Application: res.Application}
+		code: req.ServiceCode, Instance: res.Instance, Used: res.Used, Limit: res.Limit, Application: res.Application}
 	if res.ServiceCode != "" {
-		d.Code = res.ServiceCode // canonical: masked without folding
+		d.code = res.ServiceCode
 	}
-	return res, v.end(&d, start, err)
+	return res, v.end(ctx, &d, start, err)
 }
 
 // verify runs the stages of Verify (reserve) or Check: validate the
