@@ -47,7 +47,7 @@ func (v *Verifier) heldApplication(ctx context.Context, r *Reservation) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("icpverify: looking up reservation: %w", err)
 	}
-	if err != nil || !old.SameApplication(*r) || old.Filed {
+	if err != nil || !sameApplication(&old, r) || old.Filed {
 		return errHeldChanged
 	}
 	r.Application = old.Application
@@ -63,7 +63,7 @@ var errHeldChanged = errors.New("icpverify: the application's reservation change
 // the reservation old: Held for the same application, Taken if old serves
 // another one or its filing is complete.
 func outcomeOf(old, r *Reservation) Outcome {
-	if old.Filed || old.Instance != r.Instance || !old.SameApplication(*r) {
+	if old.Filed || old.Instance != r.Instance || !sameApplication(old, r) {
 		return Taken
 	}
 	return Held
