@@ -37,7 +37,8 @@ header row. The fields are
 Product, status and billing are taken in any case and stored in lower
 case; a public IP is stored as Go's net/netip writes it. Text fields are
 at most 256 bytes. A JSON object names each field once, exactly; null is
-as if absent.
+as if absent; a line must be valid UTF-8 and at most 64 KiB (a CSV row
+over 64 KiB stops the import).
 
 A row is refused, reported with its line number on the standard error,
 and the rest are loaded, when it breaks a rule above, or when
