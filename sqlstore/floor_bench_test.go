@@ -128,101 +128,143 @@ func BenchmarkFloorRatios(b *testing.B) {
 	}
 }
 
-func benchFloorRatios(b *testing.B, d sqlstore.Dialect) {
-	skipUnlessAvailable(b, d)
+// floorBench is the set-up of one dialect's BenchmarkFloorRatios.
+type floorBench struct {
+	s      *sqlstore.Store
+	v      *icpverify.Verifier
+	insert string // the floor's INSERT
+	tag    string // makes the floor's keys unique
+	// first, par and direct are requests for first reservations by
+	// Verify, one client and 64, and by ReserveServiceCode; retry is
+	// reserved already; lookedUp is a reserved code's Result.
+	first, par, direct []icpverify.Request
+	retry              icpverify.Request
+	lookedUp           icpverify.Result
+}
+
+// newFloorBench makes a store of d, the floor's table, and the codes of
+// n calls of each operation.
+func newFloorBench(b *testing.B, d sqlstore.Dialect, n int) *floorBench {
 	ctx := context.Background()
 	s := newDatabase(b, d).store(b)
 	s.DB().SetMaxOpenConns(benchConns)
 	s.DB().SetMaxIdleConns(benchConns)
 	v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, benchPolicy))
-	insert := floorTable(b, d, s)
-	tag := randomName("")
-	n := b.N
-	first, par, direct := issueCodes(b, s, v, n), issueCodes(b, s, v, n), issueCodes(b, s, v, n)
-	rand.Shuffle(len(par), func(i, j int) { par[i], par[j] = par[j], par[i] })
-	retry := issueCodes(b, s, v, 1)[0]
-	if _, err := v.Verify(ctx, retry); err != nil {
+	fb := &floorBench{s: s, v: v, insert: floorTable(b, d, s), tag: randomName("")}
+	fb.first, fb.par, fb.direct = issueCodes(b, s, v, n), issueCodes(b, s, v, n), issueCodes(b, s, v, n+1)
+	rand.Shuffle(len(fb.par), func(i, j int) { fb.par[i], fb.par[j] = fb.par[j], fb.par[i] })
+	fb.retry = issueCodes(b, s, v, 1)[0]
+	if _, err := v.Verify(ctx, fb.retry); err != nil {
 		b.Fatal(err)
 	}
-	lookedUp, err := v.Verify(ctx, direct[0])
-	if err != nil {
+	var err error
+	if fb.lookedUp, err = v.Verify(ctx, fb.direct[n]); err != nil {
 		b.Fatal(err)
 	}
-	direct = direct[1:]
-	guard := icpverify.ReserveGuard{Product: icpverify.ProductECS, ExpiresAfter: time.Now()}
-	floorInsert := func(ctx context.Context, i int) error {
-		_, err := s.DB().ExecContext(ctx, insert, fmt.Sprintf("%s-%d", tag, i), "v")
-		return err
-	}
-	verifyFirst := func(reqs []icpverify.Request) func(context.Context, int) error {
-		return func(ctx context.Context, i int) error {
-			if res, err := v.Verify(ctx, reqs[i]); err != nil || res.Retry {
-				return fmt.Errorf("Verify = %+v, %v; want a first reservation", res, err)
-			}
-			return nil
+	return fb
+}
+
+// floorInsert is the floor's INSERT of row i.
+func (fb *floorBench) floorInsert(ctx context.Context, i int) error {
+	_, err := fb.s.DB().ExecContext(ctx, fb.insert, fmt.Sprintf("%s-%d", fb.tag, i), "v")
+	return err
+}
+
+// verifyFirst returns the operation that makes the first reservation of
+// reqs[i] with Verify.
+func (fb *floorBench) verifyFirst(reqs []icpverify.Request) func(context.Context, int) error {
+	return func(ctx context.Context, i int) error {
+		if res, err := fb.v.Verify(ctx, reqs[i]); err != nil || res.Retry {
+			return fmt.Errorf("Verify = %+v, %v; want a first reservation", res, err)
 		}
+		return nil
 	}
-	ops := []*timed{
-		{name: "insert", op: floorInsert},
+}
+
+// ops returns the operations timed one client at a time: the floor's two
+// first, whose names reportFloorRatios knows.
+func (fb *floorBench) ops(b *testing.B) []*timed {
+	guard := icpverify.ReserveGuard{Product: icpverify.ProductECS, ExpiresAfter: time.Now()}
+	return []*timed{
+		{name: "insert", op: fb.floorInsert},
 		{name: "select1", op: func(ctx context.Context, _ int) error {
 			var one int
-			return s.DB().QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			return fb.s.DB().QueryRowContext(ctx, "SELECT 1").Scan(&one)
 		}},
-		{name: "first", op: verifyFirst(first)},
+		{name: "first", op: fb.verifyFirst(fb.first)},
 		{name: "retry", op: func(ctx context.Context, _ int) error {
-			if res, err := v.Verify(ctx, retry); err != nil || !res.Retry {
+			if res, err := fb.v.Verify(ctx, fb.retry); err != nil || !res.Retry {
 				return fmt.Errorf("Verify = %+v, %v; want a retry", res, err)
 			}
 			return nil
 		}},
 		{name: "reserve", op: func(ctx context.Context, i int) error {
-			if i >= len(direct) {
-				return nil // one code fewer than b.N
-			}
-			req := direct[i]
+			req := fb.direct[i]
 			r := icpverify.Reservation{Code: req.ServiceCode, Account: req.Account, Subject: req.Subject,
 				SubjectKey: nameKey(b, req.Subject), Application: newApp()}
-			if _, out, err := s.ReserveServiceCode(ctx, r, benchPolicy.SubjectLimit, guard); err != nil || out != icpverify.Reserved {
+			if _, out, err := fb.s.ReserveServiceCode(ctx, r, benchPolicy.SubjectLimit, guard); err != nil || out != icpverify.Reserved {
 				return fmt.Errorf("ReserveServiceCode = %v, %v; want Reserved", out, err)
 			}
 			return nil
 		}},
 		{name: "lookup", op: func(ctx context.Context, _ int) error {
-			_, err := s.LookupServiceCode(ctx, lookedUp.ServiceCode)
+			_, err := fb.s.LookupServiceCode(ctx, fb.lookedUp.ServiceCode)
 			return err
 		}},
 	}
-	var parRatios []float64
-	b.ResetTimer()
+}
+
+// run makes n calls of each of ops in rounds of floorBatch, and every
+// parallelRound calls the throughputs of 64 clients, INSERTs and first
+// reservations, in turns. It returns the throughput ratio of each turn.
+func (fb *floorBench) run(b *testing.B, ops []*timed, n int) []float64 {
+	ctx := context.Background()
+	var par []float64
 	for round, i := 0, 0; i < n; round, i = round+1, i+floorBatch {
 		k := min(floorBatch, n-i)
 		for j := range ops {
 			ops[(j+round)%len(ops)].run(ctx, b, i, k)
 		}
-		if i%parallelRound == 0 {
-			m := min(parallelRound, n-i)
-			var pi, pf time.Duration
-			if (i/parallelRound)%2 == 0 {
-				pi = runParallel64(ctx, b, floorInsert, n+i, m)
-				pf = runParallel64(ctx, b, verifyFirst(par), i, m)
-			} else {
-				pf = runParallel64(ctx, b, verifyFirst(par), i, m)
-				pi = runParallel64(ctx, b, floorInsert, n+i, m)
-			}
-			parRatios = append(parRatios, float64(pi)/float64(pf))
+		if i%parallelRound != 0 {
+			continue
 		}
+		m := min(parallelRound, n-i)
+		var pi, pf time.Duration
+		if (i/parallelRound)%2 == 0 {
+			pi = runParallel64(ctx, b, fb.floorInsert, n+i, m)
+			pf = runParallel64(ctx, b, fb.verifyFirst(fb.par), i, m)
+		} else {
+			pf = runParallel64(ctx, b, fb.verifyFirst(fb.par), i, m)
+			pi = runParallel64(ctx, b, fb.floorInsert, n+i, m)
+		}
+		par = append(par, float64(pi)/float64(pf))
 	}
-	b.StopTimer()
-	us := func(t *timed) float64 { return float64(t.per()) / float64(time.Microsecond) }
+	return par
+}
+
+// reportFloorRatios reports each operation's mean time and the median
+// ratios of BenchmarkFloorRatios.
+func reportFloorRatios(b *testing.B, ops []*timed, par []float64) {
 	byName := map[string]*timed{}
 	for _, t := range ops {
 		byName[t.name] = t
-		b.ReportMetric(us(t), t.name+"-µs")
+		b.ReportMetric(float64(t.per())/float64(time.Microsecond), t.name+"-µs")
 	}
 	ins, sel := byName["insert"], byName["select1"]
 	b.ReportMetric(byName["first"].medianRatio(ins), "first-x-insert")
 	b.ReportMetric(byName["reserve"].medianRatio(ins), "reserve-x-insert")
 	b.ReportMetric(byName["retry"].medianRatio(sel), "retry-x-select1")
 	b.ReportMetric(byName["lookup"].medianRatio(sel), "lookup-x-select1")
-	b.ReportMetric(median(parRatios), "par64-of-inserts")
+	b.ReportMetric(median(par), "par64-of-inserts")
+}
+
+// benchFloorRatios is BenchmarkFloorRatios on dialect d.
+func benchFloorRatios(b *testing.B, d sqlstore.Dialect) {
+	skipUnlessAvailable(b, d)
+	fb := newFloorBench(b, d, b.N)
+	ops := fb.ops(b)
+	b.ResetTimer()
+	par := fb.run(b, ops, b.N)
+	b.StopTimer()
+	reportFloorRatios(b, ops, par)
 }
