@@ -71,10 +71,16 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 	checkRows(t, f.s.DB(), 2, 2)
 }
 
-// reserveRoutine is what the statement that reserves a code on
-// PostgreSQL and MySQL, a call of the routine of schema version 3 (on
-// PostgreSQL inside the lookup of the code), contains.
-const reserveRoutine = sqlstore.DefaultPrefix + "reserve("
+// reserveRoutine returns what the statement with which the fixture's
+// Verifier reserves a code on d, PostgreSQL or MySQL, contains: on MySQL a
+// call of the routine of schema version 3, on PostgreSQL the lookup of the
+// code, which calls the function of schema version 7.
+func reserveRoutine(d sqlstore.Dialect) string {
+	if d == sqlstore.Postgres {
+		return sqlstore.DefaultPrefix + "reserve_code("
+	}
+	return sqlstore.DefaultPrefix + "reserve("
+}
 
 // autocommit reports whether d reserves with one statement in autocommit
 // (the routine of schema version 3), whose commit is the statement's own,
@@ -86,7 +92,7 @@ func autocommit(d sqlstore.Dialect) bool { return d != sqlstore.SQLite }
 // autocommit on PostgreSQL and MySQL. A nil h clears it.
 func (f *faultFixture) onReservationCommit(h commitHook) {
 	if autocommit(f.db.d) {
-		f.faults.onNextStatement(reserveRoutine, h)
+		f.faults.onNextStatement(reserveRoutine(f.db.d), h)
 		return
 	}
 	f.faults.onNextCommit(h)
