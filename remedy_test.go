@@ -86,7 +86,7 @@ func TestAlternativesOnExpiryRefusal(t *testing.T) {
 
 func TestAlternativesOnlyForQuotaAndExpiry(t *testing.T) {
 	f, code := alternativesFixture(t)
-	_, err := f.v.Verify(context.Background(), Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S"})
+	_, err := f.v.Verify(context.Background(), Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S", SubjectID: certOf("S")})
 	e := requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
 	assert.Empty(t, e.Alternatives)
 }
