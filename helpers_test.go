@@ -99,6 +99,14 @@ func certOf(name string) subject.ID {
 	return subject.ID{Type: subject.CertOther, Number: "T" + hex.EncodeToString(sum[:8])}
 }
 
+// keyOf returns the subject key the Verifier gives the subject of req.
+func keyOf(t testing.TB, req Request) string {
+	t.Helper()
+	key, ok := subject.Key(req.Subject, req.SubjectID)
+	require.True(t, ok, "%q %+v", req.Subject, req.SubjectID)
+	return key
+}
+
 // used returns the number of subjects holding a slot on instance.
 func (f *fixture) used(instance string) int {
 	f.t.Helper()
