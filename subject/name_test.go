@@ -255,7 +255,7 @@ func BenchmarkNameKey(b *testing.B) {
 	for _, bm := range []struct{ name, in string }{
 		{"canonical", "杭州示例科技有限公司"},
 		{"canonical-long", "示例(杭州)网络科技股份有限公司北京分公司"},
-		{"canonical-latin", "example tech (hangzhou) co., ltd."},
+		{"canonical-latin", "example tech(hangzhou)co.,ltd."}, // canonical: no space next to punctuation
 		{"full-width", "示例（杭州）科技有限公司\u3000"},
 		{"latin-mixed-case", "Example Tech (Hangzhou) Co., Ltd."},
 		{"latin-accented", "Café Tech (Hangzhou) Co., Ltd."},
