@@ -17,7 +17,7 @@ func TestWithdraw(t *testing.T) {
 	ctx := context.Background()
 	t.Run("by the applicant", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c.Observe))
+		f := newFixture(t, WithObserver(c.observer()))
 		code := f.instanceWithCode("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
 		require.NoError(t, err)
@@ -26,13 +26,13 @@ func TestWithdraw(t *testing.T) {
 		assert.Zero(t, f.used("i-1"))
 		ds := c.all()
 		assert.Equal(t, Decision{Op: OpWithdraw, Time: t0, Account: "a", Holder: "a", Subject: "S", Application: app,
-			Instance: "i-1", Code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
+			Instance: "i-1", code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
 		err = f.v.Withdraw(ctx, app, "a")
 		requireReason(t, err, ErrNotFound, ReasonNotReserved)
 	})
 	t.Run("by the owner, of a grantee's application", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c.Observe))
+		f := newFixture(t, WithObserver(c.observer()))
 		code := f.instanceWithCode("i-1", "owner")
 		require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", "agency"))
 		_, err := f.v.Verify(ctx, request(code, "agency", "S"))
@@ -45,7 +45,7 @@ func TestWithdraw(t *testing.T) {
 	})
 	t.Run("by a stranger", func(t *testing.T) {
 		c := &collector{}
-		f := newFixture(t, WithObserver(c.Observe))
+		f := newFixture(t, WithObserver(c.observer()))
 		code := f.instanceWithCode("i-1", "a")
 		unreserved := f.issue("i-1", "a")
 		_, err := f.v.Verify(ctx, request(code, "a", "S"))
@@ -201,7 +201,7 @@ func TestCodesFollowTheirInstance(t *testing.T) {
 func TestRevokeServiceCode(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	code := f.instanceWithCode("i-1", "a")
 	filed := f.issue("i-1", "a")
 	_, err := f.v.Verify(ctx, request(code, "a", "S"))
@@ -216,9 +216,9 @@ func TestRevokeServiceCode(t *testing.T) {
 	assert.Equal(t, 1, f.used("i-1"), "the unfiled reservation is released")
 	ds := c.all()
 	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
-		Code: codeformat.Mask(nil, code), Verdict: Passed, Cause: ReasonCodeRevoked}, ds[len(ds)-2], "the release has its own record")
+		code: codeformat.Mask(nil, code), Verdict: Passed, Cause: ReasonCodeRevoked}, ds[len(ds)-2], "the release has its own record")
 	assert.Equal(t, Decision{Op: OpRevoke, Time: t0, Holder: "a", Subject: "S", Application: app, Instance: "i-1",
-		Code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
+		code: codeformat.Mask(nil, code), Verdict: Passed}, ds[len(ds)-1])
 	require.NoError(t, f.v.RevokeServiceCode(ctx, filed))
 	assert.Equal(t, 1, f.used("i-1"), "a filed reservation stays")
 	require.NoError(t, f.v.RevokeServiceCode(ctx, code), "revoking twice changes nothing")
@@ -237,7 +237,7 @@ func TestCompleteRefusesAnInvalidCode(t *testing.T) {
 		reason Reason
 	}{
 		{"expired", func(f *fixture) { f.clock.Set(t0.AddDate(1, 0, 0)) }, ReasonInstanceExpired},
-		{"released", func(f *fixture) { delete(mem(f.store).instanceShard("i-1").m, "i-1") }, ReasonInstanceReleased},
+		{"released", func(f *fixture) { forget(f, "i-1") }, ReasonInstanceReleased},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -341,7 +341,7 @@ func TestStoreNotFoundIsAFailure(t *testing.T) {
 func TestStrangerDecisionKeepsTheCause(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	code := f.instanceWithCode("i-1", "a")
 	for _, req := range []Request{request(code, "stranger", "S"), request(mustCode(t), "stranger", "S")} {
 		_, err := f.v.Verify(ctx, req)

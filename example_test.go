@@ -160,8 +160,14 @@ func ExampleWithObserver() {
 	store := inventory()
 	v := icpverify.New(store, store,
 		icpverify.WithClock(func() time.Time { return now }),
-		icpverify.WithObserver(func(d icpverify.Decision) {
-			fmt.Println(d.Op, d.Verdict, d.Reason, d.Code)
+		icpverify.WithObserver(icpverify.Observer{
+			// A tracer starts a span here; the stores get the context.
+			Start: func(ctx context.Context, op icpverify.Op) context.Context {
+				return context.WithValue(ctx, spanKey{}, "span "+string(op))
+			},
+			End: func(ctx context.Context, d icpverify.Decision) {
+				fmt.Println(ctx.Value(spanKey{}), d.Verdict, d.Reason, d.Code())
+			},
 		}))
 	ctx := context.Background()
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S",
@@ -169,9 +175,12 @@ func ExampleWithObserver() {
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S",
 		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
 	// Output:
-	// verify refused code_malformed ****
-	// verify refused code_not_found ****-****-****-0000
+	// span verify refused code_malformed ****
+	// span verify refused code_not_found ****-****-****-0000
 }
+
+// spanKey is the context key of ExampleWithObserver's spans.
+type spanKey struct{}
 
 func ExampleVerifier_Withdraw() {
 	store := inventory()

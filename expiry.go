@@ -33,13 +33,13 @@ type Expiry struct {
 // account's reservations and looks up each instance once. With an observer it
 // reports a Decision with OpExpiring and the account.
 func (v *Verifier) Expiring(ctx context.Context, account string, within time.Duration) ([]Expiry, error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpExpiring)
 	if err != nil {
 		return nil, err
 	}
 	d := Decision{Op: OpExpiring, Account: account}
 	list, err := v.expiring(ctx, account, within)
-	return list, v.end(&d, start, err)
+	return list, v.end(ctx, &d, start, err)
 }
 
 // expiring lists the account's codes whose instance expires within the

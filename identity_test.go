@@ -290,11 +290,11 @@ func TestCodeFormats(t *testing.T) {
 		c := &collector{}
 		store := NewMemoryStore()
 		require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
-		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c.Observe),
+		v := New(store, store, WithClock(func() time.Time { return t0 }), WithObserver(c.observer()),
 			WithCodeFormat(codeformat.Inventory(codeformat.InventoryOptions{})))
 		code := "ABCDEFGHJK23456789XY"
 		_, _ = v.Verify(ctx, request(code, "a", "S"))
 		require.Len(t, c.all(), 1)
-		assert.Equal(t, "****************89XY", c.all()[0].Code)
+		assert.Equal(t, "****************89XY", c.all()[0].code)
 	})
 }

@@ -110,7 +110,7 @@ func TestRevokedCodeRaceAudit(t *testing.T) {
 	code := f.instanceWithCode("i-1", "owner")
 	var v *Verifier
 	v = New(f.store, &hookQuotas{f.store, func() { require.NoError(t, v.RevokeServiceCode(ctx, code)) }},
-		WithClock(f.clock.Now), WithObserver(c.Observe))
+		WithClock(f.clock.Now), WithObserver(c.observer()))
 	_, err := v.Verify(ctx, request(code, "owner", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeRevoked)
 	ds := c.all()
@@ -124,7 +124,7 @@ func TestRevokedCodeRaceAudit(t *testing.T) {
 	assert.Equal(t, "owner", rel.Account, "the applicant's Verify acted")
 	assert.Equal(t, "owner", rel.Holder)
 	assert.NotEmpty(t, rel.Application)
-	assert.Equal(t, codeformat.Mask(nil, code), rel.Code)
+	assert.Equal(t, codeformat.Mask(nil, code), rel.code)
 	assert.Equal(t, OpVerify, ds[2].Op)
 	assert.Equal(t, Refused, ds[2].Verdict)
 }
@@ -153,12 +153,12 @@ func TestReconcileInstance(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				c := &collector{}
-				f := newFixture(t, WithObserver(c.Observe))
+				f := newFixture(t, WithObserver(c.observer()))
 				var quotas QuotaStore = f.store
 				if !lookup {
 					quotas = plainQuotas{f.store}
 				}
-				f.v = New(f.store, quotas, WithClock(f.clock.Now), WithObserver(c.Observe))
+				f.v = New(f.store, quotas, WithClock(f.clock.Now), WithObserver(c.observer()))
 				owned := f.instanceWithCodeOn("i-1", "owner")
 				granted := f.issue("i-1", "owner")
 				filed := f.issue("i-1", "owner")
@@ -174,7 +174,7 @@ func TestReconcileInstance(t *testing.T) {
 					f.put(inst)
 				} else {
 					inst = Instance{}
-					f.v = New(forgetfulLister{forgetful{f.store}}, quotas, WithClock(f.clock.Now), WithObserver(c.Observe))
+					f.v = New(forgetfulLister{forgetful{f.store}}, quotas, WithClock(f.clock.Now), WithObserver(c.observer()))
 				}
 				before := len(c.all())
 
@@ -247,7 +247,7 @@ func TestReconcileInstanceBadInput(t *testing.T) {
 func TestGrantWithdrawalAudit(t *testing.T) {
 	ctx := context.Background()
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	code := f.instanceWithCode("i-1", "owner")
 	require.NoError(t, f.v.GrantServiceCode(ctx, code, "owner", "agency"))
 	res, err := f.v.Verify(ctx, request(code, "agency", "S"))
@@ -258,14 +258,14 @@ func TestGrantWithdrawalAudit(t *testing.T) {
 	require.Len(t, ds, 2)
 	masked := codeformat.Mask(nil, code)
 	assert.Equal(t, Decision{Op: OpRelease, Time: t0, Account: "owner", Holder: "agency", Subject: "S",
-		Application: res.Application, Instance: "i-1", Code: masked, Verdict: Passed, Cause: ReasonCodeNotOwned}, ds[0])
+		Application: res.Application, Instance: "i-1", code: masked, Verdict: Passed, Cause: ReasonCodeNotOwned}, ds[0])
 	assert.Equal(t, Decision{Op: OpUngrant, Time: t0, Account: "owner", Grantee: "agency", Instance: "i-1",
-		Code: masked, Verdict: Passed}, ds[1])
+		code: masked, Verdict: Passed}, ds[1])
 }
 
 func TestExpiringIsObserved(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	_, err := f.v.Expiring(context.Background(), "a", 0)
 	require.NoError(t, err)
 	assert.Equal(t, []Decision{{Op: OpExpiring, Time: t0, Account: "a", Verdict: Passed}}, c.all())

@@ -2,6 +2,7 @@ package icpverify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -60,7 +61,6 @@ type Decision struct {
 	Application string
 	Instance    string      // the instance concerned, if known
 	Product     ProductType // the product type selected, or the instance's
-	Code        string      // the service code, masked (codeformat.Mask)
 	Verdict     Verdict
 	Reason      Reason // the refusal's Reason
 	// Cause is the true cause of a refusal whose Reason hides it from a
@@ -74,44 +74,108 @@ type Decision struct {
 	Used  int // quota figures, if any
 	Limit int
 	Err   error // the error returned, if any
+
+	code   string            // the code as typed or in canonical form
+	format codeformat.Format // the format to read it in
 }
 
-// WithObserver makes the Verifier hand observe the Decision of every
+// Code returns the service code concerned, masked as codeformat.Mask
+// masks it, so that the record may be logged: "" if there is none, "****"
+// if what was typed is not a code. It masks on each call.
+func (d *Decision) Code() string {
+	if d.code == "" {
+		return ""
+	}
+	return codeformat.Mask(d.format, d.code)
+}
+
+// Observer watches the operations of a Verifier (see WithObserver): an
+// audit trail, a tracer or a meter. Either function may be nil.
+//
+// Every operation, and every reservation that one releases by itself (see
+// Decision.Cause), calls Start as it begins and End as it ends, in pairs,
+// on the goroutine that called the operation and before it returns: none
+// is dropped, and the records of one goroutine arrive in order. A release
+// an operation makes by itself is an operation of its own, nested in it:
+// its Start gets the context the outer operation's Start returned. The
+// functions must therefore return quickly and be safe for concurrent use;
+// a backend that wants delivery off the request's path queues the
+// Decisions itself. A panic in either is recovered and changes nothing.
+type Observer struct {
+	// Start is called as an operation op begins, with the context the
+	// operation was given; the operation passes the context it returns to
+	// its stores and to End. A tracer starts a span here.
+	Start func(ctx context.Context, op Op) context.Context
+	// End receives the record of the operation as it ends, with the
+	// context Start returned (without a Start, the operation's own).
+	End func(ctx context.Context, d Decision)
+}
+
+// WithObserver makes the Verifier report its operations to o: every
 // Verify, Check, Withdraw, Release, Complete, IssueServiceCode,
 // GrantServiceCode, RevokeServiceCode, ReconcileInstance,
-// ServiceCodeStatus, ServiceCodes and Expiring, and one more for every
-// reservation that one of them releases by itself (see Decision.Cause). A
-// second WithObserver replaces the first; a nil observe reports nothing.
-//
-// Each Decision is handed to observe on the goroutine that called the
-// operation, when the operation ends and before it returns, so the record
-// is complete: none is dropped, and records of one goroutine arrive in
-// order. observe must therefore return quickly and be safe for concurrent
-// use. A panic in it is recovered and does not change the operation's
-// result. A backend that
-// wants delivery off the request's path wraps o in a queue of its own.
-func WithObserver(observe func(Decision)) Option {
-	return func(v *Verifier) { v.obs = observe }
+// ServiceCodeStatus, ServiceCodes and Expiring, and every release one of
+// them makes by itself. A second WithObserver replaces the first.
+func WithObserver(o Observer) Option {
+	return func(v *Verifier) { v.obs = o }
 }
 
-// noteRelease reports, with an observer, the Decision of a release the
-// Verifier made by itself: of r, on behalf of actor (empty for the
-// provider), because the rules no longer allow it (cause).
-func (v *Verifier) noteRelease(actor string, r Reservation, cause Reason) {
-	if v.obs == nil {
+// observed reports whether v has an observer.
+func (v *Verifier) observed() bool { return v.obs.Start != nil || v.obs.End != nil }
+
+// start begins an observed operation op: it returns the context that Start
+// derives from ctx, or ctx without a Start.
+func (v *Verifier) start(ctx context.Context, op Op) context.Context {
+	if v.obs.Start == nil {
+		return ctx
+	}
+	if c := startObserved(v.obs.Start, ctx, op); c != nil {
+		return c
+	}
+	return ctx
+}
+
+// startObserved calls start, recovering a panic in it: a nil context then.
+func startObserved(start func(context.Context, Op) context.Context, ctx context.Context, op Op) (c context.Context) {
+	defer func() { _ = recover() }()
+	return start(ctx, op)
+}
+
+// finish ends an observed operation that began at start and returned err:
+// it completes its Decision d and hands it to End.
+func (v *Verifier) finish(ctx context.Context, d *Decision, start time.Time, err error) {
+	if v.obs.End == nil {
 		return
 	}
-	now := v.now()
-	d := Decision{Op: OpRelease, Account: actor, Holder: r.Account, Subject: r.Subject,
-		Application: r.Application, Instance: r.Instance, Code: r.Code, Cause: cause}
-	d.complete(now, now, nil, v.format)
-	observe(v.obs, &d)
+	d.complete(start, v.now(), err, v.format)
+	defer func() { _ = recover() }()
+	v.obs.End(ctx, *d)
 }
 
-// observe hands d to o, recovering a panic in o.
-func observe(o func(Decision), d *Decision) {
-	defer func() { _ = recover() }()
-	o(*d)
+// releaseObserved releases r through the QuotaStore as an operation of its
+// own, which the Verifier makes by itself on behalf of actor (empty for
+// the provider) because the rules no longer allow r (cause). Its Decision
+// is OpRelease with the cause, refused with ReasonNotReserved if nothing
+// was left to release.
+func (v *Verifier) releaseObserved(ctx context.Context, actor string, r Reservation, cause Reason) (Reservation, error) {
+	if !v.observed() {
+		return v.quotas.Release(ctx, r)
+	}
+	now := v.now()
+	ctx = v.start(ctx, OpRelease)
+	after, err := v.quotas.Release(ctx, r)
+	rel := r
+	if err == nil {
+		rel = after
+	}
+	d := Decision{Op: OpRelease, Account: actor, Holder: rel.Account, Subject: rel.Subject,
+		Application: rel.Application, Instance: rel.Instance, code: rel.Code, Cause: cause}
+	result := err
+	if errors.Is(err, ErrNotFound) || err == nil && after.Filed {
+		result = notReserved(cause, r.Instance)
+	}
+	v.finish(ctx, &d, now, result)
+	return after, err
 }
 
 // clip cuts a text from a request to maxField bytes of valid UTF-8, so
@@ -128,7 +192,7 @@ func clip(s string) string {
 
 // complete fills in a Decision whose operation began at start, ended at
 // end and returned err: its time, its verdict and the details of a
-// refusal; it masks the code, read in format, and cuts text to size.
+// refusal; it notes the format its code is read in, and cuts text to size.
 func (d *Decision) complete(start, end time.Time, err error, format codeformat.Format) {
 	d.Time, d.Duration, d.Err = start, end.Sub(start), err
 	switch e := asError(err); {
@@ -148,13 +212,13 @@ func (d *Decision) complete(start, end time.Time, err error, format codeformat.F
 	default:
 		d.Verdict = Failed
 	}
-	if d.Code != "" {
-		d.Code = codeformat.Mask(format, d.Code)
-	}
+	d.format = format
 	if err == nil {
-		// The operation read its text fields as valid and, but for a
-		// subject's name, short.
-		d.Subject = clip(d.Subject)
+		// The operation read its text fields as valid UTF-8 and, but for
+		// a subject's name, short.
+		if len(d.Subject) > maxField {
+			d.Subject = clip(d.Subject)
+		}
 		return
 	}
 	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)
@@ -162,47 +226,55 @@ func (d *Decision) complete(start, end time.Time, err error, format codeformat.F
 	d.Instance, d.Product = clip(d.Instance), ProductType(clip(string(d.Product)))
 }
 
-// SlogObserver returns an observer for WithObserver that logs each
-// Decision to l with the
-// message "icpverify decision", at level Info when it passed or was
-// refused, Error when it failed. Its attributes, whose names are stable,
-// are op, decided_at, duration, account, holder, subject, grantee,
-// application, instance, product, code, verdict, reason, cause, used and limit (with a
-// quota figure), and error; empty ones are left out.
-func SlogObserver(l *slog.Logger) func(Decision) {
-	return func(d Decision) {
-		if l == nil {
-			return
-		}
+// SlogObserver returns an Observer that logs each Decision to l, with the
+// context of its operation, and the message "icpverify decision": at level
+// Info when it passed or was refused, Error when it failed. Its
+// attributes, whose names are stable, are op, decided_at, duration,
+// account, holder, subject, grantee, application, instance, product, code
+// (masked), verdict, reason, cause, used and limit (with a quota figure),
+// and error; empty ones are left out. With a nil l it logs nothing.
+func SlogObserver(l *slog.Logger) Observer {
+	if l == nil {
+		return Observer{}
+	}
+	return Observer{End: func(ctx context.Context, d Decision) {
 		level := slog.LevelInfo
 		if d.Verdict == Failed {
 			level = slog.LevelError
 		}
-		attrs := make([]slog.Attr, 0, 16)
-		str := func(k, v string) {
-			if v != "" {
-				attrs = append(attrs, slog.String(k, v))
-			}
+		if !l.Enabled(ctx, level) {
+			return
 		}
-		str("op", string(d.Op))
-		attrs = append(attrs, slog.Time("decided_at", d.Time), slog.Duration("duration", d.Duration))
-		str("account", d.Account)
-		str("holder", d.Holder)
-		str("subject", d.Subject)
-		str("grantee", d.Grantee)
-		str("application", d.Application)
-		str("instance", d.Instance)
-		str("product", string(d.Product))
-		str("code", d.Code)
-		str("verdict", string(d.Verdict))
-		str("reason", string(d.Reason))
-		str("cause", string(d.Cause))
-		if d.Limit != 0 {
-			attrs = append(attrs, slog.Int("used", d.Used), slog.Int("limit", d.Limit))
+		l.LogAttrs(ctx, level, "icpverify decision", slogAttrs(&d)...)
+	}}
+}
+
+// slogAttrs returns the attributes SlogObserver logs of d.
+func slogAttrs(d *Decision) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 18)
+	str := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
 		}
-		if d.Err != nil {
-			str("error", d.Err.Error())
-		}
-		l.LogAttrs(context.Background(), level, "icpverify decision", attrs...)
 	}
+	str("op", string(d.Op))
+	attrs = append(attrs, slog.Time("decided_at", d.Time), slog.Duration("duration", d.Duration))
+	str("account", d.Account)
+	str("holder", d.Holder)
+	str("subject", d.Subject)
+	str("grantee", d.Grantee)
+	str("application", d.Application)
+	str("instance", d.Instance)
+	str("product", string(d.Product))
+	str("code", d.Code())
+	str("verdict", string(d.Verdict))
+	str("reason", string(d.Reason))
+	str("cause", string(d.Cause))
+	if d.Limit != 0 {
+		attrs = append(attrs, slog.Int("used", d.Used), slog.Int("limit", d.Limit))
+	}
+	if d.Err != nil {
+		str("error", d.Err.Error())
+	}
+	return attrs
 }

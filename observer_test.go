@@ -24,10 +24,15 @@ type collector struct {
 	ds []Decision
 }
 
-func (c *collector) Observe(d Decision) {
-	c.mu.Lock()
-	c.ds = append(c.ds, d)
-	c.mu.Unlock()
+// observer returns an Observer that keeps each Decision with its code
+// masked in its code field, so that tests compare Decisions whole.
+func (c *collector) observer() Observer {
+	return Observer{End: func(_ context.Context, d Decision) {
+		d.code, d.format = d.Code(), nil
+		c.mu.Lock()
+		c.ds = append(c.ds, d)
+		c.mu.Unlock()
+	}}
 }
 
 func (c *collector) all() []Decision {
@@ -38,7 +43,7 @@ func (c *collector) all() []Decision {
 
 func TestObserverRecordsEveryOperation(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	ctx := context.Background()
 	f.put(ecs("i-1", "a"))
 	code := f.issue("i-1", "a")
@@ -58,13 +63,13 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 	require.Len(t, ds, 7)
 	masked := codeformat.Mask(nil, code)
 	want := []Decision{
-		{Op: OpIssue, Account: "a", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed},
-		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 0, Limit: 5},
-		{Op: OpVerify, Account: "a", Subject: "S", Application: app, Instance: "i-1", Product: ProductECS, Code: masked, Verdict: Passed, Used: 1, Limit: 5},
-		{Op: OpGrant, Account: "a", Grantee: "agency", Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpComplete, Holder: "a", Subject: "S", Application: app, Instance: "i-1", Code: masked, Verdict: Passed},
-		{Op: OpRelease, Holder: "a", Subject: "S", Application: app, Instance: "i-1", Code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
-		{Op: OpVerify, Account: "a", Subject: "S", Product: ProductSLB, Code: masked, Verdict: Refused, Reason: ReasonProductNotFileable},
+		{Op: OpIssue, Account: "a", Instance: "i-1", Product: ProductECS, code: masked, Verdict: Passed},
+		{Op: OpCheck, Account: "a", Subject: "S", Instance: "i-1", Product: ProductECS, code: masked, Verdict: Passed, Used: 0, Limit: 5},
+		{Op: OpVerify, Account: "a", Subject: "S", Application: app, Instance: "i-1", Product: ProductECS, code: masked, Verdict: Passed, Used: 1, Limit: 5},
+		{Op: OpGrant, Account: "a", Grantee: "agency", Instance: "i-1", code: masked, Verdict: Passed},
+		{Op: OpComplete, Holder: "a", Subject: "S", Application: app, Instance: "i-1", code: masked, Verdict: Passed},
+		{Op: OpRelease, Holder: "a", Subject: "S", Application: app, Instance: "i-1", code: masked, Verdict: Refused, Reason: ReasonCodeUsed},
+		{Op: OpVerify, Account: "a", Subject: "S", Product: ProductSLB, code: masked, Verdict: Refused, Reason: ReasonProductNotFileable},
 	}
 	for i, d := range ds {
 		assert.Equal(t, t0, d.Time, "decision %d", i)
@@ -72,16 +77,16 @@ func TestObserverRecordsEveryOperation(t *testing.T) {
 		assert.Equal(t, want[i].Verdict == Passed, d.Err == nil, "decision %d", i)
 		d.Time, d.Err = time.Time{}, nil
 		assert.Equal(t, want[i], d, "decision %d", i)
-		assert.NotContains(t, d.Code, code[5:14], "the code is masked")
+		assert.NotContains(t, d.code, code[5:14], "the code is masked")
 	}
 }
 
 func TestObserverFailedAndHostileInput(t *testing.T) {
 	c := &collector{}
-	f := newFixture(t, WithObserver(c.Observe))
+	f := newFixture(t, WithObserver(c.observer()))
 	mem := f.store
 	s := &failingStore{MemoryStore: mem, err: errors.New("boom"), fail: map[string]bool{"ServiceCode": true}}
-	v := New(s, s, WithClock(f.clock.Now), WithObserver(c.Observe))
+	v := New(s, s, WithClock(f.clock.Now), WithObserver(c.observer()))
 	code := mustCode(t)
 	huge := strings.Repeat("\xff", 1<<20)
 	_, err := v.Verify(context.Background(), request(code, "a", "S"))
@@ -99,7 +104,7 @@ func TestObserverFailedAndHostileInput(t *testing.T) {
 	assert.Equal(t, Failed, ds[0].Verdict)
 	assert.ErrorContains(t, ds[0].Err, "boom")
 	assert.Equal(t, Refused, ds[1].Verdict)
-	assert.Equal(t, "****", ds[1].Code)
+	assert.Equal(t, "****", ds[1].code)
 	assert.LessOrEqual(t, len(ds[1].Account), maxField+3)
 	assert.LessOrEqual(t, len(ds[1].Subject), maxField+3)
 }
@@ -109,7 +114,7 @@ func TestObserverDeliversEveryDecision(t *testing.T) {
 	// the calling goroutine, before the operation returns.
 	const goroutines, ops = 16, 500
 	var delivered atomic.Int64
-	f := newFixture(t, WithObserver(func(Decision) { delivered.Add(1) }))
+	f := newFixture(t, WithObserver(Observer{End: func(context.Context, Decision) { delivered.Add(1) }}))
 	code := f.instanceWithCode("i-1", "a") // one decision
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -143,9 +148,12 @@ func TestObserverDeliversEveryDecision(t *testing.T) {
 
 func TestObserverPanics(t *testing.T) {
 	var calls atomic.Int64
-	f := newFixture(t, WithObserver(func(Decision) {
-		calls.Add(1)
-		panic("observer bug")
+	f := newFixture(t, WithObserver(Observer{
+		Start: func(context.Context, Op) context.Context { panic("observer bug") },
+		End: func(context.Context, Decision) {
+			calls.Add(1)
+			panic("observer bug")
+		},
 	}))
 	code := f.instanceWithCode("i-1", "a")
 	for i := range 3 {
@@ -159,8 +167,8 @@ func TestObserverPanics(t *testing.T) {
 }
 
 func TestNoObserver(t *testing.T) {
-	f := newFixture(t, WithObserver(nil))
-	assert.Nil(t, f.v.obs)
+	f := newFixture(t, WithObserver(Observer{}))
+	assert.False(t, f.v.observed())
 	code := f.instanceWithCode("i-1", "a")
 	_, err := f.v.Verify(context.Background(), request(code, "a", "S"))
 	require.NoError(t, err)
@@ -194,14 +202,14 @@ func TestSlogObserver(t *testing.T) {
 
 	// A failure logs at level Error; a nil logger logs nothing.
 	buf.Reset()
-	SlogObserver(logger)(Decision{Op: OpVerify, Verdict: Failed, Err: errors.New("db down")})
+	SlogObserver(logger).End(context.Background(), Decision{Op: OpVerify, Verdict: Failed, Err: errors.New("db down")})
 	assert.Contains(t, buf.String(), `"level":"ERROR"`)
-	SlogObserver(nil)(Decision{Op: OpVerify})
+	assert.Equal(t, Observer{}, SlogObserver(nil))
 }
 
 func TestSecondObserverReplacesFirst(t *testing.T) {
 	first, second := &collector{}, &collector{}
-	f := newFixture(t, WithObserver(first.Observe), WithObserver(second.Observe))
+	f := newFixture(t, WithObserver(first.observer()), WithObserver(second.observer()))
 	f.instanceWithCode("i-1", "a")
 	assert.Empty(t, first.all())
 	assert.Len(t, second.all(), 1)
@@ -215,11 +223,82 @@ func TestDecisionDuration(t *testing.T) {
 	c := &collector{}
 	store := NewMemoryStore()
 	require.NoError(t, store.PutInstanceContext(context.Background(), ecs("i-1", "a")))
-	v := New(store, store, WithClock(tick), WithObserver(c.Observe))
+	v := New(store, store, WithClock(tick), WithObserver(c.observer()))
 	_, err := v.Verify(context.Background(), request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 	ds := c.all()
 	require.Len(t, ds, 1)
 	assert.Equal(t, t0.Add(time.Second), ds[0].Time)
 	assert.Equal(t, time.Second, ds[0].Duration)
+}
+
+// opKey is the context key under which the observer of
+// TestObserverStartContext puts the operation it started.
+type opKey struct{}
+
+// ctxStore is a memory store that records the operation it finds in the
+// context of each call that writes or releases.
+type ctxStore struct {
+	MemoryStore
+	mu   sync.Mutex
+	seen []any
+}
+
+func (s *ctxStore) note(ctx context.Context) {
+	s.mu.Lock()
+	s.seen = append(s.seen, ctx.Value(opKey{}))
+	s.mu.Unlock()
+}
+
+func (s *ctxStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
+	s.note(ctx)
+	return s.MemoryStore.ReserveServiceCode(ctx, r, limit, g)
+}
+
+func (s *ctxStore) RevokeServiceCode(ctx context.Context, code string) error {
+	s.note(ctx)
+	return s.MemoryStore.RevokeServiceCode(ctx, code)
+}
+
+func (s *ctxStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
+	s.note(ctx)
+	return s.MemoryStore.Release(ctx, r)
+}
+
+func TestObserverStartContext(t *testing.T) {
+	// Start and End come in pairs, a release the Verifier makes by itself
+	// nested in the operation that made it; the stores and End get the
+	// context Start returned.
+	s := &ctxStore{MemoryStore: NewMemoryStore()}
+	var mu sync.Mutex
+	var started, ended []Op
+	var open int
+	v := New(s, s, WithClock(newClock(t0).Now), WithObserver(Observer{
+		Start: func(ctx context.Context, op Op) context.Context {
+			mu.Lock()
+			defer mu.Unlock()
+			started = append(started, op)
+			open++
+			return context.WithValue(ctx, opKey{}, op)
+		},
+		End: func(ctx context.Context, d Decision) {
+			mu.Lock()
+			defer mu.Unlock()
+			ended = append(ended, d.Op)
+			open--
+			assert.Equal(t, d.Op, ctx.Value(opKey{}), "End gets the context of its own Start")
+		},
+	}))
+	ctx := context.Background()
+	require.NoError(t, s.PutInstanceContext(ctx, ecs("i-1", "a")))
+	code, err := v.IssueServiceCode(ctx, "i-1", "a")
+	require.NoError(t, err)
+	_, err = v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	require.NoError(t, v.RevokeServiceCode(ctx, code))
+
+	assert.Equal(t, []Op{OpIssue, OpVerify, OpRevoke, OpRelease}, started)
+	assert.Equal(t, []Op{OpIssue, OpVerify, OpRelease, OpRevoke}, ended, "the release ends within the revocation")
+	assert.Zero(t, open)
+	assert.Equal(t, []any{OpVerify, OpRevoke, OpRelease}, s.seen, "each store call runs in its operation's context")
 }

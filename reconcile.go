@@ -27,13 +27,13 @@ import (
 // the instance. It is the provider's action: never expose it to
 // applicants.
 func (v *Verifier) ReconcileInstance(ctx context.Context, instanceID string) (released int, err error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpReconcile)
 	if err != nil {
 		return 0, err
 	}
 	d := Decision{Op: OpReconcile, Instance: instanceID}
 	released, err = v.reconcile(ctx, instanceID, start, &d)
-	return released, v.end(&d, start, err)
+	return released, v.end(ctx, &d, start, err)
 }
 
 // reconcile releases the unfiled reservations of an instance's codes that

@@ -57,13 +57,13 @@ func (v *Verifier) Complete(ctx context.Context, application string) error {
 // settleOp runs Withdraw, Release or Complete as an operation with its
 // Decision; actor is the account that acts, empty for the provider.
 func (v *Verifier) settleOp(ctx context.Context, op Op, application, actor string) error {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, op)
 	if err != nil {
 		return err
 	}
 	d := Decision{Op: op, Account: actor}
 	err = v.settle(ctx, op, application, actor, start, &d)
-	return v.end(&d, start, err)
+	return v.end(ctx, &d, start, err)
 }
 
 // settle reads the reservation of an application, checks that op may act
@@ -87,7 +87,7 @@ func (v *Verifier) settle(ctx context.Context, op Op, application, actor string,
 	if err != nil {
 		return fmt.Errorf("icpverify: looking up application: %w", err)
 	}
-	d.Holder, d.Subject, d.Instance, d.Code, d.Application = r.Account, r.Subject, r.Instance, r.Code, r.Application
+	d.Holder, d.Subject, d.Instance, d.code, d.Application = r.Account, r.Subject, r.Instance, r.Code, r.Application
 	if e, err := v.maySettle(ctx, op, r, actor, now); e != nil || err != nil {
 		if err != nil {
 			return err

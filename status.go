@@ -128,16 +128,16 @@ const (
 // not hold, ReasonCodeNotFound. Any other error is a store's, wrapped. With
 // an observer (WithObserver) it reports a Decision with OpStatus and no Account.
 func (v *Verifier) ServiceCodeStatus(ctx context.Context, code string) (CodeStatus, error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpStatus)
 	if err != nil {
 		return CodeStatus{}, err
 	}
-	d := Decision{Op: OpStatus, Code: code}
+	d := Decision{Op: OpStatus, code: code}
 	st, err := v.codeStatus(ctx, code, start, &d)
 	if st.Code != "" {
-		d.Code = st.Code
+		d.code = st.Code
 	}
-	return st, v.end(&d, start, err)
+	return st, v.end(ctx, &d, start, err)
 }
 
 // codeStatus reads the state of a code; it notes what it read in d.
@@ -216,13 +216,13 @@ func (v *Verifier) statusRecord(ctx context.Context, code string) (CodeRecord, e
 // wrapped. With an observer it reports a Decision with OpCodes and the
 // account.
 func (v *Verifier) ServiceCodes(ctx context.Context, instanceID, account string) ([]CodeStatus, error) {
-	start, err := v.begin()
+	ctx, start, err := v.begin(ctx, OpCodes)
 	if err != nil {
 		return nil, err
 	}
 	d := Decision{Op: OpCodes, Account: account, Instance: instanceID}
 	list, err := v.serviceCodes(ctx, instanceID, account, start, &d)
-	return list, v.end(&d, start, err)
+	return list, v.end(ctx, &d, start, err)
 }
 
 // serviceCodes lists an instance's codes for its owner; it notes the

@@ -358,7 +358,7 @@ func TestServiceCodesOrderAndStates(t *testing.T) {
 
 func TestServiceCodesOwnerOnly(t *testing.T) {
 	c := &collector{}
-	f := statusFixture(t, true, WithObserver(c.Observe))
+	f := statusFixture(t, true, WithObserver(c.observer()))
 	ctx := context.Background()
 	f.issue("i-1", "a")
 
@@ -478,7 +478,7 @@ func TestServiceCodesBounded(t *testing.T) {
 
 func TestServiceCodeStatusDecision(t *testing.T) {
 	c := &collector{}
-	f := statusFixture(t, true, WithObserver(c.Observe))
+	f := statusFixture(t, true, WithObserver(c.observer()))
 	ctx := context.Background()
 	code := f.issue("i-1", "a")
 	_, err := f.v.Verify(ctx, request(code, "agency-x", "S"))
@@ -495,14 +495,14 @@ func TestServiceCodeStatusDecision(t *testing.T) {
 	d := ds[3]
 	assert.Equal(t, OpStatus, d.Op)
 	assert.Empty(t, d.Account, "the provider's view acts for no account")
-	assert.Equal(t, codeformat.Mask(nil, code), d.Code)
+	assert.Equal(t, codeformat.Mask(nil, code), d.code)
 	assert.Equal(t, "i-1", d.Instance)
 	assert.Equal(t, ProductECS, d.Product)
 	assert.Equal(t, "a", d.Holder)
 	assert.Equal(t, "S", d.Subject)
 	assert.Equal(t, Passed, d.Verdict)
 	bad := ds[4]
-	assert.Equal(t, "****", bad.Code)
+	assert.Equal(t, "****", bad.code)
 	assert.Equal(t, Refused, bad.Verdict)
 	assert.Equal(t, ReasonCodeMalformed, bad.Reason)
 }

@@ -107,11 +107,10 @@ type Reservation struct {
 	Application string
 }
 
-// SameApplication reports whether r and o ask for the same application:
-// the same account filing for the same subject key and website. Reserving
-// a code again for the same application is a retry, which Reserve reports
-// as Held.
-func (r Reservation) SameApplication(o Reservation) bool {
+// sameApplication reports whether r and o ask for the same application:
+// the same Account, SubjectKey and Website. Reserving a code again for the
+// same application is a retry, which Reserve reports as Held.
+func sameApplication(r, o *Reservation) bool {
 	return r.Account == o.Account && r.SubjectKey == o.SubjectKey && r.Website == o.Website
 }
 
@@ -124,7 +123,7 @@ const (
 	// taken, unless another code already held one for it on the instance.
 	Reserved Outcome = iota + 1
 	// Held: the code was already reserved, unfiled, for the same
-	// application (see Reservation.SameApplication); nothing changed. This
+	// application (the same Account, SubjectKey and Website); nothing changed. This
 	// is a retry.
 	Held
 	// Full: limit subjects already hold a slot on the instance; nothing
@@ -189,7 +188,7 @@ type QuotaStore interface {
 	// reports Full. N concurrent calls for the last free slot have exactly
 	// one winner. A code reserved already reports Held if its reservation
 	// is unfiled and for the same application as r (see
-	// Reservation.SameApplication), keeping that reservation's
+	// the same Account, SubjectKey and Website), keeping that reservation's
 	// Application, and Taken otherwise. It reports the outcome and the
 	// number of subject keys that hold a slot on r.Instance afterwards.
 	// The Verifier has checked the code and its instance; the store need

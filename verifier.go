@@ -1,6 +1,7 @@
 package icpverify
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -24,7 +25,7 @@ type Verifier struct {
 	rand      io.Reader
 	apps      appIDs
 	format    codeformat.Format
-	obs       func(Decision) // nil without one
+	obs       Observer
 }
 
 // Option configures a Verifier.
@@ -120,24 +121,22 @@ func (v *Verifier) policy(p ProductType) Policy { return v.policies[p] }
 // errNoStore is returned by a Verifier built without its stores.
 var errNoStore = errors.New("icpverify: Verifier has no InstanceStore or QuotaStore")
 
-// begin starts an operation: it reads the clock, or returns an error if v
-// lacks its stores. Every operation ends with end.
-func (v *Verifier) begin() (time.Time, error) {
+// begin starts operation op, called with ctx: it reads the clock and
+// returns the context the operation runs in (see Observer.Start), or an
+// error if v lacks its stores. Every operation that began ends with end.
+func (v *Verifier) begin(ctx context.Context, op Op) (context.Context, time.Time, error) {
 	if v == nil || v.instances == nil || v.quotas == nil {
-		return time.Time{}, errNoStore
+		return ctx, time.Time{}, errNoStore
 	}
-	return v.now(), nil
+	now := v.now()
+	return v.start(ctx, op), now, nil
 }
 
-// end ends an operation that began at start and returns its error, err.
-// With an observer, it first completes the operation's Decision d with
-// err and the time taken, and hands it over. d.Code holds the code as
-// typed or in canonical form.
-func (v *Verifier) end(d *Decision, start time.Time, err error) error {
-	if v.obs != nil {
-		d.complete(start, v.now(), err, v.format)
-		observe(v.obs, d)
-	}
+// end ends an operation that began at start, in ctx, and returns its
+// error, err. With an observer, it first completes the operation's
+// Decision d with err and the time taken, and hands it over.
+func (v *Verifier) end(ctx context.Context, d *Decision, start time.Time, err error) error {
+	v.finish(ctx, d, start, err)
 	return err
 }
 

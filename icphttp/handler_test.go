@@ -655,11 +655,11 @@ func TestAuthenticatedAccountIsUsed(t *testing.T) {
 	var mu sync.Mutex
 	var got []record
 	v := icpverify.New(e.store, e.store, icpverify.WithClock(func() time.Time { return start }),
-		icpverify.WithObserver(func(d icpverify.Decision) {
+		icpverify.WithObserver(icpverify.Observer{End: func(_ context.Context, d icpverify.Decision) {
 			mu.Lock()
 			defer mu.Unlock()
 			got = append(got, record{d.Op, d.Account, d.Holder, d.Verdict, d.Reason, d.Cause})
-		}))
+		}}))
 	h := NewHandler(v, testAuth)
 	as := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 	for _, token := range []string{"t-alice", "t-bob"} {

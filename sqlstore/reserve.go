@@ -182,7 +182,7 @@ func (s *Store) existing(ctx context.Context, r icpverify.Reservation) (bool, ic
 	if err != nil {
 		return false, 0, 0, err
 	}
-	if old.Filed || old.Instance != r.Instance || !old.SameApplication(r) {
+	if old.Filed || old.Instance != r.Instance || old.Account != r.Account || old.SubjectKey != r.SubjectKey || old.Website != r.Website {
 		return true, icpverify.Taken, used, nil
 	}
 	return true, icpverify.Held, used, nil

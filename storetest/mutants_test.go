@@ -118,10 +118,10 @@ func (s releasesAnyone) Release(ctx context.Context, r icpverify.Reservation) (i
 }
 
 // releasesByContent releases a code's reservation for the same account,
-// subject key and website (icpverify.Reservation.SameApplication), whatever
+// subject key and website (the same application), whatever
 // its Application: the rule before applications had an identity.
 func (s releasesByContent) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
-	if old, err := s.base.Reservation(ctx, r.Code); err == nil && old.SameApplication(r) {
+	if old, err := s.base.Reservation(ctx, r.Code); err == nil && old.Account == r.Account && old.SubjectKey == r.SubjectKey && old.Website == r.Website {
 		r.Application = old.Application
 	}
 	return s.base.Release(ctx, r)

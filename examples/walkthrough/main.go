@@ -113,8 +113,8 @@ type tally struct {
 	last icpverify.Decision
 }
 
-// Observe counts d.
-func (t *tally) Observe(d icpverify.Decision) {
+// observe counts d.
+func (t *tally) observe(_ context.Context, d icpverify.Decision) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.n[d.Verdict]++
@@ -167,7 +167,7 @@ func run(w io.Writer) error {
 	// The Observer gets every decision of k.v, as an audit trail would;
 	// icpverify.SlogObserver would log them instead.
 	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now),
-		icpverify.WithObserver(k.decisions.Observe))
+		icpverify.WithObserver(icpverify.Observer{End: k.decisions.observe}))
 
 	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.subjects, k.expiring}
 	for _, step := range steps {
