@@ -19,7 +19,7 @@ func postgresQueries(q *queries) {
 	q.reserveCall = `SELECT o_outcome, o_used FROM ${p}reserve(?::text, ?::text, ?::text, ?::text,
 		?::text, ?::text, ?::timestamptz, ?::integer, ?::text)`
 
-	// ReserveServiceCode (schema version 7): the lookup and, where the
+	// ReserveServiceCode (schema version 8): the lookup and, where the
 	// code has no reservation and the guard holds on the rows it read, a
 	// call of the function ${p}reserve_code, in one statement in
 	// autocommit. The call is in a CASE in the select list of the one row
@@ -38,6 +38,7 @@ func postgresQueries(q *queries) {
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?)`
 	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
+	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
 }
 
 // pgGuard is icpverify.ReserveGuard on the columns of the code sc and its

@@ -15,7 +15,7 @@ import (
 // the reservation of Reserve.
 //
 // On PostgreSQL it is one statement in autocommit, one round trip: the
-// lookup, which calls the function ${p}reserve_code of schema version 7
+// lookup, which calls the function ${p}reserve_code of schema version 8
 // only where the code has no reservation and g holds on the rows it read.
 // A retry, or a code that g refuses, is then a read. The guard only
 // chooses whether to try: every decision about the quota is the
@@ -124,7 +124,7 @@ func (s *Store) reserveCodeCall(ctx context.Context, args []any) (icpverify.Code
 }
 
 // splitReserveCode splits the answer of the function ${p}reserve_code
-// (schema version 7), used × 8 + outcome, into the outcome and the
+// (schema version 8), used × 8 + outcome, into the outcome and the
 // instance's usage.
 func splitReserveCode(v int64) (outcome, used int64) {
 	return v & 7, v >> 3

@@ -12,13 +12,13 @@ import (
 
 // reserveCodeVersion is the schema version that adds PostgreSQL's
 // function ${p}reserve_code and MySQL's shorter procedure ${p}reserve.
-const reserveCodeVersion = 7
+const reserveCodeVersion = 8
 
 // TestMigrateToReserveCode makes a database of the version before
 // reserveCodeVersion, writes reservations into it as that version did
 // (Reserve runs the same statement there: the function ${p}reserve of
 // version 6 on PostgreSQL, the CALL of version 6's procedure on MySQL, the
-// same transaction on SQLite): two of one subject key sharing its slot,
+// same transaction on SQLite; version 7 changed none of them): two of one subject key sharing its slot,
 // one of another key, and an instance filled to its limit. It upgrades the
 // database in place with Migrate, twice, then checks that
 // ReserveServiceCode and Reserve take the old rows as they are: a retry
@@ -146,7 +146,8 @@ func issueFixedCodes(t *testing.T, s *sqlstore.Store, id, prefix string, n int) 
 }
 
 // reserveAsVersion6 reserves code on instance for key with the routine
-// ${p}reserve as schema version 6's store called it, with the limit, and
+// ${p}reserve as the store of schema versions 6 and 7 called it, with the
+// limit, and
 // returns the outcome and usage it answered.
 func reserveAsVersion6(t *testing.T, d sqlstore.Dialect, db *sql.DB, code, instance, key string, limit int) (int, int) {
 	t.Helper()

@@ -1,5 +1,5 @@
--- icpverify sqlstore schema, version 7, SQLite: nothing. On PostgreSQL
--- version 7 adds the function that ReserveServiceCode calls, and on MySQL
+-- icpverify sqlstore schema, version 8, SQLite: nothing. On PostgreSQL
+-- version 8 adds the function that ReserveServiceCode calls, and on MySQL
 -- it replaces the procedure ${p}reserve with a shorter one; SQLite
 -- reserves in a transaction of the store's own. The version is recorded
 -- all the same, so that every dialect has the same schema versions.

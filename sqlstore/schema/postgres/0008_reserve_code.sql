@@ -1,4 +1,4 @@
--- icpverify sqlstore schema, version 7, PostgreSQL: the function
+-- icpverify sqlstore schema, version 8, PostgreSQL: the function
 -- ${p}reserve_code, which ReserveServiceCode calls from the statement that
 -- reads the code, only where the code has no reservation and the guard
 -- holds on the rows read. It makes the writes of ${p}reserve (version 3,
@@ -8,10 +8,10 @@
 -- statement again, which then reads that reservation); used is the
 -- instance's number of slots afterwards. If the instance has no free slot
 -- it raises SQLSTATE ICPV1, which rolls the whole statement back. A call
--- in the select list of the statement's one row costs no more than the
--- read itself when it is not made (a retry), where a subquery or a
--- LATERAL join around ${p}reserve, as version 6 had it, cost a retry
--- about a fifth of a SELECT 1 more. The tables are unchanged, and
+-- in the select list of the statement's one row costs little more than
+-- the read itself when it is not made (a retry), where a subquery in a
+-- LATERAL join around ${p}reserve, as versions 6 and 7 had it, cost a
+-- retry about 0.3 of a SELECT 1 more. The tables are unchanged, and
 -- ${p}reserve stays: Reserve calls it. The statement can run again. The
 -- runtime role needs EXECUTE on the new function.
 

@@ -1,7 +1,7 @@
--- icpverify sqlstore schema, version 7, MySQL and MariaDB: the procedure
+-- icpverify sqlstore schema, version 8, MySQL and MariaDB: the procedure
 -- ${p}reserve of version 6 (0006_application.sql; 0003_reserve_routine.sql
 -- says what it answers) in fewer statements, with the same parameters and
--- answers. A first reservation runs six statements where version 6 ran
+-- answers. A first reservation runs six statements where versions 6 and 7 ran
 -- nine: the slot's upsert tells by its ROW_COUNT() whether the slot is new
 -- (1 inserted, 2 updated; holds changes whenever the row is there, so the
 -- count does not depend on the client's CLIENT_FOUND_ROWS flag), and only
