@@ -71,16 +71,12 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 	checkRows(t, f.s.DB(), 2, 2)
 }
 
-// reserveRoutine returns what the statement with which the fixture's
-// Verifier reserves a code on d, PostgreSQL or MySQL, contains: on MySQL a
-// call of the routine of schema version 3, on PostgreSQL the lookup of the
-// code, which calls the function of schema version 8.
-func reserveRoutine(d sqlstore.Dialect) string {
-	if d == sqlstore.Postgres {
-		return sqlstore.DefaultPrefix + "reserve_code("
-	}
-	return sqlstore.DefaultPrefix + "reserve("
-}
+// reserveRoutines are what the statements that reserve a code on
+// PostgreSQL and MySQL in autocommit contain, one of them: a call of the
+// routine of schema version 3 (Reserve's), or on PostgreSQL the lookup of
+// the code that calls the function of schema version 8
+// (ReserveServiceCode's, the Verifier's).
+var reserveRoutines = []string{sqlstore.DefaultPrefix + "reserve(", sqlstore.DefaultPrefix + "reserve_code("}
 
 // autocommit reports whether d reserves with one statement in autocommit
 // (the routine of schema version 3), whose commit is the statement's own,
@@ -92,7 +88,7 @@ func autocommit(d sqlstore.Dialect) bool { return d != sqlstore.SQLite }
 // autocommit on PostgreSQL and MySQL. A nil h clears it.
 func (f *faultFixture) onReservationCommit(h commitHook) {
 	if autocommit(f.db.d) {
-		f.faults.onNextStatement(reserveRoutine(f.db.d), h)
+		f.faults.onNextStatement(h, reserveRoutines...)
 		return
 	}
 	f.faults.onNextCommit(h)

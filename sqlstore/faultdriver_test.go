@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,8 +29,8 @@ import (
 type faults struct {
 	mu        sync.Mutex
 	commit    commitHook
-	match     string     // what the statement of stmtHook contains
-	stmtHook  commitHook // runs in place of the next statement that contains match
+	match     []string   // what the statement of stmtHook contains, one of them
+	stmtHook  commitHook // runs in place of the next statement that contains a match
 	statement func(n int)
 	prepare   func(query string)
 	trips     tripLog // the round trips, while they are recorded
@@ -91,12 +92,12 @@ func (f *faults) takeCommit() commitHook {
 }
 
 // onNextStatement makes h run in place of the next statement of any
-// connection of the pool whose text contains match, in a transaction or
+// connection of the pool whose text contains one of match, in a transaction or
 // not, run directly or through a prepared statement; once. h's commit
 // argument sends the statement and returns the driver's answer; if h does
 // not call it, the statement is not sent and h must return an error. A nil
 // h clears a hook that has not run yet.
-func (f *faults) onNextStatement(match string, h commitHook) {
+func (f *faults) onNextStatement(h commitHook, match ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.match, f.stmtHook = match, h
@@ -108,7 +109,7 @@ func (f *faults) takeStatement(query string) commitHook {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	h := f.stmtHook
-	if h == nil || !strings.Contains(query, f.match) {
+	if h == nil || !slices.ContainsFunc(f.match, func(m string) bool { return strings.Contains(query, m) }) {
 		return nil
 	}
 	f.stmtHook = nil
