@@ -23,5 +23,3 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
-
-replace github.com/icpfiling/icpverify v0.1.0 => ../
