@@ -64,8 +64,8 @@ func spanAttrs(attrs []attribute.KeyValue, d *icpverify.Decision) []attribute.Ke
 	if code := d.Code(); code != "" {
 		attrs = append(attrs, keyCode.String(code))
 	}
-	if app, ok := application(d); ok {
-		attrs = append(attrs, keyApplication.String(app))
+	if d.Application != "" {
+		attrs = append(attrs, keyApplication.String(d.Application))
 	}
 	if d.Limit != 0 {
 		attrs = append(attrs, keyUsed.Int(d.Used), keyLimit.Int(d.Limit))
@@ -86,28 +86,6 @@ func product(p icpverify.ProductType) string {
 		return string(p)
 	}
 	return otherValue
-}
-
-// maxApplication bounds the length of an application's identity.
-const maxApplication = 64
-
-// application returns the identity of the application d concerns, if the
-// operation found one: not the text a caller gave for an application that
-// holds no reservation (a refusal with ReasonNotReserved), nor anything
-// that is not of the form of an identity, 1 to 64 ASCII letters and
-// digits.
-func application(d *icpverify.Decision) (string, bool) {
-	id := d.Application
-	if id == "" || len(id) > maxApplication || d.Reason == icpverify.ReasonNotReserved {
-		return "", false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i] | 0x20
-		if !('0' <= id[i] && id[i] <= '9' || 'a' <= c && c <= 'z') {
-			return "", false
-		}
-	}
-	return id, true
 }
 
 // errorType returns the error.type of a failure err, without its text,
