@@ -45,7 +45,7 @@ func ExampleNew() {
 		for _, kv := range s.Attributes() {
 			switch kv.Key {
 			case "icpverify.verdict", "icpverify.reason", "icpverify.cause", "icpverify.used", "icpverify.limit":
-				fmt.Printf(" %s=%s", kv.Key, kv.Value.Emit())
+				fmt.Printf(" %s=%s", kv.Key, kv.Value.String())
 			}
 		}
 		fmt.Println()

@@ -374,16 +374,16 @@ func TestNothingSensitive(t *testing.T) {
 	for _, span := range tel.spans.Ended() {
 		texts = append(texts, span.Name(), span.Status().Description)
 		for _, kv := range span.Attributes() {
-			texts = append(texts, string(kv.Key), kv.Value.Emit())
+			texts = append(texts, string(kv.Key), kv.Value.String())
 		}
 		for _, e := range span.Events() {
 			texts = append(texts, e.Name)
 			for _, kv := range e.Attributes {
-				texts = append(texts, string(kv.Key), kv.Value.Emit())
+				texts = append(texts, string(kv.Key), kv.Value.String())
 			}
 		}
 		for _, kv := range span.Resource().Attributes() {
-			texts = append(texts, kv.Value.Emit())
+			texts = append(texts, kv.Value.String())
 		}
 	}
 	require.NotEmpty(t, texts)

@@ -1383,7 +1383,9 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- run(ctx, "127.0.0.1:0", "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil)), tel) }()
+	go func() {
+		done <- run(ctx, "127.0.0.1:0", "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil)), tel)
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
 	var addr string
