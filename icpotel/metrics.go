@@ -82,9 +82,12 @@ type setKey struct {
 	errType string
 }
 
-// attrSets are the attribute sets of one setKey, one per instrument.
+// attrSets are the attribute sets of one setKey, one per instrument, as
+// the options of a measurement, made once so that a measurement allocates
+// none.
 type attrSets struct {
-	decisions, duration, utilization metric.MeasurementOption
+	decisions             []metric.AddOption
+	duration, utilization []metric.RecordOption
 }
 
 // maxSets bounds the attribute sets kept for reuse; past it, each is made
@@ -102,13 +105,13 @@ func (in *instruments) record(ctx context.Context, d *icpverify.Decision) {
 	}
 	s := in.attrSets(d)
 	if decisions {
-		in.decisions.Add(ctx, 1, s.decisions)
+		in.decisions.Add(ctx, 1, s.decisions...)
 	}
 	if duration {
-		in.duration.Record(ctx, d.Duration.Seconds(), s.duration)
+		in.duration.Record(ctx, d.Duration.Seconds(), s.duration...)
 	}
 	if utilization {
-		in.utilization.Record(ctx, used, s.utilization)
+		in.utilization.Record(ctx, used, s.utilization...)
 	}
 }
 
@@ -173,8 +176,8 @@ func newSets(k setKey) *attrSets {
 		add(keyErrorType.String(k.errType), &all, &short)
 	}
 	return &attrSets{
-		decisions:   metric.WithAttributeSet(attribute.NewSet(all...)),
-		duration:    metric.WithAttributeSet(attribute.NewSet(short...)),
-		utilization: metric.WithAttributeSet(attribute.NewSet(util...)),
+		decisions:   []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(all...))},
+		duration:    []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(short...))},
+		utilization: []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(util...))},
 	}
 }
