@@ -20,18 +20,28 @@ import (
 // with New on the no-op providers; with New on the global providers while
 // none is set (their stand-ins, which forward to nothing); and with New on
 // the SDK's providers, every span sampled and handed to a batch processor
-// whose exporter drops it, the metrics aggregated by a reader never read.
+// whose exporter drops it, the metrics aggregated by a reader never read;
+// and with the SDK's tracer or its meter alone.
 // To compare them, run each sub-benchmark in turn several times (-count 1
 // in a loop) and compare with benchstat.
 func BenchmarkVerifyRetry(b *testing.B) {
-	sdk := func(b *testing.B) icpverify.Observer {
-		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-		b.Cleanup(func() {
-			_ = tp.Shutdown(context.Background())
-			_ = mp.Shutdown(context.Background())
-		})
-		return icpotel.New(icpotel.WithTracerProvider(tp), icpotel.WithMeterProvider(mp))
+	sdk := func(traces, metrics bool) func(b *testing.B) icpverify.Observer {
+		return func(b *testing.B) icpverify.Observer {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			b.Cleanup(func() {
+				_ = tp.Shutdown(context.Background())
+				_ = mp.Shutdown(context.Background())
+			})
+			opts := []icpotel.Option{icpotel.WithTracerProvider(tracenoop.NewTracerProvider()), icpotel.WithMeterProvider(metricnoop.NewMeterProvider())}
+			if traces {
+				opts = append(opts, icpotel.WithTracerProvider(tp))
+			}
+			if metrics {
+				opts = append(opts, icpotel.WithMeterProvider(mp))
+			}
+			return icpotel.New(opts...)
+		}
 	}
 	for _, bm := range []struct {
 		name string
@@ -43,7 +53,9 @@ func BenchmarkVerifyRetry(b *testing.B) {
 				icpotel.WithMeterProvider(metricnoop.NewMeterProvider()))
 		}},
 		{"global-unset", func(*testing.B) icpverify.Observer { return icpotel.New() }},
-		{"sdk", sdk},
+		{"sdk", sdk(true, true)},
+		{"sdk-traces", sdk(true, false)},
+		{"sdk-metrics", sdk(false, true)},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			s := newStore()
