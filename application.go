@@ -2,8 +2,10 @@ package icpverify
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -60,13 +62,16 @@ func (v *Verifier) newApplication() (string, error) {
 // newBatch makes the identities of the next appsPerBatch counts.
 func (a *appIDs) newBatch() *appBatch {
 	first := a.next.Add(appsPerBatch) - appsPerBatch
-	var digits [appsPerBatch * 32]byte
+	var key, count [16]byte
+	putHex(key[:], a.key[0])
+	var digits strings.Builder
+	digits.Grow(appsPerBatch * 32)
 	for i := range uint64(appsPerBatch) {
-		d := digits[i*32 : (i+1)*32]
-		putHex(d[:16], a.key[0])
-		putHex(d[16:], mix(first+i^a.key[1]))
+		putHex(count[:], mix(first+i^a.key[1]))
+		digits.Write(key[:])
+		digits.Write(count[:])
 	}
-	return &appBatch{digits: string(digits[:])}
+	return &appBatch{digits: digits.String()}
 }
 
 // mix is the finalizer of SplitMix64: a bijection of 64-bit values that
@@ -79,11 +84,9 @@ func mix(x uint64) uint64 {
 
 // putHex writes x into dst as 16 lower-case hexadecimal digits.
 func putHex(dst []byte, x uint64) {
-	const digits = "0123456789abcdef"
-	for i := 15; i >= 0; i-- {
-		dst[i] = digits[x&15]
-		x >>= 4
-	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], x)
+	hex.Encode(dst, b[:])
 }
 
 // maxApplication bounds the length of an application's identity.

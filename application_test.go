@@ -237,7 +237,7 @@ func TestCompleteRefusesAnInvalidCode(t *testing.T) {
 		reason Reason
 	}{
 		{"expired", func(f *fixture) { f.clock.Set(t0.AddDate(1, 0, 0)) }, ReasonInstanceExpired},
-		{"released", func(f *fixture) { delete(mem(f.store).instanceShard("i-1").m, "i-1") }, ReasonInstanceReleased},
+		{"released", func(f *fixture) { forget(f, "i-1") }, ReasonInstanceReleased},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)

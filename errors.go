@@ -2,6 +2,7 @@ package icpverify
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -199,4 +200,15 @@ func (e *Error) Unwrap() error {
 		return nil
 	}
 	return e.Err
+}
+
+// storeFailure wraps the error of a store call that must find what it acts
+// on, as the Verifier has just read it or needs none. Such a call that
+// reports ErrNotFound has failed: the error says so but no longer matches
+// ErrNotFound, so that it is not taken for a refusal.
+func storeFailure(doing string, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("icpverify: %s: the store reported not found: %v", doing, err)
+	}
+	return fmt.Errorf("icpverify: %s: %w", doing, err)
 }

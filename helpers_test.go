@@ -216,3 +216,15 @@ func (f *fixture) app(code string) string {
 
 // mem returns the memory store behind s, for tests that look inside it.
 func mem(s MemoryStore) *memoryStore { return s.(*memoryStore) }
+
+// forget makes the memory store of f forget the instance id, as an
+// inventory that no longer holds a released instance does.
+func forget(f *fixture, id string) {
+	sh := mem(f.store).instanceShard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[id]; e != nil {
+		e.inst, e.known = Instance{}, false
+		e.snap.Store(nil)
+	}
+}

@@ -63,29 +63,63 @@ type instanceShard struct {
 
 // instanceEntry is what the store knows of one instance ID. An entry made
 // by a reservation alone, for an instance the inventory does not hold, has
-// known unset.
+// known unset. Entries are never deleted, so that a code's entry can point
+// to its instance's.
 type instanceEntry struct {
 	inst   Instance
 	known  bool
-	issued int          // service codes issued
-	used   atomic.Int64 // subject keys holding a slot; written under the shard's lock
+	issued int                      // service codes issued
+	used   atomic.Int64             // subject keys holding a slot; written under the shard's lock
+	snap   atomic.Pointer[Instance] // inst if known, for reads without the shard's lock
+}
+
+// put sets the instance of e; the shard's write lock must be held.
+func (e *instanceEntry) put(inst Instance) {
+	e.inst, e.known = inst, true
+	e.snap.Store(&inst)
 }
 
 // slot names a subject key's slot on an instance.
 type slot struct{ instance, subjectKey string }
 
 type codeShard struct {
-	mu       sync.RWMutex
-	codes    map[string]ServiceCode
-	reserved map[string]storedReservation
-	_        [32]byte
+	mu    sync.RWMutex
+	codes map[string]*codeEntry
+	_     [40]byte
 }
 
-// storedReservation is a reservation with the entry of its instance, so that a
-// retry reads the instance's usage without its shard's lock.
-type storedReservation struct {
-	Reservation
-	e *instanceEntry
+// codeEntry is what the store knows of one service code: the code, if the
+// inventory holds it, and its reservation, if it has one, each with the
+// entry of its instance, so that a lookup or a retry reads the instance
+// without the lock of its shard. It is read and written under the lock of
+// the code's shard, and deleted when it holds neither.
+type codeEntry struct {
+	sc       ServiceCode
+	known    bool           // the inventory holds sc
+	inst     *instanceEntry // of sc.Instance, if known
+	res      Reservation
+	reserved bool           // res is the code's reservation
+	resInst  *instanceEntry // of res.Instance, if reserved
+}
+
+// entry returns the entry of code, making it if needed. The shard's write
+// lock must be held.
+func (sh *codeShard) entry(code string) *codeEntry {
+	ce := sh.codes[code]
+	if ce == nil {
+		ce = &codeEntry{}
+		sh.codes[code] = ce
+	}
+	return ce
+}
+
+// unreserve removes the reservation of ce, stored under code, and the entry
+// itself if it then holds nothing. The shard's write lock must be held.
+func (sh *codeShard) unreserve(code string, ce *codeEntry) {
+	ce.res, ce.reserved, ce.resInst = Reservation{}, false, nil
+	if !ce.known {
+		delete(sh.codes, code)
+	}
 }
 
 // accountShard indexes instances by account.
@@ -123,8 +157,7 @@ func NewMemoryStore() MemoryStore {
 	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)
-		s.codes[i].codes = make(map[string]ServiceCode)
-		s.codes[i].reserved = make(map[string]storedReservation)
+		s.codes[i].codes = make(map[string]*codeEntry)
 		s.accounts[i].instances = make(map[string]set)
 		s.apps[i].code = make(map[string]string)
 	}
@@ -170,7 +203,7 @@ func (s *memoryStore) PutInstanceContext(ctx context.Context, inst Instance) err
 		remove(ash.instances, e.inst.Account, inst.ID)
 		ash.mu.Unlock()
 	}
-	e.inst, e.known = inst, true
+	e.put(inst)
 	ash := s.accountShard(inst.Account)
 	ash.mu.Lock()
 	add(ash.instances, inst.Account, inst.ID)
@@ -200,8 +233,8 @@ func (s *memoryStore) ServiceCode(ctx context.Context, code string) (ServiceCode
 	sh := s.codeShard(code)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	if sc, ok := sh.codes[code]; ok {
-		return sc, nil
+	if ce := sh.codes[code]; ce != nil && ce.known {
+		return ce.sc, nil
 	}
 	return ServiceCode{}, ErrNotFound
 }
@@ -227,10 +260,11 @@ func (s *memoryStore) AddServiceCode(ctx context.Context, sc ServiceCode, limit 
 	csh := s.codeShard(sc.Code)
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	if _, ok := csh.codes[sc.Code]; ok {
+	ce := csh.entry(sc.Code)
+	if ce.known {
 		return e.issued, false, ErrExists
 	}
-	csh.codes[sc.Code] = sc
+	ce.sc, ce.known, ce.inst = sc, true, e
 	e.issued++
 	return e.issued, true, nil
 }
@@ -253,12 +287,11 @@ func (s *memoryStore) updateCode(ctx context.Context, code string, f func(*Servi
 	sh := s.codeShard(code)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sc, ok := sh.codes[code]
-	if !ok {
+	ce := sh.codes[code]
+	if ce == nil || !ce.known {
 		return ErrNotFound
 	}
-	f(&sc)
-	sh.codes[code] = sc
+	f(&ce.sc)
 	return nil
 }
 
@@ -273,10 +306,16 @@ func (s *memoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	// A retry needs only the code's read lock.
 	csh := s.codeShard(r.Code)
 	csh.mu.RLock()
-	old, ok := csh.reserved[r.Code]
+	var old Reservation
+	var used int
+	ce := csh.codes[r.Code]
+	ok := ce != nil && ce.reserved
+	if ok {
+		old, used = ce.res, int(ce.resInst.used.Load())
+	}
 	csh.mu.RUnlock()
 	if ok {
-		return outcomeOf(&old.Reservation, &r), int(old.e.used.Load()), nil
+		return outcomeOf(&old, &r), used, nil
 	}
 
 	ish := s.instanceShard(r.Instance)
@@ -284,12 +323,11 @@ func (s *memoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	defer ish.mu.Unlock()
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	used := 0
 	if e := ish.m[r.Instance]; e != nil {
 		used = int(e.used.Load())
 	}
-	if old, ok := csh.reserved[r.Code]; ok {
-		return outcomeOf(&old.Reservation, &r), int(old.e.used.Load()), nil
+	if ce := csh.codes[r.Code]; ce != nil && ce.reserved {
+		return outcomeOf(&ce.res, &r), int(ce.resInst.used.Load()), nil
 	}
 	k := slot{r.Instance, r.SubjectKey}
 	held := ish.slots[k]
@@ -298,7 +336,10 @@ func (s *memoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	}
 	e := ish.entry(r.Instance)
 	r.Filed = false
-	csh.reserved[r.Code] = storedReservation{r, e}
+	// The identity may be part of a larger string: keep only its own.
+	r.Application = strings.Clone(r.Application)
+	ce = csh.entry(r.Code)
+	ce.res, ce.reserved, ce.resInst = r, true, e
 	s.indexApplication(r.Application, r.Code)
 	ish.slots[k] = held + 1
 	if held == 0 {
@@ -313,34 +354,48 @@ func (s *memoryStore) LookupServiceCode(ctx context.Context, code string) (CodeR
 	if err := ctx.Err(); err != nil {
 		return CodeRecord{}, err
 	}
-	csh := s.codeShard(code)
-	csh.mu.RLock()
-	sc, ok := csh.codes[code]
-	r, reserved := csh.reserved[code]
-	csh.mu.RUnlock()
-	if !ok {
+	var rec CodeRecord
+	if !s.lookup(code, &rec) {
 		return CodeRecord{}, ErrNotFound
 	}
-	rec := CodeRecord{Code: sc}
-	if reserved {
-		rec.Reservation, rec.Used = r.Reservation, int(r.e.used.Load())
-	}
-	ish := s.instanceShard(sc.Instance)
-	ish.mu.RLock()
-	if e := ish.m[sc.Instance]; e != nil && e.known {
-		rec.Instance = e.inst
-	}
-	ish.mu.RUnlock()
 	return rec, nil
+}
+
+// lookup reads code into rec as LookupServiceCode does, and reports
+// whether the inventory holds it.
+func (s *memoryStore) lookup(code string, rec *CodeRecord) bool {
+	csh := s.codeShard(code)
+	csh.mu.RLock()
+	ce := csh.codes[code]
+	if ce == nil || !ce.known {
+		csh.mu.RUnlock()
+		return false
+	}
+	rec.Code = ce.sc
+	e := ce.inst
+	if ce.reserved {
+		rec.Reservation, rec.Used = ce.res, int(ce.resInst.used.Load())
+	}
+	csh.mu.RUnlock()
+	if inst := e.snap.Load(); inst != nil {
+		rec.Instance = *inst
+	}
+	return true
 }
 
 // ReserveServiceCode implements CodeReserver: it reads the code as
 // LookupServiceCode does and, if it has no reservation and g holds,
 // reserves it with Reserve.
 func (s *memoryStore) ReserveServiceCode(ctx context.Context, r Reservation, limit int, g ReserveGuard) (CodeRecord, Outcome, error) {
-	rec, err := s.LookupServiceCode(ctx, r.Code)
-	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
-		return rec, 0, err
+	if err := ctx.Err(); err != nil {
+		return CodeRecord{}, 0, err
+	}
+	var rec CodeRecord
+	if !s.lookup(r.Code, &rec) {
+		return CodeRecord{}, 0, ErrNotFound
+	}
+	if rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {
+		return rec, 0, nil
 	}
 	r.Instance = rec.Code.Instance
 	outcome, used, err := s.Reserve(ctx, r, limit)
@@ -367,8 +422,10 @@ func (s *memoryStore) reservation(code string) (Reservation, bool) {
 	sh := s.codeShard(code)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	r, ok := sh.reserved[code]
-	return r.Reservation, ok
+	if ce := sh.codes[code]; ce != nil && ce.reserved {
+		return ce.res, true
+	}
+	return Reservation{}, false
 }
 
 // Application implements QuotaStore.
@@ -420,11 +477,12 @@ func (s *memoryStore) Usage(ctx context.Context, instance, subjectKey string) (i
 
 // Release implements QuotaStore.
 func (s *memoryStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
-	return s.update(ctx, r, func(ish *instanceShard, csh *codeShard, old Reservation) Reservation {
+	return s.update(ctx, r, func(ish *instanceShard, csh *codeShard, ce *codeEntry) Reservation {
+		old := ce.res
 		if old.Filed {
 			return old
 		}
-		delete(csh.reserved, old.Code)
+		csh.unreserve(old.Code, ce)
 		s.indexApplication(old.Application, "")
 		k := slot{old.Instance, old.SubjectKey}
 		if ish.slots[k]--; ish.slots[k] <= 0 {
@@ -437,18 +495,16 @@ func (s *memoryStore) Release(ctx context.Context, r Reservation) (Reservation, 
 
 // Complete implements QuotaStore.
 func (s *memoryStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
-	return s.update(ctx, r, func(_ *instanceShard, csh *codeShard, old Reservation) Reservation {
-		old.Filed = true
-		stored := csh.reserved[old.Code]
-		csh.reserved[old.Code] = storedReservation{old, stored.e}
-		return old
+	return s.update(ctx, r, func(_ *instanceShard, _ *codeShard, ce *codeEntry) Reservation {
+		ce.res.Filed = true
+		return ce.res
 	})
 }
 
 // update runs f on the reservation of r.Code, if its Application is
 // r.Application, with the write locks of its instance's and its code's
 // shards held.
-func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, Reservation) Reservation) (Reservation, error) {
+func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanceShard, *codeShard, *codeEntry) Reservation) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
@@ -461,14 +517,14 @@ func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanc
 	defer ish.mu.Unlock()
 	csh.mu.Lock()
 	defer csh.mu.Unlock()
-	stored, ok := csh.reserved[r.Code]
-	if !ok || stored.Application != r.Application {
+	ce := csh.codes[r.Code]
+	if ce == nil || !ce.reserved || ce.res.Application != r.Application {
 		// Released since it was read, or another application's. A code's
 		// reservation is always on the code's one instance, so the locks
 		// held are the right ones.
 		return Reservation{}, ErrNotFound
 	}
-	return f(ish, csh, stored.Reservation), nil
+	return f(ish, csh, ce), nil
 }
 
 // ListInstances implements InstanceLister.
@@ -499,12 +555,12 @@ func (s *memoryStore) ListReservations(ctx context.Context, account string, limi
 	for i := range s.codes {
 		sh := &s.codes[i]
 		sh.mu.RLock()
-		for _, r := range sh.reserved {
+		for _, ce := range sh.codes {
 			if len(out) >= limit {
 				break
 			}
-			if r.Account == account {
-				out = append(out, r.Reservation)
+			if ce.reserved && ce.res.Account == account {
+				out = append(out, ce.res)
 			}
 		}
 		sh.mu.RUnlock()
@@ -539,9 +595,9 @@ func (s *memoryStore) ListServiceCodes(ctx context.Context, instance string, lim
 	for i := range s.codes {
 		sh := &s.codes[i]
 		sh.mu.RLock()
-		for _, sc := range sh.codes {
-			if sc.Instance == instance {
-				out = append(out, sc)
+		for _, ce := range sh.codes {
+			if ce.known && ce.sc.Instance == instance {
+				out = append(out, ce.sc)
 			}
 		}
 		sh.mu.RUnlock()

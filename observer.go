@@ -214,9 +214,11 @@ func (d *Decision) complete(start, end time.Time, err error, format codeformat.F
 	}
 	d.format = format
 	if err == nil {
-		// The operation read its text fields as valid and, but for a
-		// subject's name, short.
-		d.Subject = clip(d.Subject)
+		// The operation read its text fields as valid UTF-8 and, but for
+		// a subject's name, short.
+		if len(d.Subject) > maxField {
+			d.Subject = clip(d.Subject)
+		}
 		return
 	}
 	d.Account, d.Holder, d.Subject, d.Grantee = clip(d.Account), clip(d.Holder), clip(d.Subject), clip(d.Grantee)

@@ -127,9 +127,13 @@ func checkInvariants(t *testing.T, store MemoryStore, limit int) {
 	for i := range s.codes {
 		sh := &s.codes[i]
 		sh.mu.RLock()
-		for code, r := range sh.reserved {
+		for code, ce := range sh.codes {
+			if !ce.reserved {
+				continue
+			}
+			r := ce.res
 			if r.Code != code || r.SubjectKey == "" {
-				t.Errorf("reservation %+v stored under %q", r.Reservation, code)
+				t.Errorf("reservation %+v stored under %q", r, code)
 			}
 			if keys[r.Instance] == nil {
 				keys[r.Instance] = make(map[string]int)

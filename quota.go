@@ -6,38 +6,130 @@ import (
 	"fmt"
 )
 
-// takeSlot reserves the subject's slot for r for a Verify (reserve), or
-// tells what Reserve would do for a Check, and reports the outcome and the
-// subjects holding a slot on the instance. A code whose reservation the
-// CodeReserver read with it is decided from that read, without the store.
-// It notes in r.Application the application the code is reserved for, if
-// it is r's.
-func (v *Verifier) takeSlot(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, limit int) (Outcome, int, error) {
-	if rec.Reservation.Code == r.Code {
-		outcome := outcomeOf(&rec.Reservation, r)
-		if outcome == Held {
-			r.Application = rec.Reservation.Application
+// takeSlot is the stage of verify that takes the subject's slot for a
+// Verify, or tells what Reserve would do for a Check, noting the outcome,
+// the subjects holding a slot on the instance and, for a full instance or
+// a code another application holds, the refusal in a. A reservation the
+// rules refuse is released again (undoReserve); a new one is confirmed
+// (confirm).
+func (v *Verifier) takeSlot(ctx context.Context, a *attempt) error {
+	switch {
+	case a.refusal != nil && a.outcome == Reserved:
+		return v.undoReserve(ctx, a.r, a.refusal)
+	case a.refusal != nil:
+		return nil
+	}
+	if err := v.slot(ctx, a); err != nil {
+		return err
+	}
+	switch a.outcome {
+	case Reserved:
+		if a.reserve {
+			return v.confirm(ctx, a)
 		}
-		return outcome, rec.Used, nil
+	case Full:
+		a.refusal = &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: a.r.Instance,
+			Selected: a.req.Product, Actual: a.rec.Instance.Product, Used: a.used, Limit: a.pol.SubjectLimit}
+	case Taken:
+		a.refusal = &Error{Err: ErrServiceCodeInvalid, Reason: v.takenReason(ctx, a.r.Code, &a.rec),
+			Instance: a.r.Instance, Selected: a.req.Product, Actual: a.rec.Instance.Product}
+	case Held:
+	default:
+		return fmt.Errorf("icpverify: reserving a subject slot: store returned unknown outcome %d", a.outcome)
 	}
-	if !reserve {
-		return v.peek(ctx, r, limit)
-	}
-	if r.Application == "" {
-		app, err := v.newApplication()
-		if err != nil {
-			return 0, 0, err
+	return nil
+}
+
+// slot notes in a what reserving its code did, or would do for a Check,
+// and the subjects holding a slot on the instance: from what the
+// CodeReserver did or read with the code, or else from the QuotaStore.
+func (v *Verifier) slot(ctx context.Context, a *attempt) error {
+	var err error
+	switch {
+	case a.outcome == Held:
+		// Reserved by a racer for the same application meanwhile.
+		a.used = a.rec.Used
+		return v.heldApplication(ctx, &a.r)
+	case a.outcome != 0:
+		a.used = a.rec.Used
+	case a.rec.Reservation.Code == a.r.Code:
+		a.outcome, a.used = outcomeOf(&a.rec.Reservation, &a.r), a.rec.Used
+		if a.outcome == Held {
+			a.r.Application = a.rec.Reservation.Application
 		}
-		r.Application = app
+	case !a.reserve:
+		a.outcome, a.used, err = v.peek(ctx, &a.r, a.pol.SubjectLimit)
+	default:
+		err = v.reserve(ctx, a)
 	}
-	outcome, used, err := v.quotas.Reserve(ctx, *r, limit)
+	return err
+}
+
+// reserve reserves the code of a through the QuotaStore.
+func (v *Verifier) reserve(ctx context.Context, a *attempt) error {
+	var err error
+	a.outcome, a.used, err = v.quotas.Reserve(ctx, a.r, a.pol.SubjectLimit)
 	if err != nil {
-		return 0, 0, storeFailure("reserving a subject slot", err)
+		return storeFailure("reserving a subject slot", err)
 	}
-	if outcome == Held {
-		return outcome, used, v.heldApplication(ctx, r)
+	if a.outcome == Held {
+		return v.heldApplication(ctx, &a.r)
 	}
-	return outcome, used, nil
+	return nil
+}
+
+// confirm reads the code of the reservation just made for a once more,
+// and releases it if the rules no longer allow it: a revocation, a
+// withdrawn grant or a change of the instance that the first read did not
+// see. Whoever made that change wrote it before reading the code's
+// reservation, and the Verifier writes the reservation before this read,
+// so on stores that keep the contract of QuotaStore.Reserve one of the two
+// sees the other, and no reservation outlives the change. It returns the
+// refusal, or a store's failure to read or release.
+func (v *Verifier) confirm(ctx context.Context, a *attempt) error {
+	var rec CodeRecord
+	err := v.lookupCode(ctx, a.r.Code, &rec)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return v.undoReserve(ctx, a.r, unknownCode(a.req.Product, "", ""))
+	case err != nil:
+		if _, rerr := v.quotas.Release(ctx, a.r); rerr != nil && !errors.Is(rerr, ErrNotFound) {
+			return fmt.Errorf("%w (and releasing the reservation it could not confirm: %v)", err, rerr)
+		}
+		return err
+	}
+	if e := checkCode(a.req, &rec, a.pol, a.now); e != nil {
+		return v.undoReserve(ctx, a.r, e)
+	}
+	return nil
+}
+
+// undoReserve releases the reservation r that was made for a code the
+// rules refuse, e, and returns e. A store's guard that is looser than the
+// rules gets here, as does a change confirm saw; if the release fails, the
+// error says so and a retry of the Verify releases it again.
+func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) error {
+	if _, err := v.releaseFor(ctx, r.Account, r, e.trueReason()); err != nil {
+		return fmt.Errorf("icpverify: releasing a reservation the rules refuse (%v): %w", e, err)
+	}
+	return e
+}
+
+// releaseFor releases r on behalf of actor (empty for the provider),
+// because the rules no longer allow it (cause), records the release in a
+// Decision of its own, and reports whether it released it. A reservation
+// gone or replaced since it was read, or filed since, needs nothing more.
+func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) (bool, error) {
+	after, err := v.releaseObserved(ctx, actor, r, cause)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("icpverify: releasing reservation: %w", err)
+	case after.Filed:
+		return false, nil
+	}
+	return true, nil
 }
 
 // heldApplication notes in r.Application the identity of the reservation
@@ -107,13 +199,13 @@ func (v *Verifier) takenReason(ctx context.Context, code string, rec *CodeRecord
 	return ReasonCodeInUse
 }
 
-// storeFailure wraps the error of a store call that must find what it acts
-// on, as the Verifier has just read it or needs none. Such a call that
-// reports ErrNotFound has failed: the error says so but no longer matches
-// ErrNotFound, so that it is not taken for a refusal.
-func storeFailure(doing string, err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("icpverify: %s: the store reported not found: %v", doing, err)
+// conclude is the last stage of verify: it turns a into its Result, or
+// into its refusal, offering alternatives with a refusal that has them.
+func (v *Verifier) conclude(ctx context.Context, a *attempt) (Result, error) {
+	if a.refusal != nil {
+		return Result{}, v.offerAlternatives(ctx, a.refusal, *a.req, a.now)
 	}
-	return fmt.Errorf("icpverify: %s: %w", doing, err)
+	return Result{Instance: a.r.Instance, Product: a.rec.Instance.Product, ServiceCode: a.r.Code,
+		Subject: a.req.Subject, Used: a.used, Limit: a.pol.SubjectLimit,
+		Retry: a.outcome == Held, Application: a.r.Application}, nil
 }

@@ -7,6 +7,111 @@ import (
 	"time"
 )
 
+// readCode is the stage of verify that reads a's service code into a.rec
+// and checks it against the rules, noting a refusal in a.refusal. A
+// Verify through a CodeReserver reserves the code in the same call, where
+// the rules allow it as far as stored data tells, and notes what that did
+// in a.outcome. A code that does not exist is refused as one that is not
+// the applicant's.
+func (v *Verifier) readCode(ctx context.Context, a *attempt) error {
+	var err error
+	if a.reserve && v.reserver != nil {
+		a.rec, a.outcome, err = v.reserver.ReserveServiceCode(ctx, a.r, a.pol.SubjectLimit, guardOf(a.req.Product, a.pol, a.now))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			err = storeFailure("reserving a service code", err)
+		}
+	} else {
+		err = v.lookupCode(ctx, a.r.Code, &a.rec)
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		a.rec, a.outcome = CodeRecord{}, 0
+		a.refusal = unknownCode(a.req.Product, "", "")
+		return nil
+	case err != nil:
+		a.rec, a.outcome = CodeRecord{}, 0
+		return err
+	}
+	a.r.Instance = a.rec.Code.Instance
+	a.refusal = checkCode(a.req, &a.rec, a.pol, a.now)
+	return nil
+}
+
+// guardOf returns what a CodeReserver checks for a request selecting
+// product under pol at now: what checkCode refuses, as far as stored data
+// tells.
+func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
+	g := ReserveGuard{Product: product, ExpiresAfter: now, PublicIP: pol.PublicIPRequired}
+	if pol.MinRemaining > 0 {
+		g.ExpiresAfter = now.Add(pol.MinRemaining)
+	}
+	if pol.CodeTTL > 0 {
+		g.IssuedAfter = now.Add(-pol.CodeTTL)
+	}
+	return g
+}
+
+// lookupCode reads a service code and its instance into rec, the zero
+// Instance if the inventory does not hold it; a missing code is
+// ErrNotFound. Through a CodeReserver (one store holding the inventory and
+// the reservations) it reads the code's reservation too, in one call.
+//
+// A code that does not exist costs the same reads as one that does, an
+// instance's included, so that how long a refusal takes tells a stranger
+// nothing.
+func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord) error {
+	var err error
+	if v.reserver != nil {
+		*rec, err = v.reserver.LookupServiceCode(ctx, code)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			*rec = CodeRecord{}
+			return err
+		case err != nil:
+			*rec = CodeRecord{}
+			return fmt.Errorf("icpverify: looking up service code: %w", err)
+		}
+		return nil
+	}
+	rec.Code, err = v.instances.ServiceCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		_, _ = v.instances.Instance(ctx, code) // as long as for a code that exists
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("icpverify: looking up service code: %w", err)
+	}
+	rec.Instance, err = v.instances.Instance(ctx, rec.Code.Instance)
+	if errors.Is(err, ErrNotFound) {
+		rec.Instance = Instance{}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("icpverify: looking up instance: %w", err)
+	}
+	return nil
+}
+
+// checkCode returns why the code read in rec may not serve req now, or nil.
+// A code that is neither the applicant's nor granted to them is refused as
+// if it did not exist, before anything about its instance is told. Then the
+// selected type must be its instance's, and the code must be valid.
+func checkCode(req *Request, rec *CodeRecord, pol Policy, now time.Time) *Error {
+	sc, inst := rec.Code, rec.Instance
+	if !entitled(req.Account, sc, inst) {
+		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
+	}
+	if inst.ID != "" && inst.Product != req.Product {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Instance: inst.ID,
+			Selected: req.Product, Actual: inst.Product}
+	}
+	if e := valid(sc, inst, pol, now); e != nil {
+		e.Selected = req.Product
+		return e
+	}
+	return nil
+}
+
 // issueAttempts bounds the draws of a fresh code when the store already
 // holds the one drawn.
 const issueAttempts = 3
@@ -224,21 +329,4 @@ func (v *Verifier) reservationOf(ctx context.Context, code string) (Reservation,
 		return Reservation{}, fmt.Errorf("icpverify: looking up reservation: %w", err)
 	}
 	return r, err
-}
-
-// releaseFor releases r on behalf of actor (empty for the provider),
-// because the rules no longer allow it (cause), records the release in a
-// Decision of its own, and reports whether it released it. A reservation
-// gone or replaced since it was read, or filed since, needs nothing more.
-func (v *Verifier) releaseFor(ctx context.Context, actor string, r Reservation, cause Reason) (bool, error) {
-	after, err := v.releaseObserved(ctx, actor, r, cause)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("icpverify: releasing reservation: %w", err)
-	case after.Filed:
-		return false, nil
-	}
-	return true, nil
 }

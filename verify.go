@@ -2,8 +2,6 @@ package icpverify
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/icpfiling/icpverify/subject"
@@ -97,232 +95,76 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 	return res, v.end(ctx, &d, start, err)
 }
 
-// verify runs the stages of Verify (reserve) or Check: validate the
-// request, read the code, check the code and its instance, take or peek at
-// the subject's slot, confirm a new reservation, and conclude.
+// attempt is one Verify or Check on its way through the stages of verify,
+// each of which reads what the ones before it noted and notes its own.
+type attempt struct {
+	req     *Request
+	reserve bool      // a Verify, which reserves; otherwise a Check
+	now     time.Time // when it began, by the Verifier's clock
+	pol     Policy    // the policy of the selected product type
+	r       Reservation
+	rec     CodeRecord // the code as read
+	outcome Outcome    // what reserving did or would do; 0 before
+	used    int        // subjects holding a slot on the instance
+	refusal *Error     // why the rules refuse the code, if they do
+}
+
+// verify runs the stages of Verify (reserve) or Check, each in the file
+// that follows this one, in the order the files are read: validate the
+// request (here and identity.go); draw the application's identity
+// (application.go); read the code and check it against the rules
+// (servicecode.go); take or peek at the subject's slot and confirm a new
+// reservation (quota.go); conclude, offering alternatives with a refusal
+// (quota.go, alternatives.go).
 func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now time.Time) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	r, pol, e := v.validate(req)
-	if e != nil {
+	a := attempt{req: req, reserve: reserve, now: now}
+	if e := v.validate(&a); e != nil {
 		return Result{}, e
 	}
-	r.ReservedAt = now
-	var rec CodeRecord
-	outcome, err := v.readCode(ctx, reserve, &r, &rec, req.Product, pol, now)
-	if errors.Is(err, ErrNotFound) {
-		return Result{}, unknownCode(req.Product, "", "")
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	if e := checkCode(req, &rec, pol, now); e != nil {
-		if outcome == Reserved {
-			r.Instance = rec.Code.Instance
-			return Result{}, v.undoReserve(ctx, r, e)
-		}
-		return Result{}, v.offerAlternatives(ctx, e, *req, now)
-	}
-	r.Instance = rec.Instance.ID
-	used := rec.Used
-	if outcome == 0 {
-		outcome, used, err = v.takeSlot(ctx, reserve, &r, &rec, pol.SubjectLimit)
+	if reserve {
+		app, err := v.newApplication()
 		if err != nil {
 			return Result{}, err
 		}
+		a.r.Application = app
 	}
-	if reserve && outcome == Reserved {
-		if err := v.confirm(ctx, req, r, pol, now); err != nil {
-			return Result{}, err
-		}
+	if err := v.readCode(ctx, &a); err != nil {
+		return Result{}, err
 	}
-	res := Result{Instance: r.Instance, Product: rec.Instance.Product, ServiceCode: r.Code,
-		Subject: req.Subject, Used: used, Limit: pol.SubjectLimit, Application: r.Application}
-	return v.conclude(ctx, outcome, res, req, &rec, now)
+	if err := v.takeSlot(ctx, &a); err != nil {
+		return Result{}, err
+	}
+	return v.conclude(ctx, &a)
 }
 
-// validate checks what can be checked of a request offline, in the order
-// of Verify, and returns the reservation it asks for, without its instance
-// and time, and the policy of the selected product type.
-func (v *Verifier) validate(req *Request) (Reservation, Policy, *Error) {
-	pol := v.policy(req.Product)
-	if !pol.fileable() {
-		return Reservation{}, pol, &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
+// validate checks what can be checked of a's request offline, in the order
+// of Verify, and notes the policy of its product type and the reservation
+// it asks for, without its instance.
+func (v *Verifier) validate(a *attempt) *Error {
+	req := a.req
+	a.pol = v.policy(req.Product)
+	if !a.pol.fileable() {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}
 	}
 	code, ok := v.format.Normalize(req.ServiceCode)
 	if !ok {
-		return Reservation{}, pol, &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed, Selected: req.Product}
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeMalformed, Selected: req.Product}
 	}
 	if e := checkField("account", req.Account); e != nil {
-		return Reservation{}, pol, e
+		return e
 	}
-	key, e := subjectKeyOf(req, pol)
+	key, e := subjectKeyOf(req, a.pol)
 	if e != nil {
-		return Reservation{}, pol, e
+		return e
 	}
 	site, e := websiteOf(req)
 	if e != nil {
-		return Reservation{}, pol, e
-	}
-	return Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key, Website: site}, pol, nil
-}
-
-// readCode reads the service code of r into rec, as lookupCode does. For
-// a Verify (reserve) through a CodeReserver it reserves the code for r in
-// the same call, where the rules of pol allow it for the selected product
-// now, as far as stored data tells, and reports what that did; otherwise,
-// and when it reserved nothing, the outcome is 0.
-func (v *Verifier) readCode(ctx context.Context, reserve bool, r *Reservation, rec *CodeRecord, product ProductType, pol Policy, now time.Time) (Outcome, error) {
-	if !reserve || v.reserver == nil {
-		return 0, v.lookupCode(ctx, r.Code, rec)
-	}
-	app, err := v.newApplication()
-	if err != nil {
-		return 0, err
-	}
-	r.Application = app
-	var outcome Outcome
-	*rec, outcome, err = v.reserver.ReserveServiceCode(ctx, *r, pol.SubjectLimit, guardOf(product, pol, now))
-	if errors.Is(err, ErrNotFound) {
-		*rec = CodeRecord{}
-		return 0, err
-	}
-	if err != nil {
-		*rec = CodeRecord{}
-		return 0, storeFailure("reserving a service code", err)
-	}
-	return outcome, nil
-}
-
-// guardOf returns what a CodeReserver checks for a request selecting
-// product under pol at now: what checkCode refuses, as far as stored data
-// tells.
-func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
-	g := ReserveGuard{Product: product, ExpiresAfter: now, PublicIP: pol.PublicIPRequired}
-	if pol.MinRemaining > 0 {
-		g.ExpiresAfter = now.Add(pol.MinRemaining)
-	}
-	if pol.CodeTTL > 0 {
-		g.IssuedAfter = now.Add(-pol.CodeTTL)
-	}
-	return g
-}
-
-// confirm reads the code of the reservation r, just made for req, once
-// more, and releases r if the rules no longer allow it: a revocation, a
-// withdrawn grant or a change of the instance that the first read did not
-// see. Whoever made that change wrote it before reading the code's
-// reservation, and the Verifier writes the reservation before this read,
-// so on stores that keep the contract of QuotaStore.Reserve one of the two
-// sees the other, and no reservation outlives the change. It returns the
-// refusal, or a store's failure to read or release.
-func (v *Verifier) confirm(ctx context.Context, req *Request, r Reservation, pol Policy, now time.Time) error {
-	var rec CodeRecord
-	err := v.lookupCode(ctx, r.Code, &rec)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return v.undoReserve(ctx, r, unknownCode(req.Product, "", ""))
-	case err != nil:
-		if _, rerr := v.quotas.Release(ctx, r); rerr != nil && !errors.Is(rerr, ErrNotFound) {
-			return fmt.Errorf("%w (and releasing the reservation it could not confirm: %v)", err, rerr)
-		}
-		return err
-	}
-	if e := checkCode(req, &rec, pol, now); e != nil {
-		return v.undoReserve(ctx, r, e)
-	}
-	return nil
-}
-
-// undoReserve releases the reservation r that was made for a code the
-// rules refuse, e, and returns e. A store's guard that is looser than the
-// rules gets here, as does a change confirm saw; if the release fails, the
-// error says so and a retry of the Verify releases it again.
-func (v *Verifier) undoReserve(ctx context.Context, r Reservation, e *Error) error {
-	if _, err := v.releaseFor(ctx, r.Account, r, e.trueReason()); err != nil {
-		return fmt.Errorf("icpverify: releasing a reservation the rules refuse (%v): %w", e, err)
-	}
-	return e
-}
-
-// lookupCode reads a service code and its instance into rec, the zero
-// Instance if the inventory does not hold it; a missing code is
-// ErrNotFound. Through a CodeReserver (one store holding the inventory and
-// the reservations) it reads the code's reservation too, in one call.
-//
-// A code that does not exist costs the same reads as one that does, an
-// instance's included, so that how long a refusal takes tells a stranger
-// nothing.
-func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord) error {
-	var err error
-	if v.reserver != nil {
-		*rec, err = v.reserver.LookupServiceCode(ctx, code)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			*rec = CodeRecord{}
-			return err
-		case err != nil:
-			*rec = CodeRecord{}
-			return fmt.Errorf("icpverify: looking up service code: %w", err)
-		}
-		return nil
-	}
-	rec.Code, err = v.instances.ServiceCode(ctx, code)
-	if errors.Is(err, ErrNotFound) {
-		_, _ = v.instances.Instance(ctx, code) // as long as for a code that exists
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("icpverify: looking up service code: %w", err)
-	}
-	rec.Instance, err = v.instances.Instance(ctx, rec.Code.Instance)
-	if errors.Is(err, ErrNotFound) {
-		rec.Instance = Instance{}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("icpverify: looking up instance: %w", err)
-	}
-	return nil
-}
-
-// checkCode returns why the code read in rec may not serve req now, or nil.
-// A code that is neither the applicant's nor granted to them is refused as
-// if it did not exist, before anything about its instance is told. Then the
-// selected type must be its instance's, and the code must be valid.
-func checkCode(req *Request, rec *CodeRecord, pol Policy, now time.Time) *Error {
-	sc, inst := rec.Code, rec.Instance
-	if !entitled(req.Account, sc, inst) {
-		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
-	}
-	if inst.ID != "" && inst.Product != req.Product {
-		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Instance: inst.ID,
-			Selected: req.Product, Actual: inst.Product}
-	}
-	if e := valid(sc, inst, pol, now); e != nil {
-		e.Selected = req.Product
 		return e
 	}
+	a.r = Reservation{Code: code, Account: req.Account, Subject: req.Subject, SubjectKey: key,
+		Website: site, ReservedAt: a.now}
 	return nil
-}
-
-// conclude turns the outcome of taking the slot into the Result, or into
-// the refusal of a full instance or of a code another subject uses.
-func (v *Verifier) conclude(ctx context.Context, outcome Outcome, res Result, req *Request, rec *CodeRecord, now time.Time) (Result, error) {
-	switch outcome {
-	case Reserved:
-		return res, nil
-	case Held:
-		res.Retry = true
-		return res, nil
-	case Full:
-		e := &Error{Err: ErrQuotaReached, Reason: ReasonQuotaReached, Instance: res.Instance,
-			Selected: req.Product, Actual: res.Product, Used: res.Used, Limit: res.Limit}
-		return Result{}, v.offerAlternatives(ctx, e, *req, now)
-	case Taken:
-		return Result{}, &Error{Err: ErrServiceCodeInvalid, Reason: v.takenReason(ctx, res.ServiceCode, rec),
-			Instance: res.Instance, Selected: req.Product, Actual: res.Product}
-	}
-	return Result{}, fmt.Errorf("icpverify: reserving a subject slot: store returned unknown outcome %d", outcome)
 }

@@ -81,7 +81,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "b", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
 		{"another account's code, instance gone", func(f *fixture, code string) Request {
-			delete(mem(f.store).instanceShard("i-1").m, "i-1")
+			forget(f, "i-1")
 			return request(code, "b", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeNotFound},
 		{"the previous owner's code after a transfer", func(f *fixture, code string) Request {
@@ -125,10 +125,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeInUse},
 		{"revoked code", func(f *fixture, code string) Request {
-			csh := mem(f.store).codeShard(code)
-			sc := csh.codes[code]
-			sc.Revoked = true
-			csh.codes[code] = sc
+			mem(f.store).codeShard(code).codes[code].sc.Revoked = true
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonCodeRevoked},
 		{"expired instance", func(f *fixture, code string) Request {
@@ -142,8 +139,7 @@ func TestVerifyRules(t *testing.T) {
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
 		{"instance gone from inventory", func(f *fixture, code string) Request {
-			sh := mem(f.store).instanceShard("i-1")
-			delete(sh.m, "i-1")
+			forget(f, "i-1")
 			return request(code, "a", "S")
 		}, ErrServiceCodeInvalid, ReasonInstanceReleased},
 		{"code used by another subject", func(f *fixture, code string) Request {
@@ -659,7 +655,7 @@ func TestVerifyUsesCodeLookup(t *testing.T) {
 	_, err = v.Verify(ctx, request(mustCode(t), "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 
-	delete(mem(f.store).instanceShard("i-1").m, "i-1")
+	forget(f, "i-1")
 	_, err = v.Verify(ctx, request(code, "a", "S"))
 	requireReason(t, err, ErrServiceCodeInvalid, ReasonInstanceReleased)
 

@@ -194,9 +194,9 @@ func TestMigrate(t *testing.T) {
 const jsonlInput = `{"id":"i-1","account":"acct","product":"ecs","region":"cn-hangzhou","billing":"subscription","term_months":12,"public_ip":"203.0.113.1","trial":false,"status":"running","expires_at":"2027-06-01T00:00:00Z"}
 {"id":"i-2","account":"acct","product":"ecs","region":"cn-beijing","billing":"pay-as-you-go","status":"stopped"}
 
-{"id":"i-3","account":"acct","expires_at":"next tuesday"}
-{"id":"i-4","account":"acct","trial":true}
-{"id":"i-5","account":"acct","region":"bad\u0000nul"}
+{"id":"i-3","account":"acct","product":"ecs","status":"running","expires_at":"next tuesday"}
+{"id":"i-4","account":"acct","product":"swas","status":"running","trial":true}
+{"id":"i-5","account":"acct","product":"ecs","status":"running","region":"bad\u0000nul"}
 `
 
 const csvInput = `id,account,product,region,billing,term_months,public_ip,trial,status,expires_at
@@ -266,7 +266,7 @@ func TestImport(t *testing.T) {
 		}
 
 		// All good: exit 0. --format overrides the extension.
-		r = runCmd(t, env, "id,account\nc-9,acct\n", "import", "--format", "csv", "-")
+		r = runCmd(t, env, "id,account,product,status\nc-9,acct,ecs,running\n", "import", "--format", "csv", "-")
 		if r.code != 0 || r.stderr != "loaded 1, bad 0\n" {
 			t.Errorf("import of good rows: exit %d, stderr %q", r.code, r.stderr)
 		}
@@ -343,8 +343,14 @@ func TestCodes(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 || len(list) != 2 {
 			t.Errorf("codes --json: exit %d, %+v, %v", r.code, list, err)
 		}
-		if r := runCmd(t, env, "", "codes", "i-bp1cmd", "--account", "stranger"); r.code != 1 || !strings.Contains(r.stderr, "instance_not_found") {
+		// The operator is told what the applicant is not.
+		if r := runCmd(t, env, "", "codes", "i-bp1cmd", "--account", "stranger"); r.code != 1 ||
+			!strings.Contains(r.stderr, "i-bp1cmd is owned by another account, acct, not stranger") || strings.Contains(r.stderr, "instance_not_found") {
 			t.Errorf("codes for a stranger: exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r := runCmd(t, env, "", "codes", "i-nosuch", "--account", "acct"); r.code != 1 ||
+			!strings.Contains(r.stderr, "i-nosuch: no such instance in the inventory") || strings.Contains(r.stderr, "instance_not_found") {
+			t.Errorf("codes of a missing instance: exit %d, stderr %q", r.code, r.stderr)
 		}
 		if r := runCmd(t, env, "", "codes", "i-bp1cmd"); r.code != 2 {
 			t.Errorf("codes without --account: exit %d, want 2", r.code)
@@ -359,6 +365,15 @@ func TestCodes(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "i-bp1cmd") || !strings.Contains(r.stdout, codeformat.Mask(nil, bound)) ||
 			!strings.Contains(r.stdout, expires.Format(time.RFC3339)) {
 			t.Errorf("expiring --within 3000h: exit %d, stdout %q", r.code, r.stdout)
+		}
+		// Days, as well as Go durations.
+		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "30d")
+		if r.code != 0 || strings.Contains(r.stdout, "i-bp1cmd") {
+			t.Errorf("expiring --within 30d: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "121d")
+		if r.code != 0 || !strings.Contains(r.stdout, "i-bp1cmd") {
+			t.Errorf("expiring --within 121d: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "3000h", "--json")
 		var exp []map[string]any
@@ -536,42 +551,5 @@ func TestFlagsBeforeSubcommand(t *testing.T) {
 	}
 	if r := runCmd(t, nil, "", "--database-url", dbURL, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: icpverify") {
 		t.Errorf("--help after a flag: exit %d", r.code)
-	}
-}
-
-func TestProgress(t *testing.T) {
-	var buf bytes.Buffer
-	read := int64(50)
-	p := &progress{w: &buf, tty: true, size: 100, read: &read}
-	p.draw(10, 1)
-	p.clear()
-	read = 100
-	p.done(20, 1)
-	want := "\r\033[K[###############...............]  50%  loaded 10, bad 1" + "\r\033[K" +
-		"\r\033[K[##############################] 100%  loaded 20, bad 1\n"
-	if buf.String() != want {
-		t.Errorf("progress on a terminal:\n got %q\nwant %q", buf.String(), want)
-	}
-	buf.Reset()
-	p = &progress{w: &buf, tty: true, size: -1, read: &read}
-	p.done(3, 0)
-	if buf.String() != "\r\033[Kloaded 3, bad 0\n" {
-		t.Errorf("progress of an input of unknown size: %q", buf.String())
-	}
-	// A writer that is not a terminal gets the summary alone.
-	buf.Reset()
-	p = newProgress(&buf, 100)
-	p.draw(1, 0)
-	p.done(3, 2)
-	if p.tty || buf.String() != "loaded 3, bad 2\n" {
-		t.Errorf("progress off a terminal: %q", buf.String())
-	}
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if newProgress(f, 1).tty {
-		t.Error("a regular file taken for a terminal")
 	}
 }

@@ -24,7 +24,7 @@ state, instance, owner, grantee and the application it is reserved for.`,
 			if len(args) != 1 {
 				return usageError(e, "code", "want one service code, got %d arguments", len(args))
 			}
-			s, closeFn, status := openStore(ctx, e, "code", db)
+			s, closeFn, status := openMigrated(ctx, e, "code", db)
 			if s == nil {
 				return status
 			}

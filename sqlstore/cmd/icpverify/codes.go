@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -12,7 +13,8 @@ var codesCmd = &command{
 	name:     "codes",
 	synopsis: "[--json] INSTANCE --account ACCOUNT",
 	help: `Codes lists the service codes an instance issued, with their states, as
-its owner's console shows them. ACCOUNT must own the instance.`,
+its owner's console shows them. ACCOUNT must own the instance: if another
+account does, or the inventory has no such instance, codes says so.`,
 	setup: func(fs *flag.FlagSet, db *dbFlags) func(context.Context, *env, []string) int {
 		asJSON := fs.Bool("json", false, "print JSON")
 		account := fs.String("account", "", "the `account` that owns the instance (required)")
@@ -23,11 +25,23 @@ its owner's console shows them. ACCOUNT must own the instance.`,
 			if *account == "" {
 				return usageError(e, "codes", "--account is required")
 			}
-			s, closeFn, status := openStore(ctx, e, "codes", db)
+			s, closeFn, status := openMigrated(ctx, e, "codes", db)
 			if s == nil {
 				return status
 			}
 			defer closeFn()
+			// The Verifier answers a stranger as it answers an applicant,
+			// without telling whether the instance exists; the operator
+			// is told.
+			inst, err := s.Instance(ctx, args[0])
+			switch {
+			case errors.Is(err, icpverify.ErrNotFound):
+				return failure(e, "codes", fmt.Errorf("%s: no such instance in the inventory", show(args[0])))
+			case err != nil:
+				return failure(e, "codes", err)
+			case inst.Account != *account:
+				return failure(e, "codes", fmt.Errorf("%s is owned by another account, %s, not %s", show(args[0]), show(inst.Account), show(*account)))
+			}
 			list, err := icpverify.New(s, s).ServiceCodes(ctx, args[0], *account)
 			if err != nil {
 				return failure(e, "codes", err)

@@ -49,9 +49,12 @@ func parseDatabaseURL(raw string) (target, error) {
 	if raw == "" {
 		return badURL("no database: set --database-url or $%s (postgres://…, mysql://…, sqlite:PATH)", databaseURLEnv)
 	}
+	if isMySQLDSN(raw) {
+		return mysqlDSNTarget(raw)
+	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
-		return badURL("database URL %q has no scheme: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", redact(raw))
+		return badURL("database URL %q has no scheme: want postgres://…, postgresql://…, mysql://…, sqlite:PATH or a MySQL DSN, user:pass@tcp(host:3306)/db", redact(raw))
 	}
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
@@ -61,7 +64,62 @@ func parseDatabaseURL(raw string) (target, error) {
 	case "sqlite":
 		return sqliteTarget(raw, rest)
 	}
-	return badURL("unsupported database URL scheme %q: want postgres://…, postgresql://…, mysql://… or sqlite:PATH", scheme)
+	return badURL("unsupported database URL scheme %q: want postgres://…, postgresql://…, mysql://…, sqlite:PATH or a MySQL DSN, user:pass@tcp(host:3306)/db", scheme)
+}
+
+// mysqlDSN splits raw as the MySQL driver reads its DSNs,
+// [user[:password]@][net[(addr)]]/dbname[?params]: userinfo is what comes
+// before the last '@' that comes before the last '/'. It reports whether
+// raw is of that form, with a network the driver knows (tcp, tcp4, tcp6
+// or unix) or none after a user ("root@/db", the local server).
+func mysqlDSN(raw string) (userinfo, rest string, ok bool) {
+	slash := strings.LastIndexByte(raw, '/')
+	if slash < 0 {
+		return "", "", false
+	}
+	at := strings.LastIndexByte(raw[:slash], '@')
+	network, addr, paren := strings.Cut(raw[at+1:slash], "(")
+	switch network {
+	case "tcp", "tcp4", "tcp6", "unix":
+		if paren && !strings.HasSuffix(addr, ")") {
+			return "", "", false
+		}
+	case "":
+		if at < 0 || paren {
+			return "", "", false
+		}
+	default:
+		return "", "", false
+	}
+	if at < 0 {
+		return "", raw, true
+	}
+	return raw[:at], raw[at+1:], true
+}
+
+// isMySQLDSN reports whether raw is a DSN of the MySQL driver rather than
+// a URL: of its form, with no "//" after a scheme, and no sqlite: path.
+func isMySQLDSN(raw string) bool {
+	scheme, rest, _ := strings.Cut(raw, ":")
+	_, _, ok := mysqlDSN(raw)
+	return ok && !strings.HasPrefix(rest, "//") && !strings.EqualFold(scheme, "sqlite")
+}
+
+// mysqlDSNTarget is the target of the MySQL driver's own DSN, as
+// sqlstore's callers open it: the driver parses it.
+func mysqlDSNTarget(raw string) (target, error) {
+	cfg, err := mysql.ParseDSN(raw)
+	if err != nil {
+		return badURL("MySQL DSN %q: %v", redact(raw), redactErr(err, raw))
+	}
+	if cfg.DBName == "" {
+		return badURL("MySQL DSN %q names no database: want user:pass@tcp(host:3306)/DATABASE", redact(raw))
+	}
+	_, query, _ := strings.Cut(raw[strings.LastIndexByte(raw, '/'):], "?")
+	if q, err := url.ParseQuery(query); err != nil || !q.Has("interpolateParams") {
+		cfg.InterpolateParams = true // one round trip per statement
+	}
+	return target{dialect: sqlstore.MySQL, driver: "mysql", connector: cfg}, nil
 }
 
 // postgresTarget is the target of a postgres:// URL, which pgx reads as
@@ -142,8 +200,14 @@ func sqliteTarget(raw, path string) (target, error) {
 	return target{dialect: sqlstore.SQLite, driver: "sqlite", dsn: dsn}, nil
 }
 
-// redact hides the password of a URL, for messages.
+// redact hides the password of a URL or a MySQL DSN, for messages.
 func redact(raw string) string {
+	if userinfo, rest, _ := mysqlDSN(raw); isMySQLDSN(raw) {
+		if user, _, hasPassword := strings.Cut(userinfo, ":"); hasPassword {
+			return user + ":xxxxx@" + rest
+		}
+		return raw
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		if i := strings.LastIndex(raw, "@"); i >= 0 {
@@ -158,13 +222,24 @@ func redact(raw string) string {
 
 // redactErr is err with the password of raw hidden.
 func redactErr(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
+	msg := strings.ReplaceAll(err.Error(), raw, redact(raw))
+	if p := password(raw); p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
 	}
-	return strings.ReplaceAll(msg, raw, redact(raw))
+	return msg
+}
+
+// password is the password of a URL or a MySQL DSN; "" if it has none.
+func password(raw string) string {
+	if userinfo, _, _ := mysqlDSN(raw); isMySQLDSN(raw) {
+		_, p, _ := strings.Cut(userinfo, ":")
+		return p
+	}
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		return p
+	}
+	return ""
 }
 
 // open opens the database the flags name and a Store on it, checking the
@@ -202,6 +277,31 @@ func (f *dbFlags) open(ctx context.Context, getenv func(string) string) (*sqlsto
 		return nil, nil, fmt.Errorf("connecting to %s: %v", redact(raw), redactErr(err, raw))
 	}
 	return store, func() { store.Close(); db.Close() }, nil
+}
+
+// openMigrated opens the store for subcommand name as openStore does, and
+// checks that its tables are at the schema version of this command: if
+// they are missing or older, it fails with "run migrate first".
+func openMigrated(ctx context.Context, e *env, name string, f *dbFlags) (*sqlstore.Store, func(), int) {
+	s, closeFn, status := openStore(ctx, e, name, f)
+	if s == nil {
+		return nil, nil, status
+	}
+	v, err := schemaVersion(ctx, s, f.prefix)
+	switch {
+	case err != nil:
+	case v == 0:
+		err = fmt.Errorf("the database has no icpverify tables (prefix %q): run migrate first", f.prefix)
+	case v < sqlstore.SchemaVersion:
+		err = fmt.Errorf("the tables (prefix %q) are at schema version %d, older than this command's %d: run migrate first", f.prefix, v, sqlstore.SchemaVersion)
+	case v > sqlstore.SchemaVersion:
+		err = fmt.Errorf("the tables (prefix %q) are at schema version %d, newer than this command's %d: use a newer icpverify", f.prefix, v, sqlstore.SchemaVersion)
+	}
+	if err != nil {
+		closeFn()
+		return nil, nil, failure(e, name, err)
+	}
+	return s, closeFn, 0
 }
 
 // openStore opens the store for subcommand name, reporting a failure on

@@ -11,14 +11,16 @@ import (
 
 var expiringCmd = &command{
 	name:     "expiring",
-	synopsis: "--account ACCOUNT [--within 720h] [--json]",
+	synopsis: "--account ACCOUNT [--within 30d] [--json]",
 	help: `Expiring lists the account's service codes, in use or under review, whose
 instance expires within the window from now, or has expired, soonest first.
-Codes are masked.`,
+Codes are masked. The window is whole days (30d) or a Go duration (720h,
+90m), at most 36500d.`,
 	setup: func(fs *flag.FlagSet, db *dbFlags) func(context.Context, *env, []string) int {
 		asJSON := fs.Bool("json", false, "print JSON")
 		account := fs.String("account", "", "the `account` whose codes to list (required)")
-		within := fs.Duration("within", 720*time.Hour, "the `window` from now")
+		within := window(30 * 24 * time.Hour)
+		fs.Var(&within, "within", "the `window` from now: whole days (30d) or a duration (720h)")
 		return func(ctx context.Context, e *env, args []string) int {
 			if len(args) != 0 {
 				return usageError(e, "expiring", "unexpected arguments %q", args)
@@ -26,15 +28,12 @@ Codes are masked.`,
 			if *account == "" {
 				return usageError(e, "expiring", "--account is required")
 			}
-			if *within < 0 {
-				return usageError(e, "expiring", "--within must not be negative")
-			}
-			s, closeFn, status := openStore(ctx, e, "expiring", db)
+			s, closeFn, status := openMigrated(ctx, e, "expiring", db)
 			if s == nil {
 				return status
 			}
 			defer closeFn()
-			list, err := icpverify.New(s, s).Expiring(ctx, *account, *within)
+			list, err := icpverify.New(s, s).Expiring(ctx, *account, time.Duration(within))
 			if err != nil {
 				return failure(e, "expiring", err)
 			}

@@ -2,18 +2,14 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
@@ -21,22 +17,55 @@ import (
 
 var importCmd = &command{
 	name:     "import",
-	synopsis: "[--format jsonl|csv] FILE|-",
+	synopsis: "[--format jsonl|csv] [--transfer] [--product TYPE]... FILE|-",
 	help: `Import loads instances into the inventory, adding them or replacing them
 (a replaced instance keeps its count of issued codes), from FILE or, with
 "-", the standard input: JSON Lines (one object per line) or CSV with a
 header row. The fields are
 
-  id, account, product, region, billing, term_months, public_ip, trial,
-  status, expires_at (RFC 3339)
+  id           required; no spaces, no invisible or control characters
+  account      required; the same rule
+  product      required: ecs, swas, slb, ack, oss, cdn, or a --product
+  status       required: running, stopped or released
+  billing      subscription or pay-as-you-go
+  region       the same rule as id, e.g. cn-hangzhou
+  term_months  a whole number, not negative
+  public_ip    an IPv4 or IPv6 address
+  trial        true or false
+  expires_at   an RFC 3339 time, e.g. 2027-06-01T00:00:00Z
 
-of which id is required. Rows are loaded in batches; a bad row is reported
-with its line number on the standard error and skipped, and the rest are
-loaded. A progress bar is drawn when the standard error is a terminal, else
-one line sums up: "loaded N, bad M". The exit status is 1 if any row was bad.`,
+Product, status and billing are taken in any case and stored in lower
+case; a public IP is stored as Go's net/netip writes it. Text fields are
+at most 256 bytes. A JSON object names each field once, exactly; null is
+as if absent; a line must be valid UTF-8 and at most 64 KiB (a CSV row
+over 64 KiB stops the import).
+
+A row is refused, reported with its line number on the standard error,
+and the rest are loaded, when it breaks a rule above, or when
+
+  - its instance ID is on an earlier row of the input: both line numbers
+    are reported, and only the earlier row is taken, whether the two rows
+    name one account or two;
+  - the inventory holds its instance under another account: an import
+    moves an instance to another account only with --transfer, and then
+    reports each move.
+
+Rows are loaded in batches. A progress bar (bytes read, rate, time left,
+rows loaded and bad) is drawn when the standard error is a terminal; at the
+end one line sums up: "loaded N, bad M". The exit status is 1 if any row
+was bad. The tables must exist: run migrate first.`,
 	setup: func(fs *flag.FlagSet, db *dbFlags) func(context.Context, *env, []string) int {
 		format := fs.String("format", "", "the input `format`, jsonl or csv (default: from the file's extension, else jsonl)")
 		batch := fs.Int("batch", 1000, "instances per batch")
+		transfer := fs.Bool("transfer", false, "let rows move instances the inventory holds to another account, reporting each move")
+		known := products(catalogue())
+		fs.Func("product", "take the product `type` as well as the catalogue's; may be repeated", func(v string) error {
+			if !validProductName(v) {
+				return errors.New("want 1 to 32 lower-case ASCII letters, digits, '-' or '_', starting with a letter")
+			}
+			known = append(known, icpverify.ProductType(v))
+			return nil
+		})
 		return func(ctx context.Context, e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "import", "want one FILE or -, got %d arguments", len(args))
@@ -54,43 +83,9 @@ one line sums up: "loaded N, bad M". The exit status is 1 if any row was bad.`,
 			if *batch < 1 {
 				return usageError(e, "import", "--batch must be at least 1")
 			}
-			in, size := e.stdin, int64(-1)
-			if args[0] != "-" {
-				file, err := os.Open(args[0])
-				if err != nil {
-					return failure(e, "import", err)
-				}
-				defer file.Close()
-				in = file
-				if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
-					size = fi.Size()
-				}
-			}
-			s, closeFn, status := openStore(ctx, e, "import", db)
-			if s == nil {
-				return status
-			}
-			defer closeFn()
-			im := &importer{e: e, store: s, batchSize: *batch, progress: newProgress(e.stderr, size)}
-			cr := &countingReader{r: in}
-			im.progress.read = &cr.n
-			var err error
-			if f == "csv" {
-				err = im.readCSV(ctx, cr)
-			} else {
-				err = im.readJSONL(ctx, cr)
-			}
-			if err == nil {
-				err = im.flush(ctx)
-			}
-			im.progress.done(im.loaded, im.bad)
-			if err != nil {
-				return failure(e, "import", err)
-			}
-			if im.bad > 0 {
-				return 1
-			}
-			return 0
+			im := &importer{e: e, batchSize: *batch, known: known, transfer: *transfer, prefix: db.prefix,
+				seen: map[string]seenRow{}, accounts: map[string]string{}}
+			return im.run(ctx, db, f, args[0])
 		}
 	},
 }
@@ -99,120 +94,282 @@ one line sums up: "loaded N, bad M". The exit status is 1 if any row was bad.`,
 type importer struct {
 	e         *env
 	store     *sqlstore.Store
+	prefix    string // the store's table prefix
 	batchSize int
+	known     products // the product types taken
+	transfer  bool     // rows may move instances to another account
 	progress  *progress
-	batch     []icpverify.Instance
-	lines     []int // the line of each instance of batch
-	loaded    int
-	bad       int
+
+	batch    []icpverify.Instance
+	pending  []pendingRow       // of each instance of batch
+	seen     map[string]seenRow // the rows taken so far, by instance ID
+	accounts map[string]string  // one string per account, for seen
+
+	loaded, moved, bad int
+}
+
+// pendingRow is where an instance of the batch comes from.
+type pendingRow struct {
+	line int
+	from string // the account the inventory holds it under, if it moves
+}
+
+// seenRow is a row taken for loading.
+type seenRow struct {
+	line    int
+	account string
+}
+
+// run imports the file named name (or "-") in format f into the store of db.
+func (im *importer) run(ctx context.Context, db *dbFlags, f, name string) int {
+	e := im.e
+	in, size := e.stdin, int64(-1)
+	if name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return failure(e, "import", err)
+		}
+		defer file.Close()
+		in = file
+		if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	s, closeFn, status := openMigrated(ctx, e, "import", db)
+	if s == nil {
+		return status
+	}
+	defer closeFn()
+	im.store = s
+	im.progress = newProgress(e.stderr, size)
+	in = im.progress.reader(in)
+	var err error
+	if f == "csv" {
+		err = readCSV(in, func(line int, rec record, rerr error) error { return im.row(ctx, line, rec, rerr) })
+	} else {
+		err = readJSONL(in, func(line int, rec record, rerr error) error { return im.row(ctx, line, rec, rerr) })
+	}
+	if err == nil {
+		err = im.flush(ctx)
+	} else if ctx.Err() == nil {
+		// What was read before the input failed is loaded.
+		if ferr := im.flush(ctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}
+	im.progress.done(im.summary())
+	if err != nil {
+		return failure(e, "import", err)
+	}
+	if im.bad > 0 {
+		return 1
+	}
+	return 0
+}
+
+// summary is the line that sums up the import.
+func (im *importer) summary() string {
+	if im.moved > 0 {
+		return fmt.Sprintf("loaded %d (%d moved to another account), bad %d", im.loaded, im.moved, im.bad)
+	}
+	return fmt.Sprintf("loaded %d, bad %d", im.loaded, im.bad)
 }
 
 // badRow reports a bad row.
 func (im *importer) badRow(line int, format string, a ...any) {
 	im.bad++
-	im.progress.clear()
-	fmt.Fprintf(im.e.stderr, "icpverify import: line %d: %s\n", line, fmt.Sprintf(format, a...))
-	im.progress.draw(im.loaded, im.bad)
+	im.progress.message("icpverify import: line %d: %s", line, fmt.Sprintf(format, a...))
+	im.progress.counts(im.summary())
 }
 
-// add queues an instance read on line, and loads the batch once full.
-func (im *importer) add(ctx context.Context, line int, inst icpverify.Instance) error {
+// row takes the row read on line: rec, or rerr if it is not one.
+func (im *importer) row(ctx context.Context, line int, rec record, rerr error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped at line %d: %w", line, err)
+	}
+	if rerr != nil {
+		im.badRow(line, "%v", rerr)
+		return nil
+	}
+	inst, err := rec.instance(im.known)
+	if err != nil {
+		im.badRow(line, "%v", err)
+		return nil
+	}
+	if prev, dup := im.seen[inst.ID]; dup {
+		if prev.account != inst.Account {
+			im.badRow(line, "instance %s is on line %d already, for another account (%s there, %s here): only the first row of an instance is taken",
+				show(inst.ID), prev.line, show(prev.account), show(inst.Account))
+		} else {
+			im.badRow(line, "instance %s is on line %d already: only the first row of an instance is taken", show(inst.ID), prev.line)
+		}
+		return nil
+	}
+	account, ok := im.accounts[inst.Account]
+	if !ok {
+		account = inst.Account
+		im.accounts[account] = account
+	}
+	im.seen[inst.ID] = seenRow{line: line, account: account}
 	im.batch = append(im.batch, inst)
-	im.lines = append(im.lines, line)
+	im.pending = append(im.pending, pendingRow{line: line})
 	if len(im.batch) >= im.batchSize {
 		return im.flush(ctx)
 	}
 	return nil
 }
 
-// flush loads the queued instances. An instance the store refuses is
-// reported as a bad row and the others are loaded: PutInstances checks them
-// all before it writes anything.
+// drop removes the instance i from the batch.
+func (im *importer) drop(i int) {
+	im.batch = append(im.batch[:i], im.batch[i+1:]...)
+	im.pending = append(im.pending[:i], im.pending[i+1:]...)
+}
+
+// flush loads the queued instances. An instance the store refuses, or
+// that would move to another account without --transfer, is reported as a
+// bad row and the others are loaded: PutInstances checks them all before
+// it writes anything.
 func (im *importer) flush(ctx context.Context) error {
+	if len(im.batch) == 0 {
+		return nil
+	}
+	if err := im.checkOwners(ctx); err != nil {
+		return fmt.Errorf("after %d instances loaded: %w", im.loaded, err)
+	}
 	for len(im.batch) > 0 {
 		err := im.store.PutInstances(ctx, im.batch)
 		var pe *sqlstore.PutInstancesError
 		if errors.As(err, &pe) && pe.Index >= 0 && pe.Index < len(im.batch) {
-			im.badRow(im.lines[pe.Index], "%v", errors.Unwrap(pe))
-			im.batch = append(im.batch[:pe.Index], im.batch[pe.Index+1:]...)
-			im.lines = append(im.lines[:pe.Index], im.lines[pe.Index+1:]...)
+			im.badRow(im.pending[pe.Index].line, "%v", errors.Unwrap(pe))
+			im.drop(pe.Index)
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("after %d instances loaded: %w", im.loaded, err)
 		}
 		im.loaded += len(im.batch)
+		for i, p := range im.pending {
+			if p.from != "" {
+				im.moved++
+				im.progress.message("icpverify import: line %d: instance %s moved from account %s to %s",
+					p.line, show(im.batch[i].ID), show(p.from), show(im.batch[i].Account))
+			}
+		}
 		break
 	}
-	im.batch, im.lines = im.batch[:0], im.lines[:0]
-	im.progress.draw(im.loaded, im.bad)
+	im.batch, im.pending = im.batch[:0], im.pending[:0]
+	im.progress.counts(im.summary())
 	return nil
 }
 
-// record is an instance as a row gives it.
-type record struct {
-	ID         string `json:"id"`
-	Account    string `json:"account"`
-	Product    string `json:"product"`
-	Region     string `json:"region"`
-	Billing    string `json:"billing"`
-	TermMonths int    `json:"term_months"`
-	PublicIP   string `json:"public_ip"`
-	Trial      bool   `json:"trial"`
-	Status     string `json:"status"`
-	ExpiresAt  string `json:"expires_at"`
-}
-
-// instance checks r and returns its instance.
-func (r record) instance() (icpverify.Instance, error) {
-	if r.ID == "" {
-		return icpverify.Instance{}, errors.New("id is missing")
+// checkOwners refuses the instances of the batch that the inventory holds
+// under another account, unless the import may move them; those it may
+// move are marked.
+func (im *importer) checkOwners(ctx context.Context) error {
+	ids := make([]string, len(im.batch))
+	for i, inst := range im.batch {
+		ids[i] = inst.ID
 	}
-	if r.TermMonths < 0 {
-		return icpverify.Instance{}, fmt.Errorf("term_months %d is negative", r.TermMonths)
+	owner, err := owners(ctx, im.store, im.prefix, ids)
+	if err != nil {
+		return err
 	}
-	switch b := icpverify.Billing(r.Billing); b {
-	case "", icpverify.Subscription, icpverify.PayAsYouGo:
-	default:
-		return icpverify.Instance{}, fmt.Errorf("billing %q: want %q or %q", r.Billing, icpverify.Subscription, icpverify.PayAsYouGo)
-	}
-	switch st := icpverify.Status(r.Status); st {
-	case "", icpverify.Running, icpverify.Stopped, icpverify.Released:
-	default:
-		return icpverify.Instance{}, fmt.Errorf("status %q: want %q, %q or %q", r.Status, icpverify.Running, icpverify.Stopped, icpverify.Released)
-	}
-	inst := icpverify.Instance{
-		ID: r.ID, Account: r.Account, Product: icpverify.ProductType(r.Product), Region: r.Region,
-		Billing: icpverify.Billing(r.Billing), TermMonths: r.TermMonths, PublicIP: r.PublicIP,
-		Trial: r.Trial, Status: icpverify.Status(r.Status),
-	}
-	if r.ExpiresAt != "" {
-		t, err := time.Parse(time.RFC3339, r.ExpiresAt)
-		if err != nil {
-			return icpverify.Instance{}, fmt.Errorf("expires_at %q is not an RFC 3339 time", r.ExpiresAt)
+	for i := 0; i < len(im.batch); {
+		inst := im.batch[i]
+		prev, ok := owner[inst.ID]
+		switch {
+		case !ok || prev == inst.Account:
+		case !im.transfer:
+			im.badRow(im.pending[i].line, "instance %s belongs to account %s in the inventory, not %s: an import moves an instance to another account only with --transfer",
+				show(inst.ID), show(prev), show(inst.Account))
+			im.drop(i)
+			continue
+		default:
+			im.pending[i].from = prev
 		}
-		inst.ExpiresAt = t
+		i++
 	}
-	return inst, nil
+	return nil
 }
 
-// readJSONL reads JSON Lines: one object per line; blank lines are skipped.
-func (im *importer) readJSONL(ctx context.Context, r io.Reader) error {
-	br := bufio.NewReader(r)
+// ownersChunk is the most IDs one query of owners asks for, within every
+// dialect's limit of parameters.
+const ownersChunk = 1000
+
+// owners returns the accounts that own those of ids the store holds. It
+// reads the instances table itself: the Store has no call that reads many
+// instances by ID at once.
+func owners(ctx context.Context, s *sqlstore.Store, prefix string, ids []string) (map[string]string, error) {
+	owner := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += ownersChunk {
+		chunk := ids[start:min(start+ownersChunk, len(ids))]
+		var q strings.Builder
+		q.WriteString("SELECT id, account FROM " + prefix + "instances WHERE id IN (") // the prefix is checked by sqlstore.New
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			if s.Dialect() == sqlstore.Postgres {
+				fmt.Fprintf(&q, "$%d", i+1)
+			} else {
+				q.WriteByte('?')
+			}
+			args[i] = id
+		}
+		q.WriteByte(')')
+		if err := readOwners(ctx, s, q.String(), args, owner); err != nil {
+			return nil, err
+		}
+	}
+	return owner, nil
+}
+
+// readOwners runs the query of owners and adds its rows to owner.
+func readOwners(ctx context.Context, s *sqlstore.Store, query string, args []any, owner map[string]string) error {
+	rows, err := s.DB().QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("reading the instances' accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, account string
+		if err := rows.Scan(&id, &account); err != nil {
+			return fmt.Errorf("reading the instances' accounts: %w", err)
+		}
+		owner[id] = account
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the instances' accounts: %w", err)
+	}
+	return nil
+}
+
+// rowFunc takes a row read on line: rec, or rerr saying why the row is
+// not one. An error it returns stops the reading.
+type rowFunc func(line int, rec record, rerr error) error
+
+// errRowTooLong is the error of a row over maxRow bytes.
+var errRowTooLong = fmt.Errorf("a row is over %d bytes", maxRow)
+
+// readJSONL reads JSON Lines: one object per line; blank lines are
+// skipped. A line over maxRow bytes is a bad row, skipped without being
+// held in memory.
+func readJSONL(r io.Reader, fn rowFunc) error {
+	br := bufio.NewReaderSize(r, maxRow+1)
 	for line := 1; ; line++ {
-		text, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(text)) > 0 {
-			var rec record
-			dec := json.NewDecoder(bytes.NewReader(text))
-			dec.DisallowUnknownFields()
-			if derr := dec.Decode(&rec); derr != nil {
-				im.badRow(line, "%v", derr)
-			} else if dec.More() {
-				im.badRow(line, "more than one JSON value")
-			} else if inst, ierr := rec.instance(); ierr != nil {
-				im.badRow(line, "%v", ierr)
-			} else if aerr := im.add(ctx, line, inst); aerr != nil {
-				return aerr
+		text, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			if ferr := fn(line, record{}, errRowTooLong); ferr != nil {
+				return ferr
+			}
+		} else if !blank(text) {
+			rec, perr := parseJSONLine(text)
+			if ferr := fn(line, rec, perr); ferr != nil {
+				return ferr
 			}
 		}
 		if err == io.EOF {
@@ -224,9 +381,22 @@ func (im *importer) readJSONL(ctx context.Context, r io.Reader) error {
 	}
 }
 
-// readCSV reads CSV with a header row of the record's field names.
-func (im *importer) readCSV(ctx context.Context, r io.Reader) error {
-	cr := csv.NewReader(r)
+// blank reports whether b holds nothing but JSON's white space.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// readCSV reads CSV with a header row of the record's field names. Every
+// row has as many fields as the header. A row over maxRow bytes stops the
+// reading: where a quoted field ends is then unknown.
+func readCSV(r io.Reader, fn rowFunc) error {
+	lim := &rowLimit{r: r}
+	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -239,146 +409,46 @@ func (im *importer) readCSV(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	last := 1 // the line of the last row read
 	for {
+		lim.start = cr.InputOffset()
 		row, err := cr.Read()
 		if err == io.EOF {
 			return nil
 		}
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			im.badRow(pe.StartLine, "%v", pe.Err)
+		if errors.As(err, &pe) && !errors.Is(err, errRowTooLong) {
+			if ferr := fn(pe.StartLine, record{}, pe.Err); ferr != nil {
+				return ferr
+			}
 			continue
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the row after line %d: %w", last, err)
 		}
 		line, _ := cr.FieldPos(0)
-		rec, msg := csvRecord(col, row)
-		if msg != "" {
-			im.badRow(line, "%s", msg)
-			continue
-		}
-		inst, err := rec.instance()
-		if err != nil {
-			im.badRow(line, "%v", err)
-			continue
-		}
-		if err := im.add(ctx, line, inst); err != nil {
-			return err
+		last = line
+		rec, rerr := csvRecord(col, row)
+		if ferr := fn(line, rec, rerr); ferr != nil {
+			return ferr
 		}
 	}
 }
 
-// csvColumns maps the names of a CSV header row to their columns. Every
-// name must be a field of record, once, and id must be there.
-func csvColumns(header []string) (map[string]int, error) {
-	col := map[string]int{}
-	known := map[string]bool{"id": true, "account": true, "product": true, "region": true, "billing": true,
-		"term_months": true, "public_ip": true, "trial": true, "status": true, "expires_at": true}
-	for i, name := range header {
-		name = strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))
-		if !known[name] {
-			return nil, fmt.Errorf("line 1: unknown column %q in the header row", name)
-		}
-		if _, dup := col[name]; dup {
-			return nil, fmt.Errorf("line 1: column %q twice in the header row", name)
-		}
-		col[name] = i
-	}
-	if _, ok := col["id"]; !ok {
-		return nil, errors.New("line 1: the header row has no id column")
-	}
-	return col, nil
+// rowLimit fails a read once more than maxRow bytes, and a buffer's worth
+// that the CSV reader reads ahead, have been read since start, the
+// offset of the current row: a row without end does not fill the memory.
+type rowLimit struct {
+	r     io.Reader
+	read  int64
+	start int64
 }
 
-// csvRecord reads a CSV row into a record, with the columns of col; msg
-// says what is wrong with a row that is not one.
-func csvRecord(col map[string]int, row []string) (rec record, msg string) {
-	get := func(name string) string {
-		if i, ok := col[name]; ok {
-			return row[i]
-		}
-		return ""
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.read-l.start > maxRow+4096 {
+		return 0, errRowTooLong
 	}
-	rec = record{ID: get("id"), Account: get("account"), Product: get("product"), Region: get("region"),
-		Billing: get("billing"), PublicIP: get("public_ip"), Status: get("status"), ExpiresAt: get("expires_at")}
-	if v := get("term_months"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return rec, fmt.Sprintf("term_months %q is not a number", v)
-		}
-		rec.TermMonths = n
-	}
-	if v := get("trial"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return rec, fmt.Sprintf("trial %q is not true or false", v)
-		}
-		rec.Trial = b
-	}
-	return rec, ""
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+	n, err := l.r.Read(p)
+	l.read += int64(n)
 	return n, err
-}
-
-// progress draws a progress bar on a terminal, or sums up at the end.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	size  int64  // the input's size; -1 if unknown
-	read  *int64 // bytes read so far
-	drawn bool
-}
-
-func newProgress(w io.Writer, size int64) *progress {
-	p := &progress{w: w, size: size}
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-// draw redraws the bar.
-func (p *progress) draw(loaded, bad int) {
-	if !p.tty {
-		return
-	}
-	const width = 30
-	if p.size > 0 && p.read != nil {
-		frac := min(float64(*p.read)/float64(p.size), 1)
-		n := int(frac * width)
-		fmt.Fprintf(p.w, "\r\033[K[%s%s] %3.0f%%  loaded %d, bad %d", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, loaded, bad)
-	} else {
-		fmt.Fprintf(p.w, "\r\033[Kloaded %d, bad %d", loaded, bad)
-	}
-	p.drawn = true
-}
-
-// clear erases the bar, before a message.
-func (p *progress) clear() {
-	if p.tty && p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-}
-
-// done draws the bar a last time and ends its line, or prints the summary.
-func (p *progress) done(loaded, bad int) {
-	if p.tty {
-		p.draw(loaded, bad)
-		fmt.Fprintln(p.w)
-		return
-	}
-	fmt.Fprintf(p.w, "loaded %d, bad %d\n", loaded, bad)
 }

@@ -9,11 +9,11 @@
 // Subcommands:
 //
 //	migrate                              create or upgrade the tables; print the schema version before and after
-//	import [--format jsonl|csv] FILE|-   load instances from JSON Lines or CSV
+//	import [--format jsonl|csv] FILE|-   load instances from JSON Lines or CSV, refusing bad rows by line
 //	code CODE                            show a service code's status
 //	codes INSTANCE --account ACCOUNT     list an instance's service codes
 //	revoke CODE                          revoke a service code for good
-//	expiring --account ACCOUNT [--within 720h]
+//	expiring --account ACCOUNT [--within 30d]
 //	                                     list the account's codes whose instance expires soon
 //	help [SUBCOMMAND]                    show this text, or a subcommand's
 //
@@ -28,6 +28,13 @@
 //	mysql://user:pass@host:3306/db?param=value              (MySQL or MariaDB; go-sql-driver parameters)
 //	mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock   (over a unix socket)
 //	sqlite:relative/path.db  or  sqlite:///absolute/path.db
+//
+// or the MySQL driver's own DSN, as sqlstore's callers open it:
+//
+//	user:pass@tcp(host:3306)/db?param=value   or  user:pass@unix(/path/mysqld.sock)/db
+//
+// Every subcommand but migrate needs the tables at this command's schema
+// version; without them it fails with "run migrate first".
 //
 // The code, codes and expiring subcommands print aligned text, or JSON with
 // --json. Flags may come before or after the arguments. Errors go to the
@@ -53,11 +60,11 @@ const usageText = `Usage: icpverify [--database-url URL] [--prefix PREFIX] <subc
 
 Subcommands:
   migrate                              create or upgrade the tables; print the schema version before and after
-  import [--format jsonl|csv] FILE|-   load instances from JSON Lines or CSV
+  import [--format jsonl|csv] FILE|-   load instances from JSON Lines or CSV, refusing bad rows by line
   code CODE                            show a service code's status
   codes INSTANCE --account ACCOUNT     list an instance's service codes
   revoke CODE                          revoke a service code for good
-  expiring --account ACCOUNT [--within 720h]
+  expiring --account ACCOUNT [--within 30d]
                                        list the account's codes whose instance expires soon
   help [SUBCOMMAND]                    show this text, or a subcommand's
 
@@ -70,6 +77,9 @@ Database URLs:
   mysql://user:pass@host:3306/db?param=value              (MySQL or MariaDB)
   mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock   (a unix socket)
   sqlite:relative/path.db  or  sqlite:///absolute/path.db
+  user:pass@tcp(host:3306)/db?param=value                 (the MySQL driver's own DSN)
+
+Every subcommand but migrate needs the tables: run migrate first.
 
 Run 'icpverify <subcommand> -h' for a subcommand's flags.
 `

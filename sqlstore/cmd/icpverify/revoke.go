@@ -20,7 +20,7 @@ one stays.`,
 			if len(args) != 1 {
 				return usageError(e, "revoke", "want one service code, got %d arguments", len(args))
 			}
-			s, closeFn, status := openStore(ctx, e, "revoke", db)
+			s, closeFn, status := openMigrated(ctx, e, "revoke", db)
 			if s == nil {
 				return status
 			}
