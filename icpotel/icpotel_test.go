@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/icpfiling/icpverify"
@@ -527,4 +529,45 @@ func TestSlotUtilization(t *testing.T) {
 		}
 	}
 	assert.Equal(t, [][2]int64{{1, 2}, {2, 2}, {2, 2}, {5, 5}, {1, 3}}, figures)
+}
+
+// hidingProvider is a TracerProvider whose spans do not tell their start
+// time, as an implementation other than the SDK's may not.
+type hidingProvider struct {
+	embedded.TracerProvider
+	tp trace.TracerProvider
+}
+
+func (p hidingProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return hidingTracer{tracer: p.tp.Tracer(name, opts...)}
+}
+
+type hidingTracer struct {
+	embedded.Tracer
+	tracer trace.Tracer
+}
+
+func (t hidingTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	ctx, span := t.tracer.Start(ctx, name, opts...)
+	hidden := struct{ trace.Span }{span} // the interface's methods only
+	return trace.ContextWithSpan(ctx, hidden), hidden
+}
+
+// TestSpanWithoutStartTime checks that a span that does not tell its start
+// time ends when the operation ends, by the tracer's clock: a Verifier's
+// clock that moves an hour on each reading does not make it last hours.
+func TestSpanWithoutStartTime(t *testing.T) {
+	tel := newTelemetry(t)
+	s := newStore()
+	code := seed(t, s, "i-1")[0]
+	var n atomic.Int64
+	hours := func() time.Time { return t0.Add(time.Duration(n.Add(1)) * time.Hour) }
+	v := icpverify.New(s, s, icpverify.WithClock(hours), icpverify.WithObserver(icpotel.New(
+		icpotel.WithTracerProvider(hidingProvider{tp: tel.tp}), icpotel.WithMeterProvider(tel.mp))))
+	_, err := v.Check(context.Background(), request(code))
+	require.NoError(t, err)
+	spans := tel.spans.Ended()
+	require.Len(t, spans, 1)
+	assert.Less(t, spans[0].EndTime().Sub(spans[0].StartTime()), time.Minute)
+	assert.False(t, spans[0].EndTime().Before(spans[0].StartTime()))
 }
