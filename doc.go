@@ -37,11 +37,13 @@
 // the codes a provider already has (see WithCodeFormat); its Mask hides a
 // code from logs as the Verifier's Decisions do.
 //
-// A subject takes one slot however its name is typed: it is known by its
-// certificate (Request.SubjectID) if the request gives one, otherwise by
-// its name, ignoring case, width, spacing and invisible characters. The
-// package subject holds the certificates, which its Normalize checks
-// offline, and the keys that subjects' slots are kept under (subject.Key).
+// A subject takes one slot however it is typed: it is known by its
+// certificate (Request.SubjectID), which DefaultPolicy requires, by its
+// number whatever type was declared; under a policy without
+// RequireSubjectID, a request without one is known by its name, ignoring
+// case, width, spacing and default-ignorable characters. The package
+// subject holds the certificates, which its Normalize checks offline, and
+// the keys that subjects' slots are kept under (subject.Key).
 //
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the

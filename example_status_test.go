@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 func ExampleVerifier_ServiceCodeStatus() {
@@ -34,6 +35,7 @@ func ExampleVerifier_ServiceCodeStatus() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	})
 	if err != nil {
 		log.Fatal(err)

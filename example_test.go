@@ -51,6 +51,7 @@ func ExampleNew() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -75,6 +76,7 @@ func ExampleVerifier_Verify() {
 		ServiceCode: code,
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	})
 	var e *icpverify.Error
 	if errors.As(err, &e) {
@@ -87,6 +89,7 @@ func ExampleVerifier_Verify() {
 		ServiceCode: strings.ToLower(strings.ReplaceAll(code, "-", "")),
 		Account:     "acct-1",
 		Subject:     "Hangzhou Example Co., Ltd.",
+		SubjectID:   subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	}
 	res, err := v.Verify(ctx, req)
 	fmt.Println(res.Used, res.Retry, err)
@@ -167,8 +170,10 @@ func ExampleWithObserver() {
 			},
 		}))
 	ctx := context.Background()
-	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S"})
-	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S"})
+	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0001", Account: "acct-1", Subject: "S",
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
+	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "0000-0000-0000-0000", Account: "acct-1", Subject: "S",
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
 	// Output:
 	// span verify refused code_malformed ****
 	// span verify refused code_not_found ****-****-****-0000
@@ -264,6 +269,7 @@ func ExampleVerifier_RevokeServiceCode() {
 	}
 	_, err = v.Verify(ctx, icpverify.Request{
 		Product: icpverify.ProductECS, ServiceCode: code, Account: "acct-1", Subject: "S",
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"},
 	})
 	var e *icpverify.Error
 	if errors.As(err, &e) {

@@ -14,12 +14,16 @@ import (
 // Expiry warns that the instance behind a service code in use, or under
 // review, expires soon or has expired.
 type Expiry struct {
-	Code      string    // the service code, masked
-	Instance  string    // the code's instance
-	Subject   string    // the subject filed with the code
-	Filed     bool      // the filing is complete; otherwise it is under review
-	ExpiresAt time.Time // when the instance expires
-	Expired   bool      // the instance has expired, by the Verifier's clock
+	Code     string // the service code, masked
+	Instance string // the code's instance
+	Subject  string // the subject filed with the code
+	// SubjectKey is the key the subject's slot is kept under (see
+	// subject.Key): "id:" and the number its certificate keys by, or
+	// "name:" and its canonical name.
+	SubjectKey string
+	Filed      bool      // the filing is complete; otherwise it is under review
+	ExpiresAt  time.Time // when the instance expires
+	Expired    bool      // the instance has expired, by the Verifier's clock
 }
 
 // Expiring lists the account's service codes, in use or under review,
@@ -74,7 +78,7 @@ func (v *Verifier) expiring(ctx context.Context, account string, within time.Dur
 			continue
 		}
 		out = append(out, Expiry{Code: codeformat.Mask(v.format, r.Code), Instance: r.Instance, Subject: r.Subject,
-			Filed: r.Filed, ExpiresAt: inst.ExpiresAt, Expired: expired(inst, now)})
+			SubjectKey: r.SubjectKey, Filed: r.Filed, ExpiresAt: inst.ExpiresAt, Expired: expired(inst, now)})
 	}
 	slices.SortFunc(out, func(a, b Expiry) int {
 		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {

@@ -32,35 +32,50 @@ func FuzzVerify(f *testing.F) {
 	f.Add("", "", "", "", "", "", "")
 	f.Add("ecs", "7KQ2-M9XD-4TRB-WH6C", "a", strings.Repeat("x", 300), "x", strings.Repeat("9", 300), strings.Repeat("a.", 200))
 	f.Fuzz(func(t *testing.T, product, typed, account, name, certType, certNumber, website string) {
-		fx := newFixture(t)
-		fx.put(ecs("i-1", "a"))
-		c1, c2 := fx.issue("i-1", "a"), fx.issue("i-1", "a")
-		if _, err := fx.v.Verify(context.Background(), request(c1, "a", "S")); err != nil {
-			t.Fatal(err)
-		}
-		// Aim the fuzzed code at one of the real ones now and then.
-		switch strings.ToUpper(strings.TrimSpace(typed)) {
-		case "C1":
-			typed = c1
-		case "C2":
-			typed = c2
-		}
-		req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: name,
-			SubjectID: subject.ID{Type: subject.CertType(certType), Number: certNumber}, Website: website}
-		for _, call := range []func(context.Context, Request) (Result, error){fx.v.Check, fx.v.Verify} {
-			res, err := call(context.Background(), req)
-			if err == nil {
-				if res.Instance != "i-1" || res.Subject != name || res.Limit != 5 {
-					t.Fatalf("odd result %+v", res)
-				}
-				continue
-			}
-			checkRefusal(t, err, product+typed+account+name+certType+certNumber+website)
-		}
-		if used, want := fx.used("i-1"), 1+newSubject(req, c2); used != want {
-			t.Fatalf("%d slots used after %+v, want %d", used, req, want)
+		for _, namesOnly := range []bool{false, true} {
+			fuzzVerify(t, namesOnly, product, typed, account, name, certType, certNumber, website)
 		}
 	})
+}
+
+// fuzzVerify is FuzzVerify under the default policy, or under one that
+// keys subjects by name when they give no certificate (namesOnly).
+func fuzzVerify(t *testing.T, namesOnly bool, product, typed, account, name, certType, certNumber, website string) {
+	pol := DefaultPolicy(ProductECS)
+	pol.RequireSubjectID = !namesOnly
+	fx := newFixture(t, WithPolicy(ProductECS, pol))
+	fx.put(ecs("i-1", "a"))
+	c1, c2 := fx.issue("i-1", "a"), fx.issue("i-1", "a")
+	held := request(c1, "a", "S")
+	if namesOnly {
+		held.SubjectID = subject.ID{}
+	}
+	if _, err := fx.v.Verify(context.Background(), held); err != nil {
+		t.Fatal(err)
+	}
+	heldKey, _ := subject.Key(held.Subject, held.SubjectID)
+	// Aim the fuzzed code at one of the real ones now and then.
+	switch strings.ToUpper(strings.TrimSpace(typed)) {
+	case "C1":
+		typed = c1
+	case "C2":
+		typed = c2
+	}
+	req := Request{Product: ProductType(product), ServiceCode: typed, Account: account, Subject: name,
+		SubjectID: subject.ID{Type: subject.CertType(certType), Number: certNumber}, Website: website}
+	for _, call := range []func(context.Context, Request) (Result, error){fx.v.Check, fx.v.Verify} {
+		res, err := call(context.Background(), req)
+		if err == nil {
+			if res.Instance != "i-1" || res.Subject != name || res.Limit != 5 {
+				t.Fatalf("odd result %+v", res)
+			}
+			continue
+		}
+		checkRefusal(t, err, product+typed+account+name+certType+certNumber+website)
+	}
+	if used, want := fx.used("i-1"), 1+newSubject(req, c2, heldKey, !namesOnly); used != want {
+		t.Fatalf("%d slots used after %+v (names only: %v), want %d", used, req, namesOnly, want)
+	}
 }
 
 // checkRefusal fails the fuzz target unless err is a refusal with a
@@ -85,8 +100,8 @@ func checkRefusal(t *testing.T, err error, input string) {
 
 // newSubject returns 1 if req, against the fixture of FuzzVerify, asks for
 // a new subject's slot with the free code c2, and 0 otherwise.
-func newSubject(req Request, c2 string) int {
-	if req.Product != ProductECS || req.Account != "a" {
+func newSubject(req Request, c2, heldKey string, requireID bool) int {
+	if req.Product != ProductECS || req.Account != "a" || requireID && req.SubjectID == (subject.ID{}) {
 		return 0
 	}
 	if code, ok := codeformat.Normalize(req.ServiceCode); !ok || code != c2 {
@@ -102,7 +117,7 @@ func newSubject(req Request, c2 string) int {
 	if _, ok := websiteKey(req.Website); req.Website != "" && !ok {
 		return 0
 	}
-	if key == "name:s" {
+	if key == heldKey {
 		return 0 // the subject of C1: its slot is held already
 	}
 	return 1

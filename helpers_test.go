@@ -2,12 +2,15 @@ package icpverify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/icpfiling/icpverify/codeformat"
+	"github.com/icpfiling/icpverify/subject"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,9 +81,30 @@ func (f *fixture) instanceWithCode(id, account string) string {
 	return f.issue(id, account)
 }
 
-// request returns a Request for an ECS code.
-func request(code, account, subject string) Request {
-	return Request{Product: ProductECS, ServiceCode: code, Account: account, Subject: subject}
+// request returns a Request for an ECS code, for the subject of that name
+// with its certificate (see certOf).
+func request(code, account, name string) Request {
+	return Request{Product: ProductECS, ServiceCode: code, Account: account, Subject: name, SubjectID: certOf(name)}
+}
+
+// certOf returns a certificate for the subject of that name, as the
+// fixtures give it: one per canonical name, so that names the rules key
+// as one get one certificate; the zero ID for a name that has no key.
+func certOf(name string) subject.ID {
+	key, ok := subject.Key(name, subject.ID{})
+	if !ok {
+		return subject.ID{}
+	}
+	sum := sha256.Sum256([]byte(key))
+	return subject.ID{Type: subject.CertOther, Number: "T" + hex.EncodeToString(sum[:8])}
+}
+
+// keyOf returns the subject key the Verifier gives the subject of req.
+func keyOf(t testing.TB, req Request) string {
+	t.Helper()
+	key, ok := subject.Key(req.Subject, req.SubjectID)
+	require.True(t, ok, "%q %+v", req.Subject, req.SubjectID)
+	return key
 }
 
 // used returns the number of subjects holding a slot on instance.

@@ -29,31 +29,107 @@ var companySpellings = []string{
 	"\ufeff" + company + "\u200d",
 }
 
+// namesOnly returns a fixture whose ECS policy keys subjects without a
+// certificate by name, and issues up to 20 codes per instance.
+func namesOnly(t *testing.T) *fixture {
+	pol := DefaultPolicy(ProductECS)
+	pol.CodeLimit = 20
+	pol.RequireSubjectID = false
+	return newFixture(t, WithPolicy(ProductECS, pol))
+}
+
+// byName returns a Request for an ECS code that names its subject without
+// a certificate.
+func byName(code, account, name string) Request {
+	return Request{Product: ProductECS, ServiceCode: code, Account: account, Subject: name}
+}
+
 // TestOneCompanyOneSlot: a company typed in many ways takes one slot, and a
 // resubmission typed otherwise is a retry.
 func TestOneCompanyOneSlot(t *testing.T) {
 	ctx := context.Background()
-	pol := DefaultPolicy(ProductECS)
-	pol.CodeLimit = 20
-	f := newFixture(t, WithPolicy(ProductECS, pol))
+	f := namesOnly(t)
 	f.put(ecs("i-1", "a"))
 	first := f.issue("i-1", "a")
-	_, err := f.v.Verify(ctx, request(first, "a", company))
+	_, err := f.v.Verify(ctx, byName(first, "a", company))
 	require.NoError(t, err)
 	for _, name := range companySpellings {
-		res, err := f.v.Verify(ctx, request(first, "a", name))
+		res, err := f.v.Verify(ctx, byName(first, "a", name))
 		require.NoError(t, err, "%q", name)
 		assert.True(t, res.Retry, "%q resubmits the same application", name)
-		res, err = f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", name))
+		res, err = f.v.Verify(ctx, byName(f.issue("i-1", "a"), "a", name))
 		require.NoError(t, err, "%q", name)
 		assert.Equal(t, 1, res.Used, "%q is the same subject: one slot", name)
 	}
 	// NFD of a name with an accent is its NFC.
-	_, err = f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", "Café Co"))
+	_, err = f.v.Verify(ctx, byName(f.issue("i-1", "a"), "a", "Café Co"))
 	require.NoError(t, err)
-	res, err := f.v.Verify(ctx, request(f.issue("i-1", "a"), "a", norm.NFD.String("Café Co")))
+	res, err := f.v.Verify(ctx, byName(f.issue("i-1", "a"), "a", norm.NFD.String("Café Co")))
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Used)
+}
+
+// TestOneSubjectSpelledTwoWays: one subject verified twice, spelled two
+// ways, with two codes of one instance, holds one slot.
+func TestOneSubjectSpelledTwoWays(t *testing.T) {
+	id := func(typ subject.CertType, number string) subject.ID { return subject.ID{Type: typ, Number: number} }
+	for _, tt := range []struct {
+		name string
+		a, b Request
+	}{
+		{"USCC as other", withID(id(subject.CertUSCC, "91110000600037341L")), withID(id(subject.CertOther, "91110000600037341L"))},
+		{"USCC and its organisation code", withID(id(subject.CertUSCC, "91110000600037341L")), withID(id(subject.CertOrgCode, "60003734-1"))},
+		{"organisation code as other", withID(id(subject.CertOther, "600037341")), withID(id(subject.CertOrgCode, "60003734-1"))},
+		{"resident ID as other", withID(id(subject.CertResidentID, "44011320141005001X")), withID(id(subject.CertOther, "44011320141005001X"))},
+		{"resident ID lower-case x", withID(id(subject.CertResidentID, "44011320141005001X")), withID(id(subject.CertOther, "44011320141005001x"))},
+		{"resident ID that reads as a USCC", withID(id(subject.CertResidentID, "110105194912312076")), withID(id(subject.CertUSCC, "110105194912312076"))},
+		{"resident ID 15 and 18 digits", withID(id(subject.CertResidentID, "11010519491231002X")), withID(id(subject.CertOther, "110105491231002"))},
+		{"resident ID 15 digits as resident ID", withID(id(subject.CertResidentID, "11010519491231002X")), withID(id(subject.CertResidentID, "110105491231002"))},
+		{"travel permit renewed", withID(id(subject.CertHKMacauPermit, "H1234567800")), withID(id(subject.CertHKMacauPermit, "h12345678"))},
+		{"name: inner space", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例 科技有限公司")},
+		{"name: ideographic space", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例科技\u3000有限公司")},
+		{"name: spaced out", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭 州 示 例 科 技 有 限 公 司")},
+		{"name: comma spacing", byName("", "", "Example Co., Ltd."), byName("", "", "Example Co.,Ltd.")},
+		{"name: U+17B4", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u17b4科技有限公司")},
+		{"name: U+17B5", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u17b5科技有限公司")},
+		{"name: U+180F", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u180f科技有限公司")},
+		{"name: unassigned U+2065", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u2065科技有限公司")},
+		{"name: unassigned U+FFF0", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\ufff0科技有限公司")},
+		{"name: blank Braille", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u2800科技有限公司")},
+		{"name: Hangul filler", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\u3164科技有限公司")},
+		{"name: half-width Hangul filler", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州示例\uffa0科技有限公司")},
+		{"name: Hangul jamo fillers", byName("", "", "杭州示例科技有限公司"), byName("", "", "杭州\u115f示例\u1160科技有限公司")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := namesOnly(t)
+			f.put(ecs("i-1", "a"))
+			for _, req := range []Request{tt.a, tt.b} {
+				req.Product, req.Account, req.ServiceCode = ProductECS, "a", f.issue("i-1", "a")
+				if req.Subject == "" {
+					req.Subject = "S"
+				}
+				_, err := f.v.Verify(ctx, req)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, 1, f.used("i-1"), "one subject, one slot")
+		})
+	}
+}
+
+// withID returns a Request for the subject with certificate id.
+func withID(id subject.ID) Request { return Request{SubjectID: id} }
+
+func TestDefaultPolicyRequiresACertificate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	_, err := f.v.Verify(ctx, byName(code, "a", "杭州示例科技有限公司"))
+	e := requireReason(t, err, ErrInvalidProduct, ReasonSubjectIDMalformed)
+	assert.Equal(t, "subject_id", e.Field)
+	assert.Zero(t, f.used("i-1"))
+	_, err = f.v.Verify(ctx, request(code, "a", "杭州示例科技有限公司"))
+	require.NoError(t, err)
 }
 
 func TestSubjectNamesRefused(t *testing.T) {
@@ -73,9 +149,7 @@ func TestSubjectNamesRefused(t *testing.T) {
 
 func TestSubjectID(t *testing.T) {
 	ctx := context.Background()
-	pol := DefaultPolicy(ProductECS)
-	pol.CodeLimit = 20
-	f := newFixture(t, WithPolicy(ProductECS, pol))
+	f := namesOnly(t)
 	f.put(ecs("i-1", "a"))
 	code := f.issue("i-1", "a")
 	uscc := subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}
@@ -107,8 +181,7 @@ func TestSubjectID(t *testing.T) {
 	assert.Equal(t, 2, res.Used)
 
 	// Without a certificate the name is the key: not the same subject.
-	byName := request(f.issue("i-1", "a"), "a", "Example Ltd")
-	res, err = f.v.Verify(ctx, byName)
+	res, err = f.v.Verify(ctx, byName(f.issue("i-1", "a"), "a", "Example Ltd"))
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Used)
 
@@ -130,11 +203,9 @@ func TestSubjectID(t *testing.T) {
 	}
 	assert.Equal(t, 3, f.used("i-1"))
 
-	required := DefaultPolicy(ProductECS)
-	required.RequireSubjectID = true
-	g := newFixture(t, WithPolicy(ProductECS, required))
+	g := newFixture(t)
 	c := g.instanceWithCode("i-1", "a")
-	_, err = g.v.Verify(ctx, request(c, "a", "S"))
+	_, err = g.v.Verify(ctx, byName(c, "a", "S"))
 	requireReason(t, err, ErrInvalidProduct, ReasonSubjectIDMalformed)
 	withID := request(c, "a", "S")
 	withID.SubjectID = uscc

@@ -89,7 +89,7 @@ func TestObserverFailedAndHostileInput(t *testing.T) {
 	v := New(s, s, WithClock(f.clock.Now), WithObserver(c.observer()))
 	code := mustCode(t)
 	huge := strings.Repeat("\xff", 1<<20)
-	_, err := v.Verify(context.Background(), Request{Product: ProductECS, ServiceCode: code, Account: "a", Subject: "S"})
+	_, err := v.Verify(context.Background(), request(code, "a", "S"))
 	require.Error(t, err)
 	_, err = v.Verify(context.Background(), Request{Product: ProductECS, ServiceCode: huge, Account: huge, Subject: huge})
 	require.Error(t, err)

@@ -36,7 +36,11 @@ type Policy struct {
 	// means for as long as its instance. Some providers give a year.
 	CodeTTL time.Duration
 	// RequireSubjectID refuses a request that does not identify its
-	// subject by certificate (Request.SubjectID).
+	// subject by certificate (Request.SubjectID). DefaultPolicy sets it:
+	// a filing records its subject's certificate, and a name alone keys
+	// one subject apart from itself when it is spelled otherwise (another
+	// script, a Traditional character) and two subjects as one when they
+	// share a name. A backend that has only names turns it off.
 	RequireSubjectID bool
 }
 
@@ -47,8 +51,9 @@ func (p Policy) fileable() bool { return p.SubjectLimit > 0 && p.CodeLimit > 0 }
 // ECS and Simple Application Server instances serve 5 subjects, issue 5
 // codes, and must be mainland subscriptions of at least 3 months with a
 // public IP. A code is valid for as long as its instance, with no minimum
-// time left. Every other type, known or not, gets the zero Policy: it cannot
-// be filed.
+// time left. A request must identify its subject by certificate
+// (RequireSubjectID). Every other type, known or not, gets the zero Policy:
+// it cannot be filed.
 //
 // As a code serves one subject, an instance whose codes all come from
 // IssueServiceCode runs out of codes before it runs out of subject slots
@@ -63,6 +68,7 @@ func DefaultPolicy(p ProductType) Policy {
 			MinTermMonths:    3,
 			MainlandOnly:     true,
 			PublicIPRequired: true,
+			RequireSubjectID: true,
 		}
 	}
 	return Policy{}

@@ -86,7 +86,7 @@ func TestAlternativesOnExpiryRefusal(t *testing.T) {
 
 func TestAlternativesOnlyForQuotaAndExpiry(t *testing.T) {
 	f, code := alternativesFixture(t)
-	_, err := f.v.Verify(context.Background(), Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S"})
+	_, err := f.v.Verify(context.Background(), Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S", SubjectID: certOf("S")})
 	e := requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
 	assert.Empty(t, e.Alternatives)
 }
@@ -214,6 +214,7 @@ func TestExpiring(t *testing.T) {
 		assert.Equal(t, soon.ExpiresAt, x.ExpiresAt)
 		assert.False(t, x.Expired)
 		assert.NotContains(t, x.Code, c1[5:14])
+		assert.Equal(t, keyOf(t, request("", "a", x.Subject)), x.SubjectKey)
 	}
 	assert.ElementsMatch(t, []bool{false, true}, []bool{list[0].Filed, list[1].Filed})
 

@@ -192,7 +192,7 @@ func wantStatus(t *testing.T, want CodeStatus, code string) CodeStatus {
 		want.ExpiresAt = t0.Add(statusTTL)
 	}
 	if want.Subject != "" {
-		key, ok := subject.Key(want.Subject, subject.ID{})
+		key, ok := subject.Key(want.Subject, certOf(want.Subject))
 		require.True(t, ok)
 		want.SubjectKey = key
 	}

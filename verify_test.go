@@ -207,7 +207,7 @@ func TestVerifyRefusalDetails(t *testing.T) {
 	code := f.instanceWithCode("i-1", "a")
 	ctx := context.Background()
 
-	_, err := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S"})
+	_, err := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "a", Subject: "S", SubjectID: certOf("S")})
 	e := requireReason(t, err, ErrInvalidProduct, ReasonProductMismatch)
 	assert.Equal(t, ProductSimpleApplicationServer, e.Selected)
 	assert.Equal(t, ProductECS, e.Actual)
@@ -215,9 +215,9 @@ func TestVerifyRefusalDetails(t *testing.T) {
 
 	// A stranger to the code learns nothing of it: the refusal is the one
 	// of a code that does not exist, in every field and every language.
-	unknown, err0 := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: mustCode(t), Account: "stranger", Subject: "S"})
+	unknown, err0 := f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: mustCode(t), Account: "stranger", Subject: "S", SubjectID: certOf("S")})
 	assert.Zero(t, unknown)
-	_, err = f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "stranger", Subject: "S"})
+	_, err = f.v.Verify(ctx, Request{Product: ProductSimpleApplicationServer, ServiceCode: code, Account: "stranger", Subject: "S", SubjectID: certOf("S")})
 	e = requireReason(t, err, ErrServiceCodeInvalid, ReasonCodeNotFound)
 	assert.Equal(t, asError(err0).Error(), e.Error())
 	assert.Equal(t, *asError(err0), Error{Err: e.Err, Reason: e.Reason, Selected: e.Selected, Field: e.Field, Instance: e.Instance,
@@ -559,7 +559,7 @@ func TestOptions(t *testing.T) {
 	slb.Product = ProductSLB
 	f.put(slb, ecs("i-1", "a"))
 	code := f.issue("lb-1", "a")
-	_, err := f.v.Verify(context.Background(), Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S"})
+	_, err := f.v.Verify(context.Background(), Request{Product: ProductSLB, ServiceCode: code, Account: "a", Subject: "S", SubjectID: certOf("S")})
 	require.NoError(t, err)
 	_, err = f.v.IssueServiceCode(context.Background(), "i-1", "a")
 	requireReason(t, err, ErrInvalidProduct, ReasonProductNotFileable)
@@ -584,7 +584,7 @@ func TestMainland(t *testing.T) {
 }
 
 func TestDefaultPolicy(t *testing.T) {
-	want := Policy{SubjectLimit: 5, CodeLimit: 5, MinTermMonths: 3, MainlandOnly: true, PublicIPRequired: true}
+	want := Policy{SubjectLimit: 5, CodeLimit: 5, MinTermMonths: 3, MainlandOnly: true, PublicIPRequired: true, RequireSubjectID: true}
 	assert.Equal(t, want, DefaultPolicy(ProductECS))
 	assert.Equal(t, want, DefaultPolicy(ProductSimpleApplicationServer))
 	for _, p := range []ProductType{ProductSLB, ProductACK, ProductOSS, ProductCDN, "", "vm"} {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,10 +26,16 @@ var (
 	errReplacement = errors.New("a string holds U+FFFD or an unpaired surrogate")
 )
 
-// fieldNames returns the JSON names of the fields of struct type t: its
-// exported fields' json tag names, or their names.
-func fieldNames(t reflect.Type) []string {
-	var names []string
+// schema is the members a JSON object of a request body may have: each
+// member's exact name, and the schema of its value if that is an object of
+// known members (a struct), nil otherwise.
+type schema map[string]schema
+
+// schemaOf returns the schema of struct type t: its exported fields, named
+// by their json tags or their names, each with the schema of its type if
+// that is a struct or a pointer to one.
+func schemaOf(t reflect.Type) schema {
+	s := schema{}
 	for f := range t.Fields() {
 		if !f.IsExported() {
 			continue
@@ -45,9 +50,17 @@ func fieldNames(t reflect.Type) []string {
 				name = n
 			}
 		}
-		names = append(names, name)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		var sub schema
+		if ft.Kind() == reflect.Struct {
+			sub = schemaOf(ft)
+		}
+		s[name] = sub
 	}
-	return names
+	return s
 }
 
 // frame is an object or array open in the body being checked.
@@ -55,14 +68,21 @@ type frame struct {
 	object  bool
 	wantKey bool                // an object's next token is a key or '}'
 	keys    map[string]struct{} // an object's keys so far, folded
+	// fields are the members the object may have, if it is the body or
+	// an object of known members; nil for any other object, whose keys
+	// are checked for repeats alone.
+	fields schema
+	// next is the schema of the value of the object's last key.
+	next schema
 }
 
 // decodeStrict decodes data, a request body, into dst, a pointer to a
-// struct whose fields' JSON names are fields, more strictly than
-// json.Unmarshal does. data must be valid UTF-8 and hold one JSON object
-// and nothing after it but white space. Its members must be named exactly
-// as fields (no other name, nor one that differs from a field's only by
-// case or Unicode folding, such as "Subject" or "ſubject"), none null. No
+// struct whose schema is fields, more strictly than json.Unmarshal does.
+// data must be valid UTF-8 and hold one JSON object and nothing after it
+// but white space. Its members, and those of any object of known members
+// in it (such as "subject_id"), must be named exactly as fields (no other
+// name, nor one that differs from a field's only by case or Unicode
+// folding, such as "Subject" or "ſubject"), none null. No
 // object at any depth may repeat a key, even folded or escaped
 // differently, and no string may hold U+FFFD, which is what
 // encoding/json makes of an unpaired surrogate escape. A member left out
@@ -70,7 +90,7 @@ type frame struct {
 //
 // It reads the body as a stream of tokens (json.Decoder.Token) to check
 // all this, then lets json.Unmarshal check the types and fill dst.
-func decodeStrict(data []byte, dst any, fields []string) error {
+func decodeStrict(data []byte, dst any, fields schema) error {
 	if !utf8.Valid(data) {
 		return errInvalidUTF8
 	}
@@ -105,8 +125,8 @@ func openObject(dec *json.Decoder) error {
 
 // walkObject reads the tokens of the object openObject opened, to its
 // end, checking every key and value at every depth.
-func walkObject(dec *json.Decoder, fields []string) error {
-	stack := []frame{{object: true, wantKey: true}}
+func walkObject(dec *json.Decoder, fields schema) error {
+	stack := []frame{{object: true, wantKey: true, fields: fields}}
 	for len(stack) > 0 {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -122,7 +142,7 @@ func walkObject(dec *json.Decoder, fields []string) error {
 		}
 		if top.object && top.wantKey {
 			key, _ := tok.(string) // the decoder allows only a string here
-			if err := checkKey(top, key, len(stack) == 1, fields); err != nil {
+			if err := checkKey(top, key); err != nil {
 				return err
 			}
 			top.wantKey = false
@@ -143,7 +163,7 @@ func walkObject(dec *json.Decoder, fields []string) error {
 func checkValue(stack []frame, tok json.Token) ([]frame, error) {
 	switch t := tok.(type) {
 	case nil:
-		if len(stack) == 1 {
+		if stack[len(stack)-1].fields != nil {
 			return stack, errNull
 		}
 	case string:
@@ -154,25 +174,33 @@ func checkValue(stack []frame, tok json.Token) ([]frame, error) {
 		if len(stack) >= maxDepth {
 			return stack, errTooDeep
 		}
-		stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
+		var fields schema
+		if top := stack[len(stack)-1]; top.object && t == '{' {
+			fields = top.next
+		}
+		stack = append(stack, frame{object: t == '{', wantKey: t == '{', fields: fields})
 	}
 	return stack, nil
 }
 
-// checkKey checks the key of a member of the object f: at the top level,
-// it must be one of fields, exactly; at any level, it must not fold to a
-// key that f already has.
-func checkKey(f *frame, key string, top bool, fields []string) error {
+// checkKey checks the key of a member of the object f: in an object of
+// known members, it must be one of f.fields, exactly; in any object, it
+// must not fold to a key that f already has.
+func checkKey(f *frame, key string) error {
 	if strings.ContainsRune(key, utf8.RuneError) {
 		return errReplacement
 	}
-	if top && !slices.Contains(fields, key) {
-		for _, name := range fields {
-			if strings.EqualFold(key, name) {
-				return fmt.Errorf("member %q is not %q: names are exact", key, name)
+	if f.fields != nil {
+		sub, ok := f.fields[key]
+		if !ok {
+			for name := range f.fields {
+				if strings.EqualFold(key, name) {
+					return fmt.Errorf("member %q is not %q: names are exact", key, name)
+				}
 			}
+			return fmt.Errorf("unknown member %q", key)
 		}
-		return fmt.Errorf("unknown member %q", key)
+		f.next = sub
 	}
 	folded := foldKey(key)
 	if _, dup := f.keys[folded]; dup {

@@ -29,19 +29,32 @@ func TestFieldNames(t *testing.T) {
 		hidden string
 	}
 	_ = body{}.hidden
-	assert.Equal(t, []string{"a", "b", "C", "E"}, fieldNames(reflect.TypeFor[body]()))
-	assert.Equal(t, []string{"product", "service_code", "subject", "website"}, fieldNames(reflect.TypeFor[requestBody]()))
-	assert.Equal(t, []string{"application"}, fieldNames(reflect.TypeFor[applicationBody]()))
+	assert.Equal(t, schema{"a": nil, "b": nil, "C": nil, "E": nil}, schemaOf(reflect.TypeFor[body]()))
+	assert.Equal(t, schema{"product": nil, "service_code": nil, "subject": nil, "website": nil,
+		"subject_id": schema{"type": nil, "number": nil}}, schemaOf(reflect.TypeFor[requestBody]()))
+	assert.Equal(t, schema{"application": nil}, schemaOf(reflect.TypeFor[applicationBody]()))
+	type inner struct {
+		X string `json:"x"`
+	}
+	type outer struct {
+		P *inner `json:"p"`
+		V inner
+	}
+	assert.Equal(t, schema{"p": schema{"x": nil}, "V": schema{"x": nil}}, schemaOf(reflect.TypeFor[outer]()))
 }
 
 func TestDecodeStrict(t *testing.T) {
-	fields := fieldNames(reflect.TypeFor[requestBody]())
+	fields := schemaOf(reflect.TypeFor[requestBody]())
 	accepted := []struct {
 		body string
 		want requestBody
 	}{
-		{`{"product":"ecs","service_code":"C","subject":"S"}`, requestBody{"ecs", "C", "S", ""}},
-		{`{"product":"ecs","service_code":"C","subject":"S","website":"a.example"}`, requestBody{"ecs", "C", "S", "a.example"}},
+		{`{"product":"ecs","service_code":"C","subject":"S"}`, requestBody{"ecs", "C", "S", subjectIDBody{}, ""}},
+		{`{"product":"ecs","service_code":"C","subject":"S","website":"a.example"}`, requestBody{"ecs", "C", "S", subjectIDBody{}, "a.example"}},
+		{`{"subject":"S","subject_id":{"type":"uscc","number":"91110000600037341L"}}`,
+			requestBody{Subject: "S", SubjectID: subjectIDBody{"uscc", "91110000600037341L"}}},
+		{`{"subject_id":{"\u0074ype":"other","number":""}}`, requestBody{SubjectID: subjectIDBody{Type: "other"}}},
+		{`{"subject_id":{}}`, requestBody{}},
 		{" \n{}\r\n\t ", requestBody{}},
 		{`{"subject":"S"}`, requestBody{Subject: "S"}},
 		// An escape of the exact name is the exact name.
@@ -102,6 +115,20 @@ func TestDecodeStrict(t *testing.T) {
 		{"single quotes", `{'subject':'S'}`},
 		{"comment", `{"subject":"S"/* */}`},
 		{"control character", "{\"subject\":\"a\x01b\"}"},
+		{"null subject_id", `{"subject_id":null}`},
+		{"subject_id not an object", `{"subject_id":"91110000600037341L"}`},
+		{"subject_id array", `{"subject_id":[{"type":"uscc"}]}`},
+		{"subject_id unknown member", `{"subject_id":{"type":"uscc","number":"9","kind":"x"}}`},
+		{"subject_id capital member", `{"subject_id":{"Type":"uscc"}}`},
+		{"subject_id Kelvin member", `{"subject_id":{"type":"uscc","numbe\u212a":"x"}}`},
+		{"subject_id null member", `{"subject_id":{"type":"uscc","number":null}}`},
+		{"subject_id duplicate member", `{"subject_id":{"number":"1","number":"2"}}`},
+		{"subject_id number not a string", `{"subject_id":{"type":"uscc","number":91110000}}`},
+		{"subject_id nested object", `{"subject_id":{"type":{"a":1}}}`},
+		{"subject_id lone surrogate", `{"subject_id":{"number":"\ud800"}}`},
+		{"Subject_id", `{"Subject_id":{"type":"uscc"}}`},
+		{"subjectid", `{"subjectid":{"type":"uscc"}}`},
+		{"two subject_ids", `{"subject_id":{"type":"uscc"},"subject_id":{"type":"other"}}`},
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,7 +145,7 @@ func TestDecodeStrict(t *testing.T) {
 // TestDecodeStrictApplication checks the body of /withdraw: the
 // application's identity alone, its form left to the Verifier.
 func TestDecodeStrictApplication(t *testing.T) {
-	fields := fieldNames(reflect.TypeFor[applicationBody]())
+	fields := schemaOf(reflect.TypeFor[applicationBody]())
 	for _, c := range []struct {
 		body string
 		want applicationBody
@@ -159,7 +186,7 @@ func TestDecodeStrictApplication(t *testing.T) {
 
 // TestDecodeStrictNested checks the keys of nested objects.
 func TestDecodeStrictNested(t *testing.T) {
-	fields := fieldNames(reflect.TypeFor[nestedBody]())
+	fields := schemaOf(reflect.TypeFor[nestedBody]())
 	for _, body := range []string{
 		`{"any":{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}}`,
 		`{"name":"n","any":[1,"x",null,true,{"k":{}}]}`,
@@ -235,14 +262,19 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"Application":"a1"}`,
 		`{"application":"a1","account":"bob"}`,
 		`{"application":null}`,
+		`{"subject":"S","subject_id":{"type":"uscc","number":"91110000600037341L"}}`,
+		`{"subject_id":{"type":"uscc","Number":"1"}}`,
+		`{"subject_id":{"number":null}}`,
+		`{"subject_id":{"type":"x","type":"y"}}`,
+		`{"subject_id":{"extra":{"a":1}}}`,
 		`[]`,
 		``,
 	} {
 		f.Add([]byte(seed))
 	}
-	fields := fieldNames(reflect.TypeFor[requestBody]())
-	app := fieldNames(reflect.TypeFor[applicationBody]())
-	nested := fieldNames(reflect.TypeFor[nestedBody]())
+	fields := schemaOf(reflect.TypeFor[requestBody]())
+	app := schemaOf(reflect.TypeFor[applicationBody]())
+	nested := schemaOf(reflect.TypeFor[nestedBody]())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var req requestBody
 		if decodeStrict(data, &req, fields) == nil {
@@ -260,37 +292,41 @@ func FuzzDecodeStrict(f *testing.F) {
 }
 
 // checkAccepted fails t unless data, which decodeStrict accepted, is valid
-// UTF-8 and valid JSON, a single object whose members are named exactly as
-// fields and not null, with no repeated key at any depth.
-func checkAccepted(t *testing.T, data []byte, fields []string) {
+// UTF-8 and valid JSON, a single object whose members, and those of its
+// objects of known members, are named exactly as fields and not null, with
+// no repeated key at any depth.
+func checkAccepted(t *testing.T, data []byte, fields schema) {
 	t.Helper()
 	if !utf8.Valid(data) || !json.Valid(data) {
 		t.Fatalf("accepted invalid %q", data)
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil || top == nil {
-		t.Fatalf("accepted %q, not an object: %v", data, err)
-	}
-	for k, v := range top {
-		if !contains(fields, k) {
-			t.Fatalf("accepted %q with member %q", data, k)
-		}
-		if string(v) == "null" {
-			t.Fatalf("accepted %q with member %q null", data, k)
-		}
-	}
+	checkMembers(t, data, data, fields)
 	if k, ok := repeatedKey(data); ok {
 		t.Fatalf("accepted %q with key %q repeated", data, k)
 	}
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
+// checkMembers fails t unless raw, a part of the accepted body data, is an
+// object whose members are named exactly as fields, not null, and, where
+// fields has a schema for a member, an object of it too.
+func checkMembers(t *testing.T, data, raw []byte, fields schema) {
+	t.Helper()
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		t.Fatalf("accepted %q, with %q not an object: %v", data, raw, err)
+	}
+	for k, v := range obj {
+		sub, ok := fields[k]
+		if !ok {
+			t.Fatalf("accepted %q with member %q", data, k)
+		}
+		if string(v) == "null" {
+			t.Fatalf("accepted %q with member %q null", data, k)
+		}
+		if sub != nil {
+			checkMembers(t, data, v, sub)
 		}
 	}
-	return false
 }
 
 // repeatedKey returns a key that an object in the valid JSON value raw

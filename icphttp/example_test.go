@@ -66,8 +66,11 @@ func ExampleNewHandler() {
 		}
 		fmt.Print(out)
 	}
-	post("/filing/verify", `{"product":"ecs","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "en")
-	post("/filing/verify", `{"product":"swas","service_code":"`+code+`","subject":"Hangzhou Example Co., Ltd."}`, "zh-CN")
+	// The subject is known by its certificate, here a unified social
+	// credit code.
+	const company = `"subject":"Hangzhou Example Co., Ltd.","subject_id":{"type":"uscc","number":"91110000600037341L"}`
+	post("/filing/verify", `{"product":"ecs","service_code":"`+code+`",`+company+`}`, "en")
+	post("/filing/verify", `{"product":"swas","service_code":"`+code+`",`+company+`}`, "zh-CN")
 	post("/filing/check", `{"product":"ecs","service_code":"`+code+`","subject":"S","account":"acct-2"}`, "zh-TW")
 	// The applicant withdraws the application, by the identity /verify
 	// answered: 204, and the slot is free. Withdrawing it again, as a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/catalog"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // DefaultMaxBodyBytes is the largest request body a Handler reads unless
@@ -82,9 +83,14 @@ func WithAuthChallenge(challenge string) Option {
 //	POST /withdraw  Verifier.Withdraw: withdraws one of the account's applications
 //
 // /verify and /check take a JSON object {"product", "service_code",
-// "subject", "website"}; "website", the domain filed with the code
-// (icpverify.Request.Website), is optional. Any other member left out is
-// empty, and the Verifier refuses it. /withdraw takes {"application"}
+// "subject", "subject_id", "website"}. "subject_id" is the subject's
+// certificate (icpverify.Request.SubjectID), an object {"type", "number"}
+// such as {"type": "uscc", "number": "91110000600037341L"}, with a type of
+// package subject; the default policy requires it, and a policy that
+// keys subjects by name (RequireSubjectID off) takes a request without
+// it. "website", the domain filed with the code (icpverify.Request.Website),
+// is optional. Any other member left out is empty, and the Verifier
+// refuses it. /withdraw takes {"application"}
 // alone: the application's identity, as /verify answered it. The account
 // is the one the Authenticator returns, never the body's: a body with an
 // "account" member is refused like any other unknown member.
@@ -126,8 +132,8 @@ func WithAuthChallenge(challenge string) Option {
 //   - 400 for a body that is not exactly one JSON object of the known
 //     members: invalid UTF-8, not an object, data after it, a repeated key
 //     at any depth, a member named otherwise than exactly (such as
-//     "Subject" or "ſubject"), an unknown member, a null member, or a
-//     member of the wrong type.
+//     "Subject" or "ſubject"), an unknown member, a null member (also of
+//     "subject_id"), or a member of the wrong type.
 //
 // Every response has Cache-Control: no-store and X-Content-Type-Options:
 // nosniff. A Handler is safe for concurrent use.
@@ -186,7 +192,7 @@ func NewHandler(v *icpverify.Verifier, auth Authenticator, opts ...Option) *Hand
 // post returns the operation of a route whose body is a B, a struct whose
 // fields are named by their json tags, decoded by decodeStrict.
 func post[B any](call func(ctx context.Context, account string, b B) (any, error)) operation {
-	fields := fieldNames(reflect.TypeFor[B]())
+	fields := schemaOf(reflect.TypeFor[B]())
 	return func(ctx context.Context, account string, body []byte) (any, error) {
 		var b B
 		if err := decodeStrict(body, &b, fields); err != nil {
@@ -202,7 +208,19 @@ type requestBody struct {
 	Product     string `json:"product"`
 	ServiceCode string `json:"service_code"`
 	Subject     string `json:"subject"`
-	Website     string `json:"website"` // optional
+	// SubjectID is the subject's certificate; optional, unless the
+	// product's policy requires one (icpverify.Policy.RequireSubjectID,
+	// as the default policy does).
+	SubjectID subjectIDBody `json:"subject_id"`
+	Website   string        `json:"website"` // optional
+}
+
+// subjectIDBody is a subject's certificate in a request body,
+// {"type", "number"}: a subject.CertType such as "uscc" and the number as
+// typed.
+type subjectIDBody struct {
+	Type   string `json:"type"`
+	Number string `json:"number"`
 }
 
 // applicationBody is the body of /withdraw: the application's identity
@@ -219,6 +237,7 @@ func (b requestBody) request(account string) icpverify.Request {
 		ServiceCode: b.ServiceCode,
 		Account:     account,
 		Subject:     b.Subject,
+		SubjectID:   subject.ID{Type: subject.CertType(b.SubjectID.Type), Number: b.SubjectID.Number},
 		Website:     b.Website,
 	}
 }

@@ -3,6 +3,8 @@ package icphttp
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -90,11 +92,28 @@ func newEnv(t *testing.T, opts ...Option) *env {
 	return e
 }
 
-// body returns a JSON body of /verify or /check for e's code.
+// body returns a JSON body of /verify or /check for e's code, for the
+// subject of that name with its certificate (see cert).
 func (e *env) body(subject string) string {
-	b, err := json.Marshal(map[string]string{"product": "ecs", "service_code": e.code, "subject": subject})
+	b, err := json.Marshal(map[string]any{"product": "ecs", "service_code": e.code, "subject": subject, "subject_id": cert(subject)})
 	require.NoError(e.t, err)
 	return string(b)
+}
+
+// cert returns the certificate of the subject of that name, as the tests
+// give it: one number per name.
+func cert(name string) map[string]string {
+	sum := sha256.Sum256([]byte(name))
+	return map[string]string{"type": "other", "number": "T" + hex.EncodeToString(sum[:8])}
+}
+
+// certJSON is cert(name) as a JSON member, with a comma before it.
+func certJSON(name string) string {
+	b, err := json.Marshal(cert(name))
+	if err != nil {
+		panic(err)
+	}
+	return `,"subject_id":` + string(b)
 }
 
 // used returns how many subjects hold a slot on i-ecs.
@@ -587,7 +606,7 @@ func TestResultJSON(t *testing.T) {
 func TestWebsite(t *testing.T) {
 	e := newEnv(t)
 	body := func(subject, website string) string {
-		b, err := json.Marshal(map[string]string{"product": "ecs", "service_code": e.code, "subject": subject, "website": website})
+		b, err := json.Marshal(map[string]any{"product": "ecs", "service_code": e.code, "subject": subject, "subject_id": cert(subject), "website": website})
 		require.NoError(t, err)
 		return string(b)
 	}
@@ -710,9 +729,9 @@ func TestRefusals(t *testing.T) {
 			status int
 			reason icpverify.Reason
 		}{
-			{`{"product":"swas","service_code":"` + e.code + `","subject":"S"}`, 422, icpverify.ReasonProductMismatch},
-			{`{"product":"slb","service_code":"` + e.code + `","subject":"S"}`, 422, icpverify.ReasonProductNotFileable},
-			{`{"product":"ecs","service_code":"0000-0000-0000-0001","subject":"S"}`, 422, icpverify.ReasonCodeMalformed},
+			{`{"product":"swas","service_code":"` + e.code + `","subject":"S"` + certJSON("S") + `}`, 422, icpverify.ReasonProductMismatch},
+			{`{"product":"slb","service_code":"` + e.code + `","subject":"S"` + certJSON("S") + `}`, 422, icpverify.ReasonProductNotFileable},
+			{`{"product":"ecs","service_code":"0000-0000-0000-0001","subject":"S"` + certJSON("S") + `}`, 422, icpverify.ReasonCodeMalformed},
 			{`{"product":"ecs","service_code":"` + e.code + `"}`, 422, icpverify.ReasonInvalidRequest},
 			{`{}`, 422, icpverify.ReasonProductNotFileable},
 		} {
@@ -863,7 +882,8 @@ func TestConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, code := range codes {
 		wg.Go(func() {
-			body := `{"product":"ecs","service_code":"` + code + `","subject":"subject ` + string(rune('A'+i)) + `"}`
+			name := "subject " + string(rune('A'+i))
+			body := `{"product":"ecs","service_code":"` + code + `","subject":"` + name + `"` + certJSON(name) + `}`
 			statuses[i] = serve(h, request{path: "/verify", body: body}, "").Code
 		})
 	}
@@ -873,4 +893,64 @@ func TestConcurrent(t *testing.T) {
 		count[s]++
 	}
 	assert.Equal(t, map[int]int{200: 5, 409: 5}, count)
+}
+
+// TestSubjectID checks "subject_id": it reaches the Verifier, which keys
+// the subject by it, so one company typed two ways takes one slot; the
+// default policy refuses a body without it; a policy that keys subjects by
+// name takes one.
+func TestSubjectID(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	second, err := e.v.IssueServiceCode(ctx, "i-ecs", "alice")
+	require.NoError(t, err)
+	for i, c := range []struct{ code, typ, number string }{
+		{e.code, "uscc", "91110000600037341L"},
+		{second, "org_code", "60003734-1"},
+	} {
+		body := `{"product":"ecs","service_code":"` + c.code + `","subject":"Example","subject_id":{"type":"` + c.typ + `","number":"` + c.number + `"}}`
+		rec := serve(e.h, request{path: "/verify", body: body}, "")
+		require.Equal(t, http.StatusOK, rec.Code, "%d: %s", i, rec.Body.String())
+		r, err := e.store.Reservation(ctx, c.code)
+		require.NoError(t, err)
+		assert.Equal(t, "id:600037341", r.SubjectKey)
+	}
+	assert.Equal(t, 1, e.used(), "one company, two spellings, one slot")
+
+	third, err := e.v.IssueServiceCode(ctx, "i-ecs", "alice")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		body   string
+		status int
+		reason icpverify.Reason
+	}{
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S"}`, 422, icpverify.ReasonSubjectIDMalformed},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{}}`, 422, icpverify.ReasonSubjectIDMalformed},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"type":"uscc","number":"91110000600037341N"}}`, 422, icpverify.ReasonSubjectIDMalformed},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"type":"Passport","number":"E12345678"}}`, 422, icpverify.ReasonSubjectIDMalformed},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"type":"uscc","number":"` + strings.Repeat("9", 4096) + `"}}`, 422, icpverify.ReasonSubjectIDMalformed},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"type":"uscc","number":"9","kind":"x"}}`, 400, ""},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"type":"uscc","number":null}}`, 400, ""},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":{"Type":"uscc","number":"91110000600037341L"}}`, 400, ""},
+		{`{"product":"ecs","service_code":"` + third + `","subject":"S","subject_id":"91110000600037341L"}`, 400, ""},
+	} {
+		for _, path := range []string{"/verify", "/check"} {
+			rec := serve(e.h, request{path: path, body: c.body}, "")
+			if c.status == http.StatusBadRequest {
+				wantStatusProblem(t, rec, c.status, "en")
+				continue
+			}
+			p := decodeProblem(t, rec, c.status, "en")
+			assert.Equal(t, c.reason, p.Reason, c.body)
+		}
+	}
+	assert.Equal(t, 1, e.used())
+
+	// Names only, by the provider's choice.
+	pol := icpverify.DefaultPolicy(icpverify.ProductECS)
+	pol.RequireSubjectID = false
+	v := icpverify.New(e.store, e.store, icpverify.WithClock(func() time.Time { return start }), icpverify.WithPolicy(icpverify.ProductECS, pol))
+	rec := serve(NewHandler(v, testAuth), request{path: "/verify", body: `{"product":"ecs","service_code":"` + third + `","subject":"S"}`}, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, 2, e.used())
 }

@@ -64,7 +64,7 @@ func issueCodes(b testing.TB, s *sqlstore.Store, v *icpverify.Verifier, n int) [
 						return
 					}
 					reqs[j] = icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-						Account: account, Subject: fmt.Sprintf("subject-%s-%d", tag, j)}
+						Account: account, Subject: fmt.Sprintf("subject-%s-%d", tag, j), SubjectID: certOf(fmt.Sprintf("subject-%s-%d", tag, j))}
 				}
 			}
 		})
@@ -217,7 +217,7 @@ func BenchmarkStore(b *testing.B) {
 				})
 				b.Run("ReserveHeld", func(b *testing.B) {
 					r := icpverify.Reservation{Code: res.ServiceCode, Instance: res.Instance, Account: req.Account, Subject: req.Subject,
-						SubjectKey: nameKey(b, req.Subject), Application: newApp()}
+						SubjectKey: keyOf(b, req), Application: newApp()}
 					for b.Loop() {
 						if out, _, err := s.Reserve(ctx, r, benchPolicy.SubjectLimit); err != nil || out != icpverify.Held {
 							b.Fatal(out, err)

@@ -114,7 +114,7 @@ func testReservePastDeadline(t *testing.T, d sqlstore.Dialect, sendFirst bool) {
 	f := newFaultFixture(t, d)
 	code, _ := codeformat.Normalize(f.req.ServiceCode)
 	r := icpverify.Reservation{Code: code, Instance: f.inst, Account: f.req.Account, Subject: f.req.Subject,
-		SubjectKey: nameKey(t, f.req.Subject), Application: newApp()}
+		SubjectKey: keyOf(t, f.req), Application: newApp()}
 	dc := newDelayedCommit(sendFirst)
 	callPastDeadline(t, f, dc, f.onReservationCommit, func(ctx context.Context) error {
 		out, used, err := f.s.Reserve(ctx, r, 10)

@@ -106,7 +106,10 @@
 // writes as WITHOUT ROWID tables, and version 6 adds the identity of each
 // reservation's application, with a new routine of Reserve that stores it;
 // it gives every reservation stored before it 32 random lower-case
-// hexadecimal digits.
+// hexadecimal digits. Version 7 re-keys the reservations and slots whose
+// subject key the Verifier now gives otherwise (a certificate by its number
+// whatever its declared type, names under subject.Key's present rules),
+// merging the slots of keys that now coincide, as version 2 did.
 //
 // # Values
 //

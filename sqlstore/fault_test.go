@@ -56,7 +56,7 @@ func (f *faultFixture) checkUntouched(t *testing.T) {
 	if r, err := f.s.Reservation(ctx, code); !errors.Is(err, icpverify.ErrNotFound) {
 		t.Errorf("after the failure: Reservation = %+v, %v; want ErrNotFound", r, err)
 	}
-	if used, held, err := f.s.Usage(ctx, f.inst, nameKey(t, f.req.Subject)); err != nil || used != 1 || held {
+	if used, held, err := f.s.Usage(ctx, f.inst, keyOf(t, f.req)); err != nil || used != 1 || held {
 		t.Errorf("after the failure: Usage = %d, %v, %v; want 1 (the other subject), not held", used, held, err)
 	}
 	checkRows(t, f.s.DB(), 1, 1)
@@ -113,7 +113,7 @@ func (f *faultFixture) checkSettled(t *testing.T, callErr error) {
 	if stored {
 		want = 2
 	}
-	if used, held, err := f.s.Usage(ctx, f.inst, nameKey(t, f.req.Subject)); err != nil || used != want || held != stored {
+	if used, held, err := f.s.Usage(ctx, f.inst, keyOf(t, f.req)); err != nil || used != want || held != stored {
 		t.Errorf("after the failure: Usage = %d, %v, %v; want %d, %v", used, held, err, want, stored)
 	}
 	checkRows(t, f.s.DB(), want, want)
@@ -196,7 +196,7 @@ func (f *faultFixture) blockSlot(t *testing.T) (release func()) {
 	if f.db.d == sqlstore.Postgres {
 		q = "INSERT INTO " + f.db.name + "." + sqlstore.DefaultPrefix + "slots (instance, subject_key, holds) VALUES ($1, $2, 1)"
 	}
-	if _, err := tx.ExecContext(ctx, q, f.inst, nameKey(t, f.req.Subject)); err != nil {
+	if _, err := tx.ExecContext(ctx, q, f.inst, keyOf(t, f.req)); err != nil {
 		t.Fatal(err)
 	}
 	return func() { tx.Rollback() }

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"regexp"
@@ -33,6 +34,35 @@ func nameKey(t testing.TB, name string) string {
 		t.Fatalf("subject.Key(%q) yields no key", name)
 	}
 	return key
+}
+
+// certOf returns a certificate for the subject of that name, as the tests
+// give it: one per canonical name, so that names the rules key as one get
+// one certificate.
+func certOf(name string) subject.ID {
+	key, ok := subject.Key(name, subject.ID{})
+	if !ok {
+		return subject.ID{}
+	}
+	sum := sha256.Sum256([]byte(key))
+	return subject.ID{Type: subject.CertOther, Number: "T" + hex.EncodeToString(sum[:8])}
+}
+
+// keyOf returns the subject key the Verifier gives the subject of req.
+func keyOf(t testing.TB, req icpverify.Request) string {
+	t.Helper()
+	key, ok := subject.Key(req.Subject, req.SubjectID)
+	if !ok {
+		t.Fatalf("subject.Key(%q, %+v) yields no key", req.Subject, req.SubjectID)
+	}
+	return key
+}
+
+// certKey returns the subject key the Verifier gives the subject of that
+// name with its certificate (see certOf).
+func certKey(t testing.TB, name string) string {
+	t.Helper()
+	return keyOf(t, icpverify.Request{Subject: name, SubjectID: certOf(name)})
 }
 
 // errgroup runs functions in goroutines and keeps the first error.

@@ -47,7 +47,7 @@ func TestOwnInventoryIsTheInventory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("IssueServiceCode: %v", err)
 	}
-	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: owner, Subject: "Acme"}
+	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: owner, Subject: "Acme", SubjectID: certOf("Acme")}
 
 	// The Store alone says the code may serve.
 	if _, err := icpverify.New(s, s).Check(ctx, req); err != nil {

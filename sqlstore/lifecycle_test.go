@@ -138,7 +138,7 @@ func runRevocationRaces(t *testing.T, s *sqlstore.Store, vv, vr *icpverify.Verif
 	var took []time.Duration
 	for i := range 5 {
 		req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: issue(), Account: owner,
-			Subject: fmt.Sprintf("warm-up %s %d", tag, i)}
+			Subject: fmt.Sprintf("warm-up %s %d", tag, i), SubjectID: certOf(fmt.Sprintf("warm-up %s %d", tag, i))}
 		start := time.Now()
 		if _, err := vv.Verify(ctx, req); err != nil {
 			t.Fatalf("Verify (warm-up): %v", err)
@@ -164,7 +164,7 @@ func runRevocationRaces(t *testing.T, s *sqlstore.Store, vv, vr *icpverify.Verif
 				applicant = grantee
 			}
 			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: applicant,
-				Subject: fmt.Sprintf("subject %s %v %d", tag, grant, i)}
+				Subject: fmt.Sprintf("subject %s %v %d", tag, grant, i), SubjectID: certOf(fmt.Sprintf("subject %s %v %d", tag, grant, i))}
 			delay := time.Duration(rand.Int64N(int64(spread) + 1))
 			verifyLater := rand.IntN(2) == 0
 			var verr, rerr error

@@ -135,7 +135,7 @@ func splitSteps(text string) []step {
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table
@@ -161,7 +161,11 @@ const SchemaVersion = 6
 // share a key on an instance are merged, their holds summed, and each
 // instance's used count is counted anew. Version 6
 // gives every reservation stored before it an application identity of its
-// own, 32 random lower-case hexadecimal digits.
+// own, 32 random lower-case hexadecimal digits. Version 7 re-keys every
+// reservation and slot whose key the Verifier now gives otherwise (a
+// certificate by its number whatever its declared type, names under the
+// new rules of subject.Key), merges the slots of keys that now coincide on
+// an instance, their holds summed, and counts each instance's slots anew.
 //
 // If the recorded version is current it returns at once, without DDL or
 // lock, so a role with only SELECT, INSERT, UPDATE and DELETE on the tables

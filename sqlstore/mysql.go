@@ -31,4 +31,5 @@ func mysqlQueries(q *queries) {
 	q.hasColumn = "SELECT `${n}` FROM `${t}` WHERE FALSE"
 	q.hasIndex = "SELECT 1 FROM `${t}` FORCE INDEX (`${n}`) WHERE FALSE"
 	q.subjectKeysConflict = ` ON DUPLICATE KEY UPDATE subject = subject`
+	q.rekeysConflict = ` ON DUPLICATE KEY UPDATE subject_key = subject_key`
 }

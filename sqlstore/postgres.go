@@ -41,6 +41,7 @@ func postgresQueries(q *queries) {
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?)`
 	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
+	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
 }
 
 // pgGuard is icpverify.ReserveGuard on the columns of the code sc and its

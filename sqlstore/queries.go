@@ -31,8 +31,10 @@ type queries struct {
 
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
-	// left alone.
+	// left alone; the subject keys of the version-6 tables, a page at a
+	// time, and how a key re-keyed already is left alone.
 	hasColumn, hasIndex, v1Subjects, v1SlotSubjects, subjectKeysConflict string
+	v6Keys, v6SlotKeys, rekeysConflict                                   string
 }
 
 // lookupSelect reads a service code, its instance, its reservation and the
@@ -93,6 +95,7 @@ func (q *queries) all() []*string {
 		&q.reservation, &q.reservationForUpdate, &q.listReservations, &q.application,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
 		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
+		&q.v6Keys, &q.v6SlotKeys, &q.rekeysConflict,
 	}
 }
 
@@ -132,5 +135,9 @@ func portableQueries() queries {
 	q.v1Subjects = `SELECT code, subject FROM ${p}reservations WHERE code > ? ORDER BY code LIMIT ?`
 	q.v1SlotSubjects = `SELECT instance, subject FROM ${p}slots
 		WHERE (instance, subject) > (?, ?) ORDER BY instance, subject LIMIT ?`
+	// The version-6 tables, in the order of their primary keys.
+	q.v6Keys = `SELECT code, subject_key FROM ${p}reservations WHERE code > ? ORDER BY code LIMIT ?`
+	q.v6SlotKeys = `SELECT instance, subject_key FROM ${p}slots
+		WHERE (instance, subject_key) > (?, ?) ORDER BY instance, subject_key LIMIT ?`
 	return q
 }

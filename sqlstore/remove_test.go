@@ -127,7 +127,7 @@ func TestRemoveStore(t *testing.T) {
 		require.NoError(t, s.PutInstanceContext(ctx, eligible("i-rm", "owner")))
 		code, err := v.IssueServiceCode(ctx, "i-rm", "owner")
 		require.NoError(t, err)
-		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: "owner", Subject: "Example Co., Ltd."})
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: "owner", Subject: "Example Co., Ltd.", SubjectID: certOf("Example Co., Ltd.")})
 		require.NoError(t, err)
 		require.NoError(t, s.Close())
 

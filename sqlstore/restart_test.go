@@ -115,7 +115,7 @@ func loadRestartInventory(t *testing.T, s *sqlstore.Store) []icpverify.Request {
 				t.Fatal(err)
 			}
 			reqs = append(reqs, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-				Account: inst.Account, Subject: fmt.Sprintf("Restart Subject %d-%d", i, j%restartSubjects)})
+				Account: inst.Account, Subject: fmt.Sprintf("Restart Subject %d-%d", i, j%restartSubjects), SubjectID: certOf(fmt.Sprintf("Restart Subject %d-%d", i, j%restartSubjects))})
 		}
 	}
 	insertCodes(t, s, reqs)
@@ -471,7 +471,7 @@ type restartRow struct {
 func reservationOf(t *testing.T, s restartSuccess) restartRow {
 	code, _ := codeformat.Normalize(s.req.ServiceCode)
 	inst := "i-rst-" + strings.TrimPrefix(s.req.Account, "acct-rst-")
-	return restartRow{code: code, instance: inst, account: s.req.Account, subjectKey: nameKey(t, s.req.Subject)}
+	return restartRow{code: code, instance: inst, account: s.req.Account, subjectKey: keyOf(t, s.req)}
 }
 
 // readQuota returns the used count of each instance's quota row.

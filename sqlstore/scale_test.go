@@ -192,7 +192,7 @@ func TestScaleVerify(t *testing.T) {
 			}
 			req := func(i int) icpverify.Request {
 				return icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[i],
-					Account: scaleInstance(i, time.Time{}).Account, Subject: "Subject " + strconv.Itoa(i)}
+					Account: scaleInstance(i, time.Time{}).Account, Subject: "Subject " + strconv.Itoa(i), SubjectID: certOf("Subject " + strconv.Itoa(i))}
 			}
 			measure := func(idx []int, retry bool) (mean, p50 time.Duration) {
 				lat := make([]time.Duration, 0, len(idx))
@@ -282,8 +282,8 @@ func explainHot(t *testing.T, s *sqlstore.Store, codes []string, used map[int]bo
 		}
 	}
 	hi, fi := scaleInstance(held, time.Time{}), scaleInstance(free, time.Time{})
-	key := nameKey(t, "Subject "+strconv.Itoa(free))
-	heldKey := nameKey(t, "Subject "+strconv.Itoa(held))
+	key := certKey(t, "Subject "+strconv.Itoa(free))
+	heldKey := certKey(t, "Subject "+strconv.Itoa(held))
 	at := time.Now().UTC().Format("2006-01-02 15:04:05.000000")
 	var atArg any = at
 	if s.Dialect() == sqlstore.Postgres {

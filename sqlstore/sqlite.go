@@ -41,6 +41,7 @@ func sqliteQueries(q *queries) {
 
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM pragma_table_info(?) WHERE name = ?)`
 	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
+	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
 }
 
 // reserveSQLite runs the writes of reserving r in the transaction q: it

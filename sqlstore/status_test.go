@@ -38,11 +38,11 @@ func TestServiceCodeStates(t *testing.T) {
 		}
 		now = now.Add(time.Hour)
 		if _, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[1],
-			Account: "owner", Subject: "Subject One"}); err != nil {
+			Account: "owner", Subject: "Subject One", SubjectID: certOf("Subject One")}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[2],
-			Account: "owner", Subject: "Subject Two"})
+			Account: "owner", Subject: "Subject Two", SubjectID: certOf("Subject Two")})
 		if err != nil {
 			t.Fatal(err)
 		}

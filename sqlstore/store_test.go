@@ -278,7 +278,7 @@ func TestVerifierFlow(t *testing.T) {
 		apps := make([]string, len(codes))
 		for i, code := range codes {
 			req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: strings.ToLower(code), Account: "owner",
-				Subject: "subject-" + string(rune('A'+i)), Website: "WWW.Example-" + string(rune('a'+i)) + ".com."}
+				Subject: "subject-" + string(rune('A'+i)), SubjectID: certOf("subject-" + string(rune('A'+i))), Website: "WWW.Example-" + string(rune('a'+i)) + ".com."}
 			res, err := v.Verify(ctx, req)
 			require.NoError(t, err)
 			assert.Equal(t, i+1, res.Used)
@@ -294,21 +294,21 @@ func TestVerifierFlow(t *testing.T) {
 		// The same application with the subject typed otherwise is a
 		// retry; for another website the code is in use.
 		again, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner",
-			Subject: "  SUBJECT-a ", Website: "www.example-a.com"})
+			Subject: "  SUBJECT-a ", SubjectID: certOf("  SUBJECT-a "), Website: "www.example-a.com"})
 		require.NoError(t, err)
 		assert.True(t, again.Retry)
 		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner",
-			Subject: "subject-A", Website: "other.example.com"})
+			Subject: "subject-A", SubjectID: certOf("subject-A"), Website: "other.example.com"})
 		var inUse *icpverify.Error
 		require.ErrorAs(t, err, &inUse)
 		assert.Equal(t, icpverify.ReasonCodeInUse, inUse.Reason)
 		// A sixth subject with a used code: taken.
-		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-F"})
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-F", SubjectID: certOf("subject-F")})
 		assert.ErrorIs(t, err, icpverify.ErrServiceCodeInvalid)
 
 		require.NoError(t, v.Release(ctx, apps[4]))
 		assert.ErrorIs(t, v.Release(ctx, apps[4]), icpverify.ErrNotFound, "released already")
-		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[4], Account: "owner", Subject: "subject-F"})
+		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[4], Account: "owner", Subject: "subject-F", SubjectID: certOf("subject-F")})
 		require.NoError(t, err)
 		assert.Equal(t, 5, res.Used)
 		assert.NotEqual(t, apps[4], res.Application)
@@ -335,9 +335,9 @@ func TestVerifierFlow(t *testing.T) {
 		assert.Equal(t, "i-flow", rec.Code.Instance)
 		assert.Equal(t, icpverify.Instance{}, rec.Instance)
 		assert.Equal(t, "subject-A", rec.Reservation.Subject)
-		assert.Equal(t, nameKey(t, "subject-A"), rec.Reservation.SubjectKey)
+		assert.Equal(t, certKey(t, "subject-A"), rec.Reservation.SubjectKey)
 		assert.Equal(t, "www.example-a.com", rec.Reservation.Website)
-		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-A"})
+		_, err = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: codes[0], Account: "owner", Subject: "subject-A", SubjectID: certOf("subject-A")})
 		var e *icpverify.Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, icpverify.ReasonInstanceReleased, e.Reason)

@@ -51,7 +51,7 @@ func strangerCodes(t testing.TB, s *sqlstore.Store) (absent, other string) {
 
 // strangerRequest is a stranger's request with code.
 func strangerRequest(code string) icpverify.Request {
-	return icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: "stranger", Subject: "Stranger Ltd"}
+	return icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: "stranger", Subject: "Stranger Ltd", SubjectID: certOf("Stranger Ltd")}
 }
 
 // refusedAsUnknown fails t unless err refuses a code as one that does not

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"github.com/icpfiling/icpverify/subject"
@@ -27,7 +28,7 @@ type stepRule struct {
 type column struct{ table, name string }
 
 // stepRules are the rules of the named steps of the migration files, those
-// of version 2 (schema/<dialect>/0002_subject_keys.sql), 4 and 6. On MySQL, whose DDL
+// of version 2 (schema/<dialect>/0002_subject_keys.sql), 4, 6 and 7. On MySQL, whose DDL
 // is not transactional, they let Migrate take up a migration that was cut
 // short: a step that is done is skipped, and "rekey", which runs again if
 // it committed before the migration stopped, finds its work done (it keys
@@ -49,6 +50,12 @@ var stepRules = map[string]stepRule{
 	"application-not-null": {},
 	"application-index":    {skipIfIndex: column{"reservations", "reservations_application"}},
 	"application-routine":  {},
+	// Version 7 (schema/<dialect>/0007_certificate_keys.sql): "rekey-v7"
+	// re-keys only keys of the map that "rekeys" fills, and a key of
+	// version 7 is its own, so every step can run again.
+	"rekeys":        {then: (*Store).fillRekeys},
+	"rekey-v7":      {tx: true},
+	"rekey-cleanup": {},
 }
 
 // runStep runs the step st of a migration on q, as its rule says.
@@ -232,6 +239,91 @@ func (s *Store) insertSubjectKeys(ctx context.Context, q querier, subjects []str
 		args = append(args, subject, v1SubjectKey(subject))
 	}
 	b.WriteString(s.q.subjectKeysConflict)
+	_, err := q.ExecContext(ctx, sqlText(s.d, s.prefix, b.String()), args...)
+	return err
+}
+
+// rekeyV6 returns the key that this version gives the subject that schema
+// version 6 kept under key: for "id:" and a certificate's type and number,
+// or "name:" and a canonical name of version 6, subject.Key of them; any
+// other key ("v1:" and a name, a key of this version, a key of the
+// caller's own) and a key that yields no new one (a name the rules now
+// leave empty) as it is, which no request of this version can have.
+func rekeyV6(key string) string {
+	if rest, ok := strings.CutPrefix(key, "id:"); ok {
+		typ, number, ok := strings.Cut(rest, ":")
+		if !ok {
+			return key // a certificate key of this version: "id:" and a number
+		}
+		if k, ok := subject.Key("", subject.ID{Type: subject.CertType(typ), Number: number}); ok {
+			return k
+		}
+		return key
+	}
+	if name, ok := strings.CutPrefix(key, "name:"); ok {
+		if k, ok := subject.Key(name, subject.ID{}); ok {
+			return k
+		}
+	}
+	return key
+}
+
+// fillRekeys fills ${p}v6_subject_keys with every subject key of the
+// version-6 tables reservations and slots that rekeyV6 changes, and its
+// new key, reading the tables a page at a time in the order of their
+// primary keys.
+func (s *Store) fillRekeys(ctx context.Context, q querier) error {
+	for _, src := range []struct {
+		query  string
+		cursor int // columns read that continue the primary key's order
+	}{{s.q.v6Keys, 1}, {s.q.v6SlotKeys, 2}} {
+		after := []any{"", ""}[:src.cursor]
+		for after != nil {
+			var keys []string
+			var err error
+			keys, after, err = subjectPage(ctx, q, src.query, after)
+			if err == nil {
+				err = s.insertRekeys(ctx, q, keys)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// insertRekeys stores in ${p}v6_subject_keys, with one statement, each of
+// keys that rekeyV6 changes and its new key; a key stored already is left
+// as it is. It fails if a new key would change again, which would merge a
+// slot into one that is itself merged away.
+func (s *Store) insertRekeys(ctx context.Context, q querier, keys []string) error {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ${p}v6_subject_keys (subject_key, new_key) VALUES `)
+	seen := make(map[string]bool, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for _, key := range keys {
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		next := rekeyV6(key)
+		if next == key {
+			continue
+		}
+		if again := rekeyV6(next); again != next {
+			return fmt.Errorf("re-keying subject key %q: its new key %q re-keys to %q", key, next, again)
+		}
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		args = append(args, key, next)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	b.WriteString(s.q.rekeysConflict)
 	_, err := q.ExecContext(ctx, sqlText(s.d, s.prefix, b.String()), args...)
 	return err
 }

@@ -250,10 +250,13 @@ func TestMigrateFromV1(t *testing.T) {
 	})
 }
 
-// checkVerifierAfterUpgrade runs the Verifier on the upgraded fixture.
+// checkVerifierAfterUpgrade runs the Verifier on the upgraded fixture,
+// under a policy that keys subjects by name, as version 1 did.
 func checkVerifierAfterUpgrade(t *testing.T, f *v1Fixture, s *sqlstore.Store) {
 	ctx := context.Background()
-	v := icpverify.New(s, s)
+	names := icpverify.DefaultPolicy(icpverify.ProductECS)
+	names.RequireSubjectID = false
+	v := icpverify.New(s, s, icpverify.WithPolicy(icpverify.ProductECS, names))
 	verify := func(name, subject string) (icpverify.Result, error) {
 		return v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: f.codes[name],
 			Account: "acct-a", Subject: subject})

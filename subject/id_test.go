@@ -125,7 +125,11 @@ func TestNormalize(t *testing.T) {
 		{"resident born 1900", res(rid("110105", "19000101", "123")), rid("110105", "19000101", "123")},
 		{"resident born 2100", res(rid("110105", "21000101", "123")), ""},
 		{"resident X not last", res("4401132014100500X1"), ""},
-		{"resident 15 digits", res("360426910101007"), ""},
+		{"resident 15 digits", res("360426910101007"), ridValid1},
+		{"resident 15 digits spaced", res("360426 910101 007"), ridValid1},
+		{"resident 15 digits, 31 April", res("110105910431002"), ""},
+		{"resident 15 digits, letter", res("11010591010100X"), ""},
+		{"resident 16 digits", res("3604269101010071"), ""},
 		{"resident letter", res("36042619910101007A"), ""},
 		{"other", other("E12345678"), "E12345678"},
 		{"other lower, dashed, spaced", other(" h-1234 5678 "), "H12345678"},
@@ -139,7 +143,8 @@ func TestNormalize(t *testing.T) {
 		{"other slash", other("AB/1234"), ""},
 		{"empty", uscc(""), ""},
 		{"only spaces", other("   "), ""},
-		{"unknown type", ID{"passport", "E12345678"}, ""},
+		{"unknown type", ID{"Passport", "E12345678"}, ""},
+		{"unknown type permit", ID{"permit", "H12345678"}, ""},
 		{"empty type", ID{"", usccValid1}, ""},
 		{"type in another case", ID{"USCC", usccValid1}, ""},
 		{"NUL", uscc(usccValid1 + "\x00"), ""},
@@ -209,7 +214,8 @@ func TestNormalizeCanonicalDoesNotAllocate(t *testing.T) {
 	}
 }
 
-var certTypes = []CertType{CertUSCC, CertResidentID, CertOther, "", "USCC", "passport"}
+var certTypes = []CertType{CertUSCC, CertResidentID, CertOther, "", "USCC", "Passport", CertOrgCode,
+	CertResidencePermit, CertHKMacauPermit, CertTaiwanPermit, CertForeignPermanentResident, CertPassport}
 
 // FuzzNormalize checks Normalize: never a panic; a refusal returns the zero
 // ID; a result is canonical (upper-case ASCII letters and digits, its own
@@ -217,8 +223,9 @@ var certTypes = []CertType{CertUSCC, CertResidentID, CertOther, "", "USCC", "pas
 // spaces around is the same subject.
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{usccValid1, usccValid2, usccBad, ridValid1, ridValid2, ridBad,
-		"９１３５０１００Ｍ０００１００Ｙ４３", " h-1234 5678 ", "", "\xff", "\u202eAB12"} {
-		for i := range 3 {
+		"９１３５０１００Ｍ０００１００Ｙ４３", " h-1234 5678 ", "", "\xff", "\u202eAB12", "110105491231002", "60003734-1",
+		"H1234567801", "12345678", "USA110090102001", "810000199001010013"} {
+		for i := range len(certTypes) {
 			f.Add(uint8(i), s)
 		}
 	}
@@ -230,6 +237,9 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("%+v refused as %+v", in, got)
 			}
 			return
+		}
+		if check := checker(in.Type); check == nil || !check(got.Number) {
+			t.Fatalf("%+v normalized to %+v, which its type refuses", in, got)
 		}
 		if got.Type != in.Type {
 			t.Fatalf("%+v normalized to type %q", in, got.Type)
@@ -275,4 +285,41 @@ func BenchmarkNormalize(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzKey checks that a certificate's key is its number's: a number that
+// two types accept keys as one subject under both; a key number is its own
+// key number; spacing and case change nothing.
+func FuzzKey(f *testing.F) {
+	for _, s := range []string{usccValid1, usccValid2, ridValid1, ridValid2, "110105491231002", "110105194912312076",
+		"60003734-1", "H1234567801", "h12345678", "12345678", "USA110090102001", "810000199001010013", "E12345678"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, number string) {
+		var first string
+		var firstType CertType
+		for _, typ := range certTypes {
+			key, ok := Key("", ID{typ, number})
+			if !ok {
+				continue
+			}
+			id, _ := Normalize(ID{typ, number})
+			if want := "id:" + keyNumber(id.Number); key != want {
+				t.Fatalf("%+v keys as %q, want %q", id, key, want)
+			}
+			if k := keyNumber(key[3:]); k != key[3:] {
+				t.Fatalf("%q is the key number of %q", k, key[3:])
+			}
+			if first == "" {
+				first, firstType = key, typ
+			} else if key != first {
+				t.Fatalf("%q keys as %q as %s and as %q as %s", number, first, firstType, key, typ)
+			}
+			if len(number) <= maxIDInput-4 {
+				if again, ok := Key("", ID{typ, "\u3000" + strings.ToLower(number) + " "}); !ok || again != key {
+					t.Fatalf("%q keys as %q, typed otherwise as %q", number, key, again)
+				}
+			}
+		}
+	})
 }

@@ -23,30 +23,17 @@ const (
 var caseFold = cases.Fold()
 
 // nameKey returns the key under which a filing subject is known by its
-// name, when no ID is given, and reports whether the name can be a
-// key. Two spellings of one name have one key: the key is the name
-//
-//   - without invisible characters: soft hyphen U+00AD, combining grapheme
-//     joiner U+034F, Mongolian free variation selectors and vowel separator
-//     U+180B..U+180E, zero-width space, non-joiner and joiner
-//     U+200B..U+200D, word joiner and invisible operators U+2060..U+2064,
-//     variation selectors (U+FE00..U+FE0F, U+E0100..U+E01EF), the byte
-//     order mark U+FEFF and the Hangul fillers;
-//   - in Unicode normalization form NFKC, which folds full-width and
-//     half-width forms ("（", "Ａ", U+3000) and composes decomposed letters;
-//   - case-folded (Unicode full case folding, then NFKC again);
-//   - with each run of white space (any Unicode White_Space, such as
-//     U+3000, tabs and line breaks) replaced by one space, and none at
-//     either end.
-//
-// It reports false for a name that is longer than 1024 bytes, not valid
-// UTF-8, holds a control character other than a tab or line break (C0,
-// DEL, C1, and so escape sequences) or a format character that is not
-// invisible in the sense above (bidirectional marks, embeddings, overrides
-// and isolates U+200E, U+200F, U+202A..U+202E, U+2066..U+2069, U+061C, tag
-// characters), or whose key is empty or longer than 256 bytes. A key is
-// its own key; one already in that form, such as a Chinese company name of
-// ideographs and printable ASCII, is returned as it is, without allocating.
+// name, when no ID is given, and reports whether the name can be a key: the
+// canonical form that Key describes. It reports false for a name that is
+// longer than 1024 bytes, not valid UTF-8, holds a control character other
+// than a tab or line break (C0, DEL, C1, and so escape sequences), a
+// bidirectional control (U+061C, U+200E, U+200F, U+202A..U+202E,
+// U+2066..U+2069), which makes a name display other than it reads, or a
+// format character that is not default-ignorable (such as U+FFF9..U+FFFB
+// and the Arabic number signs), or whose key is empty or longer than 256
+// bytes. A key is its own key; one already in that form, such as a Chinese
+// company name of ideographs and printable ASCII, is returned as it is,
+// without allocating.
 func nameKey(name string) (string, bool) { return prefixedNameKey("", name) }
 
 // prefixedNameKey returns prefix followed by the nameKey of name, in
@@ -81,7 +68,7 @@ func asciiNameKey(prefix, s string) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(prefix) + min(len(s), maxNameKey+1))
 	b.WriteString(prefix)
-	n, space := 0, false
+	n, space, last := 0, false, byte(0)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -93,11 +80,11 @@ func asciiNameKey(prefix, s string) (string, bool) {
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
 		}
-		if space {
+		if space && asciiWord(last) && asciiWord(c) {
 			b.WriteByte(' ')
 			n++
-			space = false
 		}
+		space, last = false, c
 		b.WriteByte(c)
 		if n++; n > maxNameKey {
 			return "", false
@@ -109,14 +96,21 @@ func asciiNameKey(prefix, s string) (string, bool) {
 	return b.String(), true
 }
 
+// asciiWord reports whether c is an ASCII letter or digit: a space between
+// two of them is kept in a key, and a space next to anything else in ASCII
+// (punctuation) is not.
+func asciiWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
 // ValidName reports whether name can name a subject, that is whether Key
 // accepts it without an ID: valid UTF-8 of at most 1024 bytes, without
-// control characters other than tabs and line breaks and without format
-// characters such as bidirectional marks (zero-width spaces, joiners and
-// other invisible characters are dropped), and neither empty nor longer
-// than 256 bytes once in canonical form. It does not allocate for a name in
-// ASCII or already in canonical form, such as a Chinese company name of
-// ideographs and printable ASCII.
+// control characters other than tabs and line breaks, bidirectional
+// controls or format characters that are not default-ignorable (zero-width
+// spaces, joiners and other default-ignorable characters are dropped), and
+// neither empty nor longer than 256 bytes once in canonical form. It does
+// not allocate for a name in ASCII or already in canonical form, such as a
+// Chinese company name of ideographs and printable ASCII.
 func ValidName(name string) bool {
 	if len(name) > maxNameInput {
 		return false
@@ -124,7 +118,8 @@ func ValidName(name string) bool {
 	if plainNameKey(name) {
 		return true
 	}
-	n, space := 0, false // the length of the key so far, as asciiNameKey builds it
+	// The length of the key so far, as asciiNameKey builds it.
+	n, space, last := 0, false, byte(0)
 	for i := 0; i < len(name); i++ {
 		switch c := name[i]; {
 		case c >= utf8.RuneSelf:
@@ -138,12 +133,13 @@ func ValidName(name string) bool {
 			continue
 		case c < 0x20 || c == 0x7f:
 			return false
-		}
-		if space {
+		default:
+			if space && asciiWord(last) && asciiWord(c) {
+				n++
+			}
+			space, last = false, c
 			n++
-			space = false
 		}
-		n++
 	}
 	return n > 0 && n <= maxNameKey
 }
@@ -160,7 +156,7 @@ func narrowNameKey(prefix, s string) (key string, ok, done bool) {
 	var b strings.Builder
 	b.Grow(len(prefix) + min(len(s), maxNameKey+4))
 	b.WriteString(prefix)
-	n, space := 0, false
+	n, space, last := 0, false, rune(0)
 	for _, r := range s {
 		switch {
 		case 0xFF01 <= r && r <= 0xFF5E:
@@ -180,11 +176,13 @@ func narrowNameKey(prefix, s string) (key string, ok, done bool) {
 		default:
 			return "", false, false
 		}
-		if space {
+		// Of this alphabet, only ASCII letters and digits keep a space
+		// between them.
+		if space && last < utf8.RuneSelf && asciiWord(byte(last)) && r < utf8.RuneSelf && asciiWord(byte(r)) {
 			b.WriteByte(' ')
 			n++
-			space = false
 		}
+		space, last = false, r
 		b.WriteRune(r)
 		if n += utf8.RuneLen(r); n > maxNameKey {
 			return "", false, true
@@ -205,9 +203,9 @@ func foldName(name string) (string, bool) {
 	b := make([]byte, 0, len(name))
 	for _, r := range name {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r':
+		case r == '\t' || r == '\n' || r == '\r' || r == blankBraille:
 			b = append(b, ' ')
-		case invisible(r):
+		case ignorable(r):
 		case refusedInName(r):
 			return "", false
 		default:
@@ -216,19 +214,23 @@ func foldName(name string) (string, bool) {
 	}
 	k := norm.NFKC.String(caseFold.String(norm.NFKC.String(string(b))))
 	b = b[:0]
-	space := false
+	space, last := false, rune(0)
 	for _, r := range k {
 		switch {
-		case unicode.IsSpace(r):
+		case unicode.IsSpace(r) || r == blankBraille:
 			space = len(b) > 0
 			continue
-		case invisible(r) || refusedInName(r):
+		case ignorable(r):
+			continue
+		case refusedInName(r):
 			return "", false
-		case space:
-			b = append(b, ' ')
-			space = false
 		}
-		b = utf8.AppendRune(b, cherokeeFold(r))
+		r = cherokeeFold(r)
+		if space && !tight(last) && !tight(r) {
+			b = append(b, ' ')
+		}
+		space, last = false, r
+		b = utf8.AppendRune(b, r)
 	}
 	if len(b) == 0 || len(b) > maxNameKey {
 		return "", false
@@ -236,31 +238,62 @@ func foldName(name string) (string, bool) {
 	return string(b), true
 }
 
+// blankBraille is the blank Braille pattern U+2800, which is no white
+// space in Unicode but shows as one: a name keys it as a space.
+const blankBraille = 0x2800
+
+// tight reports whether a space next to r is dropped from a key: r is a
+// CJK character (a Han ideograph or radical, kana, Bopomofo, CJK symbols
+// and punctuation U+3001..U+303F, the middle dots U+00B7 and U+30FB, the
+// prolonged sound mark U+30FC), in whose writing spaces are not part of a
+// name, or ASCII punctuation, around which spacing varies with the typist
+// ("Co., Ltd." and "Co.,Ltd.").
+func tight(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return r > ' ' && r < 0x7F && !asciiWord(byte(r))
+	case r == 0xB7 || 0x3001 <= r && r <= 0x303F || r == 0x30FB || r == 0x30FC:
+		return true
+	case r < 0x2E80:
+		return false
+	}
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Bopomofo)
+}
+
 // plainNameKey reports whether s is a subject key made only of printable
-// ASCII other than upper-case letters, single inner spaces, the middle dot
-// U+00B7 and CJK unified ideographs (U+3400..U+4DBF, U+4E00..U+9FFF),
-// which normalization and case folding leave as they are.
+// ASCII other than upper-case letters, the middle dot U+00B7 and CJK
+// unified ideographs (U+3400..U+4DBF, U+4E00..U+9FFF), which normalization
+// and case folding leave as they are, with single spaces only between two
+// ASCII letters or digits.
 func plainNameKey(s string) bool {
 	if s == "" || len(s) > maxNameKey {
 		return false
 	}
-	space := true // no space at the start
+	// word: the last character was an ASCII letter or digit; space: it
+	// was a space.
+	word, space := false, false
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
 			case c == ' ':
-				if space {
+				if !word {
 					return false
 				}
-				space = true
+				word, space = false, true
 			case c < 0x21 || c > 0x7e || 'A' <= c && c <= 'Z':
 				return false
 			default:
-				space = false
+				if space && !asciiWord(c) {
+					return false
+				}
+				word, space = asciiWord(c), false
 			}
 			i++
 			continue
+		}
+		if space {
+			return false
 		}
 		// Three bytes led by E3..E9 with two continuation bytes are
 		// U+3000..U+9FFF, never overlong nor a surrogate.
@@ -275,34 +308,46 @@ func plainNameKey(s string) bool {
 		} else {
 			return false
 		}
-		space = false
+		word = false
 	}
 	return !space
 }
 
-// invisible reports whether r is a character that nameKey drops: it
-// shows nothing, or nothing of its own.
-func invisible(r rune) bool {
+// ignorable reports whether r is a default-ignorable code point that
+// nameKey drops: Unicode's Default_Ignorable_Code_Point (Unicode 15.1,
+// DerivedCoreProperties.txt), unassigned code points included, less the
+// bidirectional controls, which refusedInName refuses.
+func ignorable(r rune) bool {
 	switch {
 	case r < 0xAD:
 		return false
-	case r == 0xAD, r == 0x34F, 0x180B <= r && r <= 0x180E, 0x200B <= r && r <= 0x200D,
-		0x2060 <= r && r <= 0x2064, 0xFE00 <= r && r <= 0xFE0F, r == 0xFEFF,
-		0xE0100 <= r && r <= 0xE01EF, r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0:
+	case r == 0xAD, r == 0x34F, r == 0x115F, r == 0x1160, r == 0x17B4, r == 0x17B5,
+		0x180B <= r && r <= 0x180F, 0x200B <= r && r <= 0x200D, 0x2060 <= r && r <= 0x2065,
+		0x206A <= r && r <= 0x206F, r == 0x3164, 0xFE00 <= r && r <= 0xFE0F, r == 0xFEFF,
+		r == 0xFFA0, 0xFFF0 <= r && r <= 0xFFF8, 0x1BCA0 <= r && r <= 0x1BCA3,
+		0x1D173 <= r && r <= 0x1D17A, 0xE0000 <= r && r <= 0xE0FFF:
 		return true
 	}
 	return false
 }
 
+// bidiControl reports whether r is a bidirectional control (Unicode's
+// Bidi_Control): the Arabic letter mark, the left-to-right and
+// right-to-left marks, embeddings, overrides and isolates.
+func bidiControl(r rune) bool {
+	return r == 0x61C || r == 0x200E || r == 0x200F || 0x202A <= r && r <= 0x202E || 0x2066 <= r && r <= 0x2069
+}
+
 // refusedInName reports whether r may not be in a subject name: a control
 // character (tabs and line breaks aside, which the caller turns into
-// spaces) or a format character that invisible does not drop, such as the
-// bidirectional controls that make a name display other than it reads.
+// spaces), a bidirectional control, which makes a name display other than
+// it reads, or a format character that is not default-ignorable, which
+// shows.
 func refusedInName(r rune) bool {
 	if r < 0x20 || 0x7F <= r && r < 0xA0 {
 		return true
 	}
-	return r >= 0xAD && unicode.Is(unicode.Cf, r)
+	return r >= 0xAD && (bidiControl(r) || !ignorable(r) && unicode.Is(unicode.Cf, r))
 }
 
 // cherokeeFold folds a Cherokee letter as Unicode's CaseFolding.txt does:

@@ -26,6 +26,28 @@ func TestNameKeySameName(t *testing.T) {
 		{"soft hyphen", "杭州示例\u00ad科技有限公司"},
 		{"variation selector", "杭\ufe00州示例科技有限公司"},
 		{"ideographic variation selector", "杭\U000e0100州示例科技有限公司"},
+		{"tag character", "杭州示例\U000e0041科技有限公司"},
+		// Spaces between Chinese characters.
+		{"inner space", "杭州示例 科技有限公司"},
+		{"inner ideographic space", "杭州示例科技\u3000有限公司"},
+		{"spaced out", "杭 州 示 例 科 技 有 限 公 司"},
+		{"tabs and line breaks inside", "杭州\t示例\r\n科技有限公司"},
+		{"no-break space inside", "杭州示例\u00a0科技有限公司"},
+		// Every default-ignorable code point, assigned or not, and the
+		// characters that show nothing.
+		{"Khmer inherent vowels", "杭州\u17b4示例\u17b5科技有限公司"},
+		{"Mongolian FVS4", "杭州示例\u180f科技有限公司"},
+		{"Mongolian vowel separator", "杭州示例\u180e科技有限公司"},
+		{"unassigned U+2065", "杭州示例\u2065科技有限公司"},
+		{"unassigned U+FFF0", "杭州示例\ufff0科技有限公司"},
+		{"unassigned U+E0FFF", "杭州示例\U000e0fff科技有限公司"},
+		{"inhibit symmetric swapping U+206A", "杭州示例\u206a科技有限公司"},
+		{"shorthand format control", "杭州示例\U0001bca0科技有限公司"},
+		{"musical format control", "杭州示例\U0001d173科技有限公司"},
+		{"blank Braille", "杭州示例\u2800科技有限公司"},
+		{"Hangul filler", "杭州示例\u3164科技有限公司"},
+		{"Hangul choseong and jungseong fillers", "杭州\u115f示例\u1160科技有限公司"},
+		{"half-width Hangul filler", "杭州示例\uffa0科技有限公司"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := nameKey(tt.in)
@@ -33,7 +55,7 @@ func TestNameKeySameName(t *testing.T) {
 			assert.Equal(t, name, got)
 		})
 	}
-	const latin = "café (hangzhou) co., ltd."
+	const latin = "café(hangzhou)co.,ltd."
 	for _, tt := range []struct{ name, in string }{
 		{"canonical", latin},
 		{"upper case", "CAFÉ (HANGZHOU) CO., LTD."},
@@ -42,6 +64,10 @@ func TestNameKeySameName(t *testing.T) {
 		{"full-width letters and signs", "Ｃａｆé　（Ｈａｎｇｚｈｏｕ）　Ｃｏ．，　Ｌｔｄ．"},
 		{"double inner spaces", "Café  (Hangzhou)\u3000\u3000Co.,\t Ltd."},
 		{"no-break spaces", "Café\u00a0(Hangzhou)\u202fCo., Ltd."},
+		{"no space after the comma", "Café (Hangzhou) Co.,Ltd."},
+		{"no spaces around punctuation", "Café(Hangzhou)Co.,Ltd."},
+		{"spaces before punctuation", "Café ( Hangzhou ) Co . , Ltd ."},
+		{"full-width comma and space", "Café (Hangzhou) Co.， Ltd."},
 	} {
 		t.Run("latin/"+tt.name, func(t *testing.T) {
 			got, ok := nameKey(tt.in)
@@ -58,6 +84,14 @@ func TestNameKeySameName(t *testing.T) {
 		{"ligature", "ﬁne", "fine"},
 		{"half-width katakana", "ｶﾀｶﾅ", "カタカナ"},
 		{"middle dot", "微软·中国", "微软·中国"},
+		{"spaced middle dot", "微软 · 中国", "微软·中国"},
+		{"Latin words keep their space", "Example  Tech\u3000Co", "example tech co"},
+		{"digits keep their space", "Studio 54 2", "studio 54 2"},
+		{"blank Braille between words is a space", "Example\u2800Co", "example co"},
+		{"space next to Latin in Chinese", "杭州 ABC 科技", "杭州abc科技"},
+		{"kana", "カタカナ ひらがな", "カタカナひらがな"},
+		{"Hangul keeps its spaces", "삼성 전자", "삼성 전자"},
+		{"ampersand", "A & B Co", "a&b co"},
 		{"Kelvin sign", "\u212a", "k"},
 		{"compatibility ideograph", "\uf900", "\u8c48"},
 	} {
@@ -89,7 +123,12 @@ func TestNameKeyRefused(t *testing.T) {
 		{"PDF", "示例\u202c公司"},
 		{"RLI", "示例\u2067公司"},
 		{"PDI", "示例\u2069公司"},
-		{"tag character", "示例\U000e0041公司"},
+		{"ALM", "示例\u061c公司"},
+		{"LRI", "示例\u2066公司"},
+		{"interlinear annotation", "示例\ufff9公司"},
+		{"Arabic number sign", "示例\u0600公司"},
+		{"only blank Braille", "\u2800"},
+		{"only fillers", "\u3164\u115f"},
 		{"too long input", strings.Repeat(" ", maxNameInput) + "公司"},
 		{"too long key", strings.Repeat("公", maxNameKey/3+1)},
 		{"too long key after folding", strings.Repeat("ﬃ", maxNameKey/3+1)}, // 258 bytes of "ffi"
@@ -111,7 +150,7 @@ func TestNameKeyRefused(t *testing.T) {
 }
 
 func TestNameKeyCanonicalDoesNotAllocate(t *testing.T) {
-	for _, name := range []string{"杭州示例科技有限公司", "示例(杭州)科技有限公司", "example tech co., ltd.", "微软·中国"} {
+	for _, name := range []string{"杭州示例科技有限公司", "示例(杭州)科技有限公司", "example tech co.,ltd.", "微软·中国"} {
 		require.True(t, plainNameKey(name), name)
 		n := testing.AllocsPerRun(100, func() {
 			if got, ok := nameKey(name); !ok || got != name {
@@ -128,7 +167,8 @@ func TestNameKeyCanonicalDoesNotAllocate(t *testing.T) {
 // with spaces and invisible characters around has the same key.
 func FuzzNameKey(f *testing.F) {
 	for _, s := range []string{"杭州示例科技有限公司", "Café  (Hangzhou)", "Ｃａｆé（Ｈ）", "\u202e示例", "\xff", "ΟΔΟΣ", " \u0301x", "ﬃ",
-		"示例（杭州）科技有限公司\u3000", "ＡＢＣ\u3000\u3000示例", "（\u0301）", "Ｈ\x00"} {
+		"示例（杭州）科技有限公司\u3000", "ＡＢＣ\u3000\u3000示例", "（\u0301）", "Ｈ\x00", "杭 州 示 例", "Co. , Ltd",
+		"e\u2065\u0301", "a \u2065 b", "\u2800", "x\u2800y", "\U000e0041", "삼성 전자", "微软 · 中国"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -145,6 +185,13 @@ func FuzzNameKey(f *testing.F) {
 				t.Fatalf("%q has key %q, %v, but in general %q, %v", s, key, ok, k, o)
 			}
 		}
+		// The key the version before gave, keyed again, is the key:
+		// a store's upgrade has only that.
+		if old, o := v6NameKey(s); o {
+			if again, o := nameKey(old); ok && (!o || again != key) {
+				t.Fatalf("%q has key %q, but its old key %q has %q, %v", s, key, old, again, o)
+			}
+		}
 		if !ok {
 			if key != "" {
 				t.Fatalf("refused %q as %q", s, key)
@@ -158,7 +205,7 @@ func FuzzNameKey(f *testing.F) {
 			t.Fatalf("%q has key %q, spaced", s, key)
 		}
 		for _, r := range key {
-			if r != ' ' && unicode.IsSpace(r) || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || invisible(r) {
+			if r != ' ' && unicode.IsSpace(r) || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || ignorable(r) {
 				t.Fatalf("%q has key %q, with %U", s, key, r)
 			}
 		}
@@ -208,7 +255,7 @@ func BenchmarkNameKey(b *testing.B) {
 	for _, bm := range []struct{ name, in string }{
 		{"canonical", "杭州示例科技有限公司"},
 		{"canonical-long", "示例(杭州)网络科技股份有限公司北京分公司"},
-		{"canonical-latin", "example tech (hangzhou) co., ltd."},
+		{"canonical-latin", "example tech(hangzhou)co.,ltd."}, // canonical: no space next to punctuation
 		{"full-width", "示例（杭州）科技有限公司\u3000"},
 		{"latin-mixed-case", "Example Tech (Hangzhou) Co., Ltd."},
 		{"latin-accented", "Café Tech (Hangzhou) Co., Ltd."},
@@ -271,7 +318,7 @@ func TestNameKeyEveryRune(t *testing.T) {
 func plainRune(r rune) bool {
 	p := norm.NFKC.PropertiesString(string(r))
 	return unicode.SimpleFold(r) == r && p.Decomposition() == nil && p.CCC() == 0 && p.BoundaryBefore() &&
-		!unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !invisible(r)
+		!unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !ignorable(r)
 }
 
 func TestNameKeyASCIIBounds(t *testing.T) {

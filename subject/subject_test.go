@@ -16,9 +16,10 @@ func TestKey(t *testing.T) {
 	}{
 		{"Example  LTD\u3000", ID{}, "name:example ltd", true},
 		{"示例（杭州）科技有限公司", ID{}, "name:示例(杭州)科技有限公司", true},
-		{"", ID{Type: CertUSCC, Number: "91110000600037341l"}, "id:uscc:91110000600037341L", true},
-		{"Example", ID{Type: CertResidentID, Number: "44011320141005001x"}, "id:resident_id:44011320141005001X", true},
-		{"\u202eX", ID{Type: CertOther, Number: "e1234-5678"}, "id:other:E12345678", true},
+		{"", ID{Type: CertUSCC, Number: "91110000600037341l"}, "id:600037341", true},
+		{"Example", ID{Type: CertResidentID, Number: "44011320141005001x"}, "id:44011320141005001X", true},
+		{"\u202eX", ID{Type: CertOther, Number: "e1234-5678"}, "id:E12345678", true},
+		{"Example Co., Ltd.", ID{}, "name:example co.,ltd.", true},
 		{"", ID{}, "", false},
 		{"\u202eX", ID{}, "", false},
 		{"X", ID{Type: CertUSCC, Number: "91110000600037341N"}, "", false},

@@ -7,7 +7,7 @@
 // The applicants' listener (-addr) serves icphttp.Handler, with a toy
 // authenticator that maps a bearer token to an account:
 //
-//	POST /verify    {"product","service_code","subject"[,"website"]} -> the result, with the application's identity
+//	POST /verify    {"product","service_code","subject","subject_id":{"type","number"}[,"website"]} -> the result, with the application's identity
 //	POST /check     the same, as a dry run that reserves nothing
 //	POST /withdraw  {"application"}: the applicant withdraws their application (204)
 //

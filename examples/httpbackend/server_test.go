@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/icphttp"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // testClock is a settable clock.
@@ -158,10 +161,18 @@ func newRequest(t *testing.T, method, path string, body any, acceptLanguage stri
 	return req
 }
 
-// verifyBody returns the body of a /verify or /check request. It has no
+// verifyBody returns the body of a /verify or /check request, for the
+// subject of that name with its certificate (see certOf). It has no
 // account: the bearer token names it.
-func verifyBody(product icpverify.ProductType, code, subject string) map[string]string {
-	return map[string]string{"product": string(product), "service_code": code, "subject": subject}
+func verifyBody(product icpverify.ProductType, code, subject string) map[string]any {
+	return map[string]any{"product": string(product), "service_code": code, "subject": subject, "subject_id": certOf(subject)}
+}
+
+// certOf returns the certificate of the subject of that name, as the
+// tests give it: one number per name.
+func certOf(name string) map[string]string {
+	sum := sha256.Sum256([]byte(name))
+	return map[string]string{"type": "other", "number": "T" + hex.EncodeToString(sum[:8])}
 }
 
 // resultBody is the response of a passed /verify or /check.
@@ -448,7 +459,7 @@ func TestRefusalLanguages(t *testing.T) {
 
 			cases := []struct {
 				name    string
-				body    map[string]string
+				body    map[string]any
 				account string
 				status  int
 				reason  icpverify.Reason
@@ -1508,7 +1519,7 @@ func foreignApplication(t *testing.T) string {
 		t.Fatal(err)
 	}
 	res, err := v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-		Account: "someone", Subject: "Someone Co., Ltd."})
+		Account: "someone", Subject: "Someone Co., Ltd.", SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91350100M000100Y43"}})
 	if err != nil {
 		t.Fatal(err)
 	}

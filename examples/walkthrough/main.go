@@ -232,6 +232,7 @@ func (k *walk) success() error {
 		return err
 	}
 	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: alice, Subject: "Hangzhou Example Technology Co., Ltd."}
+	req.SubjectID = certOf(req.Subject)
 	k.printf("\nalice selects ECS, enters the code of %s and files for %q.\n", ecsMain, req.Subject)
 	first, err := k.v.Verify(k.ctx, req)
 	if err := k.passed(first, err, false); err != nil {
@@ -264,19 +265,19 @@ func (k *walk) invalidProduct() error {
 	subject := "Hangzhou Example Trading Co., Ltd."
 
 	k.printf("\nalice selects Server Load Balancer (SLB) and enters the code of ECS instance %s.\n", ecsMain)
-	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductSLB, ServiceCode: code, Account: alice, Subject: subject})
+	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductSLB, ServiceCode: code, Account: alice, Subject: subject, SubjectID: certOf(subject)})
 	if err := k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonProductNotFileable); err != nil {
 		return err
 	}
 
 	k.printf("\nalice selects Simple Application Server and enters the code of ECS instance %s.\n", ecsMain)
-	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductSimpleApplicationServer, ServiceCode: code, Account: alice, Subject: subject})
+	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductSimpleApplicationServer, ServiceCode: code, Account: alice, Subject: subject, SubjectID: certOf(subject)})
 	if err := k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonProductMismatch); err != nil {
 		return err
 	}
 
 	k.printf("\nalice selects ECS, as she should, with the same code.\n")
-	res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: alice, Subject: subject})
+	res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: alice, Subject: subject, SubjectID: certOf(subject)})
 	return k.passed(res, err, false)
 }
 
@@ -300,6 +301,7 @@ func (k *walk) serviceCodeInvalid() error {
 	k.clock.Advance(100 * 24 * time.Hour)
 	k.printf("  100 days later the clock reads %s.\n", k.clock.Now().Format("2006-01-02 15:04 MST"))
 	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: bob, Subject: "Shanghai Example Media Co., Ltd."}
+	req.SubjectID = certOf(req.Subject)
 	k.printf("\nbob selects ECS and enters the code he was issued from %s.\n", ecsShort)
 	_, err = k.v.Verify(k.ctx, req)
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonInstanceExpired); err != nil {
@@ -312,14 +314,16 @@ func (k *walk) serviceCodeInvalid() error {
 	}
 	typo := mistype(alicesCode)
 	k.printf("\nalice selects ECS and types that code with one character wrong.\n")
-	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: typo, Account: alice, Subject: "Hangzhou Example Studio"})
+	_, err = k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: typo, Account: alice, Subject: "Hangzhou Example Studio",
+		SubjectID: certOf("Hangzhou Example Studio")})
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeMalformed); err != nil {
 		return err
 	}
 	_, wellFormed := codeformat.Normalize(typo)
 	k.printf("  The check character catches the typo before any store is asked (codeformat.Normalize: %t).\n", wellFormed)
 
-	studio := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: alicesCode, Account: alice, Subject: "Hangzhou Example Studio"}
+	studio := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: alicesCode, Account: alice, Subject: "Hangzhou Example Studio",
+		SubjectID: certOf("Hangzhou Example Studio")}
 	k.printf("\nalice types the code right.\n")
 	res, err := k.v.Verify(k.ctx, studio)
 	if err := k.passed(res, err, false); err != nil {
@@ -376,7 +380,7 @@ func (k *walk) fillAgency() ([]string, error) {
 			return nil, fmt.Errorf("unexpected: issuing code %d from %s: %w", i, ecsAgency, err)
 		}
 		subject := fmt.Sprintf("Shenzhen Example Client %d Co., Ltd.", i)
-		res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: subject})
+		res, err := k.v.Verify(k.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: subject, SubjectID: certOf(subject)})
 		if err != nil {
 			return nil, fmt.Errorf("unexpected: verifying subject %d: %w", i, err)
 		}
@@ -410,7 +414,7 @@ func (k *walk) sixthSubject() (icpverify.Request, error) {
 	if err != nil {
 		return icpverify.Request{}, fmt.Errorf("unexpected: issuing the sixth code: %w", err)
 	}
-	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: sixth}
+	req := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: agency, Subject: sixth, SubjectID: certOf(sixth)}
 	k.printf("\nThe agency verifies the sixth subject with it.\n")
 	_, err = k.v.Verify(k.ctx, req)
 	if err := k.refused(err, icpverify.ErrQuotaReached, icpverify.ReasonQuotaReached); err != nil {
@@ -504,10 +508,31 @@ func (k *walk) completeFirst(app string) error {
 	return nil
 }
 
+// certificates are the unified social credit codes of the walkthrough's
+// companies.
+var certificates = map[string]string{
+	"Hangzhou Example Technology Co., Ltd.": "91330106MA27WX1AXM",
+	"Hangzhou Example Trading Co., Ltd.":    "91330106MA2H3K4B24",
+	"Hangzhou Example Studio":               "91330106MA2J1N2K2R",
+	"Shanghai Example Media Co., Ltd.":      "91310115MA1K5E6C99",
+	"Shenzhen Example Client 1 Co., Ltd.":   "91440300MA5F7G8D9P",
+	"Shenzhen Example Client 2 Co., Ltd.":   "91440300MA5G9H1E74",
+	"Shenzhen Example Client 3 Co., Ltd.":   "91440300MA5H2J3F61",
+	"Shenzhen Example Client 4 Co., Ltd.":   "91440300MA5J4K5G2A",
+	"Shenzhen Example Client 5 Co., Ltd.":   "91440300MA5K6L7H8J",
+	"Shenzhen Example Client 6 Co., Ltd.":   "91440300MA5L8M9J1J",
+}
+
+// certOf returns the certificate of the company of that name: its
+// unified social credit code.
+func certOf(name string) subject.ID {
+	return subject.ID{Type: subject.CertUSCC, Number: certificates[name]}
+}
+
 // subjects shows what counts as one filing subject: its certificate when
 // the request gives one, or else its name in a canonical form.
 func (k *walk) subjects() error {
-	k.printf("\n== 5. One subject, one slot: its certificate (Request.SubjectID), or else its name ==\n")
+	k.printf("\n== 5. One subject, one slot: its certificate (Request.SubjectID), or, for a provider without certificates, its name ==\n")
 	k.printf("\nThe agency files two new clients on its second instance, %s.\n", ecsSpare)
 	if err := k.subjectByCertificate(); err != nil {
 		return err
@@ -560,6 +585,24 @@ func (k *walk) subjectByCertificate() error {
 	}
 	k.printf("  One certificate, one subject: the second website takes no second slot, still %d of %d used.\n", res.Used, res.Limit)
 
+	third, err := k.issue(ecsSpare, agency)
+	if err != nil {
+		return err
+	}
+	byOrgCode := other
+	byOrgCode.ServiceCode, byOrgCode.Website = third, "blog.example-fz.cn"
+	byOrgCode.SubjectID = subject.ID{Type: subject.CertOrgCode, Number: "M000100Y-4"}
+	k.printf("\nA third website, %s, is filed with the client's old organisation code, %s:\n", byOrgCode.Website, byOrgCode.SubjectID.Number)
+	k.printf("the 9th to 17th characters of its unified social credit code.\n")
+	res, err = k.v.Verify(k.ctx, byOrgCode)
+	if err := k.passed(res, err, false); err != nil {
+		return err
+	}
+	if res.Used != 1 {
+		return fmt.Errorf("unexpected: a USCC and its organisation code took %d subject slots", res.Used)
+	}
+	k.printf("  The organisation code is the same subject: still %d of %d used.\n", res.Used, res.Limit)
+
 	typo := other
 	typo.SubjectID.Number = "91350100M000010Y43"
 	k.printf("\nA certificate typed with two characters swapped, %s, is refused before any store is asked.\n", typo.SubjectID.Number)
@@ -567,28 +610,42 @@ func (k *walk) subjectByCertificate() error {
 	return k.refused(err, icpverify.ErrInvalidProduct, icpverify.ReasonSubjectIDMalformed)
 }
 
-// subjectByName shows a subject known by its name, whose canonical form
-// folds how it is typed.
+// subjectByName shows that the default policy asks for a certificate,
+// and a subject known by its name under a policy that does not, whose
+// canonical form folds how it is typed.
 func (k *walk) subjectByName() error {
-	third, err := k.issue(ecsSpare, agency)
+	fourth, err := k.issue(ecsSpare, agency)
 	if err != nil {
 		return err
 	}
-	byName := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: third, Account: agency,
+	byName := icpverify.Request{Product: icpverify.ProductECS, ServiceCode: fourth, Account: agency,
 		Subject: "示例网络科技（深圳）有限公司\u3000"}
-	k.printf("\nThe other client gives no certificate, so it is known by its name, typed here with\n")
+	k.printf("\nThe other client gives no certificate. The default policy asks for one (RequireSubjectID).\n")
+	_, err = k.v.Verify(k.ctx, byName)
+	if err := k.refusedQuietly(err, icpverify.ErrInvalidProduct, icpverify.ReasonSubjectIDMalformed); err != nil {
+		return err
+	}
+
+	// A provider whose filing system has names alone turns it off, at
+	// the cost of keying subjects by what applicants type. This Verifier
+	// shares the store and has no Observer.
+	names := icpverify.DefaultPolicy(icpverify.ProductECS)
+	names.RequireSubjectID = false
+	byNames := icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now), icpverify.WithPolicy(icpverify.ProductECS, names))
+	k.printf("\nUnder a policy without RequireSubjectID the client is known by its name, typed here with\n")
 	k.printf("full-width parentheses and a trailing ideographic space: %q.\n", byName.Subject)
-	res, err := k.v.Verify(k.ctx, byName)
+	res, err := byNames.Verify(k.ctx, byName)
 	if err := k.passed(res, err, false); err != nil {
 		return err
 	}
-	byName.Subject = "示例网络科技(深圳)有限公司"
-	k.printf("\nThe form is sent again with the name typed plainly, %q.\n", byName.Subject)
-	res, err = k.v.Verify(k.ctx, byName)
+	byName.Subject = "示例网络科技 (深圳) 有限公司"
+	k.printf("\nThe form is sent again with the name typed with ASCII brackets and spaces, %q.\n", byName.Subject)
+	res, err = byNames.Verify(k.ctx, byName)
 	if err := k.passed(res, err, true); err != nil {
 		return err
 	}
-	k.printf("  Width, case, spacing and invisible characters are folded: one name, so a retry, still %d of %d used.\n", res.Used, res.Limit)
+	k.printf("  Width, case, invisible characters and the spaces between Chinese characters and around\n")
+	k.printf("  punctuation are folded: one name, so a retry, still %d of %d used.\n", res.Used, res.Limit)
 	return nil
 }
 

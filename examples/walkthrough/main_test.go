@@ -98,7 +98,10 @@ func TestRun(t *testing.T) {
 
 		// One subject by its name, however typed: a retry.
 		`subject "示例网络科技（深圳）有限公司\u3000", 2 of 5 subject slots used, Retry false`,
-		`subject "示例网络科技(深圳)有限公司", 2 of 5 subject slots used, Retry true`,
+		`subject "示例网络科技 (深圳) 有限公司", 2 of 5 subject slots used, Retry true`,
+		`The organisation code is the same subject: still 1 of 5 used.`,
+		"The default policy asks for one (RequireSubjectID).\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrInvalidProduct) is true; errors.As gives Reason "subject_id_malformed"`,
 
 		// Renewal warnings: both of alice's subjects, by subject.
 		"245 days later the clock reads 2026-02-09 10:00 CST.",
@@ -111,14 +114,14 @@ func TestRun(t *testing.T) {
 		`the masked form shows the last four` + "\n" + `  characters, which are random.`,
 
 		// The audit trail, counted by the Observer.
-		"All steps turned out as expected.\n47 decisions recorded (31 passed, 16 refused, 0 failed).\n",
+		"All steps turned out as expected.\n48 decisions recorded (31 passed, 17 refused, 0 failed).\n",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {
 			t.Errorf("output lacks %q", w)
 		}
 	}
-	if !strings.HasSuffix(got, "decisions recorded (31 passed, 16 refused, 0 failed).\n") {
+	if !strings.HasSuffix(got, "decisions recorded (31 passed, 17 refused, 0 failed).\n") {
 		t.Error("the count of decisions is not the last line")
 	}
 	if t.Failed() {

@@ -20,6 +20,7 @@ import (
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
 	"github.com/icpfiling/icpverify/sqlstore"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // The servers the tests use, as sqlstore's own tests take them; a test of
@@ -310,7 +311,7 @@ func TestCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: bound,
-			Account: "acct", Subject: "Hangzhou Example Co., Ltd."}); err != nil {
+			Account: "acct", Subject: "Hangzhou Example Co., Ltd.", SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -319,7 +320,8 @@ func TestCodes(t *testing.T) {
 			t.Fatalf("code: exit %d", r.code)
 		}
 		for _, want := range []string{"code:        " + bound + "\n", "state:       bound (1)\n", "instance:    i-bp1cmd\n",
-			"subject:     Hangzhou Example Co., Ltd.\n", "filed:       false\n"} {
+			"subject:     Hangzhou Example Co., Ltd.\n", "certificate: 600037341\n", "subject_key: id:600037341\n",
+			"filed:       false\n"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("code: stdout lacks %q", want)
 			}
@@ -335,7 +337,8 @@ func TestCodes(t *testing.T) {
 		}
 
 		r = runCmd(t, env, "", "codes", "i-bp1cmd", "--account", "acct")
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "CODE ") || !strings.Contains(r.stdout, bound) || !strings.Contains(r.stdout, free) {
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "CODE ") || !strings.Contains(r.stdout, bound) || !strings.Contains(r.stdout, free) ||
+			!strings.Contains(r.stdout, "CERTIFICATE") || !strings.Contains(r.stdout, "600037341") {
 			t.Errorf("codes: exit %d, stdout %q", r.code, r.stdout)
 		}
 		r = runCmd(t, env, "", "codes", "--json", "--account=acct", "i-bp1cmd")
@@ -363,7 +366,7 @@ func TestCodes(t *testing.T) {
 		}
 		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "3000h")
 		if r.code != 0 || !strings.Contains(r.stdout, "i-bp1cmd") || !strings.Contains(r.stdout, codeformat.Mask(nil, bound)) ||
-			!strings.Contains(r.stdout, expires.Format(time.RFC3339)) {
+			!strings.Contains(r.stdout, expires.Format(time.RFC3339)) || !strings.Contains(r.stdout, "600037341") {
 			t.Errorf("expiring --within 3000h: exit %d, stdout %q", r.code, r.stdout)
 		}
 		// Days, as well as Go durations.
@@ -377,7 +380,8 @@ func TestCodes(t *testing.T) {
 		}
 		r = runCmd(t, env, "", "expiring", "--account", "acct", "--within", "3000h", "--json")
 		var exp []map[string]any
-		if err := json.Unmarshal([]byte(r.stdout), &exp); err != nil || len(exp) != 1 || exp[0]["instance"] != "i-bp1cmd" {
+		if err := json.Unmarshal([]byte(r.stdout), &exp); err != nil || len(exp) != 1 || exp[0]["instance"] != "i-bp1cmd" ||
+			exp[0]["certificate"] != "600037341" {
 			t.Errorf("expiring --json: %v, %v", exp, err)
 		}
 

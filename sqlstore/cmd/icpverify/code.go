@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -49,6 +50,7 @@ state, instance, owner, grantee and the application it is reserved for.`,
 				{"expires_at", timeText(st.ExpiresAt)},
 				{"applicant", st.Applicant},
 				{"subject", st.Subject},
+				{"certificate", certificate(st.SubjectKey)},
 				{"subject_key", st.SubjectKey},
 				{"website", st.Website},
 				{"reserved_at", timeText(st.ReservedAt)},
@@ -75,6 +77,7 @@ type codeStatusJSON struct {
 	ExpiresAt    string `json:"expires_at,omitempty"`
 	Applicant    string `json:"applicant,omitempty"`
 	Subject      string `json:"subject,omitempty"`
+	Certificate  string `json:"certificate,omitempty"`
 	SubjectKey   string `json:"subject_key,omitempty"`
 	Website      string `json:"website,omitempty"`
 	ReservedAt   string `json:"reserved_at,omitempty"`
@@ -86,9 +89,21 @@ func codeJSON(st icpverify.CodeStatus) codeStatusJSON {
 		Code: st.Code, State: string(st.State), ProviderCode: st.State.ProviderCode(), Invalid: string(st.Invalid),
 		Instance: st.Instance, Product: string(st.Product), Owner: st.Owner, Grantee: st.Grantee,
 		IssuedAt: timeText(st.IssuedAt), ExpiresAt: timeText(st.ExpiresAt),
-		Applicant: st.Applicant, Subject: st.Subject, SubjectKey: st.SubjectKey, Website: st.Website,
+		Applicant: st.Applicant, Subject: st.Subject, Certificate: certificate(st.SubjectKey), SubjectKey: st.SubjectKey, Website: st.Website,
 		ReservedAt: timeText(st.ReservedAt), Filed: st.Filed,
 	}
+}
+
+// certificate is the certificate number a subject is keyed by, from its
+// subject key ("id:" and the number, see subject.Key): a USCC shows as its
+// organisation code, a first-generation resident ID in its 18-digit form.
+// It is "" for a subject known by its name.
+func certificate(subjectKey string) string {
+	number, _ := strings.CutPrefix(subjectKey, "id:")
+	if number == subjectKey {
+		return ""
+	}
+	return number
 }
 
 // timeText is t in RFC 3339, UTC; "" for the zero time.

@@ -54,11 +54,11 @@ account does, or the inventory has no such instance, codes says so.`,
 				return writeJSON(e, "codes", out)
 			}
 			w := table(e.stdout)
-			fmt.Fprintln(w, "CODE\tSTATE\tINVALID\tISSUED\tEXPIRES\tGRANTEE\tAPPLICANT\tSUBJECT\tFILED")
+			fmt.Fprintln(w, "CODE\tSTATE\tINVALID\tISSUED\tEXPIRES\tGRANTEE\tAPPLICANT\tSUBJECT\tCERTIFICATE\tFILED")
 			for _, st := range list {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", st.Code, st.State, dash(string(st.Invalid)),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", st.Code, st.State, dash(string(st.Invalid)),
 					dash(timeText(st.IssuedAt)), dash(timeText(st.ExpiresAt)), dash(st.Grantee),
-					dash(st.Applicant), dash(st.Subject), st.Filed)
+					dash(st.Applicant), dash(st.Subject), dash(certificate(st.SubjectKey)), st.Filed)
 			}
 			return flush(e, "codes", w)
 		}

@@ -39,23 +39,25 @@ Codes are masked. The window is whole days (30d) or a Go duration (720h,
 			}
 			if *asJSON {
 				type expiryJSON struct {
-					Code      string `json:"code"`
-					Instance  string `json:"instance"`
-					Subject   string `json:"subject"`
-					Filed     bool   `json:"filed"`
-					ExpiresAt string `json:"expires_at"`
-					Expired   bool   `json:"expired"`
+					Code        string `json:"code"`
+					Instance    string `json:"instance"`
+					Subject     string `json:"subject"`
+					Certificate string `json:"certificate,omitempty"`
+					Filed       bool   `json:"filed"`
+					ExpiresAt   string `json:"expires_at"`
+					Expired     bool   `json:"expired"`
 				}
 				out := make([]expiryJSON, 0, len(list))
 				for _, x := range list {
-					out = append(out, expiryJSON{x.Code, x.Instance, x.Subject, x.Filed, timeText(x.ExpiresAt), x.Expired})
+					out = append(out, expiryJSON{x.Code, x.Instance, x.Subject, certificate(x.SubjectKey), x.Filed, timeText(x.ExpiresAt), x.Expired})
 				}
 				return writeJSON(e, "expiring", out)
 			}
 			w := table(e.stdout)
-			fmt.Fprintln(w, "EXPIRES\tEXPIRED\tINSTANCE\tCODE\tFILED\tSUBJECT")
+			fmt.Fprintln(w, "EXPIRES\tEXPIRED\tINSTANCE\tCODE\tFILED\tSUBJECT\tCERTIFICATE")
 			for _, x := range list {
-				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%v\t%s\n", timeText(x.ExpiresAt), x.Expired, x.Instance, x.Code, x.Filed, x.Subject)
+				fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%v\t%s\t%s\n", timeText(x.ExpiresAt), x.Expired, x.Instance, x.Code, x.Filed, x.Subject,
+					dash(certificate(x.SubjectKey)))
 			}
 			return flush(e, "expiring", w)
 		}

@@ -36,6 +36,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/sqlstore"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 func main() {
@@ -203,11 +204,22 @@ func (f *filing) apply(codes []string) error {
 	return nil
 }
 
-// verify verifies code for subject, for the instance's owner, prints what
-// happened, and returns the application's identity ("" if refused).
-func (f *filing) verify(code, subject string) string {
-	res, err := f.v.Verify(f.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: f.owner, Subject: subject})
-	what := fmt.Sprintf("verify %s for %s", codeformat.Mask(nil, code), subject)
+// certificates are the unified social credit codes of the companies that
+// file: a filing subject is known by its certificate.
+var certificates = map[string]string{
+	"Hangzhou Example Technology Co., Ltd.": "91330106MA27WX1AXM",
+	"Shanghai Sample Trading Co., Ltd.":     "91310115MA1K5E6C99",
+	"Beijing Demo Culture Media Co., Ltd.":  "91110000600037341L",
+	"Shenzhen Other Co., Ltd.":              "91440300MA5F7G8D9P",
+}
+
+// verify verifies code for the subject of that name, with its
+// certificate, for the instance's owner, prints what happened, and returns
+// the application's identity ("" if refused).
+func (f *filing) verify(code, name string) string {
+	res, err := f.v.Verify(f.ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code, Account: f.owner,
+		Subject: name, SubjectID: subject.ID{Type: subject.CertUSCC, Number: certificates[name]}})
+	what := fmt.Sprintf("verify %s for %s", codeformat.Mask(nil, code), name)
 	if err != nil {
 		report(f.w, what, err)
 		return ""
