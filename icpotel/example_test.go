@@ -12,6 +12,7 @@ import (
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/icpotel"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // A Verifier traced and measured through the SDK's providers; a backend
@@ -35,9 +36,11 @@ func ExampleNew() {
 
 	code, _ := v.IssueServiceCode(ctx, "i-bp1example", "acct-1")
 	_, _ = v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-		Account: "acct-1", Subject: "Hangzhou Example Co., Ltd."})
+		Account: "acct-1", Subject: "Hangzhou Example Co., Ltd.",
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
 	_, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
-		Account: "acct-2", Subject: "Another Co., Ltd."})
+		Account: "acct-2", Subject: "Another Co., Ltd.",
+		SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91330100MA27XK5X25"}})
 	fmt.Println(err)
 
 	for _, s := range spans.Ended() {

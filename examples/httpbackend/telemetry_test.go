@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/subject"
 )
 
 // get fetches url and returns the body of its 200 answer.
@@ -129,7 +130,8 @@ func TestTelemetryOTLP(t *testing.T) {
 	}
 	store := icpverify.NewMemoryStore()
 	v := icpverify.New(store, store, icpverify.WithObserver(tel.observer(icpverify.Observer{})))
-	_, err = v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "7KQ2-M9XD-4TRB-WH6Q", Account: "a", Subject: "S"})
+	_, err = v.Verify(context.Background(), icpverify.Request{Product: icpverify.ProductECS, ServiceCode: "7KQ2-M9XD-4TRB-WH6Q", Account: "a",
+		Subject: "S", SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
 	if !errors.Is(err, icpverify.ErrServiceCodeInvalid) {
 		t.Fatalf("Verify: %v", err)
 	}
