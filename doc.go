@@ -55,7 +55,9 @@
 // problem details.
 //
 // For a filing backend in production, WithObserver keeps an audit trail of
-// every decision (SlogObserver logs it), a quota or expiry refusal offers
+// every decision (SlogObserver logs it; the module
+// github.com/icpfiling/icpverify/icpotel traces and measures the
+// operations with OpenTelemetry), a quota or expiry refusal offers
 // the applicant's other instances that would pass (Error.Alternatives), and
 // Expiring warns of instances about to expire.
 //

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func certOf(name string) subject.ID {
 		return subject.ID{}
 	}
 	sum := sha256.Sum256([]byte(key))
-	return subject.ID{Type: subject.CertOther, Number: "T" + hex.EncodeToString(sum[:8])}
+	return subject.ID{Type: subject.CertOther, Number: "T" + strings.ToUpper(hex.EncodeToString(sum[:8]))}
 }
 
 // keyOf returns the subject key the Verifier gives the subject of req.

@@ -13,10 +13,11 @@ import (
 	"testing"
 )
 
-// TestModulesBuildOutside serves both modules of this repository, as
-// published, from a file-based module proxy, and builds a program outside
-// the repository that imports them, as a user's would: a replace directive
-// or a requirement on an unpublished version of the root would fail it.
+// TestModulesBuildOutside serves the library's modules of this repository
+// (the root, sqlstore and icpotel), as published, from a file-based module
+// proxy, and builds a program outside the repository that imports them, as
+// a user's would: a replace directive or a requirement on an unpublished
+// version of the root would fail it.
 func TestModulesBuildOutside(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program: skipped with -short")
@@ -25,41 +26,52 @@ func TestModulesBuildOutside(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	storeMod, err := os.ReadFile(filepath.Join("sqlstore", "go.mod"))
-	if err != nil {
-		t.Fatal(err)
+	nested := []string{"sqlstore", "icpotel"}
+	var version string
+	for _, dir := range nested {
+		mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`(?m)^replace\b`).Match(mod) {
+			t.Fatalf("%s/go.mod has a replace directive, which a user's build ignores", dir)
+		}
+		m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/icpfiling/icpverify (v\S+)$`).FindSubmatch(mod)
+		if m == nil {
+			t.Fatalf("%s/go.mod does not require github.com/icpfiling/icpverify", dir)
+		}
+		if version == "" {
+			version = string(m[1])
+		} else if string(m[1]) != version {
+			t.Fatalf("%s/go.mod requires the root at %s, %s/go.mod at %s", dir, m[1], nested[0], version)
+		}
 	}
-	if regexp.MustCompile(`(?m)^replace\b`).Match(storeMod) {
-		t.Fatal("sqlstore/go.mod has a replace directive, which a user's build ignores")
-	}
-	m := regexp.MustCompile(`(?m)^\s*(?:require\s+)?github\.com/icpfiling/icpverify (v\S+)$`).FindSubmatch(storeMod)
-	if m == nil {
-		t.Fatal("sqlstore/go.mod does not require github.com/icpfiling/icpverify")
-	}
-	version := string(m[1])
 
 	proxy := t.TempDir()
 	serveModule(t, proxy, "github.com/icpfiling/icpverify", version, ".")
-	serveModule(t, proxy, "github.com/icpfiling/icpverify/sqlstore", version, "sqlstore")
-
 	consumer := t.TempDir()
 	var sums bytes.Buffer
-	for _, f := range []string{"go.sum", filepath.Join("sqlstore", "go.sum")} {
-		b, err := os.ReadFile(f)
+	requires := "\tgithub.com/icpfiling/icpverify " + version + "\n"
+	for _, dir := range append([]string{"."}, nested...) {
+		if dir != "." {
+			serveModule(t, proxy, "github.com/icpfiling/icpverify/"+dir, version, dir)
+			requires += "\tgithub.com/icpfiling/icpverify/" + dir + " " + version + "\n"
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "go.sum"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sums.Write(b)
 	}
 	writeFile(t, filepath.Join(consumer, "go.sum"), sums.Bytes())
-	writeFile(t, filepath.Join(consumer, "go.mod"), []byte("module example.com/consumer\n\ngo 1.26.0\n\nrequire (\n"+
-		"\tgithub.com/icpfiling/icpverify "+version+"\n\tgithub.com/icpfiling/icpverify/sqlstore "+version+"\n)\n"))
+	writeFile(t, filepath.Join(consumer, "go.mod"), []byte("module example.com/consumer\n\ngo 1.26.0\n\nrequire (\n"+requires+")\n"))
 	writeFile(t, filepath.Join(consumer, "main.go"), []byte(`package main
 
 import (
 	"database/sql"
 
 	"github.com/icpfiling/icpverify"
+	"github.com/icpfiling/icpverify/icpotel"
 	"github.com/icpfiling/icpverify/sqlstore"
 )
 
@@ -67,7 +79,7 @@ func main() {
 	var db *sql.DB
 	store, err := sqlstore.New(db, sqlstore.Postgres)
 	if err == nil {
-		_ = icpverify.New(store, store)
+		_ = icpverify.New(store, store, icpverify.WithObserver(icpotel.New()))
 	}
 }
 `))
@@ -85,7 +97,7 @@ func main() {
 		"GONOPROXY=", "GOPRIVATE=",
 	)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building a program that imports both modules at %s: %v\n%s", version, err, out)
+		t.Fatalf("building a program that imports the modules at %s: %v\n%s", version, err, out)
 	}
 }
 

@@ -146,7 +146,7 @@ func ownerOf(sc ServiceCode, inst Instance) string {
 // stopped, without the public IP pol requires, or has less than
 // pol.MinRemaining left. These are what issuing checked and can change
 // later. inst is the zero Instance if the inventory no longer holds it.
-func valid(sc ServiceCode, inst Instance, pol Policy, now time.Time) *Error {
+func valid(sc *ServiceCode, inst *Instance, pol *Policy, now time.Time) *Error {
 	refuse := func(r Reason) *Error {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: r, Instance: sc.Instance, Actual: inst.Product}
 	}
@@ -160,7 +160,7 @@ func valid(sc ServiceCode, inst Instance, pol Policy, now time.Time) *Error {
 	case inst.ID == "" || inst.Status == Released:
 		// The inventory forgets released instances.
 		return refuse(ReasonInstanceReleased)
-	case expired(inst, now):
+	case expired(*inst, now):
 		e := refuse(ReasonInstanceExpired)
 		e.ExpiresAt = inst.ExpiresAt
 		return e

@@ -98,7 +98,7 @@ func (v *Verifier) confirm(ctx context.Context, a *attempt) error {
 		}
 		return err
 	}
-	if e := checkCode(a.req, &rec, a.pol, a.now); e != nil {
+	if e := checkCode(&a.req, &rec, &a.pol, a.now); e != nil {
 		return v.undoReserve(ctx, a.r, e)
 	}
 	return nil
@@ -203,7 +203,7 @@ func (v *Verifier) takenReason(ctx context.Context, code string, rec *CodeRecord
 // into its refusal, offering alternatives with a refusal that has them.
 func (v *Verifier) conclude(ctx context.Context, a *attempt) (Result, error) {
 	if a.refusal != nil {
-		return Result{}, v.offerAlternatives(ctx, a.refusal, *a.req, a.now)
+		return Result{}, v.offerAlternatives(ctx, a.refusal, a.req, a.now)
 	}
 	return Result{Instance: a.r.Instance, Product: a.rec.Instance.Product, ServiceCode: a.r.Code,
 		Subject: a.req.Subject, Used: a.used, Limit: a.pol.SubjectLimit,

@@ -92,7 +92,7 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 // disallowed returns why the rules no longer allow the reservation r of
 // the code sc of inst under pol now, or "" if they do.
 func disallowed(r Reservation, sc ServiceCode, inst Instance, pol Policy, now time.Time) Reason {
-	if e := valid(sc, inst, pol, now); e != nil {
+	if e := valid(&sc, &inst, &pol, now); e != nil {
 		return e.Reason
 	}
 	if !entitled(r.Account, sc, inst) {

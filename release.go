@@ -123,7 +123,7 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 		if r.Filed {
 			return nil, nil // completing twice changes nothing
 		}
-		if e := valid(sc, inst, v.policy(inst.Product), now); e != nil {
+		if e := valid(&sc, &inst, new(v.policy(inst.Product)), now); e != nil {
 			return e, nil
 		}
 	}

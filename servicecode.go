@@ -16,7 +16,7 @@ import (
 func (v *Verifier) readCode(ctx context.Context, a *attempt) error {
 	var err error
 	if a.reserve && v.reserver != nil {
-		a.rec, a.outcome, err = v.reserver.ReserveServiceCode(ctx, a.r, a.pol.SubjectLimit, guardOf(a.req.Product, a.pol, a.now))
+		a.rec, a.outcome, err = v.reserver.ReserveServiceCode(ctx, a.r, a.pol.SubjectLimit, guardOf(a.req.Product, &a.pol, a.now))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			err = storeFailure("reserving a service code", err)
 		}
@@ -33,14 +33,14 @@ func (v *Verifier) readCode(ctx context.Context, a *attempt) error {
 		return err
 	}
 	a.r.Instance = a.rec.Code.Instance
-	a.refusal = checkCode(a.req, &a.rec, a.pol, a.now)
+	a.refusal = checkCode(&a.req, &a.rec, &a.pol, a.now)
 	return nil
 }
 
 // guardOf returns what a CodeReserver checks for a request selecting
 // product under pol at now: what checkCode refuses, as far as stored data
 // tells.
-func guardOf(product ProductType, pol Policy, now time.Time) ReserveGuard {
+func guardOf(product ProductType, pol *Policy, now time.Time) ReserveGuard {
 	g := ReserveGuard{Product: product, ExpiresAfter: now, PublicIP: pol.PublicIPRequired}
 	if pol.MinRemaining > 0 {
 		g.ExpiresAfter = now.Add(pol.MinRemaining)
@@ -96,9 +96,9 @@ func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord)
 // A code that is neither the applicant's nor granted to them is refused as
 // if it did not exist, before anything about its instance is told. Then the
 // selected type must be its instance's, and the code must be valid.
-func checkCode(req *Request, rec *CodeRecord, pol Policy, now time.Time) *Error {
-	sc, inst := rec.Code, rec.Instance
-	if !entitled(req.Account, sc, inst) {
+func checkCode(req *Request, rec *CodeRecord, pol *Policy, now time.Time) *Error {
+	sc, inst := &rec.Code, &rec.Instance
+	if !entitled(req.Account, *sc, *inst) {
 		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
 	}
 	if inst.ID != "" && inst.Product != req.Product {
@@ -250,7 +250,7 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 		return unknownCode("", ReasonCodeNotOwned, sc.Instance)
 	}
 	if grantee != "" {
-		if e := valid(sc, inst, v.policy(inst.Product), now); e != nil {
+		if e := valid(&sc, &inst, new(v.policy(inst.Product)), now); e != nil {
 			return e
 		}
 	}

@@ -295,7 +295,7 @@ func statusOf(sc ServiceCode, inst Instance, r Reservation, pol Policy, now time
 		st.Application, st.Applicant, st.Subject, st.SubjectKey, st.Website = r.Application, r.Account, r.Subject, r.SubjectKey, r.Website
 		st.ReservedAt, st.Filed = r.ReservedAt, r.Filed
 	}
-	switch e := valid(sc, inst, pol, now); {
+	switch e := valid(&sc, &inst, &pol, now); {
 	case e != nil:
 		st.State, st.Invalid = CodeInvalid, e.Reason
 	case r.Code == "":

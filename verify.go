@@ -98,7 +98,7 @@ func (v *Verifier) verifyOp(ctx context.Context, op Op, req Request) (Result, er
 // attempt is one Verify or Check on its way through the stages of verify,
 // each of which reads what the ones before it noted and notes its own.
 type attempt struct {
-	req     *Request
+	req     Request
 	reserve bool      // a Verify, which reserves; otherwise a Check
 	now     time.Time // when it began, by the Verifier's clock
 	pol     Policy    // the policy of the selected product type
@@ -120,7 +120,7 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	a := attempt{req: req, reserve: reserve, now: now}
+	a := attempt{req: *req, reserve: reserve, now: now}
 	if e := v.validate(&a); e != nil {
 		return Result{}, e
 	}
@@ -144,7 +144,7 @@ func (v *Verifier) verify(ctx context.Context, reserve bool, req *Request, now t
 // of Verify, and notes the policy of its product type and the reservation
 // it asks for, without its instance.
 func (v *Verifier) validate(a *attempt) *Error {
-	req := a.req
+	req := &a.req
 	a.pol = v.policy(req.Product)
 	if !a.pol.fileable() {
 		return &Error{Err: ErrInvalidProduct, Reason: ReasonProductNotFileable, Selected: req.Product}

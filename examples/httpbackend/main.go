@@ -24,12 +24,18 @@
 //	POST /revoke    {"service_code"}: the provider invalidates the code for good
 //	GET  /expiring?account=...&within=720h -> the account's expiry warnings
 //
+//	GET  /metrics   the metrics, for Prometheus
+//
 // It keeps everything in a MemoryStore seeded with demo instances, and
 // prints the demo service codes it issued from them and a bearer token for
 // the demo account. An error is answered with RFC 9457 problem details
 // (application/problem+json). Every decision of the Verifier is logged to
 // standard error as an audit trail (icpverify.SlogObserver), with the
-// server's own failures. See README.md.
+// server's own failures. Every request and every operation of the Verifier
+// is traced and measured with OpenTelemetry (package icpotel): the spans
+// are written to standard output, or sent over OTLP/HTTP when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set; the metrics are served on /metrics
+// of the internal listener. See README.md.
 package main
 
 import (
@@ -57,7 +63,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(ctx, *addr, *internalAddr, os.Stdout, logger); err != nil {
+	tel, err := newTelemetry(ctx, os.Stdout)
+	if err == nil {
+		err = run(ctx, *addr, *internalAddr, os.Stdout, logger, tel)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = errors.Join(err, tel.shutdown(shutdownCtx))
+		cancel()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "httpbackend:", err)
 		os.Exit(1)
 	}
@@ -66,10 +79,11 @@ func main() {
 // run seeds a MemoryStore, prints the demo codes and token to out and
 // serves on addr (applicants) and internalAddr (the provider's systems)
 // until ctx is done. It logs the Verifier's decisions and the server's
-// failures to logger.
-func run(ctx context.Context, addr, internalAddr string, out io.Writer, logger *slog.Logger) error {
+// failures to logger, and traces and measures requests and decisions with
+// tel, whose metrics it serves on /metrics of the internal listener.
+func run(ctx context.Context, addr, internalAddr string, out io.Writer, logger *slog.Logger, tel *telemetry) error {
 	store := icpverify.NewMemoryStore()
-	v := icpverify.New(store, store, icpverify.WithObserver(icpverify.SlogObserver(logger)))
+	v := icpverify.New(store, store, icpverify.WithObserver(tel.observer(icpverify.SlogObserver(logger))))
 	codes, err := seed(ctx, store, v, time.Now())
 	if err != nil {
 		return err
@@ -94,9 +108,16 @@ func run(ctx context.Context, addr, internalAddr string, out io.Writer, logger *
 	}
 	fmt.Fprintf(out, "Bearer token of account %q: %s\n", demoAccount, token)
 	fmt.Fprintf(out, "Internal endpoints (never expose them to applicants) on http://%s\n", internalLn.Addr())
+	fmt.Fprintf(out, "Metrics on http://%s/metrics\n", internalLn.Addr())
 	fmt.Fprintf(out, "Listening on http://%s\n", ln.Addr())
 
-	servers := []*http.Server{newHTTPServer(newApplicantHandler(v, tokens, logger)), newHTTPServer(newInternalHandler(v, logger))}
+	internal := http.NewServeMux()
+	internal.Handle("/metrics", tel.metrics)
+	internal.Handle("/", tel.handler(newInternalHandler(v, logger), "internal"))
+	servers := []*http.Server{
+		newHTTPServer(tel.handler(newApplicantHandler(v, tokens, logger), "applicants")),
+		newHTTPServer(internal),
+	}
 	served := make(chan error, len(servers))
 	for i, l := range []net.Listener{ln, internalLn} {
 		go func() { served <- servers[i].Serve(l) }()

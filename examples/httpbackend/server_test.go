@@ -1389,7 +1389,14 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil))) }()
+	spans := &syncBuffer{}
+	tel, err := newTelemetry(ctx, spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		done <- run(ctx, "127.0.0.1:0", "127.0.0.1:0", out, slog.New(slog.NewTextHandler(logs, nil)), tel)
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
 	var addr string
@@ -1460,10 +1467,16 @@ func TestRun(t *testing.T) {
 	if resp := post(internalAddr+"/withdraw", "", `{"application":"nonsense"}`); resp.StatusCode != http.StatusNotFound || strings.Contains(body, notReserved) {
 		t.Errorf("POST /withdraw on the internal listener: status %d, %s", resp.StatusCode, body)
 	}
+	metrics := get(t, internalAddr+"/metrics")
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("run: %v", err)
 	}
+	if err := tel.shutdown(context.Background()); err != nil {
+		t.Errorf("shutting telemetry down: %v", err)
+	}
+	wantMetrics(t, metrics)
+	wantSpans(t, spans.String())
 	if !strings.Contains(printed, "i-demo-ecs-hz") {
 		t.Errorf("output lacks the demo codes:\n%s", printed)
 	}
