@@ -34,6 +34,7 @@ func (v *Verifier) takeSlot(ctx context.Context, a *attempt) error {
 		a.refusal = &Error{Err: ErrServiceCodeInvalid, Reason: v.takenReason(ctx, a.r.Code, &a.rec),
 			Instance: a.r.Instance, Selected: a.req.Product, Actual: a.rec.Instance.Product}
 	case Held:
+		// A retry: the reservation stands as it was confirmed before.
 	default:
 		return fmt.Errorf("icpverify: reserving a subject slot: store returned unknown outcome %d", a.outcome)
 	}
