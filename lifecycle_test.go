@@ -366,3 +366,32 @@ func TestApplicationIdentities(t *testing.T) {
 	_, err := v.newApplication()
 	require.Error(t, err)
 }
+
+// TestRacerHeldReservationIsTheRetrys pins a Verify whose one-call
+// reservation finds, between its read and its write, the same application
+// reserved by a racer: the store answers Held, and the Result names the
+// racer's application, whose reservation stands, not the identity the
+// Verify drew and never stored.
+func TestRacerHeldReservationIsTheRetrys(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "owner")
+	req := request(code, "owner", "S")
+	s := &racyReserver{MemoryStore: f.store}
+	v := New(s, s, WithClock(f.clock.Now))
+	var racer Result
+	s.before = func() {
+		var err error
+		racer, err = v.Verify(ctx, req)
+		require.NoError(t, err)
+	}
+	res, err := v.Verify(ctx, req)
+	require.NoError(t, err)
+	assert.False(t, racer.Retry)
+	assert.True(t, res.Retry, "the racer reserved it first")
+	assert.Equal(t, racer.Application, res.Application)
+	assert.Equal(t, 1, res.Used)
+	r, err := f.store.Reservation(ctx, code)
+	require.NoError(t, err)
+	assert.Equal(t, racer.Application, r.Application)
+}

@@ -302,3 +302,33 @@ func TestObserverStartContext(t *testing.T) {
 	assert.Zero(t, open)
 	assert.Equal(t, []any{OpVerify, OpRevoke, OpRelease}, s.seen, "each store call runs in its operation's context")
 }
+
+// goneQuotas is a QuotaStore whose Release finds nothing to release, as
+// when a racer released the reservation first.
+type goneQuotas struct{ MemoryStore }
+
+func (goneQuotas) Release(context.Context, Reservation) (Reservation, error) {
+	return Reservation{}, ErrNotFound
+}
+
+func TestNestedReleaseOfNothing(t *testing.T) {
+	// A release the Verifier makes by itself that finds the reservation
+	// gone is still a Decision, so that Start and End pair: refused as
+	// not_reserved, with the cause it was made for.
+	ctx := context.Background()
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	_, err := f.v.Verify(ctx, request(code, "a", "S"))
+	require.NoError(t, err)
+	c := &collector{}
+	v := New(f.store, goneQuotas{f.store}, WithClock(f.clock.Now), WithObserver(c.observer()))
+	require.NoError(t, v.RevokeServiceCode(ctx, code))
+	ds := c.all()
+	require.Len(t, ds, 2)
+	assert.Equal(t, OpRelease, ds[0].Op)
+	assert.Equal(t, Refused, ds[0].Verdict)
+	assert.Equal(t, ReasonNotReserved, ds[0].Reason)
+	assert.Equal(t, ReasonCodeRevoked, ds[0].Cause)
+	assert.Equal(t, OpRevoke, ds[1].Op)
+	assert.Equal(t, Passed, ds[1].Verdict)
+}

@@ -118,8 +118,14 @@ func run(ctx context.Context, addr, internalAddr string, out io.Writer, logger *
 		newHTTPServer(tel.handler(newApplicantHandler(v, tokens, logger), "applicants")),
 		newHTTPServer(internal),
 	}
+	return serve(ctx, servers, []net.Listener{ln, internalLn})
+}
+
+// serve serves each of servers on its listener until ctx is done or one
+// of them fails, then shuts them all down.
+func serve(ctx context.Context, servers []*http.Server, listeners []net.Listener) error {
 	served := make(chan error, len(servers))
-	for i, l := range []net.Listener{ln, internalLn} {
+	for i, l := range listeners {
 		go func() { served <- servers[i].Serve(l) }()
 	}
 	select {

@@ -307,7 +307,12 @@ func (k *walk) serviceCodeInvalid() error {
 	if err := k.refused(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonInstanceExpired); err != nil {
 		return err
 	}
+	return k.mistypedAndRevoked()
+}
 
+// mistypedAndRevoked shows a code typed wrong, refused offline, and a
+// code the provider revokes, whose reservation goes with it.
+func (k *walk) mistypedAndRevoked() error {
 	alicesCode, err := k.issue(ecsMain, alice)
 	if err != nil {
 		return err
@@ -566,7 +571,13 @@ func (k *walk) subjectByCertificate() error {
 	if err := k.refusedQuietly(err, icpverify.ErrServiceCodeInvalid, icpverify.ReasonCodeInUse); err != nil {
 		return err
 	}
+	return k.sameCertificate(other)
+}
 
+// sameCertificate shows the client's certificate, typed otherwise or as
+// its old organisation code, as one subject with one slot, and a typo in
+// it refused; other is the request for the client's second website.
+func (k *walk) sameCertificate(other icpverify.Request) error {
 	second, err := k.issue(ecsSpare, agency)
 	if err != nil {
 		return err
@@ -576,7 +587,7 @@ func (k *walk) subjectByCertificate() error {
 	other.SubjectID.Number = "９１３５０１００ｍ０００１００ｙ４３"
 	k.printf("\nThe shop is filed with the new code. The clerk names the client in Chinese, %q,\n", other.Subject)
 	k.printf("and types its certificate with the input method's full-width forms, %q.\n", other.SubjectID.Number)
-	res, err = k.v.Verify(k.ctx, other)
+	res, err := k.v.Verify(k.ctx, other)
 	if err := k.passed(res, err, false); err != nil {
 		return err
 	}
