@@ -44,6 +44,8 @@ const (
 	ReasonNotRunning         Reason = "not_running"          // the instance is not running
 	ReasonTrialInstance      Reason = "trial_instance"       // the instance is a free trial
 	ReasonSubjectIDMalformed Reason = "subject_id_malformed" // the subject's certificate number is not well formed, or missing where required
+	ReasonNotGrantable       Reason = "not_grantable"        // the product's codes serve its owner only (Policy.OwnerOnly)
+	ReasonGrantNotAllowed    Reason = "grant_not_allowed"    // the provider lets this account issue no code for that one (Profile.MayIssue)
 )
 
 // Reasons under ErrServiceCodeInvalid.
@@ -61,12 +63,22 @@ const (
 	ReasonInstanceStopped   Reason = "instance_stopped"    // the code's instance is no longer running
 	ReasonPublicIPRemoved   Reason = "public_ip_removed"   // the code's instance no longer has a public IP
 	ReasonRemainingTooShort Reason = "remaining_too_short" // the code's instance expires within Policy.MinRemaining
+	ReasonGrantFixed        Reason = "grant_fixed"         // the code's grantee was named at issue and cannot change (GrantAtIssue)
+	ReasonNotFiled          Reason = "not_filed"           // Deregister was given an application whose filing is not complete
 )
 
 // Reasons under ErrQuotaReached.
 const (
 	ReasonQuotaReached Reason = "quota_reached" // every subject slot of the instance is taken
 	ReasonCodeLimit    Reason = "code_limit"    // the instance has issued all the codes it may
+
+	ReasonInstanceWebsites Reason = "instance_websites"  // the instance files Policy.WebsitesPerInstance websites already
+	ReasonIPWebsites       Reason = "ip_websites"        // the instance's public IP files Policy.WebsitesPerIP websites already
+	ReasonAccountWebsites  Reason = "account_websites"   // the account files Policy.WebsitesPerAccount websites already
+	ReasonSubjectWebsites  Reason = "subject_websites"   // the subject files Policy.WebsitesPerSubject websites already
+	ReasonAccountSubjects  Reason = "account_subjects"   // the account files for Profile.SubjectsPerAccount other subjects already
+	ReasonSubjectAccounts  Reason = "subject_accounts"   // the subject files with Profile.AccountsPerSubject other accounts already
+	ReasonFilingInProgress Reason = "filing_in_progress" // the account has Profile.FilingsInProgress applications in progress already
 )
 
 // ReasonNotReserved is the reason of an *Error wrapping ErrNotFound:

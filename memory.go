@@ -40,6 +40,60 @@ type memoryStore struct {
 	codes     [shardCount]codeShard     // by service code
 	accounts  [shardCount]accountShard  // by account
 	apps      [shardCount]appShard      // by application
+	places    placeTable                // of reservations' Quotas
+}
+
+// placeTable holds the places that reservations take in their Quotas: for
+// each quota key, how many reservations count each member. Its lock is
+// taken last, after an instance's and a code's shard.
+type placeTable struct {
+	mu sync.Mutex
+	m  map[string]map[string]int
+}
+
+// full returns the index of the first of qs that has its Limit of
+// members, none of them its Member, or -1.
+func (t *placeTable) full(qs []Quota) int {
+	for i, q := range qs {
+		members := t.m[q.Key]
+		if members[q.Member] == 0 && len(members) >= q.Limit {
+			return i
+		}
+	}
+	return -1
+}
+
+// take counts one more reservation for each of qs.
+func (t *placeTable) take(qs []Quota) {
+	for _, q := range qs {
+		members := t.m[q.Key]
+		if members == nil {
+			members = make(map[string]int)
+			t.m[q.Key] = members
+		}
+		members[q.Member]++
+	}
+}
+
+// free counts one reservation less for those of qs that keep tells.
+func (t *placeTable) free(qs []Quota, keep func(Quota) bool) {
+	if len(qs) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, q := range qs {
+		if !keep(q) {
+			continue
+		}
+		members := t.m[q.Key]
+		if members[q.Member]--; members[q.Member] <= 0 {
+			delete(members, q.Member)
+			if len(members) == 0 {
+				delete(t.m, q.Key)
+			}
+		}
+	}
 }
 
 // appShard maps the Application of reservations to their codes. An entry
@@ -153,7 +207,7 @@ func remove(m map[string]set, owner, key string) {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() MemoryStore {
-	s := &memoryStore{seed: maphash.MakeSeed()}
+	s := &memoryStore{seed: maphash.MakeSeed(), places: placeTable{m: make(map[string]map[string]int)}}
 	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)
@@ -334,8 +388,17 @@ func (s *memoryStore) Reserve(ctx context.Context, r Reservation, limit int) (Ou
 	if held == 0 && used >= limit {
 		return Full, used, nil
 	}
+	if len(r.Quotas) > 0 {
+		s.places.mu.Lock()
+		defer s.places.mu.Unlock()
+		if i := s.places.full(r.Quotas); i >= 0 {
+			return Exceeded, i, nil
+		}
+		r.Quotas = slices.Clone(r.Quotas)
+		s.places.take(r.Quotas)
+	}
 	e := ish.entry(r.Instance)
-	r.Filed = false
+	r.Filed, r.Deregistered = false, false
 	// The identity may be part of a larger string: keep only its own.
 	r.Application = strings.Clone(r.Application)
 	ce = csh.entry(r.Code)
@@ -375,6 +438,7 @@ func (s *memoryStore) lookup(code string, rec *CodeRecord) bool {
 	e := ce.inst
 	if ce.reserved {
 		rec.Reservation, rec.Used = ce.res, int(ce.resInst.used.Load())
+		rec.Reservation.Quotas = nil
 	}
 	csh.mu.RUnlock()
 	if inst := e.snap.Load(); inst != nil {
@@ -423,7 +487,9 @@ func (s *memoryStore) reservation(code string) (Reservation, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if ce := sh.codes[code]; ce != nil && ce.reserved {
-		return ce.res, true
+		r := ce.res
+		r.Quotas = nil // the store's own
+		return r, true
 	}
 	return Reservation{}, false
 }
@@ -484,19 +550,41 @@ func (s *memoryStore) Release(ctx context.Context, r Reservation) (Reservation, 
 		}
 		csh.unreserve(old.Code, ce)
 		s.indexApplication(old.Application, "")
-		k := slot{old.Instance, old.SubjectKey}
-		if ish.slots[k]--; ish.slots[k] <= 0 {
-			delete(ish.slots, k)
-			ish.entry(old.Instance).used.Add(-1)
-		}
+		ish.freeSlot(old.Instance, old.SubjectKey)
+		s.places.free(old.Quotas, func(Quota) bool { return true })
 		return old
 	})
+}
+
+// freeSlot counts one reservation less for a subject key's slot on an
+// instance, freeing it at none; the shard's write lock must be held.
+func (sh *instanceShard) freeSlot(instance, subjectKey string) {
+	k := slot{instance, subjectKey}
+	if sh.slots[k]--; sh.slots[k] <= 0 {
+		delete(sh.slots, k)
+		sh.entry(instance).used.Add(-1)
+	}
 }
 
 // Complete implements QuotaStore.
 func (s *memoryStore) Complete(ctx context.Context, r Reservation) (Reservation, error) {
 	return s.update(ctx, r, func(_ *instanceShard, _ *codeShard, ce *codeEntry) Reservation {
-		ce.res.Filed = true
+		if !ce.res.Filed {
+			ce.res.Filed = true
+			s.places.free(ce.res.Quotas, func(q Quota) bool { return q.UntilFiled })
+		}
+		return ce.res
+	})
+}
+
+// Deregister implements QuotaStore.
+func (s *memoryStore) Deregister(ctx context.Context, r Reservation) (Reservation, error) {
+	return s.update(ctx, r, func(ish *instanceShard, _ *codeShard, ce *codeEntry) Reservation {
+		if ce.res.Filed && !ce.res.Deregistered {
+			ce.res.Deregistered = true
+			ish.freeSlot(ce.res.Instance, ce.res.SubjectKey)
+			s.places.free(ce.res.Quotas, func(q Quota) bool { return !q.UntilFiled })
+		}
 		return ce.res
 	})
 }
@@ -524,7 +612,9 @@ func (s *memoryStore) update(ctx context.Context, r Reservation, f func(*instanc
 		// held are the right ones.
 		return Reservation{}, ErrNotFound
 	}
-	return f(ish, csh, ce), nil
+	after := f(ish, csh, ce)
+	after.Quotas = nil // the store's own
+	return after, nil
 }
 
 // ListInstances implements InstanceLister.
@@ -560,7 +650,9 @@ func (s *memoryStore) ListReservations(ctx context.Context, account string, limi
 				break
 			}
 			if ce.reserved && ce.res.Account == account {
-				out = append(out, ce.res)
+				r := ce.res
+				r.Quotas = nil // the store's own
+				out = append(out, r)
 			}
 		}
 		sh.mu.RUnlock()

@@ -16,14 +16,15 @@ type Op string
 
 // The operations a Verifier reports.
 const (
-	OpVerify   Op = "verify"
-	OpCheck    Op = "check"
-	OpRelease  Op = "release"
-	OpComplete Op = "complete"
-	OpIssue    Op = "issue"
-	OpGrant    Op = "grant"
-	OpWithdraw Op = "withdraw"
-	OpRevoke   Op = "revoke"
+	OpVerify     Op = "verify"
+	OpCheck      Op = "check"
+	OpRelease    Op = "release"
+	OpComplete   Op = "complete"
+	OpIssue      Op = "issue"
+	OpGrant      Op = "grant"
+	OpWithdraw   Op = "withdraw"
+	OpRevoke     Op = "revoke"
+	OpDeregister Op = "deregister"
 	// OpUngrant is GrantServiceCode withdrawing a grant: its Grantee is
 	// the account whose grant was withdrawn.
 	OpUngrant   Op = "ungrant"

@@ -35,6 +35,22 @@ type Policy struct {
 	// CodeTTL is how long a code stays valid after it is issued; zero
 	// means for as long as its instance. Some providers give a year.
 	CodeTTL time.Duration
+	// WebsitesPerInstance, WebsitesPerIP, WebsitesPerAccount and
+	// WebsitesPerSubject limit the websites filed at once, each
+	// application counting as one website, on the code's instance, on
+	// its instance's public IP, by the applicant's account and for the
+	// subject; zero sets no limit. A website stops counting when its
+	// application is released or withdrawn, or, under a Profile with
+	// FreedOnDeregister, when its filing is deregistered.
+	WebsitesPerInstance int
+	WebsitesPerIP       int
+	WebsitesPerAccount  int
+	WebsitesPerSubject  int
+	// OwnerOnly keeps the codes of this product type for the filings of
+	// the account that owns the instance: they cannot be issued to or
+	// granted to another account, as a product that files but does not
+	// issue codes for others.
+	OwnerOnly bool
 	// RequireSubjectID refuses a request that does not identify its
 	// subject by certificate (Request.SubjectID). DefaultPolicy sets it:
 	// a filing records its subject's certificate, and a name alone keys

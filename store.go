@@ -105,6 +105,36 @@ type Reservation struct {
 	// every reservation. A store keeps it as it is given, finds the
 	// reservation by it, and keeps it when a retry finds the code held.
 	Application string
+	// Quotas are the limits the reservation counts toward beside its
+	// subject slot, as its Verifier's Profile and Policy set them; nil
+	// for none. Their keys are distinct. A store keeps them with the
+	// reservation, to free their places when it frees its slot, and
+	// need not return them: a reservation read back may have none.
+	Quotas []Quota
+	// Deregistered is set once a filed reservation's filing is
+	// deregistered and its slot and places are freed (see
+	// QuotaStore.Deregister). The reservation stays, so that its code
+	// stays used.
+	Deregistered bool
+}
+
+// Quota is a limit that a reservation counts toward beside its instance's
+// subject slots: at most Limit distinct members hold a place under Key at
+// once. A member holds its place for as long as at least one reservation
+// that counts it does, so a second reservation for the same member takes
+// no second place. The Verifier makes quotas from its Profile and Policy,
+// with keys that name what is counted and on what ("sites/ip:203.0.113.7",
+// "subjects/account:1234"); a store treats Key and Member as opaque
+// strings of up to 300 bytes.
+type Quota struct {
+	Key    string // what the limit counts on
+	Member string // what holds a place under Key: a code, a subject key or an account
+	Limit  int    // the most members Key may have at once
+	// UntilFiled frees the place when the reservation is filed
+	// (Complete), as a limit on filings in progress does. Other places
+	// are freed with the subject slot: by Release, or by Deregister once
+	// filed.
+	UntilFiled bool
 }
 
 // sameApplication reports whether r and o ask for the same application:
@@ -132,6 +162,11 @@ const (
 	// Taken: the code is reserved for another application, or its
 	// filing is complete; nothing changed.
 	Taken
+	// Exceeded: one of the reservation's Quotas has Limit members
+	// already, none of them the quota's Member; nothing changed. Reserve
+	// then reports the index of the first such quota in place of the
+	// usage.
+	Exceeded
 )
 
 // InstanceStore is the provider's inventory of instances and service codes.
@@ -183,10 +218,13 @@ type InstanceStore interface {
 // use.
 type QuotaStore interface {
 	// Reserve stores r unless its code is reserved already, atomically with
-	// the subject slot it needs: if r.SubjectKey holds no slot on
-	// r.Instance and limit subject keys already do, it stores nothing and
-	// reports Full. N concurrent calls for the last free slot have exactly
-	// one winner. A code reserved already reports Held if its reservation
+	// the subject slot and the places it needs: if r.SubjectKey holds no
+	// slot on r.Instance and limit subject keys already do, it stores
+	// nothing and reports Full; otherwise, if one of r.Quotas is full (see
+	// Quota), it stores nothing and reports Exceeded with that quota's
+	// index in r.Quotas, the first one if several are. N concurrent calls
+	// for the last free slot or the last place of a quota have exactly one
+	// winner. A code reserved already reports Held if its reservation
 	// is unfiled and for the same application as r (see
 	// the same Account, SubjectKey and Website), keeping that reservation's
 	// Application, and Taken otherwise. It reports the outcome and the
@@ -226,10 +264,21 @@ type QuotaStore interface {
 	Release(ctx context.Context, r Reservation) (Reservation, error)
 
 	// Complete marks the reservation of r.Code as filed, if its
-	// Application is r.Application, and returns it. Completing a filed
-	// reservation changes nothing. A code with no reservation, or with one
-	// for another application, is ErrNotFound.
+	// Application is r.Application, frees the places of its Quotas that
+	// are UntilFiled, and returns it. Completing a filed reservation
+	// changes nothing. A code with no reservation, or with one for another
+	// application, is ErrNotFound.
 	Complete(ctx context.Context, r Reservation) (Reservation, error)
+
+	// Deregister marks the filed reservation of r.Code as Deregistered,
+	// if its Application is r.Application, frees its subject key's slot
+	// unless another code still holds it on the same instance, frees the
+	// places it still holds, and returns it. The reservation stays, filed,
+	// so that its code stays used. A reservation not filed, or
+	// deregistered already, is returned as it is and nothing changes. A
+	// code with no reservation, or with one for another application, is
+	// ErrNotFound.
+	Deregister(ctx context.Context, r Reservation) (Reservation, error)
 
 	// ListReservations returns the reservations whose Account is
 	// account, filed or not, in any order: all of them, or limit if there

@@ -26,6 +26,7 @@ type Verifier struct {
 	apps      appIDs
 	format    codeformat.Format
 	obs       Observer
+	profile   Profile // without its Policies, which are in policies
 }
 
 // Option configures a Verifier.

@@ -38,7 +38,7 @@ func testLookupRoundTrip(t *testing.T, s Store) {
 	if d := instanceDiff(rec.Instance, inst); len(d) > 0 {
 		t.Errorf("LookupServiceCode(%q) instance: %s", sc.Code, d)
 	}
-	if rec.Reservation != (icpverify.Reservation{}) {
+	if rec.Reservation.Code != "" {
 		t.Errorf("LookupServiceCode(%q) of a code never reserved: reservation %+v; want none", sc.Code, rec.Reservation)
 	}
 

@@ -1,0 +1,146 @@
+package icpverify
+
+import (
+	"context"
+	"maps"
+	"strings"
+)
+
+// Profile is a provider's rules: the Policy of each product type it files
+// and the rules that hold across an account. WithProfile sets one; package
+// profile has ready ones for the providers whose rules are published. The
+// zero Profile keeps the defaults: DefaultPolicy for every type, no limit
+// across accounts, codes granted after issue, slots used for good.
+type Profile struct {
+	// Policies is the policy of each product type that can be filed; a
+	// type not in it cannot be. Nil keeps DefaultPolicy for every type.
+	Policies map[ProductType]Policy
+
+	// SubjectsPerAccount is how many subjects one account may file for;
+	// AccountsPerSubject is how many accounts one subject may file
+	// with. Zero sets no limit. A subject or an account counts while it
+	// holds a reservation that is neither released nor deregistered.
+	SubjectsPerAccount int
+	AccountsPerSubject int
+
+	// FilingsInProgress is how many applications one account may have
+	// reserved and not yet filed at once; zero sets no limit.
+	FilingsInProgress int
+
+	// FreedOnDeregister gives a filing's slot and places back when the
+	// provider deregisters it (Verifier.Deregister). Without it a filed
+	// code takes its slot for good, deregistered or not.
+	FreedOnDeregister bool
+
+	// AbandonVoidsCode revokes the code of an application that is
+	// released or withdrawn before its filing completes. Without it the
+	// code can be used again while it is valid.
+	AbandonVoidsCode bool
+
+	// Grant is how a code comes to serve another account.
+	Grant GrantModel
+
+	// MayIssue, if set, is asked before a code is issued by issuer for
+	// grantee (issuer itself when it files with its own code) or granted
+	// to grantee, for a provider that lets only some accounts issue codes
+	// or receive them. False refuses with ReasonGrantNotAllowed; an error
+	// is returned as a store's.
+	MayIssue func(ctx context.Context, issuer, grantee string) (bool, error)
+}
+
+// GrantModel is how a code comes to serve an account other than the one
+// that owns its instance.
+type GrantModel int
+
+// Grant models.
+const (
+	// GrantAfterIssue: the owner grants a code after issuing it and may
+	// change or withdraw the grant (GrantServiceCode).
+	GrantAfterIssue GrantModel = iota
+	// GrantAtIssue: the grantee is named when the code is issued
+	// (IssueServiceCodeTo) and never changes; GrantServiceCode is
+	// refused with ReasonGrantFixed.
+	GrantAtIssue
+	// GrantBearer: whoever holds the code may use it; no grant is made.
+	GrantBearer
+)
+
+// WithProfile sets the rules of a provider: its policies replace every
+// policy set before, and the rules across accounts are its own. A
+// WithPolicy after it adjusts one product type.
+func WithProfile(p Profile) Option {
+	return func(v *Verifier) {
+		if p.Policies != nil {
+			v.policies = maps.Clone(p.Policies)
+		}
+		p.Policies = nil
+		v.profile = p
+	}
+}
+
+// Quota key prefixes: what a limit counts, and on what.
+const (
+	keySitesInstance   = "sites/instance:"
+	keySitesIP         = "sites/ip:"
+	keySitesAccount    = "sites/account:"
+	keySitesSubject    = "sites/subject:"
+	keySubjectsAccount = "subjects/account:"
+	keyAccountsSubject = "accounts/subject:"
+	keyFilingsAccount  = "filings/account:"
+)
+
+// hasQuotas reports whether pol or p limits anything beyond the subject
+// slots of an instance.
+func hasQuotas(pol *Policy, p *Profile) bool {
+	return pol.WebsitesPerInstance > 0 || pol.WebsitesPerIP > 0 || pol.WebsitesPerAccount > 0 ||
+		pol.WebsitesPerSubject > 0 || p.SubjectsPerAccount > 0 || p.AccountsPerSubject > 0 ||
+		p.FilingsInProgress > 0
+}
+
+// quotasOf returns the quotas the reservation r, of a code of inst, counts
+// toward under pol and p, or nil.
+func quotasOf(r *Reservation, inst *Instance, pol *Policy, p *Profile) []Quota {
+	if !hasQuotas(pol, p) {
+		return nil
+	}
+	var qs []Quota
+	add := func(limit int, key, member string, untilFiled bool) {
+		if limit > 0 {
+			qs = append(qs, Quota{Key: key, Member: member, Limit: limit, UntilFiled: untilFiled})
+		}
+	}
+	add(pol.WebsitesPerInstance, keySitesInstance+r.Instance, r.Code, false)
+	if inst.PublicIP != "" {
+		add(pol.WebsitesPerIP, keySitesIP+inst.PublicIP, r.Code, false)
+	}
+	add(pol.WebsitesPerAccount, keySitesAccount+r.Account, r.Code, false)
+	add(pol.WebsitesPerSubject, keySitesSubject+r.SubjectKey, r.Code, false)
+	add(p.SubjectsPerAccount, keySubjectsAccount+r.Account, r.SubjectKey, false)
+	add(p.AccountsPerSubject, keyAccountsSubject+r.SubjectKey, r.Account, false)
+	add(p.FilingsInProgress, keyFilingsAccount+r.Account, r.Code, true)
+	return qs
+}
+
+// exceeded returns the refusal of a reservation whose quota q is full.
+func exceeded(q Quota, instance string, selected, actual ProductType) *Error {
+	kind, _, _ := strings.Cut(q.Key, ":")
+	reason := ReasonQuotaReached
+	switch kind + ":" {
+	case keySitesInstance:
+		reason = ReasonInstanceWebsites
+	case keySitesIP:
+		reason = ReasonIPWebsites
+	case keySitesAccount:
+		reason = ReasonAccountWebsites
+	case keySitesSubject:
+		reason = ReasonSubjectWebsites
+	case keySubjectsAccount:
+		reason = ReasonAccountSubjects
+	case keyAccountsSubject:
+		reason = ReasonSubjectAccounts
+	case keyFilingsAccount:
+		reason = ReasonFilingInProgress
+	}
+	return &Error{Err: ErrQuotaReached, Reason: reason, Instance: instance,
+		Selected: selected, Actual: actual, Used: q.Limit, Limit: q.Limit}
+}
