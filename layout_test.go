@@ -19,7 +19,7 @@ var verifyFiles = []string{"verify.go", "identity.go", "website.go", "applicatio
 // sharedFiles hold what every operation uses (the Verifier, its errors,
 // policies and observer, the store's types): a path may reach them at any
 // point.
-var sharedFiles = []string{"verifier.go", "errors.go", "policy.go", "observer.go", "store.go"}
+var sharedFiles = []string{"verifier.go", "errors.go", "policy.go", "profile.go", "observer.go", "store.go"}
 
 func TestVerifyReadsDownward(t *testing.T) {
 	funcs := parsePackage(t)

@@ -104,20 +104,20 @@ func quotasOf(r *Reservation, inst *Instance, pol *Policy, p *Profile) []Quota {
 		return nil
 	}
 	var qs []Quota
-	add := func(limit int, key, member string, untilFiled bool) {
+	counted := func(limit int, key, member string, untilFiled bool) {
 		if limit > 0 {
 			qs = append(qs, Quota{Key: key, Member: member, Limit: limit, UntilFiled: untilFiled})
 		}
 	}
-	add(pol.WebsitesPerInstance, keySitesInstance+r.Instance, r.Code, false)
+	counted(pol.WebsitesPerInstance, keySitesInstance+r.Instance, r.Code, false)
 	if inst.PublicIP != "" {
-		add(pol.WebsitesPerIP, keySitesIP+inst.PublicIP, r.Code, false)
+		counted(pol.WebsitesPerIP, keySitesIP+inst.PublicIP, r.Code, false)
 	}
-	add(pol.WebsitesPerAccount, keySitesAccount+r.Account, r.Code, false)
-	add(pol.WebsitesPerSubject, keySitesSubject+r.SubjectKey, r.Code, false)
-	add(p.SubjectsPerAccount, keySubjectsAccount+r.Account, r.SubjectKey, false)
-	add(p.AccountsPerSubject, keyAccountsSubject+r.SubjectKey, r.Account, false)
-	add(p.FilingsInProgress, keyFilingsAccount+r.Account, r.Code, true)
+	counted(pol.WebsitesPerAccount, keySitesAccount+r.Account, r.Code, false)
+	counted(pol.WebsitesPerSubject, keySitesSubject+r.SubjectKey, r.Code, false)
+	counted(p.SubjectsPerAccount, keySubjectsAccount+r.Account, r.SubjectKey, false)
+	counted(p.AccountsPerSubject, keyAccountsSubject+r.SubjectKey, r.Account, false)
+	counted(p.FilingsInProgress, keyFilingsAccount+r.Account, r.Code, true)
 	return qs
 }
 
@@ -143,4 +143,29 @@ func exceeded(q Quota, instance string, selected, actual ProductType) *Error {
 	}
 	return &Error{Err: ErrQuotaReached, Reason: reason, Instance: instance,
 		Selected: selected, Actual: actual, Used: q.Limit, Limit: q.Limit}
+}
+
+// oneCall reports whether a Verify under pol may reserve its code in the
+// call that reads it (CodeReserver.ReserveServiceCode): only where the
+// store's guard states every rule that the reservation needs. Quotas are
+// keyed by the code's instance, which that call has not read yet, and a
+// bearer's or an owner-only code is used by other rules than the guard's.
+func (v *Verifier) oneCall(pol *Policy) bool {
+	return !hasQuotas(pol, &v.profile) && v.profile.Grant != GrantBearer && !v.ownerOnly
+}
+
+// mayUse reports whether account may use the code sc of inst: under the
+// Policy of inst's product type and the Verifier's GrantModel, it owns the
+// instance, or the code was granted to it, or the code is a bearer's.
+// inst is the zero Instance if the inventory no longer holds it.
+func (v *Verifier) mayUse(account string, sc *ServiceCode, inst *Instance) bool {
+	switch {
+	case account == "":
+		return false
+	case v.ownerOnly && v.policy(inst.Product).OwnerOnly:
+		return account == ownerOf(*sc, *inst)
+	case v.profile.Grant == GrantBearer:
+		return true
+	}
+	return entitled(account, *sc, *inst)
 }

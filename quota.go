@@ -33,6 +33,11 @@ func (v *Verifier) takeSlot(ctx context.Context, a *attempt) error {
 	case Taken:
 		a.refusal = &Error{Err: ErrServiceCodeInvalid, Reason: v.takenReason(ctx, a.r.Code, &a.rec),
 			Instance: a.r.Instance, Selected: a.req.Product, Actual: a.rec.Instance.Product}
+	case Exceeded:
+		if a.used < 0 || a.used >= len(a.r.Quotas) {
+			return fmt.Errorf("icpverify: reserving a subject slot: store reported quota %d of %d exceeded", a.used, len(a.r.Quotas))
+		}
+		a.refusal = exceeded(a.r.Quotas[a.used], a.r.Instance, a.req.Product, a.rec.Instance.Product)
 	case Held:
 		// A retry: the reservation stands as it was confirmed before.
 	default:
@@ -69,6 +74,7 @@ func (v *Verifier) slot(ctx context.Context, a *attempt) error {
 // reserve reserves the code of a through the QuotaStore.
 func (v *Verifier) reserve(ctx context.Context, a *attempt) error {
 	var err error
+	a.r.Quotas = quotasOf(&a.r, &a.rec.Instance, &a.pol, &v.profile)
 	a.outcome, a.used, err = v.quotas.Reserve(ctx, a.r, a.pol.SubjectLimit)
 	if err != nil {
 		return storeFailure("reserving a subject slot", err)
@@ -99,7 +105,7 @@ func (v *Verifier) confirm(ctx context.Context, a *attempt) error {
 		}
 		return err
 	}
-	if e := checkCode(&a.req, &rec, &a.pol, a.now); e != nil {
+	if e := v.checkCode(&a.req, &rec, &a.pol, a.now); e != nil {
 		return v.undoReserve(ctx, a.r, e)
 	}
 	return nil

@@ -74,7 +74,7 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 		case err != nil:
 			return released, err
 		}
-		cause := disallowed(r, sc, inst, pol, now)
+		cause := v.disallowed(r, sc, inst, pol, now)
 		if r.Filed || cause == "" {
 			continue
 		}
@@ -91,11 +91,11 @@ func (v *Verifier) reconcile(ctx context.Context, instanceID string, now time.Ti
 
 // disallowed returns why the rules no longer allow the reservation r of
 // the code sc of inst under pol now, or "" if they do.
-func disallowed(r Reservation, sc ServiceCode, inst Instance, pol Policy, now time.Time) Reason {
+func (v *Verifier) disallowed(r Reservation, sc ServiceCode, inst Instance, pol Policy, now time.Time) Reason {
 	if e := valid(&sc, &inst, &pol, now); e != nil {
 		return e.Reason
 	}
-	if !entitled(r.Account, sc, inst) {
+	if !v.mayUse(r.Account, &sc, &inst) {
 		return ReasonCodeNotOwned
 	}
 	return ""

@@ -54,7 +54,23 @@ func (v *Verifier) Complete(ctx context.Context, application string) error {
 	return v.settleOp(ctx, OpComplete, application, "")
 }
 
-// settleOp runs Withdraw, Release or Complete as an operation with its
+// Deregister records that the provider deregistered the filing of the
+// application whose identity is application (see Result.Application):
+// where the Profile says FreedOnDeregister, its subject's slot and the
+// places it held in the Policy's and Profile's limits are free again
+// (unless another code holds them), and its code stays used; elsewhere a
+// filed code keeps its slot for good and nothing changes. Deregistering
+// twice is not an error. An application that holds no reservation gets an
+// *Error wrapping ErrNotFound with ReasonNotReserved; one whose filing is
+// not complete gets ErrServiceCodeInvalid with ReasonNotFiled: it is
+// released, not deregistered.
+//
+// Deregister is the provider's action, as Release and Complete are.
+func (v *Verifier) Deregister(ctx context.Context, application string) error {
+	return v.settleOp(ctx, OpDeregister, application, "")
+}
+
+// settleOp runs Withdraw, Release, Complete or Deregister as an operation with its
 // Decision; actor is the account that acts, empty for the provider.
 func (v *Verifier) settleOp(ctx context.Context, op Op, application, actor string) error {
 	ctx, start, err := v.begin(ctx, op)
@@ -102,7 +118,12 @@ func (v *Verifier) settle(ctx context.Context, op Op, application, actor string,
 // the code and made the reservation or owns the instance; a Complete needs
 // a code that is still valid.
 func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor string, now time.Time) (*Error, error) {
-	if op == OpRelease {
+	switch {
+	case op == OpRelease:
+		return nil, nil
+	case op == OpDeregister && !r.Filed:
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonNotFiled, Instance: r.Instance}, nil
+	case op == OpDeregister:
 		return nil, nil
 	}
 	var rec CodeRecord
@@ -113,7 +134,7 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 	sc, inst := rec.Code, rec.Instance
 	switch op {
 	case OpWithdraw:
-		if err != nil || !entitled(actor, sc, inst) || actor != r.Account && actor != ownerOf(sc, inst) {
+		if err != nil || !v.mayUse(actor, &sc, &inst) || actor != r.Account && actor != ownerOf(sc, inst) {
 			return notReserved(ReasonCodeNotOwned, r.Instance), nil
 		}
 	case OpComplete:
@@ -130,16 +151,26 @@ func (v *Verifier) maySettle(ctx context.Context, op Op, r Reservation, actor st
 	return nil, nil
 }
 
-// applySettle releases or completes r in the QuotaStore. A reservation
-// released since it was read is the application's no longer: nothing is
-// reserved for it.
+// applySettle releases, completes or deregisters r in the QuotaStore. A
+// reservation released since it was read is the application's no longer:
+// nothing is reserved for it. An abandoned application's code is revoked
+// first where the Profile says AbandonVoidsCode, so that no one reserves
+// it between the two writes.
 func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error {
-	if r.Filed && op != OpComplete {
-		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
-	}
 	do := QuotaStore.Release
-	if op == OpComplete {
+	switch {
+	case op == OpDeregister && !v.profile.FreedOnDeregister:
+		return nil // a filed code keeps its slot
+	case op == OpDeregister:
+		do = QuotaStore.Deregister
+	case op == OpComplete:
 		do = QuotaStore.Complete
+	case r.Filed:
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
+	case v.profile.AbandonVoidsCode:
+		if err := v.instances.RevokeServiceCode(ctx, r.Code); err != nil && !errors.Is(err, ErrNotFound) {
+			return storeFailure("voiding the code of an abandoned application", err)
+		}
 	}
 	after, err := do(v.quotas, ctx, r)
 	if errors.Is(err, ErrNotFound) {
@@ -152,7 +183,7 @@ func (v *Verifier) applySettle(ctx context.Context, op Op, r Reservation) error 
 	if err != nil {
 		return storeFailure("updating reservation", err)
 	}
-	if op != OpComplete && after.Filed {
+	if (op == OpRelease || op == OpWithdraw) && after.Filed {
 		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonCodeUsed, Instance: r.Instance}
 	}
 	return nil

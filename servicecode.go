@@ -1,6 +1,7 @@
 package icpverify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 // the applicant's.
 func (v *Verifier) readCode(ctx context.Context, a *attempt) error {
 	var err error
-	if a.reserve && v.reserver != nil {
+	if a.reserve && v.reserver != nil && v.oneCall(&a.pol) {
 		a.rec, a.outcome, err = v.reserver.ReserveServiceCode(ctx, a.r, a.pol.SubjectLimit, guardOf(a.req.Product, &a.pol, a.now))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			err = storeFailure("reserving a service code", err)
@@ -33,7 +34,7 @@ func (v *Verifier) readCode(ctx context.Context, a *attempt) error {
 		return err
 	}
 	a.r.Instance = a.rec.Code.Instance
-	a.refusal = checkCode(&a.req, &a.rec, &a.pol, a.now)
+	a.refusal = v.checkCode(&a.req, &a.rec, &a.pol, a.now)
 	return nil
 }
 
@@ -96,9 +97,9 @@ func (v *Verifier) lookupCode(ctx context.Context, code string, rec *CodeRecord)
 // A code that is neither the applicant's nor granted to them is refused as
 // if it did not exist, before anything about its instance is told. Then the
 // selected type must be its instance's, and the code must be valid.
-func checkCode(req *Request, rec *CodeRecord, pol *Policy, now time.Time) *Error {
+func (v *Verifier) checkCode(req *Request, rec *CodeRecord, pol *Policy, now time.Time) *Error {
 	sc, inst := &rec.Code, &rec.Instance
-	if !entitled(req.Account, *sc, *inst) {
+	if !v.mayUse(req.Account, sc, inst) {
 		return unknownCode(req.Product, ReasonCodeNotOwned, sc.Instance)
 	}
 	if inst.ID != "" && inst.Product != req.Product {
@@ -126,18 +127,29 @@ const issueAttempts = 3
 // ErrQuotaReached with ReasonCodeLimit. It returns the code in canonical
 // form.
 func (v *Verifier) IssueServiceCode(ctx context.Context, instanceID, account string) (string, error) {
+	return v.IssueServiceCodeTo(ctx, instanceID, account, "")
+}
+
+// IssueServiceCodeTo issues a code as IssueServiceCode does, granted to the
+// grantee account from the start, as a provider whose codes are granted at
+// issue (GrantAtIssue) does; an empty grantee, or the account itself,
+// grants it to no one. A grant to another account is refused for a product
+// type whose Policy is OwnerOnly (ReasonNotGrantable) and where the
+// Profile's MayIssue says no (ReasonGrantNotAllowed).
+func (v *Verifier) IssueServiceCodeTo(ctx context.Context, instanceID, account, grantee string) (string, error) {
 	ctx, start, err := v.begin(ctx, OpIssue)
 	if err != nil {
 		return "", err
 	}
-	d := Decision{Op: OpIssue, Account: account, Instance: instanceID}
-	code, err := v.issue(ctx, instanceID, account, start, &d)
+	d := Decision{Op: OpIssue, Account: account, Instance: instanceID, Grantee: grantee}
+	code, err := v.issue(ctx, instanceID, account, grantee, start, &d)
 	d.code = code
 	return code, v.end(ctx, &d, start, err)
 }
 
-// issue issues a code; it notes the instance's product type in d.
-func (v *Verifier) issue(ctx context.Context, instanceID, account string, now time.Time, d *Decision) (string, error) {
+// issue issues a code, granted to grantee unless it is empty or account;
+// it notes the instance's product type in d.
+func (v *Verifier) issue(ctx context.Context, instanceID, account, grantee string, now time.Time, d *Decision) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -146,6 +158,14 @@ func (v *Verifier) issue(ctx context.Context, instanceID, account string, now ti
 	}
 	if e := checkField("account", account); e != nil {
 		return "", e
+	}
+	if grantee == account {
+		grantee = ""
+	}
+	if grantee != "" {
+		if e := checkField("grantee", grantee); e != nil {
+			return "", e
+		}
 	}
 	inst, err := v.instances.Instance(ctx, instanceID)
 	if errors.Is(err, ErrNotFound) {
@@ -165,18 +185,42 @@ func (v *Verifier) issue(ctx context.Context, instanceID, account string, now ti
 	if e := v.eligible(inst, account, pol, now); e != nil {
 		return "", e
 	}
-	return v.addCode(ctx, inst, pol, now)
+	if err := v.mayGrant(ctx, inst, &pol, account, grantee); err != nil {
+		return "", err
+	}
+	return v.addCode(ctx, inst, pol, grantee, now)
+}
+
+// mayGrant returns why the owner of inst, whose product type has the
+// policy pol, may not issue a code to grantee or grant one to it (grantee
+// is empty, or owner, for the owner's own use), as an *Error, or a
+// failure of the Profile's MayIssue; nil if it may.
+func (v *Verifier) mayGrant(ctx context.Context, inst Instance, pol *Policy, owner, grantee string) error {
+	if grantee != "" && grantee != owner && pol.OwnerOnly {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonNotGrantable, Instance: inst.ID, Actual: inst.Product}
+	}
+	if v.profile.MayIssue == nil {
+		return nil
+	}
+	ok, err := v.profile.MayIssue(ctx, owner, cmp.Or(grantee, owner))
+	if err != nil {
+		return storeFailure("asking whether the account may issue codes", err)
+	}
+	if !ok {
+		return &Error{Err: ErrInvalidProduct, Reason: ReasonGrantNotAllowed, Instance: inst.ID, Actual: inst.Product}
+	}
+	return nil
 }
 
 // addCode stores a fresh code for an eligible instance, drawing again if
 // the store holds the one drawn.
-func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, now time.Time) (string, error) {
+func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, grantee string, now time.Time) (string, error) {
 	for range issueAttempts {
 		code, err := v.format.New(v.rand)
 		if err != nil {
 			return "", fmt.Errorf("icpverify: drawing a service code: %w", err)
 		}
-		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, IssuedAt: now}
+		sc := ServiceCode{Code: code, Instance: inst.ID, Owner: inst.Account, Grantee: grantee, IssuedAt: now}
 		issued, added, err := v.instances.AddServiceCode(ctx, sc, pol.CodeLimit)
 		switch {
 		case errors.Is(err, ErrExists):
@@ -249,9 +293,16 @@ func (v *Verifier) grant(ctx context.Context, code, owner, grantee string, now t
 	if owner != ownerOf(sc, inst) {
 		return unknownCode("", ReasonCodeNotOwned, sc.Instance)
 	}
+	if v.profile.Grant == GrantAtIssue {
+		return &Error{Err: ErrServiceCodeInvalid, Reason: ReasonGrantFixed, Instance: sc.Instance, Actual: inst.Product}
+	}
+	pol := v.policy(inst.Product)
 	if grantee != "" {
-		if e := valid(&sc, &inst, new(v.policy(inst.Product)), now); e != nil {
+		if e := valid(&sc, &inst, &pol, now); e != nil {
 			return e
+		}
+		if err := v.mayGrant(ctx, inst, &pol, owner, grantee); err != nil {
+			return err
 		}
 	}
 	if err := v.instances.GrantServiceCode(ctx, c, owner, grantee); err != nil {

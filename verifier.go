@@ -27,6 +27,7 @@ type Verifier struct {
 	format    codeformat.Format
 	obs       Observer
 	profile   Profile // without its Policies, which are in policies
+	ownerOnly bool    // some product type's Policy is OwnerOnly
 }
 
 // Option configures a Verifier.
@@ -95,6 +96,9 @@ func New(instances InstanceStore, quotas QuotaStore, opts ...Option) *Verifier {
 		if o != nil {
 			o(v)
 		}
+	}
+	for _, pol := range v.policies {
+		v.ownerOnly = v.ownerOnly || pol.OwnerOnly
 	}
 	if sameStore(instances, quotas) {
 		v.reserver, _ = quotas.(CodeReserver)
