@@ -87,7 +87,10 @@ func (t *placeTable) free(qs []Quota, keep func(Quota) bool) {
 			continue
 		}
 		members := t.m[q.Key]
-		if members[q.Member]--; members[q.Member] <= 0 {
+		if members[q.Member] == 0 {
+			continue // never taken
+		}
+		if members[q.Member]--; members[q.Member] == 0 {
 			delete(members, q.Member)
 			if len(members) == 0 {
 				delete(t.m, q.Key)

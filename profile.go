@@ -40,6 +40,11 @@ type Profile struct {
 	// Grant is how a code comes to serve another account.
 	Grant GrantModel
 
+	// Mainland, if set, tells which of the provider's regions are in the
+	// Chinese mainland, replacing the default Mainland as WithMainland
+	// does.
+	Mainland func(region string) bool
+
 	// MayIssue, if set, is asked before a code is issued by issuer for
 	// grantee (issuer itself when it files with its own code) or granted
 	// to grantee, for a provider that lets only some accounts issue codes
@@ -73,7 +78,10 @@ func WithProfile(p Profile) Option {
 		if p.Policies != nil {
 			v.policies = maps.Clone(p.Policies)
 		}
-		p.Policies = nil
+		if p.Mainland != nil {
+			v.mainland = p.Mainland
+		}
+		p.Policies, p.Mainland = nil, nil
 		v.profile = p
 	}
 }

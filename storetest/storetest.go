@@ -149,4 +149,5 @@ var groups = []group{
 	{"LookupServiceCode", lookupTests},
 	{"ReserveServiceCode", reserveCodeTests},
 	{"ListServiceCodes", listServiceCodesTests},
+	{"Profiles", profileTests},
 }
