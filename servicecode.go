@@ -246,6 +246,12 @@ func (v *Verifier) addCode(ctx context.Context, inst Instance, pol Policy, grant
 // stopped or without a public IP) cannot be granted. A reservation that the
 // former grantee holds, unfiled, is released, as no one entitled to the
 // code holds it any more.
+//
+// Under a Profile whose Grant is GrantAtIssue, a code's grant never
+// changes: GrantServiceCode is refused with ReasonGrantFixed, and
+// IssueServiceCodeTo names the grantee. A product type whose Policy is
+// OwnerOnly grants to no one (ReasonNotGrantable), and the Profile's
+// MayIssue may refuse a grantee (ReasonGrantNotAllowed).
 func (v *Verifier) GrantServiceCode(ctx context.Context, code, owner, grantee string) error {
 	op := OpGrant
 	if grantee == "" {

@@ -61,7 +61,10 @@ type Result struct {
 //  4. the code was issued or granted to the account, is not revoked, its
 //     instance has not expired or been released, and no other subject uses
 //     it (ErrServiceCodeInvalid);
-//  5. the instance has a free subject slot (ErrQuotaReached).
+//  5. the instance has a free subject slot, and each limit that the
+//     Policy and the Profile set (websites per instance, IP, account or
+//     subject; subjects per account; accounts per subject; filings in
+//     progress) has a free place (ErrQuotaReached, with a Reason for each).
 //
 // A refusal is an *Error; any other error is a store's, wrapped. Verifying
 // the same request again succeeds with Result.Retry set and takes no second
@@ -72,7 +75,8 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 
 // Check runs the checks of Verify and reserves nothing, as for a form's live
 // validation. A Check that passes does not promise that a Verify will: the
-// last slot may be taken in between.
+// last slot may be taken in between, and the limits of the Profile and of
+// Policy's Websites fields are counted only when Verify reserves.
 func (v *Verifier) Check(ctx context.Context, req Request) (Result, error) {
 	return v.verifyOp(ctx, OpCheck, req)
 }
