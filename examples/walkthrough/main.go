@@ -91,6 +91,7 @@ const (
 	bob    = "bob"
 	carol  = "carol"
 	agency = "agency"
+	dave   = "dave"
 )
 
 // maskedCode stands for a masked service code in the output: the masked
@@ -169,7 +170,7 @@ func run(w io.Writer) error {
 	k.v = icpverify.New(k.store, k.store, icpverify.WithClock(k.clock.Now),
 		icpverify.WithObserver(icpverify.Observer{End: k.decisions.observe}))
 
-	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.subjects, k.expiring}
+	steps := []func() error{k.inventory, k.success, k.invalidProduct, k.serviceCodeInvalid, k.quotaReached, k.subjects, k.expiring, k.profiles}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
