@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +35,8 @@ var allReasons = map[Reason]error{
 	ReasonNotRunning:         ErrInvalidProduct,
 	ReasonTrialInstance:      ErrInvalidProduct,
 	ReasonSubjectIDMalformed: ErrInvalidProduct,
+	ReasonNotGrantable:       ErrInvalidProduct,
+	ReasonGrantNotAllowed:    ErrInvalidProduct,
 	ReasonCodeMalformed:      ErrServiceCodeInvalid,
 	ReasonCodeNotFound:       ErrServiceCodeInvalid,
 	ReasonCodeNotOwned:       ErrServiceCodeInvalid,
@@ -43,9 +49,66 @@ var allReasons = map[Reason]error{
 	ReasonInstanceStopped:    ErrServiceCodeInvalid,
 	ReasonPublicIPRemoved:    ErrServiceCodeInvalid,
 	ReasonRemainingTooShort:  ErrServiceCodeInvalid,
+	ReasonGrantFixed:         ErrServiceCodeInvalid,
+	ReasonNotFiled:           ErrServiceCodeInvalid,
 	ReasonQuotaReached:       ErrQuotaReached,
 	ReasonCodeLimit:          ErrQuotaReached,
+	ReasonInstanceWebsites:   ErrQuotaReached,
+	ReasonIPWebsites:         ErrQuotaReached,
+	ReasonAccountWebsites:    ErrQuotaReached,
+	ReasonSubjectWebsites:    ErrQuotaReached,
+	ReasonAccountSubjects:    ErrQuotaReached,
+	ReasonSubjectAccounts:    ErrQuotaReached,
+	ReasonFilingInProgress:   ErrQuotaReached,
 	ReasonNotReserved:        ErrNotFound,
+}
+
+// TestAllReasonsListed checks allReasons against the Reason constants
+// declared in errors.go: it lists each of them, and with the sentinel that
+// the doc comment of its const block ("Reasons under ErrX.") names.
+func TestAllReasonsListed(t *testing.T) {
+	sentinels := map[string]error{"ErrInvalidProduct": ErrInvalidProduct,
+		"ErrServiceCodeInvalid": ErrServiceCodeInvalid, "ErrQuotaReached": ErrQuotaReached, "ErrNotFound": ErrNotFound}
+	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, parser.ParseComments)
+	require.NoError(t, err)
+	declared := make(map[Reason]bool)
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		var sentinel error // the block's, if its doc names one
+		if name, ok := strings.CutPrefix(gd.Doc.Text(), "Reasons under "); ok {
+			name, _, _ = strings.Cut(name, ".")
+			sentinel = sentinels[name]
+			require.NotNil(t, sentinel, "const block of %q", gd.Doc.Text())
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if typ, ok := vs.Type.(*ast.Ident); !ok || typ.Name != "Reason" {
+				continue
+			}
+			for _, v := range vs.Values {
+				lit, ok := v.(*ast.BasicLit)
+				require.True(t, ok && lit.Kind == token.STRING, "%s: not a string literal", vs.Names[0])
+				value, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				r := Reason(value)
+				declared[r] = true
+				got, listed := allReasons[r]
+				if !assert.True(t, listed, "%s (%q) is not in allReasons", vs.Names[0], r) {
+					continue
+				}
+				if sentinel != nil {
+					assert.Equal(t, sentinel, got, "%s is declared under %v", r, sentinel)
+				}
+			}
+		}
+	}
+	for r := range allReasons {
+		assert.True(t, declared[r], "allReasons lists %q, which errors.go does not declare", r)
+	}
+	assert.True(t, declared[ReasonNotReserved])
 }
 
 var languages = []language.Tag{language.English, language.SimplifiedChinese, language.TraditionalChinese}
@@ -83,6 +146,13 @@ func TestLocalizeTexts(t *testing.T) {
 	missing := &Error{Err: ErrInvalidProduct, Reason: ReasonInvalidRequest, Field: "subject"}
 	codeLimit := &Error{Err: ErrQuotaReached, Reason: ReasonCodeLimit, Instance: "i-7", Used: 5, Limit: 5}
 	withheld := &Error{Err: ErrInvalidProduct, Reason: ReasonProductMismatch, Selected: ProductSimpleApplicationServer}
+	sites := &Error{Err: ErrQuotaReached, Reason: ReasonInstanceWebsites, Instance: "i-7", Used: 5, Limit: 5}
+	ipSites := &Error{Err: ErrQuotaReached, Reason: ReasonIPWebsites, Instance: "i-7", Used: 10, Limit: 10}
+	subjects := &Error{Err: ErrQuotaReached, Reason: ReasonAccountSubjects, Instance: "i-7", Used: 1, Limit: 1}
+	accounts := &Error{Err: ErrQuotaReached, Reason: ReasonSubjectAccounts, Instance: "i-7", Used: 1, Limit: 1}
+	inProgress := &Error{Err: ErrQuotaReached, Reason: ReasonFilingInProgress, Instance: "i-7", Used: 1, Limit: 1}
+	grantFixed := &Error{Err: ErrServiceCodeInvalid, Reason: ReasonGrantFixed, Instance: "i-7"}
+	notGrantable := &Error{Err: ErrInvalidProduct, Reason: ReasonNotGrantable, Instance: "i-7"}
 
 	tests := []struct {
 		err  error
@@ -105,11 +175,38 @@ func TestLocalizeTexts(t *testing.T) {
 		{withheld, language.English, []string{"Invalid product information. Verify that the selected product type matches"}},
 		{missing, language.English, []string{"The filing subject is missing"}},
 		{missing, language.TraditionalChinese, []string{"備案主體缺少"}},
+		{sites, language.English, []string{"The resource used for the ICP filing has reached its maximum number of uses.", "Instance i-7 has 5 of 5 websites", "another instance"}},
+		{sites, language.SimplifiedChinese, []string{"用于备案的资源已达最大使用次数。", "实例i-7已备案及备案中的网站数为5/5", "请更换其他实例"}},
+		{sites, language.TraditionalChinese, []string{"用於備案的資源已達最大使用次數。", "實例i-7已備案及備案中的網站數為5/5"}},
+		{ipSites, language.SimplifiedChinese, []string{"用于备案的资源已达最大使用次数。", "公网IP", "10/10"}},
+		{subjects, language.English, []string{"The ICP Filing quantity limit has been reached.", "as many as one account may (1)", "from another account"}},
+		{subjects, language.SimplifiedChinese, []string{"备案数量已达上限。", "您的账号已有其他备案主体，一个账号最多只能为1个主体备案"}},
+		{subjects, language.TraditionalChinese, []string{"備案數量已達上限。", "您的帳號已有其他備案主體，一個帳號最多只能為1個主體備案"}},
+		{accounts, language.SimplifiedChinese, []string{"该备案主体已在其他账号下备案，一个主体最多只能使用1个账号备案"}},
+		{inProgress, language.English, []string{"1 of 1 ICP filing applications in progress", "withdraw one you no longer need"}},
+		{inProgress, language.TraditionalChinese, []string{"1/1個備案申請正在辦理中"}},
+		{grantFixed, language.English, []string{"Interface exception.", "cannot be changed or withdrawn"}},
+		{notGrantable, language.SimplifiedChinese, []string{"产品信息无效。", "实例i-7的备案服务码仅限该实例所属账号自行备案使用"}},
 	}
 	for _, tt := range tests {
 		msg := Localize(tt.err, tt.tag)
 		for _, w := range tt.want {
 			assert.Contains(t, msg, w, "%v in %v", tt.err, tt.tag)
+		}
+	}
+	// Only the instance's subject slots get the FAQ's prompt of
+	// ErrQuotaReached, which speaks of them; the account's, the subject's
+	// and the resource's websites and subjects have prompts of their own.
+	for r, sentinel := range allReasons {
+		if sentinel != ErrQuotaReached || r == ReasonQuotaReached {
+			continue
+		}
+		for _, tag := range languages {
+			msg := Localize(&Error{Err: sentinel, Reason: r, Instance: "i-7", Used: 5, Limit: 5}, tag)
+			assert.NotContains(t, msg, Localize(ErrQuotaReached, tag), "%s in %v", r, tag)
+			assert.NotContains(t, msg, "subject quantity", "%s in %v", r, tag)
+			assert.NotContains(t, msg, "备案主体数量", "%s in %v", r, tag)
+			assert.NotContains(t, msg, "備案主體數量", "%s in %v", r, tag)
 		}
 	}
 }

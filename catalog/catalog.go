@@ -26,9 +26,12 @@ import (
 //
 //   - "prompt.invalid_product", "prompt.service_code_invalid",
 //     "prompt.quota_reached": the FAQ's prompt for each sentinel;
-//     "prompt.code_limit" for icpverify.ReasonCodeLimit; "prompt.not_found"
-//     and "prompt.failure" for a missing reservation and for any other
-//     error;
+//     "prompt.code_limit" for icpverify.ReasonCodeLimit;
+//     "prompt.resource_limit" for ReasonInstanceWebsites and
+//     ReasonIPWebsites; "prompt.filing_limit" for ReasonAccountWebsites,
+//     ReasonSubjectWebsites, ReasonAccountSubjects, ReasonSubjectAccounts
+//     and ReasonFilingInProgress; "prompt.not_found" and "prompt.failure"
+//     for a missing reservation and for any other error;
 //   - each icpverify.Reason, such as "quota_reached": the detail and the
 //     advice;
 //   - "advice.invalid_product", "advice.service_code_invalid",

@@ -34,6 +34,14 @@ func TestProblem(t *testing.T) {
 		{&icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonCodeMalformed},
 			language.MustParse("zh-HK"), 422, ProblemTypePrefix + "code_malformed", "驗證產品資訊失敗，介面異常。", "zh-Hant"},
 		{&icpverify.Error{Err: icpverify.ErrNotFound, Reason: icpverify.ReasonNotReserved}, language.English, 404, ProblemTypePrefix + "not_reserved", "No reservation", "en"},
+		{&icpverify.Error{Err: icpverify.ErrQuotaReached, Reason: icpverify.ReasonIPWebsites, Instance: "i-1", Used: 10, Limit: 10},
+			language.SimplifiedChinese, 409, ProblemTypePrefix + "ip_websites", "用于备案的资源已达最大使用次数。", "zh-Hans"},
+		{&icpverify.Error{Err: icpverify.ErrQuotaReached, Reason: icpverify.ReasonAccountSubjects, Used: 1, Limit: 1},
+			language.MustParse("zh-TW"), 409, ProblemTypePrefix + "account_subjects", "備案數量已達上限。", "zh-Hant"},
+		{&icpverify.Error{Err: icpverify.ErrInvalidProduct, Reason: icpverify.ReasonGrantNotAllowed, Instance: "i-1"},
+			language.English, 422, ProblemTypePrefix + "grant_not_allowed", "Invalid product information.", "en"},
+		{&icpverify.Error{Err: icpverify.ErrServiceCodeInvalid, Reason: icpverify.ReasonNotFiled},
+			language.English, 422, ProblemTypePrefix + "not_filed", "Interface exception", "en"},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), language.English, 503, ProblemTypePrefix + "failure", "could not be completed", "en"},
 		{fmt.Errorf("x: %w", context.Canceled), language.SimplifiedChinese, 503, ProblemTypePrefix + "failure", "产品验证未能完成。", "zh-Hans"},
 		{errors.New("pq: password authentication failed"), language.English, 500, ProblemTypePrefix + "failure", "could not be completed", "en"},
@@ -51,6 +59,10 @@ func TestProblem(t *testing.T) {
 		// The same with the catalog given.
 		assert.Equal(t, p, CatalogProblem(catalog.New(), tt.err, tt.tag))
 	}
+
+	// Every quota reason carries its figures.
+	p := NewProblem(&icpverify.Error{Err: icpverify.ErrQuotaReached, Reason: icpverify.ReasonFilingInProgress, Used: 1, Limit: 1}, language.English)
+	assert.Equal(t, [2]int{1, 1}, [2]int{p.Used, p.Limit})
 
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Vary", "Origin, accept-language")

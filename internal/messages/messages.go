@@ -77,6 +77,20 @@ const (
 	reasonCodeLimit          = "code_limit"
 )
 
+// The reasons under icpverify.ErrQuotaReached whose prompt is not the
+// FAQ's, which speaks of an instance's filing subjects: a resource's
+// websites get the prompt "prompt.resource_limit", an account's or a
+// subject's limits "prompt.filing_limit".
+const (
+	reasonInstanceWebsites = "instance_websites"
+	reasonIPWebsites       = "ip_websites"
+	reasonAccountWebsites  = "account_websites"
+	reasonSubjectWebsites  = "subject_websites"
+	reasonAccountSubjects  = "account_subjects"
+	reasonSubjectAccounts  = "subject_accounts"
+	reasonFilingInProgress = "filing_in_progress"
+)
+
 // Catalog holds the text shown to an applicant, in each language it knows.
 // It is safe for concurrent use. The public package catalog documents its
 // message keys and their arguments.
@@ -428,10 +442,16 @@ func (l *locale) alternatives(alts []Alternative) string {
 	return format(l.text["alternatives"], b.String())
 }
 
-// promptKey returns the key of a detailed refusal's prompt.
+// promptKey returns the key of a detailed refusal's prompt: its
+// sentinel's, but for the quota reasons that have one of their own.
 func promptKey(r *Refusal) string {
-	if r.Reason == reasonCodeLimit {
+	switch r.Reason {
+	case reasonCodeLimit:
 		return "prompt.code_limit"
+	case reasonInstanceWebsites, reasonIPWebsites:
+		return "prompt.resource_limit"
+	case reasonAccountWebsites, reasonSubjectWebsites, reasonAccountSubjects, reasonSubjectAccounts, reasonFilingInProgress:
+		return "prompt.filing_limit"
 	}
 	switch r.Kind {
 	case InvalidProduct:

@@ -28,8 +28,10 @@ func TestEveryLanguageHasEveryKey(t *testing.T) {
 	}
 	for _, k := range []string{"layout", "alternatives", "alternative.one", "alternative.other", "alternatives.sep",
 		"expiry.soon", "expiry.past", "prompt.failure", "advice.failure", promptKey(&Refusal{Reason: reasonCodeLimit}),
+		promptKey(&Refusal{Reason: reasonInstanceWebsites}), promptKey(&Refusal{Reason: reasonFilingInProgress}),
 		reasonInvalidRequest, reasonProductNotFileable, reasonProductMismatch, reasonInstanceExpired, reasonCodeExpired,
-		reasonRemainingTooShort, reasonCodeLimit} {
+		reasonRemainingTooShort, reasonCodeLimit, reasonInstanceWebsites, reasonIPWebsites, reasonAccountWebsites,
+		reasonSubjectWebsites, reasonAccountSubjects, reasonSubjectAccounts, reasonFilingInProgress} {
 		require.True(t, keys[k], "no message %q", k)
 	}
 }
@@ -75,6 +77,16 @@ func TestRefusalKinds(t *testing.T) {
 		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonCodeLimit}, "No more ICP Filing service codes can be applied for from this product."},
 		{Refusal{Detailed: true, Reason: reasonCodeLimit}, "No more ICP Filing service codes can be applied for from this product."},
 		{Refusal{Detailed: true, Reason: "quota_reached"}, "Product verification could not be completed."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: "quota_reached"}, "A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonInstanceWebsites}, "The resource used for the ICP filing has reached its maximum number of uses."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonIPWebsites}, "The resource used for the ICP filing has reached its maximum number of uses."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonAccountWebsites}, "The ICP Filing quantity limit has been reached."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonSubjectWebsites}, "The ICP Filing quantity limit has been reached."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonAccountSubjects}, "The ICP Filing quantity limit has been reached."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonSubjectAccounts}, "The ICP Filing quantity limit has been reached."},
+		{Refusal{Kind: QuotaReached, Detailed: true, Reason: reasonFilingInProgress}, "The ICP Filing quantity limit has been reached."},
+		{Refusal{Kind: InvalidProduct, Detailed: true, Reason: "not_grantable"}, "Invalid product information."},
+		{Refusal{Kind: ServiceCodeInvalid, Detailed: true, Reason: "grant_fixed"}, "Product information verification failed. Interface exception."},
 	} {
 		lang, prompt, detail := c.Message(&tt.r, language.English)
 		assert.Equal(t, language.English, lang)

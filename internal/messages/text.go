@@ -9,9 +9,12 @@ type messageSet struct {
 }
 
 // builtinMessages returns the messages of New, each Reason's under its
-// value. The English prompts are the provider's FAQ's wording; so is the
-// Simplified Chinese prompt of icpverify.ErrServiceCodeInvalid. They are
-// made on each call, so that nothing is built before a Catalog is.
+// value. The English prompts of the sentinels are the provider's FAQ's
+// wording; so is the Simplified Chinese prompt of
+// icpverify.ErrServiceCodeInvalid, and the Simplified Chinese
+// "prompt.resource_limit" is Huawei Cloud's prompt for a resource used for
+// filing as often as it may be. They are made on each call, so that
+// nothing is built before a Catalog is.
 func builtinMessages() []messageSet {
 	return []messageSet{
 		{language.Und, map[string]string{ // English
@@ -29,6 +32,8 @@ func builtinMessages() []messageSet {
 			"prompt.service_code_invalid": "Product information verification failed. Interface exception.",
 			"prompt.quota_reached":        "A website ICP Filing application has already been submitted for this product. The ICP Filing subject quantity limit has been reached. Please switch to another product.",
 			"prompt.code_limit":           "No more ICP Filing service codes can be applied for from this product.",
+			"prompt.resource_limit":       "The resource used for the ICP filing has reached its maximum number of uses.",
+			"prompt.filing_limit":         "The ICP Filing quantity limit has been reached.",
 			"prompt.not_found":            "No reservation was found for this ICP filing service code.",
 			"prompt.failure":              "Product verification could not be completed.",
 
@@ -64,6 +69,8 @@ func builtinMessages() []messageSet {
 			"not_running":          "Instance %[1]s is not running. Start the instance, then apply for the ICP filing service code.",
 			"trial_instance":       "Instance %[1]s is a free trial. Trial instances cannot apply for an ICP filing service code; use a purchased instance.",
 			"subject_id_malformed": "The certificate number of the filing subject is missing or not valid: check its type and every character. A unified social credit code and a resident identity number have 18 characters, the last a check character.",
+			"not_grantable":        "The ICP filing service codes of instance %[1]s can be used only for the filings of the account that owns it: its product type cannot issue them for another account or grant them to one. To file for another account, apply for a service code from an instance whose codes can be granted.",
+			"grant_not_allowed":    "An ICP filing service code of instance %[1]s cannot be issued or granted for this account: service codes can be issued only by, and for, accounts that meet the filing requirements, such as real-name verification. Check that the accounts concerned meet them and try again, or apply for a service code from an instance of your own.",
 
 			"code_malformed":      "The ICP filing service code you entered is not valid; check it for typing mistakes. A code has 16 letters and digits: XXXX-XXXX-XXXX-XXXX.",
 			"code_not_found":      "The ICP filing service code you entered does not exist. Check the code, or apply for a service code using a valid (unexpired) instance.",
@@ -77,9 +84,19 @@ func builtinMessages() []messageSet {
 			"instance_stopped":    "Instance %[1]s is not running, so its ICP filing service codes cannot be used now. Start the instance, then verify again.",
 			"public_ip_removed":   "Instance %[1]s no longer has a public IP address, so its ICP filing service codes cannot be used now. Assign it a public IP address or public bandwidth, then verify again.",
 			"remaining_too_short": "Instance %[1]s expires on %[6]s, too soon for an ICP filing. Renew the instance, then verify again, or apply for a service code using another instance.",
+			"grant_fixed":         "The account this ICP filing service code serves was named when the code was applied for, and cannot be changed or withdrawn. To file for another account, apply for a new service code for that account.",
+			"not_filed":           "The ICP filing of this application has not been completed, so there is no filing to deregister. Withdraw or release an application that is still in progress instead.",
 
 			"quota_reached": "Instance %[1]s has %[2]d of %[3]d filing subjects used. Switch to another instance for product verification.",
 			"code_limit":    "Instance %[1]s has issued %[2]d of %[3]d ICP filing service codes, and renewal does not add more. Apply for the service code from another instance.",
+
+			"instance_websites":  "Instance %[1]s has %[2]d of %[3]d websites filed or being filed, and can be used for no more. Switch to another instance for product verification.",
+			"ip_websites":        "The public IP address of instance %[1]s has %[2]d of %[3]d websites filed or being filed, and can be used for no more. Switch to an instance with another public IP address for product verification.",
+			"account_websites":   "Your account has %[2]d of %[3]d websites filed or being filed, as many as one account may have. Withdraw any application you no longer need, then verify again.",
+			"subject_websites":   "This filing subject has %[2]d of %[3]d websites filed or being filed, as many as one subject may have. Withdraw any application for it that you no longer need, then verify again.",
+			"account_subjects":   "Your account already files for other filing subjects, as many as one account may (%[3]d). Submit the application for this subject from another account.",
+			"subject_accounts":   "This filing subject already files with other accounts, as many as one subject may (%[3]d). Submit the application from an account that the subject already files with.",
+			"filing_in_progress": "Your account has %[2]d of %[3]d ICP filing applications in progress, as many as one account may have at once. Wait until one is completed, or withdraw one you no longer need, then verify again.",
 
 			"not_reserved": "It may have been released already.",
 		}},
@@ -99,6 +116,8 @@ func builtinMessages() []messageSet {
 			"prompt.service_code_invalid": "验证产品信息失败，接口异常。",
 			"prompt.quota_reached":        "该产品已提交过网站备案申请，备案主体数量已达上限，请更换其他产品。",
 			"prompt.code_limit":           "该产品可申请的备案服务码数量已达上限。",
+			"prompt.resource_limit":       "用于备案的资源已达最大使用次数。",
+			"prompt.filing_limit":         "备案数量已达上限。",
 			"prompt.not_found":            "未找到该备案服务码的预留记录。",
 			"prompt.failure":              "产品验证未能完成。",
 
@@ -134,6 +153,8 @@ func builtinMessages() []messageSet {
 			"not_running":          "实例%[1]s未处于运行中状态。请启动实例后再申请备案服务码。",
 			"trial_instance":       "实例%[1]s为免费试用实例，试用实例不能申请备案服务码，请使用已购买的实例。",
 			"subject_id_malformed": "主办单位证件号码缺失或无效，请核对证件类型及每一位字符。统一社会信用代码和居民身份证号码均为18位，最后一位为校验码。",
+			"not_grantable":        "实例%[1]s的备案服务码仅限该实例所属账号自行备案使用：该产品类型不能为其他账号申请备案服务码，也不能将备案服务码授权给其他账号。如需为其他账号备案，请使用可授权的实例申请备案服务码。",
+			"grant_not_allowed":    "实例%[1]s的备案服务码不能为该账号申请或授权给该账号：只有符合备案要求（如完成相应实名认证）的账号才能申请或获得备案服务码。请确认相关账号符合要求后重试，或使用您自己的实例申请备案服务码。",
 
 			"code_malformed":      "您输入的备案服务码格式不正确，请检查是否输入有误。备案服务码由16位字母和数字组成，格式为XXXX-XXXX-XXXX-XXXX。",
 			"code_not_found":      "您输入的备案服务码不存在。请检查备案服务码，或使用有效（未到期）的实例申请备案服务码。",
@@ -147,9 +168,19 @@ func builtinMessages() []messageSet {
 			"instance_stopped":    "实例%[1]s未处于运行状态，其备案服务码暂不可用。请启动实例后重新验证。",
 			"public_ip_removed":   "实例%[1]s已没有公网IP地址，其备案服务码暂不可用。请为实例分配公网IP地址或公网带宽后重新验证。",
 			"remaining_too_short": "实例%[1]s将于%[6]s到期，剩余时长不足以办理备案。请续费实例后重新验证，或使用其他实例申请备案服务码。",
+			"grant_fixed":         "该备案服务码的被授权账号已在申请时指定，不能更改或取消。如需为其他账号备案，请为该账号另行申请备案服务码。",
+			"not_filed":           "该申请的备案尚未完成，没有可注销的备案。尚在办理中的申请请撤回或释放。",
 
 			"quota_reached": "实例%[1]s已使用%[2]d/%[3]d个备案主体名额。请更换其他实例进行产品验证。",
 			"code_limit":    "实例%[1]s已申请%[2]d/%[3]d个备案服务码，续费不会增加数量。请使用其他实例申请备案服务码。",
+
+			"instance_websites":  "实例%[1]s已备案及备案中的网站数为%[2]d/%[3]d，已达上限。请更换其他实例进行产品验证。",
+			"ip_websites":        "实例%[1]s的公网IP已备案及备案中的网站数为%[2]d/%[3]d，已达上限。请更换使用其他公网IP的实例进行产品验证。",
+			"account_websites":   "您的账号已备案及备案中的网站数为%[2]d/%[3]d，已达一个账号的上限。如有不再需要的备案申请，请撤回后重新验证。",
+			"subject_websites":   "该备案主体已备案及备案中的网站数为%[2]d/%[3]d，已达一个主体的上限。如有该主体不再需要的备案申请，请撤回后重新验证。",
+			"account_subjects":   "您的账号已有其他备案主体，一个账号最多只能为%[3]d个主体备案。请使用其他账号为该主体提交备案申请。",
+			"subject_accounts":   "该备案主体已在其他账号下备案，一个主体最多只能使用%[3]d个账号备案。请使用该主体已备案的账号提交申请。",
+			"filing_in_progress": "您的账号当前有%[2]d/%[3]d个备案申请正在办理中，已达一个账号可同时办理的上限。请等待其中的申请办理完成，或撤回不再需要的申请后重新验证。",
 
 			"not_reserved": "该预留可能已被释放。",
 		}},
@@ -169,6 +200,8 @@ func builtinMessages() []messageSet {
 			"prompt.service_code_invalid": "驗證產品資訊失敗，介面異常。",
 			"prompt.quota_reached":        "此產品已提交過網站備案申請，備案主體數量已達上限，請更換其他產品。",
 			"prompt.code_limit":           "此產品可申請的備案服務碼數量已達上限。",
+			"prompt.resource_limit":       "用於備案的資源已達最大使用次數。",
+			"prompt.filing_limit":         "備案數量已達上限。",
 			"prompt.not_found":            "找不到此備案服務碼的預留記錄。",
 			"prompt.failure":              "產品驗證未能完成。",
 
@@ -204,6 +237,8 @@ func builtinMessages() []messageSet {
 			"not_running":          "實例%[1]s未處於執行中狀態。請啟動實例後再申請備案服務碼。",
 			"trial_instance":       "實例%[1]s為免費試用實例，試用實例不能申請備案服務碼，請使用已購買的實例。",
 			"subject_id_malformed": "主辦單位證件號碼缺失或無效，請核對證件類型及每一位字元。統一社會信用代碼和居民身分證號碼均為18位，最後一位為校驗碼。",
+			"not_grantable":        "實例%[1]s的備案服務碼僅限此實例所屬帳號自行備案使用：此產品類型無法為其他帳號申請備案服務碼，也無法將備案服務碼授權給其他帳號。如需為其他帳號備案，請使用可授權的實例申請備案服務碼。",
+			"grant_not_allowed":    "實例%[1]s的備案服務碼無法為此帳號申請或授權給此帳號：只有符合備案要求（例如完成相應實名認證）的帳號才能申請或取得備案服務碼。請確認相關帳號符合要求後再試，或使用您自己的實例申請備案服務碼。",
 
 			"code_malformed":      "您輸入的備案服務碼格式不正確，請檢查是否輸入有誤。備案服務碼由16位字母和數字組成，格式為XXXX-XXXX-XXXX-XXXX。",
 			"code_not_found":      "您輸入的備案服務碼不存在。請檢查備案服務碼，或使用有效（未到期）的實例申請備案服務碼。",
@@ -217,9 +252,19 @@ func builtinMessages() []messageSet {
 			"instance_stopped":    "實例%[1]s未處於執行狀態，其備案服務碼暫不可用。請啟動實例後重新驗證。",
 			"public_ip_removed":   "實例%[1]s已沒有公網IP位址，其備案服務碼暫不可用。請為實例分配公網IP位址或公網頻寬後重新驗證。",
 			"remaining_too_short": "實例%[1]s將於%[6]s到期，剩餘時長不足以辦理備案。請續費實例後重新驗證，或使用其他實例申請備案服務碼。",
+			"grant_fixed":         "此備案服務碼的被授權帳號已在申請時指定，無法變更或取消。如需為其他帳號備案，請為該帳號另行申請備案服務碼。",
+			"not_filed":           "此申請的備案尚未完成，沒有可註銷的備案。仍在辦理中的申請請撤回或釋放。",
 
 			"quota_reached": "實例%[1]s已使用%[2]d/%[3]d個備案主體名額。請更換其他實例進行產品驗證。",
 			"code_limit":    "實例%[1]s已申請%[2]d/%[3]d個備案服務碼，續費不會增加數量。請使用其他實例申請備案服務碼。",
+
+			"instance_websites":  "實例%[1]s已備案及備案中的網站數為%[2]d/%[3]d，已達上限。請更換其他實例進行產品驗證。",
+			"ip_websites":        "實例%[1]s的公網IP已備案及備案中的網站數為%[2]d/%[3]d，已達上限。請更換使用其他公網IP的實例進行產品驗證。",
+			"account_websites":   "您的帳號已備案及備案中的網站數為%[2]d/%[3]d，已達單一帳號的上限。如有不再需要的備案申請，請撤回後重新驗證。",
+			"subject_websites":   "此備案主體已備案及備案中的網站數為%[2]d/%[3]d，已達單一主體的上限。如有此主體不再需要的備案申請，請撤回後重新驗證。",
+			"account_subjects":   "您的帳號已有其他備案主體，一個帳號最多只能為%[3]d個主體備案。請使用其他帳號為此主體提交備案申請。",
+			"subject_accounts":   "此備案主體已在其他帳號下備案，一個主體最多只能使用%[3]d個帳號備案。請使用此主體已備案的帳號提交申請。",
+			"filing_in_progress": "您的帳號目前有%[2]d/%[3]d個備案申請正在辦理中，已達單一帳號可同時辦理的上限。請等候其中的申請辦理完成，或撤回不再需要的申請後重新驗證。",
 
 			"not_reserved": "此預留可能已被釋放。",
 		}},
