@@ -9,7 +9,9 @@
 // Complete and Release, each naming an application by the identity Verify
 // gave it (Result.Application), the provider's RevokeServiceCode, and what
 // counts as one filing subject: its certificate (Request.SubjectID), or
-// else its name however it is typed.
+// else its name however it is typed. Last, one applicant files under two
+// providers' rules (package profile): Huawei Cloud's, where a deregistered
+// filing gives nothing back, and JD Cloud's, where it frees its places.
 //
 // It runs on a MemoryStore with a fixed clock, so its output is the same on
 // every run: service codes are random, so they are never printed. An
@@ -527,6 +529,8 @@ var certificates = map[string]string{
 	"Shenzhen Example Client 4 Co., Ltd.":   "91440300MA5J4K5G2A",
 	"Shenzhen Example Client 5 Co., Ltd.":   "91440300MA5K6L7H8J",
 	"Shenzhen Example Client 6 Co., Ltd.":   "91440300MA5L8M9J1J",
+	"Beijing Dave Studio":                   "91110108MA02E7R362",
+	"Beijing Dave Trading Co., Ltd.":        "91110108MA02E7R375",
 }
 
 // certOf returns the certificate of the company of that name: its

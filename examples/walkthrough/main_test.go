@@ -113,6 +113,16 @@ func TestRun(t *testing.T) {
 
 		`the masked form shows the last four` + "\n" + `  characters, which are random.`,
 
+		// Huawei's rules and JD's: a deregistered filing frees its
+		// places under JD's only.
+		"  1 of 5 subject slots of ecs-hw-0001 used after the deregistration.\n" +
+			`  dave files a website for "Beijing Dave Trading Co., Ltd." with a new code of ecs-hw-0001.` + "\n" +
+			`  -> refused: errors.Is(err, icpverify.ErrQuotaReached) is true; errors.As gives Reason "account_subjects", 1 of 1`,
+		`zh-Hans  备案数量已达上限。您的账号已有其他备案主体，一个账号最多只能为1个主体备案。`,
+		"  0 of 5 subject slots of vm-jd-0001 used after the deregistration.\n" +
+			`  dave files a website for "Beijing Dave Trading Co., Ltd." with a new code of vm-jd-0001.` + "\n" +
+			`  -> passed: instance vm-jd-0001 (vm), subject "Beijing Dave Trading Co., Ltd.", 1 of 5 subject slots used`,
+
 		// The audit trail, counted by the Observer.
 		"All steps turned out as expected.\n48 decisions recorded (31 passed, 17 refused, 0 failed).\n",
 	}
