@@ -133,6 +133,25 @@ func TestDeregister(t *testing.T) {
 	}
 }
 
+func TestDeregisterDecision(t *testing.T) {
+	ctx := context.Background()
+	c := &collector{}
+	f := newFixture(t, WithProfile(Profile{FreedOnDeregister: true}), WithObserver(c.observer()))
+	code := f.instanceWithCode("i-1", "a")
+	res, err := f.v.Verify(ctx, request(code, "a", "S1"))
+	require.NoError(t, err)
+	require.NoError(t, f.v.Complete(ctx, res.Application))
+	require.NoError(t, f.v.Deregister(ctx, res.Application))
+	ds := c.all()
+	require.NotEmpty(t, ds)
+	d := ds[len(ds)-1]
+	assert.Equal(t, OpDeregister, d.Op)
+	assert.Equal(t, Passed, d.Verdict)
+	assert.Equal(t, res.Application, d.Application)
+	assert.Equal(t, "i-1", d.Instance)
+	assert.Equal(t, "a", d.Holder)
+}
+
 func TestAbandonVoidsCode(t *testing.T) {
 	ctx := context.Background()
 	for _, void := range []bool{false, true} {

@@ -133,6 +133,8 @@ func spanName(op icpverify.Op) string {
 		return "icpverify.release"
 	case icpverify.OpComplete:
 		return "icpverify.complete"
+	case icpverify.OpDeregister:
+		return "icpverify.deregister"
 	case icpverify.OpIssue:
 		return "icpverify.issue"
 	case icpverify.OpGrant:
