@@ -94,7 +94,25 @@ func BenchmarkClock(b *testing.B) {
 // maps so stay at their working size, as in a long-running backend; see
 // BenchmarkVerifyFirstGrowing for a store that grows on every call.
 func BenchmarkVerifyFirst(b *testing.B) {
-	f := newFixture(b)
+	benchmarkFirst(b, newFixture(b))
+}
+
+// BenchmarkVerifyFirstQuotas is BenchmarkVerifyFirst under a Profile whose
+// limits give each reservation five quotas beside its slot (websites per
+// instance and per account, subjects per account, accounts per subject,
+// filings in progress), none of which the pool fills. The Verifier then
+// reads the code before it reserves, in two calls.
+func BenchmarkVerifyFirstQuotas(b *testing.B) {
+	pol := DefaultPolicy(ProductECS)
+	pol.WebsitesPerInstance, pol.WebsitesPerAccount = 5, 5
+	benchmarkFirst(b, newFixture(b, WithProfile(Profile{
+		Policies:           map[ProductType]Policy{ProductECS: pol},
+		SubjectsPerAccount: 5, AccountsPerSubject: 1, FilingsInProgress: 5,
+	})))
+}
+
+// benchmarkFirst runs BenchmarkVerifyFirst on f.
+func benchmarkFirst(b *testing.B, f *fixture) {
 	reqs := firstRequests(f, 1024*5)
 	apps := make([]string, len(reqs))
 	ctx := context.Background()

@@ -348,7 +348,10 @@ func (g ReserveGuard) Allows(account string, sc ServiceCode, inst Instance) bool
 // LookupServiceCode and answer a retry, or a code another subject uses,
 // from that one read, and Verify makes its first reservation of a code
 // with ReserveServiceCode (on a networked store, one round trip, and one
-// more to read the code again, see QuotaStore.Reserve). Without it, or
+// more to read the code again, see QuotaStore.Reserve). A Verify whose
+// reservation counts toward Quotas, or whose code may serve other accounts
+// than the guard knows (GrantBearer, Policy.OwnerOnly), reads the code
+// first and reserves with Reserve. Without it, or
 // beside another InstanceStore, the Verifier reads codes and instances
 // from the InstanceStore and reserves with Reserve: the same answers, in
 // more calls.
