@@ -53,7 +53,7 @@ func testContextCancelled(t *testing.T, s Store) {
 	f.checkNoCode(added.Code) // not added
 	f.checkIssued(inst.ID, 2)
 	f.checkNoReservation(free.Code) // not reserved
-	f.checkReservation(held)        // neither released nor filed
+	f.checkReservation(held)        // neither released nor filed nor deregistered
 	f.checkApplication(held)
 	f.checkNoApplication(newcomer.Application)
 	f.checkUsage(inst.ID, held.Subject, 1, true)
@@ -76,6 +76,8 @@ func callQuotas(ctx context.Context, s Store, fail func(string, error), held, ne
 	fail("Release", err)
 	_, err = s.Complete(ctx, held)
 	fail("Complete", err)
+	_, err = s.Deregister(ctx, held)
+	fail("Deregister", err)
 	if l, ok := s.(icpverify.InstanceLister); ok {
 		_, err = l.ListInstances(ctx, held.Account, 10)
 		fail("ListInstances", err)

@@ -89,6 +89,7 @@ func reservationDiff(got, want icpverify.Reservation) diff {
 	d.field("Filed", got.Filed, want.Filed)
 	d.time("ReservedAt", got.ReservedAt, want.ReservedAt)
 	d.field("Application", got.Application, want.Application)
+	d.field("Deregistered", got.Deregistered, want.Deregistered)
 	return d
 }
 
@@ -103,6 +104,8 @@ func outcome(o icpverify.Outcome) string {
 		return "Full"
 	case icpverify.Taken:
 		return "Taken"
+	case icpverify.Exceeded:
+		return "Exceeded"
 	}
 	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }

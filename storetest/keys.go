@@ -48,6 +48,21 @@ func (k keys) unicodeSubject() string {
 	return "杭州某某科技有限公司·" + k.tag + randomHex(4) + " Ünïcødé"
 }
 
+// quotaKey returns a new quota key, as the Verifier makes them: what is
+// counted, and on what.
+func (k keys) quotaKey() string { return "sites/ip:" + k.tag + randomHex(8) }
+
+// member returns a new member of a quota.
+func (k keys) member() string { return "member-" + k.tag + randomHex(8) }
+
+// long300 returns s, followed by CJK characters and then ASCII letters, to
+// exactly 300 bytes: as long as quota keys, members and subject keys get.
+// s must be shorter than 300 bytes.
+func long300(s string) string {
+	s += ":" + strings.Repeat("键", (299-len(s))/3/2)
+	return s + strings.Repeat("k", 300-len(s))
+}
+
 // application returns a new application ID, as the Verifier makes them: 32
 // lower-case hexadecimal digits.
 func (k keys) application() string { return randomHex(16) }

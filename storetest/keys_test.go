@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/icpfiling/icpverify/codeformat"
 )
@@ -21,6 +23,11 @@ func TestCodesAreCanonical(t *testing.T) {
 	}
 	if id := k.longInstance(); len(id) != 200 {
 		t.Errorf("long instance ID has %d bytes, want 200", len(id))
+	}
+	for _, s := range []string{k.quotaKey(), k.member(), k.subject()} {
+		if l := long300(s); len(l) != 300 || !utf8.ValidString(l) || !strings.HasPrefix(l, s) || !strings.Contains(l, "键") {
+			t.Errorf("long300(%q) = %q, %d bytes; want 300 bytes of UTF-8 that start with it and hold CJK", s, l, len(l))
+		}
 	}
 }
 

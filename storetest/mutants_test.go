@@ -63,8 +63,8 @@ func (s guardIgnored) ReserveServiceCode(ctx context.Context, r icpverify.Reserv
 }
 
 // lookThenReserve looks r's code up in s and, if it has no reservation and
-// allow says so, reserves it.
-func lookThenReserve(ctx context.Context, s base, r icpverify.Reservation, limit int, allow func(icpverify.CodeRecord) bool) (icpverify.CodeRecord, icpverify.Outcome, error) {
+// allow says so, reserves it with s.Reserve.
+func lookThenReserve(ctx context.Context, s icpverify.CodeReserver, r icpverify.Reservation, limit int, allow func(icpverify.CodeRecord) bool) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	rec, err := s.LookupServiceCode(ctx, r.Code)
 	if err != nil || rec.Reservation.Code != "" || !allow(rec) {
 		return rec, 0, err
@@ -294,7 +294,50 @@ var mutants = []mutant{
 		fail: []string{"ReserveServiceCode/Guard"}},
 	{name: "ReservesReserved", store: func() storetest.Store { return reservesReserved{reserver{newBase()}} },
 		fail: []string{"ReserveServiceCode/Reserved"}},
+	{name: "IgnoresQuotas", store: func() storetest.Store { return ignoresQuotas{newBase()} },
+		fail: []string{"Quota/Takes", "Quota/Exceeded", "Quota/Order", "Quota/LastPlaceConcurrent", "Deregister/Filed"}},
+	{name: "LastFullQuota", store: func() storetest.Store { return lastFullQuota{newBase()} },
+		fail: []string{"Quota/Exceeded"}},
+	{name: "ExceededReportsUsage", store: func() storetest.Store { return exceededReportsUsage{newBase()} },
+		fail: []string{"Quota/Exceeded", "Quota/LastPlaceConcurrent"}},
+	{name: "ExceededLeaksPlaces", store: func() storetest.Store { return exceededLeaksPlaces{newBase()} },
+		fail: []string{"Quota/Exceeded", "Quota/LastPlaceConcurrent"}},
+	{name: "ExceededStores", store: func() storetest.Store { return exceededStores{newBase()} },
+		fail: []string{"Quota/Exceeded"}},
+	{name: "MemberPerCode", store: func() storetest.Store { return memberPerCode{newBase()} },
+		fail: []string{"Quota/SameMember", "Quota/SameMemberConcurrent"}},
+	{name: "CodeIgnoresQuotas", store: func() storetest.Store { return codeIgnoresQuotas{reserver{newBase()}} },
+		fail: []string{"Quota/ReserveServiceCode", "Quota/ReserveServiceCodeConcurrent"}},
+	{name: "DeregisterKeepsSlot", store: func() storetest.Store { return deregisterKeepsSlot{newBase()} },
+		fail: []string{"Deregister/Filed"}},
+	{name: "DeregisterDeletes", store: func() storetest.Store { return deregisterDeletes{newBase()} },
+		fail: []string{"Deregister/Filed"}},
+	{name: "ForgetsDeregistered", store: func() storetest.Store { return forgetsDeregistered{newBase()} },
+		fail: []string{"Deregister/Filed"}},
+	{name: "DeregistersUnfiled", store: func() storetest.Store { return deregistersUnfiled{newBase()} },
+		fail: []string{"Deregister/Unfiled"}},
+	{name: "DeregistersAnyone", store: func() storetest.Store { return deregistersAnyone{newBase()} },
+		fail: []string{"Deregister/NotFound"}},
+	{name: "DeregisterIgnoresContext", store: func() storetest.Store { return deregisterIgnoresContext{newBase()} },
+		fail: []string{"Context/Cancelled"}},
+	{name: "QuotasFirst", store: func() storetest.Store { return newPlaceKeeper(quotasFirst) },
+		fail: []string{"Quota/Order"}},
+	{name: "RacyReserve", store: func() storetest.Store { return newPlaceKeeper(racyReserve) },
+		fail: []string{"Quota/LastPlaceConcurrent", "Quota/ReserveServiceCodeConcurrent"}},
+	{name: "ReleaseKeepsPlaces", store: func() storetest.Store { return newPlaceKeeper(releaseKeepsPlaces) },
+		fail: []string{"Quota/Release", "Quota/SameMember"}},
+	{name: "UntilFiledAtDeregister", store: func() storetest.Store { return newPlaceKeeper(untilFiledAtDeregister) },
+		fail: []string{"Quota/Complete", "Deregister/Filed"}},
+	{name: "CompleteFreesAgain", store: func() storetest.Store { return newPlaceKeeper(completeFreesAgain) },
+		fail: []string{"Quota/Complete"}},
+	{name: "DeregisterKeepsPlaces", store: func() storetest.Store { return newPlaceKeeper(deregisterKeepsPlaces) },
+		fail: []string{"Deregister/Filed"}},
+	{name: "DeregisterFreesAgain", store: func() storetest.Store { return newPlaceKeeper(deregisterFreesAgain) },
+		fail: []string{"Deregister/SharedConcurrent"}},
+	{name: "RacyDeregister", store: func() storetest.Store { return newPlaceKeeper(racyDeregister) },
+		fail: []string{"Deregister/SharedConcurrent"}},
 	{name: "Reserver", store: func() storetest.Store { return reserver{newBase()} }},
+	{name: "PlaceKeeper", store: func() storetest.Store { return newPlaceKeeper(keepsContract) }},
 	{name: "CoarseTimes", store: func() storetest.Store { return coarseTimes{newBase()} }},
 	{name: "NoListers", store: func() storetest.Store { return noListers{newBase()} },
 		skip: []string{"ListInstances/Account", "ListServiceCodes/RoundTrip", "ListServiceCodes/Cancelled"}},

@@ -69,6 +69,13 @@
 //     reservation the suite makes has an Application of its own, 32
 //     lower-case hexadecimal digits as the Verifier's, or up to 64
 //     letters and digits.
+//   - The places of Quotas are seen through Reserve alone: to count the
+//     members holding a place under a key, the suite reserves probes, each
+//     a new code of an instance of their own for a new subject, counting
+//     toward that one quota, and releases those that are Reserved. Quota
+//     keys and members are up to 300 bytes of UTF-8, and a Limit of 0 lets
+//     no member in. Reservations read back are not expected to hold their
+//     Quotas; their Deregistered is compared as every other field.
 //   - The outcome of AddServiceCode for a code that is already stored, on
 //     an instance that has reached its limit, is not checked: the contract
 //     does not say whether that is ErrExists or not added.
@@ -142,6 +149,8 @@ var groups = []group{
 	{"Reserve", reserveTests},
 	{"Release", releaseTests},
 	{"Complete", completeTests},
+	{"Quota", quotaTests},
+	{"Deregister", deregisterTests},
 	{"Application", applicationTests},
 	{"Context", contextTests},
 	{"ListInstances", listInstancesTests},
