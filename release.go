@@ -70,8 +70,9 @@ func (v *Verifier) Deregister(ctx context.Context, application string) error {
 	return v.settleOp(ctx, OpDeregister, application, "")
 }
 
-// settleOp runs Withdraw, Release, Complete or Deregister as an operation with its
-// Decision; actor is the account that acts, empty for the provider.
+// settleOp runs Withdraw, Release, Complete or Deregister as an operation
+// with its Decision; actor is the account that acts, empty for the
+// provider.
 func (v *Verifier) settleOp(ctx context.Context, op Op, application, actor string) error {
 	ctx, start, err := v.begin(ctx, op)
 	if err != nil {
