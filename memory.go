@@ -43,20 +43,24 @@ type memoryStore struct {
 	places    placeTable                // of reservations' Quotas
 }
 
-// placeTable holds the places that reservations take in their Quotas: for
-// each quota key, how many reservations count each member. Its lock is
-// taken last, after an instance's and a code's shard.
+// placeTable holds the places that reservations take in their Quotas: how
+// many reservations count each member under each key, and how many members
+// each key has. Its lock is taken last, after an instance's and a code's
+// shard.
 type placeTable struct {
-	mu sync.Mutex
-	m  map[string]map[string]int
+	mu      sync.Mutex
+	holds   map[place]int
+	members map[string]int
 }
+
+// place is a member's place under a quota's key.
+type place struct{ key, member string }
 
 // full returns the index of the first of qs that has its Limit of
 // members, none of them its Member, or -1.
 func (t *placeTable) full(qs []Quota) int {
 	for i, q := range qs {
-		members := t.m[q.Key]
-		if members[q.Member] == 0 && len(members) >= q.Limit {
+		if t.holds[place{q.Key, q.Member}] == 0 && t.members[q.Key] >= q.Limit {
 			return i
 		}
 	}
@@ -66,12 +70,11 @@ func (t *placeTable) full(qs []Quota) int {
 // take counts one more reservation for each of qs.
 func (t *placeTable) take(qs []Quota) {
 	for _, q := range qs {
-		members := t.m[q.Key]
-		if members == nil {
-			members = make(map[string]int)
-			t.m[q.Key] = members
+		p := place{q.Key, q.Member}
+		if t.holds[p] == 0 {
+			t.members[q.Key]++
 		}
-		members[q.Member]++
+		t.holds[p]++
 	}
 }
 
@@ -83,17 +86,14 @@ func (t *placeTable) free(qs []Quota, keep func(Quota) bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, q := range qs {
-		if !keep(q) {
+		p := place{q.Key, q.Member}
+		if !keep(q) || t.holds[p] == 0 {
 			continue
 		}
-		members := t.m[q.Key]
-		if members[q.Member] == 0 {
-			continue // never taken
-		}
-		if members[q.Member]--; members[q.Member] == 0 {
-			delete(members, q.Member)
-			if len(members) == 0 {
-				delete(t.m, q.Key)
+		if t.holds[p]--; t.holds[p] == 0 {
+			delete(t.holds, p)
+			if t.members[q.Key]--; t.members[q.Key] == 0 {
+				delete(t.members, q.Key)
 			}
 		}
 	}
@@ -210,7 +210,7 @@ func remove(m map[string]set, owner, key string) {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() MemoryStore {
-	s := &memoryStore{seed: maphash.MakeSeed(), places: placeTable{m: make(map[string]map[string]int)}}
+	s := &memoryStore{seed: maphash.MakeSeed(), places: placeTable{holds: make(map[place]int), members: make(map[string]int)}}
 	for i := range shardCount {
 		s.instances[i].m = make(map[string]*instanceEntry)
 		s.instances[i].slots = make(map[slot]int)

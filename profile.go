@@ -111,7 +111,7 @@ func quotasOf(r *Reservation, inst *Instance, pol *Policy, p *Profile) []Quota {
 	if !hasQuotas(pol, p) {
 		return nil
 	}
-	var qs []Quota
+	qs := make([]Quota, 0, 7)
 	counted := func(limit int, key, member string, untilFiled bool) {
 		if limit > 0 {
 			qs = append(qs, Quota{Key: key, Member: member, Limit: limit, UntilFiled: untilFiled})
