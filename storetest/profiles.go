@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,18 +61,15 @@ var alibabaRules = []profileRule{
 		for range 5 {
 			w.issue(inst, "")
 		}
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("the sixth IssueServiceCode", err, icpverify.ReasonCodeLimit)
+		w.cannotIssue(inst, icpverify.ReasonCodeLimit)
 	}},
 	{"Alibaba", "instance state: only running instances (A)", profile.Alibaba, func(w *world) {
 		inst := w.server(icpverify.ProductECS, w.k.account(), func(i *icpverify.Instance) { i.Status = icpverify.Stopped })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode of a stopped instance", err, icpverify.ReasonNotRunning)
+		w.cannotIssue(inst, icpverify.ReasonNotRunning)
 	}},
 	{"Alibaba", "instance state: no public IP, no code (A)", profile.Alibaba, func(w *world) {
 		inst := w.server(icpverify.ProductECS, w.k.account(), func(i *icpverify.Instance) { i.PublicIP = "" })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode without a public IP", err, icpverify.ReasonNoPublicIP)
+		w.cannotIssue(inst, icpverify.ReasonNoPublicIP)
 	}},
 	{"Alibaba", "code per website/subject: permanently used after success (A)", profile.Alibaba, func(w *world) {
 		inst := w.server(icpverify.ProductECS, w.k.account())
@@ -98,8 +96,7 @@ var tencentRules = []profileRule{
 	}},
 	{"Tencent", "term: purchased at least 3 months, renewals included (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CVM, w.k.account(), func(i *icpverify.Instance) { i.TermMonths = 2 })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode of a 2-month CVM", err, icpverify.ReasonTermTooShort)
+		w.cannotIssue(inst, icpverify.ReasonTermTooShort)
 	}},
 	{"Tencent", "term: at least 1 month remaining during the filing (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CVM, w.k.account(), func(i *icpverify.Instance) { i.ExpiresAt = baseTime.AddDate(0, 0, 20) })
@@ -107,21 +104,18 @@ var tencentRules = []profileRule{
 	}},
 	{"Tencent", "billing: pay-as-you-go cannot file or generate codes (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CVM, w.k.account(), func(i *icpverify.Instance) { i.Billing = icpverify.PayAsYouGo })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode of a pay-as-you-go CVM", err, icpverify.ReasonNotSubscription)
+		w.cannotIssue(inst, icpverify.ReasonNotSubscription)
 	}},
 	{"Tencent", "region: mainland only (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CVM, w.k.account(), func(i *icpverify.Instance) { i.Region = "ap-hongkong" })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode in Hong Kong", err, icpverify.ReasonNotMainland)
+		w.cannotIssue(inst, icpverify.ReasonNotMainland)
 	}},
 	{"Tencent", "codes per instance: at most 5 per CVM (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CVM, w.k.account())
 		for range 5 {
 			w.issue(inst, "")
 		}
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("the sixth IssueServiceCode", err, icpverify.ReasonCodeLimit)
+		w.cannotIssue(inst, icpverify.ReasonCodeLimit)
 	}},
 	{"Tencent", "grant model: the grantee is entered at generation (A)", profile.Tencent, func(w *world) {
 		inst, grantee := w.server(profile.CVM, w.k.account()), w.k.account()
@@ -137,10 +131,9 @@ var tencentRules = []profileRule{
 		return p
 	}, func(w *world) {
 		personal := w.server(profile.CVM, "personal-"+w.k.account())
-		_, err := w.v.IssueServiceCode(w.ctx, personal.ID, personal.Account)
-		w.want("IssueServiceCode by a personal account", err, icpverify.ReasonGrantNotAllowed)
+		w.cannotIssue(personal, icpverify.ReasonGrantNotAllowed)
 		ent := w.server(profile.CVM, "ent-"+w.k.account())
-		_, err = w.v.IssueServiceCodeTo(w.ctx, ent.ID, ent.Account, "sub-"+w.k.account())
+		_, err := w.v.IssueServiceCodeTo(w.ctx, ent.ID, ent.Account, "sub-"+w.k.account())
 		w.want("IssueServiceCodeTo a sub-account", err, icpverify.ReasonGrantNotAllowed)
 		w.issue(ent, "main-"+w.k.account())
 	}},
@@ -171,22 +164,10 @@ var tencentQuotaRules = []profileRule{
 		}, icpverify.ReasonInstanceWebsites)
 	}},
 	{"Tencent", "other quotas: an SCF pack files 2 websites an account (A)", profile.Tencent, func(w *world) {
-		account, subj := w.k.account(), w.subject()
-		first := w.server(profile.SCF, account)
-		w.filed(first, w.issue(first, ""), account, subj)
-		w.raceForLast(func(int) icpverify.Request {
-			inst := w.server(profile.SCF, account)
-			return w.request(inst, w.issue(inst, ""), account, subj)
-		}, icpverify.ReasonAccountWebsites)
+		w.fillThenRace(profile.SCF, 1, icpverify.ReasonAccountWebsites)
 	}},
 	{"Tencent", "other quotas: a CloudBase Run IP files 2 websites (A)", profile.Tencent, func(w *world) {
-		account, subj := w.k.account(), w.subject()
-		first := w.server(profile.CloudBaseRun, account)
-		w.filed(first, w.issue(first, ""), account, subj)
-		w.raceForLast(func(int) icpverify.Request {
-			inst := w.server(profile.CloudBaseRun, account)
-			return w.request(inst, w.issue(inst, ""), account, subj)
-		}, icpverify.ReasonIPWebsites)
+		w.fillThenRace(profile.CloudBaseRun, 1, icpverify.ReasonIPWebsites)
 	}},
 	{"Tencent", "other quotas: a CloudBase Run pack has at least 3 months remaining (A)", profile.Tencent, func(w *world) {
 		inst := w.server(profile.CloudBaseRun, w.k.account(), func(i *icpverify.Instance) { i.ExpiresAt = baseTime.AddDate(0, 2, 0) })
@@ -212,13 +193,11 @@ var tencentQuotaRules = []profileRule{
 var huaweiRules = []profileRule{
 	{"Huawei", "products: ECS at least 3 months, renewals included (B)", profile.Huawei, func(w *world) {
 		inst := w.server(icpverify.ProductECS, w.k.account(), func(i *icpverify.Instance) { i.TermMonths = 2 })
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("IssueServiceCode of a 2-month ECS", err, icpverify.ReasonTermTooShort)
+		w.cannotIssue(inst, icpverify.ReasonTermTooShort)
 	}},
 	{"Huawei", "products: dedicated cloud yearly, at least 1 year (B)", profile.Huawei, func(w *world) {
 		short := w.server(profile.DedicatedCloud, w.k.account(), func(i *icpverify.Instance) { i.TermMonths = 6 })
-		_, err := w.v.IssueServiceCode(w.ctx, short.ID, short.Account)
-		w.want("IssueServiceCode of a 6-month dedicated cloud", err, icpverify.ReasonTermTooShort)
+		w.cannotIssue(short, icpverify.ReasonTermTooShort)
 		w.issue(w.server(profile.DedicatedCloud, w.k.account()), "")
 	}},
 	{"Huawei", "websites/codes per server: 5 codes per ECS (B)", profile.Huawei, func(w *world) {
@@ -226,8 +205,7 @@ var huaweiRules = []profileRule{
 		for range 5 {
 			w.issue(inst, "")
 		}
-		_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
-		w.want("the sixth IssueServiceCode", err, icpverify.ReasonCodeLimit)
+		w.cannotIssue(inst, icpverify.ReasonCodeLimit)
 	}},
 	{"Huawei", "quota release: none (B)", profile.Huawei, func(w *world) {
 		inst := w.server(icpverify.ProductECS, w.k.account())
@@ -274,15 +252,7 @@ var jdRules = []profileRule{
 		w.file(inst, w.issue(inst, ""), inst.Account, subj, "")
 	}},
 	{"JD", "codes per unit: 5 per IP (B)", profile.JD, func(w *world) {
-		account, subj := w.k.account(), w.subject()
-		for range 4 {
-			inst := w.server(profile.VM, account)
-			w.filed(inst, w.issue(inst, ""), account, subj)
-		}
-		w.raceForLast(func(int) icpverify.Request {
-			inst := w.server(profile.VM, account)
-			return w.request(inst, w.issue(inst, ""), account, subj)
-		}, icpverify.ReasonIPWebsites)
+		w.fillThenRace(profile.VM, 4, icpverify.ReasonIPWebsites)
 	}},
 	{"JD", "one account, one subject; deregistering frees (A)", profile.JD, func(w *world) {
 		inst := w.server(profile.VM, w.k.account())
@@ -353,6 +323,31 @@ func (w *world) want(what string, err error, want icpverify.Reason) {
 	if msg := wantReason(err, want); msg != "" {
 		w.t.Fatalf("%s: %s", what, msg)
 	}
+}
+
+// fillThenRace files n websites of one account for one subject, each with
+// a code of a new instance of product at the world's IP, completed, then
+// races 64 more for what must be the last place, the rest refused with
+// the reason full.
+func (w *world) fillThenRace(product icpverify.ProductType, n int, full icpverify.Reason) {
+	w.t.Helper()
+	account, subj := w.k.account(), w.subject()
+	for range n {
+		inst := w.server(product, account)
+		w.filed(inst, w.issue(inst, ""), account, subj)
+	}
+	w.raceForLast(func(int) icpverify.Request {
+		inst := w.server(product, account)
+		return w.request(inst, w.issue(inst, ""), account, subj)
+	}, full)
+}
+
+// cannotIssue fails the subtest unless IssueServiceCode of inst, by its
+// owner, is refused with the reason want.
+func (w *world) cannotIssue(inst icpverify.Instance, want icpverify.Reason) {
+	w.t.Helper()
+	_, err := w.v.IssueServiceCode(w.ctx, inst.ID, inst.Account)
+	w.want(fmt.Sprintf("IssueServiceCode of %s (%s, %d months, %s, %s)", inst.ID, inst.Product, inst.TermMonths, inst.Status, inst.Region), err, want)
 }
 
 // usage fails the subtest unless want subjects hold a slot on instance.
