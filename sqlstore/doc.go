@@ -60,6 +60,19 @@
 // last reservation deletes it and takes one off the quota row; it leaves a
 // filed one as it is. Complete marks it filed.
 //
+// A reservation with quotas (icpverify.Reservation.Quotas, schema version
+// 9) is made in a transaction of the store's own on every dialect: the
+// writes above, then for each quota an upsert of the member's place under
+// the quota's key, which counts the reservations that count the member,
+// and, only if the place is new, a conditional increment of the key's
+// members (members < limit). If that changes no row the quota is full:
+// the transaction is rolled back and Reserve reports icpverify.Exceeded
+// with the quota's index. The reservation records the places it took, and
+// Release frees them all, Complete those UntilFiled, and Deregister, which
+// marks a filed reservation deregistered, the others and the subject
+// key's slot, keeping the reservation. A reservation without quotas is
+// made with the statements of version 8.
+//
 // Every decision comes from the result of a write on one row identified by
 // its primary key (a row inserted or not, updated or not, and the value the
 // write left), never from a read that could be stale. The database
@@ -109,7 +122,12 @@
 // hexadecimal digits. Version 7 re-keys the reservations and slots whose
 // subject key the Verifier now gives otherwise (a certificate by its number
 // whatever its declared type, names under subject.Key's present rules),
-// merging the slots of keys that now coincide, as version 2 did.
+// merging the slots of keys that now coincide, as version 2 did. Version 8
+// adds the PostgreSQL function that ReserveServiceCode calls and shortens
+// MySQL's routine. Version 9 adds the places of quotas (the tables
+// quota_keys, quota_places and reservation_quotas) and the columns
+// deregistered and quotas of a reservation, false and 0 for every
+// reservation stored before it.
 //
 // # Values
 //

@@ -14,6 +14,12 @@ func (s *Store) HotStatements() map[string]string {
 		"quotaUsed":     s.q.quotaUsed,
 		"usage":         s.q.usage,
 	}
+	if s.d != SQLite {
+		// Reserve runs these only with quotas, off the hot path.
+		for _, k := range []string{"reserveCheck", "slotTake", "quotaTake"} {
+			delete(m, k)
+		}
+	}
 	for k, v := range m {
 		if v == "" {
 			delete(m, k)

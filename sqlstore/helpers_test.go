@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -113,7 +116,26 @@ func checkUpgradedApplication(t testing.TB, s *sqlstore.Store, r icpverify.Reser
 		return
 	}
 	got, err := s.Application(context.Background(), r.Application)
-	if err != nil || got != r {
+	if err != nil || !reflect.DeepEqual(got, r) {
 		t.Errorf("Application(%q) = %+v, %v; want %+v", r.Application, got, err, r)
 	}
+}
+
+// rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ... if d
+// is Postgres.
+func rebind(d sqlstore.Dialect, q string) string {
+	if d != sqlstore.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

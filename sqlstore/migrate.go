@@ -135,7 +135,7 @@ func splitSteps(text string) []step {
 }
 
 // SchemaVersion is the version of the newest schema this package knows.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // Migrate creates the store's tables, or brings them up to SchemaVersion.
 // It is idempotent, records each version applied in the table
@@ -166,6 +166,11 @@ const SchemaVersion = 8
 // certificate by its number whatever its declared type, names under the
 // new rules of subject.Key), merges the slots of keys that now coincide on
 // an instance, their holds summed, and counts each instance's slots anew.
+// Version 9 adds the tables of the places that reservations take in their
+// quotas, and the columns deregistered and quotas of a reservation, both
+// with a default (false and 0) that every reservation stored before it
+// takes: it holds no place, and Release, Complete and Deregister free its
+// slot as before.
 //
 // If the recorded version is current it returns at once, without DDL or
 // lock, so a role with only SELECT, INSERT, UPDATE and DELETE on the tables

@@ -32,7 +32,11 @@ func postgresQueries(q *queries) {
 				$6::timestamptz, $7::integer, $8::text) END
 		FROM ` + lookupJoins + ` WHERE sc.code = $1::text`
 
-	q.reservationForUpdate = reservationSelect + ` WHERE code = ? FOR UPDATE`
+	// Reserve with quotas (schema version 9): a transaction of the
+	// store's own, as on SQLite.
+	upsertQueries(q)
+
+	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ? FOR UPDATE`
 
 	// The table in the schema that unqualified names create and find.
 	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM information_schema.columns

@@ -23,11 +23,23 @@ type queries struct {
 	reserveInsert, slotTake, quotaTake string
 	quotaUsed, usage                   string
 
-	// Reservations: reads, Release and Complete.
+	// Reserve with quotas (schema version 9), on every dialect:
+	// reserveCheck, then in a transaction reserveInsertQuotas, slotTake,
+	// quotaTake or quotaUsedTx (MySQL: slotTake, then quotaEnsure,
+	// quotaCount and quotaUsedTx), and for each quota placeTake and, for a
+	// new member, keyTake (MySQL: keyEnsure and keyCount).
+	reserveInsertQuotas, quotaEnsure, quotaCount, quotaUsedTx string
+	placeTake, keyTake, keyEnsure, keyCount                   string
+
+	// Reservations: reads, Release, Complete and Deregister, and the
+	// places of a reservation's quotas that they free.
 	reservation, reservationForUpdate, listReservations   string
 	application                                           string
 	releaseDelete, slotUnhold, slotRemoveEmpty, quotaFree string
-	complete                                              string
+	complete, deregister                                  string
+	resQuotas, resQuotasUntilFiled                        string
+	resQuotasDelete, resQuotasDeleteUntilFiled            string
+	placeUnhold, placeRemoveEmpty, keyFree                string
 
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
@@ -50,7 +62,8 @@ const lookupCols = `COALESCE(i.id, ''), COALESCE(i.account, ''), COALESCE(i.prod
 		sc.code, sc.instance, sc.owner, sc.grantee, sc.revoked, sc.issued_at,
 		COALESCE(r.code, ''), COALESCE(r.instance, ''), COALESCE(r.account, ''), COALESCE(r.subject, ''),
 		COALESCE(r.subject_key, ''), COALESCE(r.website, ''),
-		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(r.application, ''), COALESCE(u.used, 0)`
+		COALESCE(r.filed, FALSE), r.reserved_at, COALESCE(r.application, ''),
+		COALESCE(r.deregistered, FALSE), COALESCE(u.used, 0)`
 
 // lookupJoins are the tables of lookupSelect.
 const lookupJoins = `${p}service_codes sc
@@ -60,6 +73,11 @@ const lookupJoins = `${p}service_codes sc
 
 // reservationSelect selects reservationCols of the reservations.
 const reservationSelect = `SELECT ` + reservationCols + ` FROM ${p}reservations`
+
+// reservationLockSelect selects reservationCols of the reservations and
+// the number of quotas each was made with, for Release, Complete and
+// Deregister.
+const reservationLockSelect = `SELECT ` + reservationCols + `, quotas FROM ${p}reservations`
 
 // sameApplication is the condition that a reservation row is for the
 // application whose identity (icpverify.Reservation.Application) is bound
@@ -93,7 +111,11 @@ func (q *queries) all() []*string {
 		&q.reserveCall, &q.reserveCheck, &q.reserveCode, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations, &q.application,
-		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete,
+		&q.reserveInsertQuotas, &q.quotaEnsure, &q.quotaCount, &q.quotaUsedTx,
+		&q.placeTake, &q.keyTake, &q.keyEnsure, &q.keyCount,
+		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete, &q.deregister,
+		&q.resQuotas, &q.resQuotasUntilFiled, &q.resQuotasDelete, &q.resQuotasDeleteUntilFiled,
+		&q.placeUnhold, &q.placeRemoveEmpty, &q.keyFree,
 		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 		&q.v6Keys, &q.v6SlotKeys, &q.rekeysConflict,
 	}
@@ -119,6 +141,7 @@ func portableQueries() queries {
 	q.codeExists = `SELECT 1 FROM ${p}service_codes WHERE code = ?`
 
 	q.quotaUsed = `SELECT used FROM ${p}quota WHERE instance = ?`
+	q.quotaUsedTx = q.quotaUsed
 	q.usage = `SELECT COALESCE((SELECT used FROM ${p}quota WHERE instance = ?), 0),
 		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject_key = ?)`
 
@@ -129,7 +152,31 @@ func portableQueries() queries {
 	q.slotUnhold = `UPDATE ${p}slots SET holds = holds - 1 WHERE instance = ? AND subject_key = ?`
 	q.slotRemoveEmpty = `DELETE FROM ${p}slots WHERE instance = ? AND subject_key = ? AND holds <= 0`
 	q.quotaFree = `UPDATE ${p}quota SET used = used - 1 WHERE instance = ? AND used > 0`
-	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?` + sameApplication
+	// Only a reservation not filed yet: a row changed is one filed now,
+	// whose places UntilFiled are freed.
+	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?` + sameApplication + ` AND filed = ?`
+	q.deregister = `UPDATE ${p}reservations SET deregistered = ? WHERE code = ?` + sameApplication
+
+	// Reserve with quotas (schema version 9): the check of the code's
+	// reservation, read outside the transaction, and the insert of a
+	// reservation with the number of its quotas.
+	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
+		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
+		FROM ${p}reservations r WHERE r.code = ?`
+	q.reserveInsertQuotas = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application, quotas)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// The places a reservation holds, read once it is locked: only the
+	// transaction that holds its lock writes them.
+	q.resQuotas = `SELECT qkey, member FROM ${p}reservation_quotas WHERE code = ?`
+	q.resQuotasUntilFiled = q.resQuotas + ` AND until_filed = ?`
+	q.resQuotasDelete = `DELETE FROM ${p}reservation_quotas WHERE code = ?`
+	q.resQuotasDeleteUntilFiled = q.resQuotasDelete + ` AND until_filed = ?`
+	// A place is freed as a slot is: one reservation less on the member's
+	// place, and if that was its last, the place deleted and one member
+	// less on the key.
+	q.placeUnhold = `UPDATE ${p}quota_places SET holds = holds - 1 WHERE qkey = ? AND member = ?`
+	q.placeRemoveEmpty = `DELETE FROM ${p}quota_places WHERE qkey = ? AND member = ? AND holds <= 0`
+	q.keyFree = `UPDATE ${p}quota_keys SET members = members - 1 WHERE qkey = ? AND members > 0`
 
 	// The version-1 tables, in the order of their primary keys.
 	q.v1Subjects = `SELECT code, subject FROM ${p}reservations WHERE code > ? ORDER BY code LIMIT ?`

@@ -29,8 +29,9 @@ func TestReplicas(t *testing.T) {
 	})
 }
 
-// TestIsolationLevels runs a shorter TestReplicas with every session at
-// each isolation level the server offers: the scheme must not depend on it.
+// TestIsolationLevels runs a shorter TestReplicas, then TestQuotaRace,
+// with every session at each isolation level the server offers: the
+// scheme must not depend on it.
 func TestIsolationLevels(t *testing.T) {
 	levels := map[sqlstore.Dialect][]string{
 		sqlstore.Postgres: {"read committed", "repeatable read", "serializable"},
@@ -41,37 +42,45 @@ func TestIsolationLevels(t *testing.T) {
 			skipUnlessAvailable(t, d)
 			for _, level := range levels[d] {
 				t.Run(strings.ReplaceAll(level, " ", "-"), func(t *testing.T) {
-					db := newDatabase(t, d)
-					var show string
-					if d == sqlstore.Postgres {
-						db.dsn = withParam(t, d, db.dsn, "default_transaction_isolation", level)
-						show = "SHOW default_transaction_isolation"
-					} else {
-						// MariaDB names it tx_isolation, MySQL 8
-						// transaction_isolation.
-						variable := "transaction_isolation"
-						var version string
-						if err := db.admin.QueryRow("SELECT VERSION()").Scan(&version); err != nil {
-							t.Fatal(err)
-						}
-						if strings.Contains(version, "MariaDB") {
-							variable = "tx_isolation"
-						}
-						db.dsn = withParam(t, d, db.dsn, variable, "'"+level+"'")
-						show = "SELECT @@" + variable
-					}
-					var got string
-					if err := db.open(t).QueryRow(show).Scan(&got); err != nil {
-						t.Fatal(err)
-					}
-					if !strings.EqualFold(got, level) {
-						t.Fatalf("sessions run at %q, want %q", got, level)
-					}
-					raceReplicas(t, db, 10)
+					t.Run("replicas", func(t *testing.T) { raceReplicas(t, levelDatabase(t, d, level), 10) })
+					t.Run("quota", func(t *testing.T) { raceQuota(t, levelDatabase(t, d, level), false) })
 				})
 			}
 		})
 	}
+}
+
+// levelDatabase makes a fresh namespace of dialect d whose sessions run at
+// the isolation level level.
+func levelDatabase(t *testing.T, d sqlstore.Dialect, level string) *database {
+	t.Helper()
+	db := newDatabase(t, d)
+	var show string
+	if d == sqlstore.Postgres {
+		db.dsn = withParam(t, d, db.dsn, "default_transaction_isolation", level)
+		show = "SHOW default_transaction_isolation"
+	} else {
+		// MariaDB names it tx_isolation, MySQL 8
+		// transaction_isolation.
+		variable := "transaction_isolation"
+		var version string
+		if err := db.admin.QueryRow("SELECT VERSION()").Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(version, "MariaDB") {
+			variable = "tx_isolation"
+		}
+		db.dsn = withParam(t, d, db.dsn, variable, "'"+level+"'")
+		show = "SELECT @@" + variable
+	}
+	var got string
+	if err := db.open(t).QueryRow(show).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.EqualFold(got, level) {
+		t.Fatalf("sessions run at %q, want %q", got, level)
+	}
+	return db
 }
 
 // raceReplicas is TestReplicas on db, with opsPer calls per goroutine.
@@ -315,8 +324,9 @@ func application(code, subject string) icpverify.Reservation {
 }
 
 // checkRows checks the tables against each other: every slot is counted on
-// its quota row, every reservation on its subject key's slot, no key has
-// two slots on an instance, and there are wantReservations reservations.
+// its quota row, every reservation but a deregistered one on its subject
+// key's slot, no key has two slots on an instance, and there are
+// wantReservations reservations.
 func checkRows(t *testing.T, db *sql.DB, wantReservations, wantCodes int) {
 	t.Helper()
 	ctx := context.Background()
@@ -345,11 +355,12 @@ func checkRows(t *testing.T, db *sql.DB, wantReservations, wantCodes int) {
 	if n := one(`SELECT COUNT(*) FROM ` + p + `slots s WHERE s.instance NOT IN (SELECT instance FROM ` + p + `quota)`); n != 0 {
 		t.Errorf("%d slots have no quota row", n)
 	}
-	// Slots that disagree with the count of their reservations.
-	if n := one(`SELECT COUNT(*) FROM ` + p + `slots s WHERE s.holds <> (SELECT COUNT(*) FROM ` + p + `reservations r WHERE r.instance = s.instance AND r.subject_key = s.subject_key)`); n != 0 {
+	// Slots that disagree with the count of their reservations; a
+	// deregistered reservation holds none.
+	if n := one(`SELECT COUNT(*) FROM ` + p + `slots s WHERE s.holds <> (SELECT COUNT(*) FROM ` + p + `reservations r WHERE r.instance = s.instance AND r.subject_key = s.subject_key AND r.deregistered = FALSE)`); n != 0 {
 		t.Errorf("%d slots disagree with their reservations", n)
 	}
-	if n := one(`SELECT COUNT(*) FROM ` + p + `reservations r WHERE NOT EXISTS (SELECT 1 FROM ` + p + `slots s WHERE r.instance = s.instance AND r.subject_key = s.subject_key)`); n != 0 {
+	if n := one(`SELECT COUNT(*) FROM ` + p + `reservations r WHERE r.deregistered = FALSE AND NOT EXISTS (SELECT 1 FROM ` + p + `slots s WHERE r.instance = s.instance AND r.subject_key = s.subject_key)`); n != 0 {
 		t.Errorf("%d reservations have no slot", n)
 	}
 }

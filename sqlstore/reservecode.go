@@ -23,6 +23,10 @@ import (
 // is full the function rolls the statement back, and the record is read
 // again.
 //
+// A reservation with r.Quotas takes two steps on every dialect (schema
+// version 9): LookupServiceCode, then Reserve, which takes the quotas'
+// places in a transaction of its own.
+//
 // On MySQL and SQLite it is LookupServiceCode, then Reserve if g holds. On
 // MySQL one CALL of a procedure that did both was measured no faster for a
 // first reservation than the two round trips (the procedure's own work
@@ -41,7 +45,7 @@ func (s *Store) ReserveServiceCode(ctx context.Context, r icpverify.Reservation,
 	if err := checkApplication(r); err != nil {
 		return icpverify.CodeRecord{}, 0, fmt.Errorf("sqlstore: ReserveServiceCode %s: %w", codeformat.Mask(nil, r.Code), err)
 	}
-	if s.d != Postgres {
+	if s.d != Postgres || len(r.Quotas) > 0 {
 		return s.lookupAndReserve(ctx, r, limit, g)
 	}
 	args, err := s.reserveCodeArgs(r, limit, g)
@@ -164,8 +168,8 @@ func (s *Store) fullRecord(ctx context.Context, r icpverify.Reservation) (icpver
 }
 
 // lookupAndReserve is ReserveServiceCode in two steps, on MySQL and
-// SQLite: LookupServiceCode, then Reserve if the code has no reservation
-// and g holds.
+// SQLite, and on PostgreSQL with quotas: LookupServiceCode, then Reserve
+// if the code has no reservation and g holds.
 func (s *Store) lookupAndReserve(ctx context.Context, r icpverify.Reservation, limit int, g icpverify.ReserveGuard) (icpverify.CodeRecord, icpverify.Outcome, error) {
 	rec, err := s.LookupServiceCode(ctx, r.Code)
 	if err != nil || rec.Reservation.Code != "" || !g.Allows(r.Account, rec.Code, rec.Instance) {

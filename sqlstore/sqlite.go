@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
-
-	"github.com/icpfiling/icpverify"
 )
 
 // sqliteQueries sets the statements that SQLite runs in its own way. Its
@@ -23,11 +20,22 @@ func sqliteQueries(q *queries) {
 	q.codeInsert = `INSERT INTO ${p}service_codes (code, instance, owner, grantee, revoked, issued_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 
-	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
-		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
-		FROM ${p}reservations r WHERE r.code = ?`
 	q.reserveInsert = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
+	upsertQueries(q)
+
+	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ?`
+
+	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM pragma_table_info(?) WHERE name = ?)`
+	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
+	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
+}
+
+// upsertQueries sets the statements of Reserve's transaction that
+// PostgreSQL and SQLite both run as upserts with RETURNING: SQLite's
+// Reserve, and the Reserve with quotas of both.
+func upsertQueries(q *queries) {
+	q.reserveInsertQuotas += ` ON CONFLICT (code) DO NOTHING`
 	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
 		ON CONFLICT (instance, subject_key) DO UPDATE SET holds = ${p}slots.holds + 1
 		RETURNING holds`
@@ -36,36 +44,17 @@ func sqliteQueries(q *queries) {
 	q.quotaTake = `INSERT INTO ${p}quota (instance, used) SELECT ?, 1 WHERE ? > 0
 		ON CONFLICT (instance) DO UPDATE SET used = ${p}quota.used + 1 WHERE ${p}quota.used < ?
 		RETURNING used`
-
-	q.reservationForUpdate = reservationSelect + ` WHERE code = ?`
-
-	q.hasColumn = `SELECT EXISTS (SELECT 1 FROM pragma_table_info(?) WHERE name = ?)`
-	q.subjectKeysConflict = ` ON CONFLICT (subject) DO NOTHING`
-	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
-}
-
-// reserveSQLite runs the writes of reserving r in the transaction q: it
-// inserts the reservation, takes the subject key's slot, and if the slot is
-// new counts it on the instance's quota row with a conditional upsert. It
-// returns the instance's usage afterwards, or full if the instance has no
-// free slot, or errRetry if the code was reserved concurrently.
-func (s *Store) reserveSQLite(ctx context.Context, q querier, r icpverify.Reservation, at any, limit int64) (used int, full bool, err error) {
-	if err := s.insertReservation(ctx, q, r, at); err != nil {
-		return 0, false, err
-	}
-	var holds int
-	if err := q.QueryRowContext(ctx, s.q.slotTake, r.Instance, r.SubjectKey).Scan(&holds); err != nil {
-		return 0, false, err
-	}
-	if holds != 1 {
-		used, err := s.sharedSlotUsage(ctx, q, r.Instance)
-		return used, false, err
-	}
-	err = q.QueryRowContext(ctx, s.q.quotaTake, r.Instance, limit, limit).Scan(&used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, true, nil
-	}
-	return used, false, err
+	// The place of a member under a quota key, as the slot of a subject
+	// key: it returns the reservations that count the member, 1 for a new
+	// member.
+	q.placeTake = `INSERT INTO ${p}quota_places (qkey, member, holds) VALUES (?, ?, 1)
+		ON CONFLICT (qkey, member) DO UPDATE SET holds = ${p}quota_places.holds + 1
+		RETURNING holds`
+	// A new member of a quota key, as a new slot on an instance: it
+	// returns the new number of members, or no row if the key is full.
+	q.keyTake = `INSERT INTO ${p}quota_keys (qkey, members) SELECT ?, 1 WHERE ? > 0
+		ON CONFLICT (qkey) DO UPDATE SET members = ${p}quota_keys.members + 1 WHERE ${p}quota_keys.members < ?
+		RETURNING members`
 }
 
 // inSQLiteTx is inTx on SQLite: the transaction is BEGIN IMMEDIATE on a

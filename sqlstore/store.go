@@ -205,7 +205,7 @@ func (s *Store) scanLookup(row interface{ Scan(...any) error }, rec *icpverify.C
 	inst, err := s.scanInstance(row, append([]any{
 		&sc.Code, &sc.Instance, &sc.Owner, &sc.Grantee, boolCol{&sc.Revoked}, timeCol{s.d, &sc.IssuedAt},
 		&r.Code, &r.Instance, &r.Account, &r.Subject, &r.SubjectKey, &r.Website,
-		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &r.Application, &rec.Used}, extra...)...)
+		boolCol{&r.Filed}, timeCol{s.d, &r.ReservedAt}, &r.Application, boolCol{&r.Deregistered}, &rec.Used}, extra...)...)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ type stepRule struct {
 type column struct{ table, name string }
 
 // stepRules are the rules of the named steps of the migration files, those
-// of version 2 (schema/<dialect>/0002_subject_keys.sql), 4, 6 and 7. On MySQL, whose DDL
+// of version 2 (schema/<dialect>/0002_subject_keys.sql), 4, 6, 7 and 9. On MySQL, whose DDL
 // is not transactional, they let Migrate take up a migration that was cut
 // short: a step that is done is skipped, and "rekey", which runs again if
 // it committed before the migration stopped, finds its work done (it keys
@@ -56,6 +56,10 @@ var stepRules = map[string]stepRule{
 	"rekeys":        {then: (*Store).fillRekeys},
 	"rekey-v7":      {tx: true},
 	"rekey-cleanup": {},
+	// Version 9 (schema/<dialect>/0009_quotas.sql): one ALTER adds both
+	// columns; the tables are created only if missing.
+	"quota-columns": {skipIf: column{"reservations", "deregistered"}},
+	"quota-tables":  {},
 }
 
 // runStep runs the step st of a migration on q, as its rule says.

@@ -403,6 +403,52 @@ func TestCodes(t *testing.T) {
 	})
 }
 
+// TestCodeDeregistered: code shows a filing that was deregistered as
+// such, in text and in JSON.
+func TestCodeDeregistered(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect, dbURL string) {
+		env := map[string]string{databaseURLEnv: dbURL}
+		if r := runCmd(t, env, "", "migrate"); r.code != 0 {
+			t.Fatalf("migrate: exit %d", r.code)
+		}
+		s := openTestStore(t, dbURL, sqlstore.DefaultPrefix)
+		ctx := context.Background()
+		if err := s.PutInstanceContext(ctx, icpverify.Instance{ID: "i-bp1dereg", Account: "acct", Product: icpverify.ProductECS,
+			Region: "cn-hangzhou", Billing: icpverify.Subscription, TermMonths: 12, PublicIP: "203.0.113.11",
+			Status: icpverify.Running, ExpiresAt: time.Now().Add(120 * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		v := icpverify.New(s, s)
+		code, err := v.IssueServiceCode(ctx, "i-bp1dereg", "acct")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.Verify(ctx, icpverify.Request{Product: icpverify.ProductECS, ServiceCode: code,
+			Account: "acct", Subject: "Hangzhou Example Co., Ltd.", SubjectID: subject.ID{Type: subject.CertUSCC, Number: "91110000600037341L"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := icpverify.Reservation{Code: code, Application: res.Application}
+		if _, err := s.Complete(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if out := runCmd(t, env, "", "code", code); out.code != 0 || !strings.Contains(out.stdout, "filed:       true\n") {
+			t.Errorf("code of a filing: exit %d, stdout %q", out.code, out.stdout)
+		}
+		if _, err := s.Deregister(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if out := runCmd(t, env, "", "code", code); out.code != 0 || !strings.Contains(out.stdout, "filed:       true, deregistered\n") {
+			t.Errorf("code of a deregistered filing: exit %d, stdout %q", out.code, out.stdout)
+		}
+		out := runCmd(t, env, "", "code", "--json", code)
+		var st codeStatusJSON
+		if err := json.Unmarshal([]byte(out.stdout), &st); err != nil || out.code != 0 || !st.Filed || !st.Deregistered {
+			t.Errorf("code --json of a deregistered filing: exit %d, %+v, %v", out.code, st, err)
+		}
+	})
+}
+
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
 		r := runCmd(t, nil, "", args...)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ var codeCmd = &command{
 	name:     "code",
 	synopsis: "[--json] CODE",
 	help: `Code prints the status of a service code, as the provider sees it: its
-state, instance, owner, grantee and the application it is reserved for.`,
+state, instance, owner, grantee and the application it is reserved for,
+and whether its filing, once complete, was deregistered.`,
 	setup: func(fs *flag.FlagSet, db *dbFlags) func(context.Context, *env, []string) int {
 		asJSON := fs.Bool("json", false, "print JSON")
 		return func(ctx context.Context, e *env, args []string) int {
@@ -34,8 +36,24 @@ state, instance, owner, grantee and the application it is reserved for.`,
 			if err != nil {
 				return failure(e, "code", err)
 			}
+			// A filed reservation may be deregistered since: its slot is
+			// free again, its code still used.
+			var deregistered bool
+			if st.Filed {
+				r, err := s.Reservation(ctx, st.Code)
+				if err != nil && !errors.Is(err, icpverify.ErrNotFound) {
+					return failure(e, "code", err)
+				}
+				deregistered = err == nil && r.Deregistered
+			}
 			if *asJSON {
-				return writeJSON(e, "code", codeJSON(st))
+				j := codeJSON(st)
+				j.Deregistered = deregistered
+				return writeJSON(e, "code", j)
+			}
+			filed := strconv.FormatBool(st.Filed)
+			if deregistered {
+				filed += ", deregistered"
 			}
 			w := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
 			for _, kv := range [][2]string{
@@ -54,7 +72,7 @@ state, instance, owner, grantee and the application it is reserved for.`,
 				{"subject_key", st.SubjectKey},
 				{"website", st.Website},
 				{"reserved_at", timeText(st.ReservedAt)},
-				{"filed", strconv.FormatBool(st.Filed)},
+				{"filed", filed},
 			} {
 				fmt.Fprintf(w, "%s:\t%s\n", kv[0], dash(kv[1]))
 			}
@@ -82,6 +100,7 @@ type codeStatusJSON struct {
 	Website      string `json:"website,omitempty"`
 	ReservedAt   string `json:"reserved_at,omitempty"`
 	Filed        bool   `json:"filed"`
+	Deregistered bool   `json:"deregistered,omitempty"` // code only: the filing was deregistered
 }
 
 func codeJSON(st icpverify.CodeStatus) codeStatusJSON {
