@@ -45,6 +45,16 @@
 // subject holds the certificates, which its Normalize checks offline, and
 // the keys that subjects' slots are kept under (subject.Key).
 //
+// The rules are a provider's: by default Alibaba Cloud's, which
+// DefaultPolicy gives per product type. WithProfile sets another
+// provider's (a Profile), which may count websites per instance, public
+// IP, account or subject, limit the subjects of an account, the accounts
+// of a subject and the filings in progress, give a deregistered filing's
+// slot back (Deregister), and name a code's grantee at issue
+// (IssueServiceCodeTo) or let whoever holds it use it. The package profile
+// has the published rules of Alibaba, Tencent, Huawei, JD, Baidu and
+// QingCloud.
+//
 // The Verifier reads instances and service codes from an InstanceStore, the
 // provider's inventory, and keeps reservations in a QuotaStore, where the
 // quota holds atomically. MemoryStore implements both for one process; a
