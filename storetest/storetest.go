@@ -79,6 +79,16 @@
 //   - The outcome of AddServiceCode for a code that is already stored, on
 //     an instance that has reached its limit, is not checked: the contract
 //     does not say whether that is ErrExists or not added.
+//
+// # Providers' rules
+//
+// The group Profiles runs each rule of the profiles of package profile
+// through an icpverify.Verifier on the store, with the rule's row of the
+// providers' research in its name; a rule that counts races 64 Verify
+// calls for its last place, of which exactly one must pass. Its instances
+// have the product types of package profile, public IPs in the
+// documentation prefix 2001:db8::/32, and mainland regions of the
+// profile's naming ("cn-hangzhou", or "ap-guangzhou" for Tencent's).
 package storetest
 
 import (
