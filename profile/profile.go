@@ -92,8 +92,12 @@ func Alibaba() icpverify.Profile {
 //
 // Only accounts verified as enterprises issue codes, and sub-accounts
 // cannot be grantees: the library cannot tell, so the backend sets
-// MayIssue to its account service's check. Left at the defaults: how many
-// subjects an instance serves (5), and the term of SCF packs.
+// MayIssue to its account service's check. A CLB files only through a
+// CVM, so it has no policy of its own. Not held: one SCF pack an account
+// (the library knows instances, not packs). Left at the defaults: how
+// many subjects an instance serves (5), the term of SCF packs, and the
+// code format. The region IDs TencentMainland knows are Tencent's public
+// region list, not a filing rule.
 func Tencent() icpverify.Profile {
 	cvm := server()
 	cvm.WebsitesPerInstance = 5
@@ -141,11 +145,13 @@ func TencentMainland(region string) bool {
 //     account.
 //   - The owner grants codes after issuing them.
 //
-// Left at the defaults: how many subjects an instance serves (5), the
-// codes of a dedicated cloud, whether an abandoned filing voids its code,
-// and the filings in progress: Huawei allows one order at a time, but how
-// many websites an order holds was not found, and the library counts
-// websites.
+// A grant is confirmed by SMS, or approved at once for the accounts of an
+// owner's whitelist: both are the provider's console's, before it calls
+// GrantServiceCode. Left at the defaults: how many subjects an instance
+// serves (5), the codes of a dedicated cloud, whether an abandoned filing
+// voids its code, the code format, and the filings in progress: Huawei
+// allows one order at a time, but how many websites an order holds was
+// not found, and the library counts websites.
 func Huawei() icpverify.Profile {
 	ecs := server()
 	ecs.WebsitesPerInstance = 5
@@ -172,9 +178,12 @@ func Huawei() icpverify.Profile {
 //
 // A server issues 5 codes (the older text; the newer says 5 an IP, which
 // WebsitesPerIP holds): the library counts an instance's codes for its
-// life, so a freed place is used by a code issued before. Left at the
-// defaults: the grant model, whether an abandoned filing voids its code,
-// the mainland rule and how many subjects a server serves (5).
+// life, so a freed place is used by a code issued before. JD accepts the
+// resident ID and the passport for individuals and the USCC first for
+// organisations; the library accepts every certificate it knows. Left at
+// the defaults: the grant model, the code format and states, whether an
+// abandoned filing voids its code, the mainland rule and how many subjects
+// a server serves (5).
 func JD() icpverify.Profile {
 	vm := server()
 	vm.WebsitesPerInstance = 5
@@ -212,6 +221,8 @@ func Baidu() icpverify.Profile {
 // QingCloud files with the applicant's own resources; no filing code was
 // found. The profile keeps the library's product types, their
 // DefaultPolicy and its codes, which the backend issues to the owner.
+// Not held: Tibet's filings, which QingCloud does not take online (the
+// library knows regions, not provinces).
 func QingCloud() icpverify.Profile {
 	pol := server()
 	pol.WebsitesPerSubject = 10
