@@ -182,6 +182,13 @@ func (s *failingStore) Reservation(ctx context.Context, code string) (Reservatio
 	return s.MemoryStore.Reservation(ctx, code)
 }
 
+func (s *failingStore) Places(ctx context.Context, key, member string) (int, bool, error) {
+	if err := s.check("Places"); err != nil {
+		return 0, false, err
+	}
+	return s.MemoryStore.Places(ctx, key, member)
+}
+
 func (s *failingStore) Usage(ctx context.Context, instance, subject string) (int, bool, error) {
 	if err := s.check("Usage"); err != nil {
 		return 0, false, err

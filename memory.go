@@ -544,6 +544,16 @@ func (s *memoryStore) Usage(ctx context.Context, instance, subjectKey string) (i
 	return int(e.used.Load()), sh.slots[slot{instance, subjectKey}] > 0, nil
 }
 
+// Places implements QuotaStore.
+func (s *memoryStore) Places(ctx context.Context, key, member string) (int, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	s.places.mu.Lock()
+	defer s.places.mu.Unlock()
+	return s.places.members[key], s.places.holds[place{key, member}] > 0, nil
+}
+
 // Release implements QuotaStore.
 func (s *memoryStore) Release(ctx context.Context, r Reservation) (Reservation, error) {
 	return s.update(ctx, r, func(ish *instanceShard, csh *codeShard, ce *codeEntry) Reservation {

@@ -76,8 +76,11 @@ func TestProfileQuotas(t *testing.T) {
 			}
 			_, err := f.v.Verify(context.Background(), request(code(tt.first), tt.first[0], tt.first[2]))
 			require.NoError(t, err)
-			_, err = f.v.Verify(context.Background(), request(code(tt.second), tt.second[0], tt.second[2]))
-			assert.Equal(t, tt.want, reasonOf(t, err), "%v", err)
+			second := request(code(tt.second), tt.second[0], tt.second[2])
+			_, err = f.v.Check(context.Background(), second)
+			assert.Equal(t, tt.want, reasonOf(t, err), "Check: %v", err)
+			_, err = f.v.Verify(context.Background(), second)
+			assert.Equal(t, tt.want, reasonOf(t, err), "Verify: %v", err)
 			if tt.want != "" {
 				var e *Error
 				require.ErrorAs(t, err, &e)
@@ -288,4 +291,15 @@ func TestExceededIndexOutOfRange(t *testing.T) {
 		assert.NotErrorAs(t, err, new(*Error), "index %d: a store's bad answer is no refusal", index)
 		assert.Equal(t, 0, f.used("i-1"))
 	}
+}
+
+func TestCheckPlacesFailure(t *testing.T) {
+	f := newFixture(t)
+	code := f.instanceWithCode("i-1", "a")
+	boom := errors.New("boom")
+	s := &failingStore{MemoryStore: f.store, err: boom, fail: map[string]bool{"Places": true}}
+	v := New(s, s, WithClock(f.clock.Now), WithProfile(Profile{SubjectsPerAccount: 1}))
+	_, err := v.Check(context.Background(), request(code, "a", "S1"))
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorAs(t, err, new(*Error), "a store's failure is no refusal")
 }

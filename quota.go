@@ -64,7 +64,7 @@ func (v *Verifier) slot(ctx context.Context, a *attempt) error {
 			a.r.Application = a.rec.Reservation.Application
 		}
 	case !a.reserve:
-		a.outcome, a.used, err = v.peek(ctx, &a.r, a.pol.SubjectLimit)
+		err = v.peekSlot(ctx, a)
 	default:
 		err = v.reserve(ctx, a)
 	}
@@ -190,6 +190,38 @@ func (v *Verifier) peek(ctx context.Context, r *Reservation, limit int) (Outcome
 		return Full, used, nil
 	}
 	return Reserved, used, nil
+}
+
+// peekSlot notes in a what Reserve would do for a Check: the outcome, and
+// the subjects holding a slot on the instance or, for a quota it would
+// exceed, the quota's index.
+func (v *Verifier) peekSlot(ctx context.Context, a *attempt) error {
+	var err error
+	a.outcome, a.used, err = v.peek(ctx, &a.r, a.pol.SubjectLimit)
+	if err != nil || a.outcome != Reserved {
+		return err
+	}
+	a.r.Quotas = quotasOf(&a.r, &a.rec.Instance, &a.pol, &v.profile)
+	i, err := v.peekQuotas(ctx, a.r.Quotas)
+	if err == nil && i >= 0 {
+		a.outcome, a.used = Exceeded, i
+	}
+	return err
+}
+
+// peekQuotas returns the index of the first of qs that a reservation
+// would exceed, as Reserve would report it, or -1.
+func (v *Verifier) peekQuotas(ctx context.Context, qs []Quota) (int, error) {
+	for i, q := range qs {
+		members, held, err := v.quotas.Places(ctx, q.Key, q.Member)
+		if err != nil {
+			return 0, storeFailure("reading a quota's places", err)
+		}
+		if !held && members >= q.Limit {
+			return i, nil
+		}
+	}
+	return -1, nil
 }
 
 // takenReason tells a code reserved for another subject from a code whose

@@ -254,6 +254,10 @@ type QuotaStore interface {
 	// instance, and whether subjectKey is one of them.
 	Usage(ctx context.Context, instance, subjectKey string) (used int, held bool, err error)
 
+	// Places reports the number of members that hold a place under the
+	// quota key (see Quota), and whether member is one of them.
+	Places(ctx context.Context, key, member string) (members int, held bool, err error)
+
 	// Release deletes the reservation of r.Code if its Application is
 	// r.Application, and frees its subject key's slot unless another code
 	// still holds it on the same instance. It returns the reservation as

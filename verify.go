@@ -75,8 +75,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 
 // Check runs the checks of Verify and reserves nothing, as for a form's live
 // validation. A Check that passes does not promise that a Verify will: the
-// last slot may be taken in between, and the limits of the Profile and of
-// Policy's Websites fields are counted only when Verify reserves.
+// last slot, or the last place of a limit, may be taken in between.
 func (v *Verifier) Check(ctx context.Context, req Request) (Result, error) {
 	return v.verifyOp(ctx, OpCheck, req)
 }

@@ -21,7 +21,7 @@ type queries struct {
 	reserveCall, reserveCheck          string
 	reserveCode                        string
 	reserveInsert, slotTake, quotaTake string
-	quotaUsed, usage                   string
+	quotaUsed, usage, places           string
 
 	// Reserve with quotas (schema version 9), on every dialect:
 	// reserveCheck, then in a transaction reserveInsertQuotas, slotTake,
@@ -109,7 +109,7 @@ func (q *queries) all() []*string {
 		&q.serviceCode, &q.lookupCode, &q.codeCount, &q.issuedOf, &q.codeInsert,
 		&q.grant, &q.revoke, &q.codeExists,
 		&q.reserveCall, &q.reserveCheck, &q.reserveCode, &q.reserveInsert, &q.slotTake, &q.quotaTake,
-		&q.quotaUsed, &q.usage,
+		&q.quotaUsed, &q.usage, &q.places,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations, &q.application,
 		&q.reserveInsertQuotas, &q.quotaEnsure, &q.quotaCount, &q.quotaUsedTx,
 		&q.placeTake, &q.keyTake, &q.keyEnsure, &q.keyCount,
@@ -144,6 +144,8 @@ func portableQueries() queries {
 	q.quotaUsedTx = q.quotaUsed
 	q.usage = `SELECT COALESCE((SELECT used FROM ${p}quota WHERE instance = ?), 0),
 		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject_key = ?)`
+	q.places = `SELECT COALESCE((SELECT members FROM ${p}quota_keys WHERE qkey = ?), 0),
+		EXISTS (SELECT 1 FROM ${p}quota_places WHERE qkey = ? AND member = ? AND holds > 0)`
 
 	q.reservation = reservationSelect + ` WHERE code = ?`
 	q.application = reservationSelect + ` WHERE application = ?`

@@ -86,6 +86,28 @@ func (s *Store) Usage(ctx context.Context, instance, subjectKey string) (int, bo
 	return used, held, nil
 }
 
+// Places implements icpverify.QuotaStore. A key or member the store could
+// not keep (see Reserve) has no places.
+func (s *Store) Places(ctx context.Context, key, member string) (int, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if checkTextLen("quota key", key, false, MaxSubjectKeyLen) != nil {
+		return 0, false, nil
+	}
+	kept := checkTextLen("quota member", member, false, MaxSubjectKeyLen) == nil
+	if !kept {
+		member = ""
+	}
+	var members int
+	var held bool
+	err := s.db.QueryRowContext(ctx, s.q.places, key, key, member).Scan(&members, boolCol{&held})
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlstore: Places of %q: %w", key, err)
+	}
+	return members, held && kept, nil
+}
+
 // usage is Usage without the checks of ctx and the wrapping of errors; it
 // reads outside any transaction.
 func (s *Store) usage(ctx context.Context, instance, subjectKey string) (int, bool, error) {

@@ -72,6 +72,8 @@ func callQuotas(ctx context.Context, s Store, fail func(string, error), held, ne
 	fail("Application", err)
 	_, _, err = s.Usage(ctx, held.Instance, held.Subject)
 	fail("Usage", err)
+	_, _, err = s.Places(ctx, "sites/account:"+held.Account, held.Code)
+	fail("Places", err)
 	_, err = s.Release(ctx, held)
 	fail("Release", err)
 	_, err = s.Complete(ctx, held)

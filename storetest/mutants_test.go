@@ -318,6 +318,8 @@ var mutants = []mutant{
 		fail: []string{"Deregister/Unfiled"}},
 	{name: "DeregistersAnyone", store: func() storetest.Store { return deregistersAnyone{newBase()} },
 		fail: []string{"Deregister/NotFound"}},
+	{name: "PlacesCountsNoMember", store: func() storetest.Store { return placesCountsNoMember{newBase()} },
+		fail: []string{"Quota/Takes", "Quota/SameMember", "Quota/Release", "Quota/Complete", "Quota/SameMemberConcurrent"}},
 	{name: "DeregisterIgnoresContext", store: func() storetest.Store { return deregisterIgnoresContext{newBase()} },
 		fail: []string{"Context/Cancelled"}},
 	{name: "QuotasFirst", store: func() storetest.Store { return newPlaceKeeper(quotasFirst) },

@@ -145,6 +145,15 @@ func (k *placeKeeper) ReserveServiceCode(ctx context.Context, r icpverify.Reserv
 	})
 }
 
+func (k *placeKeeper) Places(ctx context.Context, key, member string) (int, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.places[key]), k.places[key][member] > 0, nil
+}
+
 func (k *placeKeeper) Release(ctx context.Context, r icpverify.Reservation) (icpverify.Reservation, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -106,8 +106,13 @@ func (f *quotaFixture) probe(key, member string, limit int) icpverify.Outcome {
 // holders among them, with probes (see probe): a new member must be
 // Exceeded under a Limit of want (if want > 0) and Reserved under want+1,
 // and each holder Reserved under want, as a member holding a place is.
+// Places must tell the same.
 func (f *quotaFixture) checkMembers(key string, want int, holders ...string) {
 	f.t.Helper()
+	f.checkPlaces(key, f.k.member(), want, false)
+	for _, m := range holders {
+		f.checkPlaces(key, m, want, true)
+	}
 	if want > 0 && f.probe(key, f.k.member(), want) == icpverify.Reserved {
 		f.t.Errorf("quota %q: a new member is Reserved under a Limit of %d; want Exceeded: %d member(s) should hold a place, fewer do",
 			key, want, want)
@@ -121,6 +126,16 @@ func (f *quotaFixture) checkMembers(key string, want int, holders ...string) {
 			f.t.Errorf("quota %q: member %q under a Limit of %d is %s; want Reserved: it should be one of the %d member(s) holding a place",
 				key, m, want, outcome(got), want)
 		}
+	}
+}
+
+// checkPlaces checks that Places reports want members under key, and
+// whether member is one of them.
+func (f *quotaFixture) checkPlaces(key, member string, want int, wantHeld bool) {
+	f.t.Helper()
+	got, held, err := f.s.Places(f.ctx, key, member)
+	if err != nil || got != want || held != wantHeld {
+		f.t.Errorf("Places(quota %q, member %q) = %d, %v, %v; want %d, %v, no error", key, member, got, held, err, want, wantHeld)
 	}
 }
 

@@ -25,7 +25,15 @@ type (
 	deregistersUnfiled       struct{ base }
 	deregistersAnyone        struct{ base }
 	deregisterIgnoresContext struct{ base }
+	placesCountsNoMember     struct{ base }
 )
+
+// placesCountsNoMember reports the members under a key, but never that a
+// member holds a place.
+func (s placesCountsNoMember) Places(ctx context.Context, key, member string) (int, bool, error) {
+	n, _, err := s.base.Places(ctx, key, member)
+	return n, false, err
+}
 
 // ignoresQuotas reserves without the reservation's quotas.
 func (s ignoresQuotas) Reserve(ctx context.Context, r icpverify.Reservation, limit int) (icpverify.Outcome, int, error) {
