@@ -69,10 +69,11 @@
 //     reservation the suite makes has an Application of its own, 32
 //     lower-case hexadecimal digits as the Verifier's, or up to 64
 //     letters and digits.
-//   - The places of Quotas are seen through Reserve alone: to count the
-//     members holding a place under a key, the suite reserves probes, each
-//     a new code of an instance of their own for a new subject, counting
-//     toward that one quota, and releases those that are Reserved. Quota
+//   - The places of Quotas are counted through Reserve, and Places must
+//     agree: to count the members holding a place under a key, the suite
+//     reserves probes, each a new code of an instance of their own for a
+//     new subject, counting toward that one quota, and releases those that
+//     are Reserved. Quota
 //     keys and members are up to 300 bytes of UTF-8, and a Limit of 0 lets
 //     no member in. Reservations read back are not expected to hold their
 //     Quotas; their Deregistered is compared as every other field.
