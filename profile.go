@@ -3,6 +3,7 @@ package icpverify
 import (
 	"context"
 	"maps"
+	"net/netip"
 	"strings"
 )
 
@@ -118,8 +119,8 @@ func quotasOf(r *Reservation, inst *Instance, pol *Policy, p *Profile) []Quota {
 		}
 	}
 	counted(pol.WebsitesPerInstance, keySitesInstance+r.Instance, r.Code, false)
-	if inst.PublicIP != "" {
-		counted(pol.WebsitesPerIP, keySitesIP+inst.PublicIP, r.Code, false)
+	if pol.WebsitesPerIP > 0 && inst.PublicIP != "" {
+		counted(pol.WebsitesPerIP, keySitesIP+canonicalIP(inst.PublicIP), r.Code, false)
 	}
 	counted(pol.WebsitesPerAccount, keySitesAccount+r.Account, r.Code, false)
 	counted(pol.WebsitesPerSubject, keySitesSubject+r.SubjectKey, r.Code, false)
@@ -127,6 +128,17 @@ func quotasOf(r *Reservation, inst *Instance, pol *Policy, p *Profile) []Quota {
 	counted(p.AccountsPerSubject, keyAccountsSubject+r.SubjectKey, r.Account, false)
 	counted(p.FilingsInProgress, keyFilingsAccount+r.Account, r.Code, true)
 	return qs
+}
+
+// canonicalIP returns the canonical text of an IP address, so that one
+// address spelled two ways ("2001:DB8::1", "2001:db8:0::1", an IPv4
+// address mapped into IPv6) keys one quota; any other string as it is.
+func canonicalIP(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	return a.Unmap().WithZone("").String()
 }
 
 // exceeded returns the refusal of a reservation whose quota q is full.

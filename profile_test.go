@@ -303,3 +303,13 @@ func TestCheckPlacesFailure(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	assert.NotErrorAs(t, err, new(*Error), "a store's failure is no refusal")
 }
+
+func TestCanonicalIP(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7": "203.0.113.7", "::ffff:203.0.113.7": "203.0.113.7",
+		"2001:DB8::1": "2001:db8::1", "2001:db8:0:0::1": "2001:db8::1", "fe80::1%eth0": "fe80::1",
+		"not an IP": "not an IP", "": "",
+	} {
+		assert.Equal(t, want, canonicalIP(in), "%q", in)
+	}
+}
