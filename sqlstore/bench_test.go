@@ -228,7 +228,7 @@ func BenchmarkStore(b *testing.B) {
 			for _, c := range []struct {
 				name string
 				v    *icpverify.Verifier
-			}{{"VerifyFirst", v}, {"VerifyFirstPlain", plain}} {
+			}{{"VerifyFirst", v}, {"VerifyFirstPlain", plain}, {"VerifyFirstQuotas", withQuotas(s)}} {
 				b.Run(c.name, func(b *testing.B) { benchFirst(b, s, c.v, &fl) })
 			}
 			b.Run("VerifyFirstParallel64", func(b *testing.B) {
@@ -249,6 +249,19 @@ func BenchmarkStore(b *testing.B) {
 			})
 		})
 	}
+}
+
+// withQuotas returns a Verifier on s under a Profile that gives each
+// reservation five quotas beside its slot (websites per instance and per
+// account, subjects per account, accounts per subject, filings in
+// progress), none of which issueCodes' requests fill.
+func withQuotas(s *sqlstore.Store) *icpverify.Verifier {
+	pol := benchPolicy
+	pol.WebsitesPerInstance, pol.WebsitesPerAccount = 5, 5
+	return icpverify.New(s, s, icpverify.WithProfile(icpverify.Profile{
+		Policies:           map[icpverify.ProductType]icpverify.Policy{icpverify.ProductECS: pol},
+		SubjectsPerAccount: 5, AccountsPerSubject: 1, FilingsInProgress: 5,
+	}))
 }
 
 // benchRetry measures a retried Verify of v.
