@@ -28,6 +28,10 @@ func mysqlQueries(q *queries) {
 	// ${p}reserve_quotas (schema/mysql/0009_*.sql), one round trip, in a
 	// transaction of its own.
 	q.reserveQuotasCall = `CALL ${p}reserve_quotas(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// Release, Complete and Deregister free a reservation's places
+	// with one call of the procedure ${p}free_places, in their
+	// transaction.
+	q.freePlaces = `CALL ${p}free_places(?, ?)`
 
 	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ? FOR UPDATE`
 

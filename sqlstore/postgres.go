@@ -40,6 +40,10 @@ func postgresQueries(q *queries) {
 	q.reserveQuotasCall = `SELECT o_outcome, o_used FROM ${p}reserve_quotas(?::text, ?::text, ?::text, ?::text,
 		?::text, ?::text, ?::timestamptz, ?::integer, ?::text, ?::text[], ?::text[], ?::bigint[],
 		?::boolean[], ?::integer[])`
+	// Release, Complete and Deregister free a reservation's places
+	// with one call of the function ${p}free_places, in their
+	// transaction.
+	q.freePlaces = `SELECT ${p}free_places(?::text, ?::boolean)`
 
 	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ? FOR UPDATE`
 

@@ -39,6 +39,10 @@ type queries struct {
 	resQuotas, resQuotasUntilFiled                        string
 	resQuotasDelete, resQuotasDeleteUntilFiled            string
 	placeUnhold, placeRemoveEmpty, keyFree                string
+	// On PostgreSQL and MySQL: freePlaces, a call of the routine
+	// ${p}free_places (schema version 9), instead of resQuotas and
+	// the statements that free each place.
+	freePlaces string
 
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
@@ -113,7 +117,7 @@ func (q *queries) all() []*string {
 		&q.reserveQuotasCall, &q.reserveInsertQuotas, &q.placeTake, &q.keyTake,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete, &q.deregister,
 		&q.resQuotas, &q.resQuotasUntilFiled, &q.resQuotasDelete, &q.resQuotasDeleteUntilFiled,
-		&q.placeUnhold, &q.placeRemoveEmpty, &q.keyFree,
+		&q.placeUnhold, &q.placeRemoveEmpty, &q.keyFree, &q.freePlaces,
 		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 		&q.v6Keys, &q.v6SlotKeys, &q.rekeysConflict,
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +250,33 @@ func TestQuotaText(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantPlaces(t, s.DB(), map[string]int{})
+	})
+}
+
+// TestQuotaMalformedPlaces checks that Release reports places the rows do
+// not agree on, a place or a key's row gone, as a malformed quota, and
+// changes nothing.
+func TestQuotaMalformedPlaces(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		s := newDatabase(t, d).store(t)
+		for i, table := range []string{"quota_places", "quota_keys"} {
+			r := quotaRes(fmt.Sprintf("C-%d", i), fmt.Sprintf("i-%d", i), icpverify.Quota{Key: "a" + table, Member: "m", Limit: 1},
+				icpverify.Quota{Key: "b" + table, Member: "m", Limit: 1})
+			reserveWant(t, s, r, 5, icpverify.Reserved, 1)
+			if _, err := s.DB().ExecContext(ctx, `DELETE FROM `+sqlstore.DefaultPrefix+table+` WHERE qkey = 'b`+table+`'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Release(ctx, r); err == nil || !strings.Contains(err.Error(), "malformed quota") {
+				t.Errorf("Release with the row of %s gone: %v; want a malformed quota", table, err)
+			}
+			if _, err := s.Reservation(ctx, r.Code); err != nil {
+				t.Errorf("Reservation after the failed Release: %v", err)
+			}
+			if members, held, err := s.Places(ctx, "a"+table, "m"); err != nil || members != 1 || !held {
+				t.Errorf("Places after the failed Release = %d, %v, %v; want 1, held", members, held, err)
+			}
+		}
 	})
 }
 

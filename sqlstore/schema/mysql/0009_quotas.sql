@@ -18,10 +18,12 @@
 -- procedure ${p}reserve makes, which is unchanged); deregistered is set by
 -- Deregister, which frees the slot and places of a filed reservation and
 -- keeps the reservation. Reserve makes a reservation with quotas by one
--- call of the procedure ${p}reserve_quotas ("quotas-routine"). MySQL runs
--- DDL outside transactions: Migrate skips "quota-columns" once the column
--- deregistered exists (one ALTER adds both), the tables are created only
--- if missing, and the procedure is dropped and created again.
+-- call of the procedure ${p}reserve_quotas, and Release, Complete and
+-- Deregister free its places by one call of ${p}free_places (step
+-- "quotas-routine"). MySQL runs DDL outside transactions: Migrate skips
+-- "quota-columns" once the column deregistered exists (one ALTER adds
+-- both), the tables are created only if missing, and the procedures are
+-- dropped and created again.
 
 -- step quota-columns
 ALTER TABLE ${p}reservations
@@ -161,5 +163,51 @@ BEGIN
         END IF;
     END IF;
     SELECT v_outcome AS outcome, v_used AS used;
+END;
+-- end routine
+
+-- The procedure ${p}free_places, which Release, Complete and Deregister
+-- call in their transaction, where the reservation of p_code is locked:
+-- it frees the places the reservation holds (only those of its quotas
+-- UntilFiled if p_until_filed is set) and forgets them. For each, in the
+-- byte order of the keys, as ${p}reserve_quotas takes them: one
+-- reservation less on the member's place, and if that was its last, the
+-- place deleted and one member less on the key. It signals SQLSTATE 45000
+-- where the rows do not agree. It is dropped first if it exists, so that
+-- the step can run again.
+DROP PROCEDURE IF EXISTS ${p}free_places;
+-- routine
+CREATE PROCEDURE ${p}free_places(IN p_code VARBINARY(256), IN p_until_filed BOOLEAN)
+MODIFIES SQL DATA SQL SECURITY INVOKER
+BEGIN
+    DECLARE v_done, v_n INT DEFAULT 0;
+    DECLARE v_qkey, v_member VARBINARY(512);
+    DECLARE v_places CURSOR FOR SELECT qkey, member FROM ${p}reservation_quotas
+        WHERE code = p_code AND (until_filed OR NOT p_until_filed) ORDER BY qkey;
+    DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = 1;
+    OPEN v_places;
+    places: LOOP
+        FETCH v_places INTO v_qkey, v_member;
+        IF v_done = 1 THEN
+            LEAVE places;
+        END IF;
+        SET v_n = v_n + 1;
+        UPDATE ${p}quota_places SET holds = holds - 1 WHERE qkey = v_qkey AND member = v_member;
+        IF ROW_COUNT() <> 1 THEN
+            SIGNAL SQLSTATE '45000'
+                SET MESSAGE_TEXT = 'malformed quota: a reservation holds a place under a quota key that is not stored';
+        END IF;
+        DELETE FROM ${p}quota_places WHERE qkey = v_qkey AND member = v_member AND holds <= 0;
+        IF ROW_COUNT() = 1 THEN
+            UPDATE ${p}quota_keys SET members = members - 1 WHERE qkey = v_qkey AND members > 0;
+            IF ROW_COUNT() <> 1 THEN
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'malformed quota: a quota key has a place but no members';
+            END IF;
+        END IF;
+    END LOOP;
+    CLOSE v_places;
+    IF v_n > 0 THEN
+        DELETE FROM ${p}reservation_quotas WHERE code = p_code AND (until_filed OR NOT p_until_filed);
+    END IF;
 END;
 -- end routine

@@ -16,7 +16,8 @@
 -- which are unchanged); deregistered is set by Deregister, which frees
 -- the slot and places of a filed reservation and keeps the reservation.
 -- Reserve makes a reservation with quotas by one call of the function
--- ${p}reserve_quotas below. Every statement can run again.
+-- ${p}reserve_quotas below; Release, Complete and Deregister free its
+-- places by one call of ${p}free_places. Every statement can run again.
 
 ALTER TABLE ${p}reservations ADD COLUMN IF NOT EXISTS deregistered BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE ${p}reservations ADD COLUMN IF NOT EXISTS quotas INTEGER NOT NULL DEFAULT 0;
@@ -138,6 +139,51 @@ BEGIN
             o_outcome := 5;
             o_used := v_first;
     END;
+END
+$fn$;
+-- end routine
+
+-- The function ${p}free_places, which Release, Complete and Deregister
+-- call in their transaction, where the reservation of p_code is locked:
+-- it frees the places the reservation holds (only those of its quotas
+-- UntilFiled if p_until_filed is set) and forgets them. For each, in the
+-- byte order of the keys, as ${p}reserve_quotas takes them: one
+-- reservation less on the member's place, and if that was its last, the
+-- place deleted and one member less on the key. It answers the number of
+-- places freed, and raises SQLSTATE ICPV2 where the rows do not agree. It
+-- can be created again. The runtime role needs EXECUTE on it.
+-- routine
+CREATE OR REPLACE FUNCTION ${p}free_places(p_code TEXT, p_until_filed BOOLEAN)
+RETURNS INTEGER
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $fn$
+DECLARE
+    v_place RECORD;
+    v_holds INTEGER;
+    v_n     INTEGER := 0;
+BEGIN
+    FOR v_place IN SELECT rq.qkey, rq.member FROM ${p}reservation_quotas AS rq
+            WHERE rq.code = p_code AND (rq.until_filed OR NOT p_until_filed)
+            ORDER BY rq.qkey COLLATE "C" LOOP
+        v_n := v_n + 1;
+        UPDATE ${p}quota_places AS pl SET holds = pl.holds - 1
+            WHERE pl.qkey = v_place.qkey AND pl.member = v_place.member
+            RETURNING pl.holds INTO v_holds;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'malformed quota: a reservation holds a place under quota key % that is not stored',
+                v_place.qkey USING ERRCODE = 'ICPV2';
+        END IF;
+        CONTINUE WHEN v_holds > 0;
+        DELETE FROM ${p}quota_places AS pl WHERE pl.qkey = v_place.qkey AND pl.member = v_place.member;
+        UPDATE ${p}quota_keys AS k SET members = k.members - 1 WHERE k.qkey = v_place.qkey AND k.members > 0;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'malformed quota: quota key % has a place but no members', v_place.qkey
+                USING ERRCODE = 'ICPV2';
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        DELETE FROM ${p}reservation_quotas AS rq WHERE rq.code = p_code AND (rq.until_filed OR NOT p_until_filed);
+    END IF;
+    RETURN v_n;
 END
 $fn$;
 -- end routine
