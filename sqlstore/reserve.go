@@ -100,8 +100,8 @@ const (
 	// reservation's; PostgreSQL raises a unique violation of
 	// ${p}reservations_application.
 	routineOtherCode = 6
-	// PostgreSQL's ${p}reserve_quotas (schema version 9): a quota is
-	// full, and the usage is the index of the first full quota.
+	// ${p}reserve_quotas (schema version 9), on PostgreSQL and MySQL: a
+	// quota is full, and the usage is the index of the first full quota.
 	routineExceeded = 5
 )
 
