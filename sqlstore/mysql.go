@@ -24,24 +24,14 @@ func mysqlQueries(q *queries) {
 	// round trip, in a transaction it begins and commits itself.
 	q.reserveCall = `CALL ${p}reserve(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	// Reserve with quotas (schema version 9): a transaction of the
-	// store's own, with the procedure's statements. An upsert's
-	// ROW_COUNT() tells a new row (1) from an updated one (2; holds
-	// changes whenever the row is there, so the count does not depend on
-	// the client's CLIENT_FOUND_ROWS flag); a conditional UPDATE that
-	// changes no row finds the instance, or the key, full. The reads are
-	// locking reads: never a row that is not committed, or a stale
-	// snapshot, whatever the isolation level.
-	q.reserveCheck += ` LOCK IN SHARE MODE`
-	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
-		ON DUPLICATE KEY UPDATE holds = holds + 1`
-	q.quotaEnsure = `INSERT INTO ${p}quota (instance, used) VALUES (?, 0) ON DUPLICATE KEY UPDATE used = used`
-	q.quotaCount = `UPDATE ${p}quota SET used = used + 1 WHERE instance = ? AND used < ?`
-	q.quotaUsedTx += ` LOCK IN SHARE MODE`
-	q.placeTake = `INSERT INTO ${p}quota_places (qkey, member, holds) VALUES (?, ?, 1)
-		ON DUPLICATE KEY UPDATE holds = holds + 1`
-	q.keyEnsure = `INSERT INTO ${p}quota_keys (qkey, members) VALUES (?, 0) ON DUPLICATE KEY UPDATE members = members`
-	q.keyCount = `UPDATE ${p}quota_keys SET members = members + 1 WHERE qkey = ? AND members < ?`
+	// Reserve with quotas (schema version 9): the procedure
+	// ${p}reserve_quotas (schema/mysql/0009_*.sql), one round trip, in a
+	// transaction of its own.
+	q.reserveQuotasCall = `CALL ${p}reserve_quotas(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// Release, Complete and Deregister free a reservation's places
+	// with one call of the procedure ${p}free_places, in their
+	// transaction.
+	q.freePlaces = `CALL ${p}free_places(?, ?)`
 
 	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ? FOR UPDATE`
 

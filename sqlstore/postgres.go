@@ -32,9 +32,18 @@ func postgresQueries(q *queries) {
 				$6::timestamptz, $7::integer, $8::text) END
 		FROM ` + lookupJoins + ` WHERE sc.code = $1::text`
 
-	// Reserve with quotas (schema version 9): a transaction of the
-	// store's own, as on SQLite.
-	upsertQueries(q)
+	// Reserve with quotas (schema version 9): the function
+	// ${p}reserve_quotas (schema/postgres/0009_*.sql), in autocommit, or
+	// in a transaction at READ COMMITTED where the sessions run at
+	// another level. The quotas are arrays, bound as the text of array
+	// literals (see pgArray), which every driver binds as it binds text.
+	q.reserveQuotasCall = `SELECT o_outcome, o_used FROM ${p}reserve_quotas(?::text, ?::text, ?::text, ?::text,
+		?::text, ?::text, ?::timestamptz, ?::integer, ?::text, ?::text[], ?::text[], ?::bigint[],
+		?::boolean[], ?::integer[])`
+	// Release, Complete and Deregister free a reservation's places
+	// with one call of the function ${p}free_places, in their
+	// transaction.
+	q.freePlaces = `SELECT ${p}free_places(?::text, ?::boolean)`
 
 	q.reservationForUpdate = reservationLockSelect + ` WHERE code = ? FOR UPDATE`
 
@@ -56,6 +65,11 @@ const pgGuard = `i.id IS NOT NULL AND $2::text <> '' AND NOT sc.revoked
 			AND (i.expires_at IS NULL OR $11::timestamptz IS NULL OR i.expires_at > $11::timestamptz)
 			AND ($12::timestamptz IS NULL OR sc.issued_at > $12::timestamptz)
 			AND (NOT $13::boolean OR i.public_ip <> '')`
+
+// pgNotReadCommitted is the SQLSTATE that the function
+// ${p}reserve_quotas raises, before any write, when its transaction does
+// not run at READ COMMITTED.
+const pgNotReadCommitted = "ICPV4"
 
 // pgFull is the SQLSTATE that the functions ${p}reserve and
 // ${p}reserve_code raise, rolling their statement back, when the instance

@@ -23,13 +23,12 @@ type queries struct {
 	reserveInsert, slotTake, quotaTake string
 	quotaUsed, usage, places           string
 
-	// Reserve with quotas (schema version 9), on every dialect:
+	// Reserve with quotas (schema version 9): on PostgreSQL and MySQL
+	// reserveQuotasCall, the routine ${p}reserve_quotas; on SQLite
 	// reserveCheck, then in a transaction reserveInsertQuotas, slotTake,
-	// quotaTake or quotaUsedTx (MySQL: slotTake, then quotaEnsure,
-	// quotaCount and quotaUsedTx), and for each quota placeTake and, for a
-	// new member, keyTake (MySQL: keyEnsure and keyCount).
-	reserveInsertQuotas, quotaEnsure, quotaCount, quotaUsedTx string
-	placeTake, keyTake, keyEnsure, keyCount                   string
+	// quotaTake or quotaUsed, and for each quota placeTake and, for a new
+	// member, keyTake.
+	reserveQuotasCall, reserveInsertQuotas, placeTake, keyTake string
 
 	// Reservations: reads, Release, Complete and Deregister, and the
 	// places of a reservation's quotas that they free.
@@ -40,6 +39,10 @@ type queries struct {
 	resQuotas, resQuotasUntilFiled                        string
 	resQuotasDelete, resQuotasDeleteUntilFiled            string
 	placeUnhold, placeRemoveEmpty, keyFree                string
+	// On PostgreSQL and MySQL: freePlaces, a call of the routine
+	// ${p}free_places (schema version 9), instead of resQuotas and
+	// the statements that free each place.
+	freePlaces string
 
 	// Migrate: whether a table has a column; the subjects of the
 	// version-1 tables, a page at a time, and how a key stored already is
@@ -111,11 +114,10 @@ func (q *queries) all() []*string {
 		&q.reserveCall, &q.reserveCheck, &q.reserveCode, &q.reserveInsert, &q.slotTake, &q.quotaTake,
 		&q.quotaUsed, &q.usage, &q.places,
 		&q.reservation, &q.reservationForUpdate, &q.listReservations, &q.application,
-		&q.reserveInsertQuotas, &q.quotaEnsure, &q.quotaCount, &q.quotaUsedTx,
-		&q.placeTake, &q.keyTake, &q.keyEnsure, &q.keyCount,
+		&q.reserveQuotasCall, &q.reserveInsertQuotas, &q.placeTake, &q.keyTake,
 		&q.releaseDelete, &q.slotUnhold, &q.slotRemoveEmpty, &q.quotaFree, &q.complete, &q.deregister,
 		&q.resQuotas, &q.resQuotasUntilFiled, &q.resQuotasDelete, &q.resQuotasDeleteUntilFiled,
-		&q.placeUnhold, &q.placeRemoveEmpty, &q.keyFree,
+		&q.placeUnhold, &q.placeRemoveEmpty, &q.keyFree, &q.freePlaces,
 		&q.hasColumn, &q.hasIndex, &q.v1Subjects, &q.v1SlotSubjects, &q.subjectKeysConflict,
 		&q.v6Keys, &q.v6SlotKeys, &q.rekeysConflict,
 	}
@@ -141,7 +143,6 @@ func portableQueries() queries {
 	q.codeExists = `SELECT 1 FROM ${p}service_codes WHERE code = ?`
 
 	q.quotaUsed = `SELECT used FROM ${p}quota WHERE instance = ?`
-	q.quotaUsedTx = q.quotaUsed
 	q.usage = `SELECT COALESCE((SELECT used FROM ${p}quota WHERE instance = ?), 0),
 		EXISTS (SELECT 1 FROM ${p}slots WHERE instance = ? AND subject_key = ?)`
 	q.places = `SELECT COALESCE((SELECT members FROM ${p}quota_keys WHERE qkey = ?), 0),
@@ -159,14 +160,6 @@ func portableQueries() queries {
 	q.complete = `UPDATE ${p}reservations SET filed = ? WHERE code = ?` + sameApplication + ` AND filed = ?`
 	q.deregister = `UPDATE ${p}reservations SET deregistered = ? WHERE code = ?` + sameApplication
 
-	// Reserve with quotas (schema version 9): the check of the code's
-	// reservation, read outside the transaction, and the insert of a
-	// reservation with the number of its quotas.
-	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
-		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
-		FROM ${p}reservations r WHERE r.code = ?`
-	q.reserveInsertQuotas = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application, quotas)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// The places a reservation holds, read once it is locked: only the
 	// transaction that holds its lock writes them.
 	q.resQuotas = `SELECT qkey, member FROM ${p}reservation_quotas WHERE code = ?`

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,6 +210,73 @@ func TestQuotaInvalid(t *testing.T) {
 		r := quotaRes("C-1", "i-1", icpverify.Quota{Key: "", Member: "", Limit: 1}, icpverify.Quota{Key: "a", Member: "", Limit: 1})
 		reserveWant(t, s, r, 5, icpverify.Reserved, 1)
 		wantPlaces(t, s.DB(), map[string]int{"": 1, "a": 1})
+	})
+}
+
+// TestQuotaText checks that keys and members are kept as they are, byte
+// for byte, whatever they hold: PostgreSQL's Reserve binds them as the
+// text of array literals, which must quote and escape them.
+func TestQuotaText(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		s := newDatabase(t, d).store(t)
+		texts := []string{`a"b`, `c\d`, `\"`, `{e,f}`, ` g `, "NULL", "null", `"`, "h\ni\tj", "中文", "}", "(1,2)"}
+		var qs []icpverify.Quota
+		for i, text := range texts {
+			qs = append(qs, icpverify.Quota{Key: text, Member: texts[len(texts)-1-i], Limit: math.MaxInt, UntilFiled: i%2 == 0})
+		}
+		r := quotaRes("C-1", "i-1", qs...)
+		reserveWant(t, s, r, 5, icpverify.Reserved, 1)
+		for _, q := range qs {
+			if members, held, err := s.Places(ctx, q.Key, q.Member); err != nil || members != 1 || !held {
+				t.Errorf("Places(%q, %q) = %d, %v, %v; want 1, held", q.Key, q.Member, members, held, err)
+			}
+		}
+		// The first full quota by index, though its key is not the first.
+		full := quotaRes("C-2", "i-1", icpverify.Quota{Key: "zz", Member: "m", Limit: 1},
+			icpverify.Quota{Key: `a"b`, Member: "m", Limit: 1}, icpverify.Quota{Key: "NULL", Member: "m", Limit: 1})
+		reserveWant(t, s, full, 5, icpverify.Exceeded, 1)
+		if _, err := s.Complete(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{}
+		for i, q := range qs {
+			if i%2 == 1 {
+				want[q.Key] = 1
+			}
+		}
+		wantPlaces(t, s.DB(), want)
+		if _, err := s.Deregister(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		wantPlaces(t, s.DB(), map[string]int{})
+	})
+}
+
+// TestQuotaMalformedPlaces checks that Release reports places the rows do
+// not agree on, a place or a key's row gone, as a malformed quota, and
+// changes nothing.
+func TestQuotaMalformedPlaces(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
+		ctx := context.Background()
+		s := newDatabase(t, d).store(t)
+		for i, table := range []string{"quota_places", "quota_keys"} {
+			r := quotaRes(fmt.Sprintf("C-%d", i), fmt.Sprintf("i-%d", i), icpverify.Quota{Key: "a" + table, Member: "m", Limit: 1},
+				icpverify.Quota{Key: "b" + table, Member: "m", Limit: 1})
+			reserveWant(t, s, r, 5, icpverify.Reserved, 1)
+			if _, err := s.DB().ExecContext(ctx, `DELETE FROM `+sqlstore.DefaultPrefix+table+` WHERE qkey = 'b`+table+`'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Release(ctx, r); err == nil || !strings.Contains(err.Error(), "malformed quota") {
+				t.Errorf("Release with the row of %s gone: %v; want a malformed quota", table, err)
+			}
+			if _, err := s.Reservation(ctx, r.Code); err != nil {
+				t.Errorf("Reservation after the failed Release: %v", err)
+			}
+			if members, held, err := s.Places(ctx, "a"+table, "m"); err != nil || members != 1 || !held {
+				t.Errorf("Places after the failed Release = %d, %v, %v; want 1, held", members, held, err)
+			}
+		}
 	})
 }
 

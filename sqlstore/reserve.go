@@ -33,20 +33,21 @@ import (
 // On SQLite a retry is answered by one SELECT of the code's reservation;
 // otherwise one BEGIN IMMEDIATE transaction makes the same writes.
 //
-// A reservation with r.Quotas takes that path on every dialect (schema
-// version 9): the SELECT, then a transaction of the store's own that
-// makes the same writes and, for each quota, takes or shares its member's
-// place with an upsert on the (key, member) primary key that counts the
-// member's reservations, and, only when that place is new, counts the
-// member on the key's row with a conditional increment (members <
-// limit). If that changes no row the quota is full: the transaction is
-// rolled back and Reserve reports Exceeded and the quota's index. The
+// A reservation with r.Quotas (schema version 9) is one call of the
+// routine ${p}reserve_quotas on PostgreSQL and MySQL (see
+// reserveQuotasCall), and takes the SQLite path on SQLite: the routine,
+// or the transaction, makes the same writes and, for each quota, takes or
+// shares its member's place with an upsert on the (key, member) primary
+// key that counts the member's reservations, and, only when that place
+// is new, counts the member on the key's row with a conditional increment
+// (members < limit). If that changes no row the quota is full: the writes
+// are rolled back and Reserve reports Exceeded and the quota's index. The
 // places are taken in the byte order of their keys, as Release, Complete
 // and Deregister free them, so that two calls do not wait for each
 // other's places in opposite orders; of the quotas found full, the first
-// in r.Quotas is reported. The reservation records the places it took. Without
-// quotas nothing of this runs: Reserve makes the statements it made
-// before version 9.
+// in r.Quotas is reported. The reservation records the places it took.
+// Without quotas nothing of this runs: Reserve makes the statements it
+// made before version 9.
 //
 // A call whose context ends while its routine runs returns the context's
 // error; the routine may still commit, and a retry then reports Held.
@@ -66,8 +67,12 @@ func (s *Store) Reserve(ctx context.Context, r icpverify.Reservation, limit int)
 	var used int
 	err = s.retry(ctx, func() error {
 		var err error
-		if s.d != SQLite && len(r.Quotas) == 0 {
+		switch {
+		case s.d != SQLite && len(r.Quotas) == 0:
 			out, used, err = s.reserveCall(ctx, r, at, lim)
+			return s.applicationConflict(err)
+		case s.d != SQLite:
+			out, used, err = s.reserveQuotasCall(ctx, r, at, lim)
 			return s.applicationConflict(err)
 		}
 		var found bool
@@ -95,6 +100,9 @@ const (
 	// reservation's; PostgreSQL raises a unique violation of
 	// ${p}reservations_application.
 	routineOtherCode = 6
+	// ${p}reserve_quotas (schema version 9), on PostgreSQL and MySQL: a
+	// quota is full, and the usage is the index of the first full quota.
+	routineExceeded = 5
 )
 
 // errApplicationUsed is the error of Reserve and ReserveServiceCode for a
@@ -138,6 +146,13 @@ func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any
 	if err != nil {
 		return 0, 0, err
 	}
+	return routineOutcome(outcome, used)
+}
+
+// routineOutcome returns what Reserve reports for the outcome and the
+// usage that a reserve routine answered, or errRetry if the code's
+// reservation went away meanwhile.
+func routineOutcome(outcome, used int64) (icpverify.Outcome, int, error) {
 	switch outcome {
 	case routineReserved:
 		return icpverify.Reserved, int(used), nil
@@ -151,6 +166,8 @@ func (s *Store) reserveCall(ctx context.Context, r icpverify.Reservation, at any
 		return 0, 0, errRetry
 	case routineOtherCode:
 		return 0, 0, errApplicationUsed
+	case routineExceeded:
+		return icpverify.Exceeded, int(used), nil
 	}
 	return 0, 0, fmt.Errorf("sqlstore: the reserve routine answered outcome %d", outcome)
 }
@@ -291,10 +308,6 @@ func (s *Store) reserveWrites(ctx context.Context, q querier, r icpverify.Reserv
 // takeSlot counts one reservation more on the slot of subjectKey on
 // instance, in the transaction q, and reports whether the slot is new.
 func (s *Store) takeSlot(ctx context.Context, q querier, instance, subjectKey string) (bool, error) {
-	if s.d == MySQL {
-		n, err := affected(q.ExecContext(ctx, s.q.slotTake, instance, subjectKey))
-		return n == 1, err
-	}
 	var holds int
 	err := q.QueryRowContext(ctx, s.q.slotTake, instance, subjectKey).Scan(&holds)
 	return holds == 1, err
@@ -304,17 +317,6 @@ func (s *Store) takeSlot(ctx context.Context, q querier, instance, subjectKey st
 // transaction q, if it has fewer than limit: it returns the instance's
 // usage afterwards, or full.
 func (s *Store) countSlot(ctx context.Context, q querier, instance string, limit int64) (used int, full bool, err error) {
-	if s.d == MySQL {
-		if _, err := q.ExecContext(ctx, s.q.quotaEnsure, instance); err != nil {
-			return 0, false, err
-		}
-		n, err := affected(q.ExecContext(ctx, s.q.quotaCount, instance, limit))
-		if err != nil || n == 0 {
-			return 0, err == nil, err
-		}
-		used, err := s.sharedSlotUsage(ctx, q, instance)
-		return used, false, err
-	}
 	err = q.QueryRowContext(ctx, s.q.quotaTake, instance, limit, limit).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, true, nil
@@ -367,10 +369,6 @@ func byKey(qs []icpverify.Quota) []int {
 // takePlace counts one reservation more on the place of member under key,
 // in the transaction q, and reports whether the place is new.
 func (s *Store) takePlace(ctx context.Context, q querier, key, member string) (bool, error) {
-	if s.d == MySQL {
-		n, err := affected(q.ExecContext(ctx, s.q.placeTake, key, member))
-		return n == 1, err
-	}
 	var holds int
 	err := q.QueryRowContext(ctx, s.q.placeTake, key, member).Scan(&holds)
 	return holds == 1, err
@@ -379,13 +377,6 @@ func (s *Store) takePlace(ctx context.Context, q querier, key, member string) (b
 // countMember counts a new member on key, in the transaction q, if it has
 // fewer than limit members, and reports whether it did.
 func (s *Store) countMember(ctx context.Context, q querier, key string, limit int64) (bool, error) {
-	if s.d == MySQL {
-		if _, err := q.ExecContext(ctx, s.q.keyEnsure, key); err != nil {
-			return false, err
-		}
-		n, err := affected(q.ExecContext(ctx, s.q.keyCount, key, limit))
-		return n == 1, err
-	}
 	var members int
 	err := q.QueryRowContext(ctx, s.q.keyTake, key, limit, limit).Scan(&members)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -435,7 +426,7 @@ func (s *Store) insertReservation(ctx context.Context, q querier, r icpverify.Re
 // instance's quota row must exist.
 func (s *Store) sharedSlotUsage(ctx context.Context, q querier, instance string) (int, error) {
 	var used int
-	err := q.QueryRowContext(ctx, s.q.quotaUsedTx, instance).Scan(&used)
+	err := q.QueryRowContext(ctx, s.q.quotaUsed, instance).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlstore: malformed quota: instance %q has a slot but no quota row", instance)
 	}

@@ -25,7 +25,8 @@ import (
 //
 // A reservation with r.Quotas takes two steps on every dialect (schema
 // version 9): LookupServiceCode, then Reserve, which takes the quotas'
-// places in a transaction of its own.
+// places in one call of a routine (PostgreSQL, MySQL) or a transaction of
+// its own (SQLite).
 //
 // On MySQL and SQLite it is LookupServiceCode, then Reserve if g holds. On
 // MySQL one CALL of a procedure that did both was measured no faster for a

@@ -31,11 +31,16 @@ func sqliteQueries(q *queries) {
 	q.rekeysConflict = ` ON CONFLICT (subject_key) DO NOTHING`
 }
 
-// upsertQueries sets the statements of Reserve's transaction that
-// PostgreSQL and SQLite both run as upserts with RETURNING: SQLite's
-// Reserve, and the Reserve with quotas of both.
+// upsertQueries sets the statements of SQLite's Reserve, with or without
+// quotas: the check of the code's reservation, read outside the
+// transaction, and upserts with RETURNING.
 func upsertQueries(q *queries) {
-	q.reserveInsertQuotas += ` ON CONFLICT (code) DO NOTHING`
+	q.reserveCheck = `SELECT r.instance, r.account, r.subject_key, r.website, r.filed,
+		COALESCE((SELECT u.used FROM ${p}quota u WHERE u.instance = ?), 0)
+		FROM ${p}reservations r WHERE r.code = ?`
+	// A reservation with the number of its quotas (schema version 9).
+	q.reserveInsertQuotas = `INSERT INTO ${p}reservations (code, instance, account, subject, subject_key, website, filed, reserved_at, application, quotas)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`
 	q.slotTake = `INSERT INTO ${p}slots (instance, subject_key, holds) VALUES (?, ?, 1)
 		ON CONFLICT (instance, subject_key) DO UPDATE SET holds = ${p}slots.holds + 1
 		RETURNING holds`

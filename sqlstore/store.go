@@ -8,6 +8,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"github.com/icpfiling/icpverify"
 	"github.com/icpfiling/icpverify/codeformat"
@@ -23,6 +24,10 @@ type Store struct {
 	q      queries
 	stmts  stmtCache
 	writer chan struct{} // SQLite: a semaphore of this Store's write transactions
+	// quotasTx is set once PostgreSQL's sessions were found not to run at
+	// READ COMMITTED: Reserve then calls ${p}reserve_quotas in a
+	// transaction at that level (see reserveQuotasCall).
+	quotasTx atomic.Bool
 }
 
 var (

@@ -58,8 +58,9 @@ var stepRules = map[string]stepRule{
 	"rekey-cleanup": {},
 	// Version 9 (schema/<dialect>/0009_quotas.sql): one ALTER adds both
 	// columns; the tables are created only if missing.
-	"quota-columns": {skipIf: column{"reservations", "deregistered"}},
-	"quota-tables":  {},
+	"quota-columns":  {skipIf: column{"reservations", "deregistered"}},
+	"quota-tables":   {},
+	"quotas-routine": {},
 }
 
 // runStep runs the step st of a migration on q, as its rule says.
