@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -138,4 +139,20 @@ func rebind(d sqlstore.Dialect, q string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// storeAt returns a store on a new database of dialect d, migrated to
+// schema version v only, and the pool it uses, to write rows as that
+// version did.
+func storeAt(t *testing.T, d sqlstore.Dialect, v int) (*sql.DB, *sqlstore.Store) {
+	t.Helper()
+	pool := newDatabase(t, d).open(t)
+	s, err := sqlstore.New(pool, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MigrateTo(context.Background(), v); err != nil {
+		t.Fatalf("MigrateTo(%d): %v", v, err)
+	}
+	return pool, s
 }

@@ -104,15 +104,7 @@ func (w v5Writer) complete(code string) {
 func TestMigrateFromV5(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
-		db := newDatabase(t, d)
-		pool := db.open(t)
-		s, err := sqlstore.New(pool, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.MigrateTo(ctx, 5); err != nil {
-			t.Fatalf("MigrateTo(5): %v", err)
-		}
+		pool, s := storeAt(t, d, 5)
 		var version int
 		if err := pool.QueryRowContext(ctx, "SELECT MAX(version) FROM "+sqlstore.DefaultPrefix+"schema_version").Scan(&version); err != nil || version != 5 {
 			t.Fatalf("schema version %d, %v; want 5", version, err)

@@ -20,15 +20,7 @@ import (
 func TestMigrateFromV6(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
-		db := newDatabase(t, d)
-		pool := db.open(t)
-		s, err := sqlstore.New(pool, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.MigrateTo(ctx, 6); err != nil {
-			t.Fatalf("MigrateTo(6): %v", err)
-		}
+		pool, s := storeAt(t, d, 6)
 		const i1, i2 = "i-v6-1", "i-v6-2"
 		for _, id := range []string{i1, i2} {
 			if err := s.PutInstanceContext(ctx, eligible(id, "acct-owner")); err != nil {

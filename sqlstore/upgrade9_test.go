@@ -28,15 +28,7 @@ const quotasVersion = 9
 func TestMigrateToQuotas(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
-		db := newDatabase(t, d)
-		pool := db.open(t)
-		s, err := sqlstore.New(pool, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.MigrateTo(ctx, quotasVersion-1); err != nil {
-			t.Fatalf("MigrateTo(%d): %v", quotasVersion-1, err)
-		}
+		pool, s := storeAt(t, d, quotasVersion-1)
 		const limit = 3
 		inst, full := "i-v8", "i-v8-full"
 		codes := issueFixedCodes(t, s, inst, "V8AA", 6)

@@ -30,15 +30,7 @@ const reserveCodeVersion = 8
 func TestMigrateToReserveCode(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d sqlstore.Dialect) {
 		ctx := context.Background()
-		db := newDatabase(t, d)
-		pool := db.open(t)
-		s, err := sqlstore.New(pool, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.MigrateTo(ctx, reserveCodeVersion-1); err != nil {
-			t.Fatalf("MigrateTo(%d): %v", reserveCodeVersion-1, err)
-		}
+		pool, s := storeAt(t, d, reserveCodeVersion-1)
 		const limit = 3
 		inst, full := "i-floor", "i-floor-full"
 		codes := issueFixedCodes(t, s, inst, "FLAA", 7)
